@@ -1,0 +1,1 @@
+"""Accounts: their settings (no secrets), their secrets (keyring only) and their supervision."""

@@ -1,0 +1,185 @@
+"""Keeps one account connected: connect, watch, reconnect with backoff, stop on a permanent error."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from aggregator.accounts.backoff import Backoff
+from aggregator.accounts.config import AccountConfig
+from aggregator.accounts.secrets import SecretStore
+from aggregator.api import (
+    AccountError,
+    Adapter,
+    AdapterEvent,
+    AggregatorError,
+    ConnectionLost,
+    CredentialsUpdated,
+)
+from aggregator.events import ConnectionState
+
+log = logging.getLogger(__name__)
+
+StateCallback = Callable[[AccountConfig, ConnectionState, str, float | None], None]
+EventHandler = Callable[[AdapterEvent], Awaitable[None]]
+
+CONNECT_TIMEOUT = 30.0
+
+
+class AccountSupervisor:
+    """Owns one adapter. Events from the adapter are handled strictly in the order emitted."""
+
+    def __init__(
+        self,
+        config: AccountConfig,
+        adapter_factory: Callable[[Callable[[AdapterEvent], None]], Adapter],
+        secrets: SecretStore,
+        on_state: StateCallback,
+        on_event: EventHandler,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.config = config
+        self._secrets = secrets
+        self._on_state = on_state
+        self._on_event = on_event
+        self._backoff = backoff or Backoff()
+        self._queue: asyncio.Queue[AdapterEvent] = asyncio.Queue()
+        self.adapter: Adapter = adapter_factory(self._emit)
+        self.state = ConnectionState.OFFLINE
+        self.reason = ""
+        self._lost = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._state_changed = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        self._consumer: asyncio.Task[None] | None = None
+
+    # The sink handed to the adapter: never blocks, never raises.
+    def _emit(self, event: AdapterEvent) -> None:
+        self._queue.put_nowait(event)
+
+    @property
+    def connected(self) -> bool:
+        return self.state is ConnectionState.CONNECTED
+
+    def start(self) -> None:
+        if self._runner is None:
+            self._consumer = asyncio.create_task(self._consume(), name=f"events:{self.config.id}")
+            self._runner = asyncio.create_task(self._run(), name=f"connect:{self.config.id}")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._runner is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+        await self.drain()
+        if self._consumer is not None:
+            self._consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._consumer
+        self._runner = self._consumer = None
+
+    async def drain(self) -> None:
+        """Wait until every event emitted so far has been handled."""
+        await self._queue.join()
+
+    async def wait_for_state(self, *states: ConnectionState, timeout: float | None = None) -> ConnectionState:
+        async def wait() -> ConnectionState:
+            while self.state not in states:
+                self._state_changed.clear()
+                await self._state_changed.wait()
+            return self.state
+
+        return await asyncio.wait_for(wait(), timeout)
+
+    def _set_state(self, state: ConnectionState, reason: str = "", retry_in: float | None = None) -> None:
+        self.state = state
+        self.reason = reason
+        self._state_changed.set()
+        try:
+            self._on_state(self.config, state, reason, retry_in)
+        except Exception:
+            log.exception("State callback failed for %s", self.config.id)
+
+    async def _consume(self) -> None:
+        while True:
+            event = await self._queue.get()
+            try:
+                if isinstance(event, ConnectionLost):
+                    self.reason = event.reason
+                    self._lost.set()
+                elif isinstance(event, CredentialsUpdated):
+                    self._secrets.set_tokens(self.config.id, dict(event.tokens))
+                else:
+                    await self._on_event(event)
+            except Exception:
+                log.exception("Handling %s for %s failed", type(event).__name__, self.config.id)
+            finally:
+                self._queue.task_done()
+
+    async def _sleep_or_stop(self, delay: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
+
+    async def _run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                self._set_state(ConnectionState.CONNECTING)
+                self._lost.clear()
+                try:
+                    credentials = self._secrets.credentials(self.config.id)
+                    await asyncio.wait_for(self.adapter.connect(credentials), CONNECT_TIMEOUT)
+                except TimeoutError:
+                    reason = f"no answer from the server within {CONNECT_TIMEOUT:.0f} s"
+                    await self._safe_disconnect()
+                except AccountError as exc:
+                    await self._safe_disconnect()
+                    if not exc.retryable:
+                        self._set_state(ConnectionState.FAILED, str(exc))
+                        return
+                    reason = str(exc)
+                except AggregatorError as exc:  # keyring, configuration: the user must act
+                    await self._safe_disconnect()
+                    self._set_state(ConnectionState.FAILED, str(exc))
+                    return
+                except Exception as exc:
+                    log.exception("Unexpected error while connecting %s", self.config.id)
+                    await self._safe_disconnect()
+                    reason = f"unexpected error: {type(exc).__name__}"
+                else:
+                    self._backoff.reset()
+                    self._set_state(ConnectionState.CONNECTED)
+                    await self._wait_lost_or_stop()
+                    if self._stopping.is_set():
+                        break
+                    reason = self.reason or "connection lost"
+                    await self._safe_disconnect()
+                delay = self._backoff.next_delay()
+                self._set_state(ConnectionState.WAITING, reason, delay)
+                await self._sleep_or_stop(delay)
+        finally:
+            await self._safe_disconnect()
+            if self.state is not ConnectionState.FAILED:
+                self._set_state(ConnectionState.OFFLINE)
+
+    async def _wait_lost_or_stop(self) -> None:
+        lost = asyncio.create_task(self._lost.wait())
+        stop = asyncio.create_task(self._stopping.wait())
+        try:
+            await asyncio.wait({lost, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+            stop.cancel()
+
+    async def _safe_disconnect(self) -> None:
+        try:
+            await asyncio.wait_for(self.adapter.disconnect(), 10)
+        except (Exception, TimeoutError):
+            log.exception("Disconnecting %s failed", self.config.id)
+
+    def mark_lost(self, reason: str) -> None:
+        """Called when a send discovers the connection is gone before the adapter says so."""
+        if self.connected:
+            self.reason = reason
+            self._lost.set()

@@ -1,0 +1,489 @@
+"""The contract between the core and the protocol adapters.
+
+This is the only module of the core that ``protocols/`` may import. It holds:
+
+* value types (account ids, contact references, conversation keys, presence, outgoing messages);
+* the declarative ``ProtocolInfo`` (account fields as data, presence kinds, capabilities);
+* the adapter interface (``Adapter``) and optional capability protocols, queried by capability;
+* the adapter events that adapters hand to the core through one sink, ``emit(event)``;
+* the one error hierarchy.
+
+Everything here is plain Python: no Qt, no protocol library, no database.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+# --------------------------------------------------------------------------------------------------
+# Errors: one hierarchy. Messages never contain secrets.
+# --------------------------------------------------------------------------------------------------
+
+
+class AggregatorError(Exception):
+    """Base of every error the core or an adapter raises on purpose."""
+
+
+class AccountError(AggregatorError):
+    """Something went wrong with an account's connection."""
+
+    #: Whether the account manager should try again later.
+    retryable: bool = True
+
+
+class AuthenticationError(AccountError):
+    """The server refused the credentials. Retrying cannot help."""
+
+    retryable = False
+
+
+class CertificateError(AccountError):
+    """The server's TLS certificate was not trusted. The message names the problem."""
+
+    retryable = False
+
+
+class PlaintextRefusedError(AccountError):
+    """The server offers no encryption and the account does not allow plaintext."""
+
+    retryable = False
+
+
+class NetworkError(AccountError):
+    """The server could not be reached or the connection dropped. Retrying may help."""
+
+
+class ProtocolError(AccountError):
+    """The server said something the adapter could not handle."""
+
+
+class ConfigurationError(AggregatorError):
+    """An account's settings are unusable (bad address, unreadable CA file, ...)."""
+
+
+class PolicyError(AggregatorError):
+    """The organisation's policy refused the action. ``rule`` names the rule."""
+
+    def __init__(self, message: str, rule: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+class NotConnectedError(NetworkError):
+    """The account is not connected right now."""
+
+
+class UnsupportedError(AggregatorError):
+    """The protocol does not offer this capability."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Value types
+# --------------------------------------------------------------------------------------------------
+
+
+class Sphere(enum.StrEnum):
+    """Which part of the user's life an account belongs to."""
+
+    WORK = "work"
+    PERSONAL = "personal"
+
+
+class PresenceKind(enum.StrEnum):
+    """Presence kinds every protocol maps onto. Stored as their string value."""
+
+    AVAILABLE = "available"
+    AWAY = "away"
+    EXTENDED_AWAY = "xa"
+    BUSY = "busy"
+    INVISIBLE = "invisible"
+    OFFLINE = "offline"
+
+    @property
+    def is_online(self) -> bool:
+        return self is not PresenceKind.OFFLINE
+
+    @property
+    def rank(self) -> int:
+        """Lower is 'more reachable': available < away < xa < busy < invisible < offline."""
+        return _PRESENCE_RANK[self]
+
+
+_PRESENCE_RANK = {
+    PresenceKind.AVAILABLE: 0,
+    PresenceKind.AWAY: 1,
+    PresenceKind.EXTENDED_AWAY: 2,
+    PresenceKind.BUSY: 3,
+    PresenceKind.INVISIBLE: 4,
+    PresenceKind.OFFLINE: 5,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    kind: PresenceKind
+    status: str = ""
+
+    @classmethod
+    def offline(cls) -> Presence:
+        return cls(PresenceKind.OFFLINE)
+
+
+AccountId = str
+"""The stable id of an account in one profile, e.g. ``"xmpp:alice@example.org"``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRef:
+    """One address on one account: the stable key of a contact."""
+
+    account_id: AccountId
+    handle: str
+
+
+class ConversationKind(enum.IntEnum):
+    DIRECT = 1
+    ROOM = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationKey:
+    """A conversation on one account: a direct chat with ``handle`` or the room ``handle``."""
+
+    account_id: AccountId
+    kind: ConversationKind
+    handle: str
+
+    @classmethod
+    def direct(cls, account_id: AccountId, handle: str) -> ConversationKey:
+        return cls(account_id, ConversationKind.DIRECT, handle)
+
+    @classmethod
+    def room(cls, account_id: AccountId, handle: str) -> ConversationKey:
+        return cls(account_id, ConversationKind.ROOM, handle)
+
+
+class MessageKind(enum.IntEnum):
+    CHAT = 1
+    ACTION = 2  # /me
+    NOTICE = 3
+    SYSTEM = 4
+
+
+class MessageState(enum.IntEnum):
+    """Delivery state of a message. Stored as the integer."""
+
+    PENDING = 1
+    SENT = 2
+    DELIVERED = 3
+    READ = 4
+    FAILED = 5
+    RECEIVED = 6  # an inbound message
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """What the core asks an adapter to send.
+
+    ``idempotency_key`` is stable across retries of the same message: adapters pass it to the
+    server where the protocol has such a thing (Matrix txn id, XMPP origin-id, IRC label), so
+    that a retried send is never delivered twice.
+    """
+
+    body: str
+    idempotency_key: str
+    kind: MessageKind = MessageKind.CHAT
+
+
+@dataclass(frozen=True, slots=True)
+class SendReceipt:
+    """The server accepted a message."""
+
+    remote_id: str | None
+    timestamp: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """Secrets for one account, read from the keyring. Never logged, never stored in a file."""
+
+    password: str | None
+    tokens: Mapping[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # never show secrets, even in a traceback
+        return f"Credentials(password={'***' if self.password else None}, tokens=[{', '.join(self.tokens)}])"
+
+
+# --------------------------------------------------------------------------------------------------
+# What a protocol declares about itself (data, so one generic dialog and CLI serve every protocol)
+# --------------------------------------------------------------------------------------------------
+
+
+class FieldKind(enum.StrEnum):
+    TEXT = "text"
+    PASSWORD = "password"  # noqa: S105 (a field kind, not a password)
+    BOOL = "bool"
+    INT = "int"
+    FILE = "file"
+    LIST = "list"  # comma-separated in text form
+
+
+@dataclass(frozen=True, slots=True)
+class AccountField:
+    """One setting of an account, described as data."""
+
+    name: str
+    label: str
+    kind: FieldKind = FieldKind.TEXT
+    required: bool = False
+    default: str = ""
+    help: str = ""
+    secret: bool = False  # goes to the keyring, never to a file
+
+
+class Capability(enum.Flag):
+    NONE = 0
+    DIRECT_MESSAGES = enum.auto()
+    GROUP_CHAT = enum.auto()
+    ROSTER_EDIT = enum.auto()
+    TYPING = enum.auto()
+    DELIVERY_RECEIPTS = enum.auto()
+    READ_MARKERS = enum.auto()
+    HISTORY_FETCH = enum.auto()
+    SUBSCRIPTION_REQUESTS = enum.auto()
+    CORRECTIONS = enum.auto()
+    FILE_TRANSFER = enum.auto()
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSettings:
+    """The non-secret settings an adapter is created with."""
+
+    account_id: AccountId
+    address: str
+    server: str | None = None
+    ca_file: Path | None = None
+    allow_plaintext: bool = False
+    options: Mapping[str, str] = field(default_factory=dict)
+    #: A directory the adapter may keep protocol state in (e.g. a crypto store). Created by the core.
+    data_dir: Path | None = None
+
+
+class EventSink(Protocol):
+    def __call__(self, event: AdapterEvent, /) -> None: ...
+
+
+AdapterFactory = Callable[[AccountSettings, EventSink], "Adapter"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolInfo:
+    """Everything the core and the UI need to know about a protocol, without importing it."""
+
+    id: str
+    name: str
+    address_label: str
+    address_example: str
+    fields: tuple[AccountField, ...]
+    capabilities: Capability
+    presence_kinds: tuple[PresenceKind, ...]
+    #: Returns the canonical form of an address, or raises ``ConfigurationError`` naming the problem.
+    normalize_address: Callable[[str], str]
+    #: Normalises a contact or room handle so that ``ContactRef`` is a stable key.
+    normalize_handle: Callable[[str], str]
+    create: AdapterFactory
+    #: The longest body one message may carry, in characters (None: no limit worth telling).
+    max_body_length: int | None = None
+    #: For development and tests only (the fake protocol); hidden from users' account dialogs.
+    testing: bool = False
+
+
+# --------------------------------------------------------------------------------------------------
+# The adapter interface
+# --------------------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """One instance per account. Required methods only; capabilities are separate protocols.
+
+    * ``connect`` returns once the account is usable, or raises an ``AccountError``.
+    * After a successful connect, a lost connection is reported with ``ConnectionLost``; the core
+      then calls ``disconnect`` and decides when to connect again.
+    * ``disconnect`` is idempotent and never raises.
+    * ``send_message`` returns once the server has accepted the message.
+    """
+
+    async def connect(self, credentials: Credentials) -> None: ...
+
+    async def disconnect(self) -> None: ...
+
+    async def set_presence(self, presence: Presence) -> None: ...
+
+    async def send_message(self, conversation: ConversationKey, message: OutgoingMessage) -> SendReceipt: ...
+
+
+@runtime_checkable
+class SupportsGroupChat(Protocol):
+    async def join_room(self, room: str, nick: str | None = None) -> ConversationKey: ...
+
+    async def leave_room(self, room: ConversationKey) -> None: ...
+
+    async def set_topic(self, room: ConversationKey, topic: str) -> None: ...
+
+
+@runtime_checkable
+class SupportsRosterEdit(Protocol):
+    async def add_contact(self, handle: str, name: str | None = None, groups: tuple[str, ...] = ()) -> None: ...
+
+    async def remove_contact(self, handle: str) -> None: ...
+
+    async def answer_subscription(self, handle: str, accept: bool) -> None: ...
+
+
+@runtime_checkable
+class SupportsTyping(Protocol):
+    async def set_typing(self, conversation: ConversationKey, typing: bool) -> None: ...
+
+
+@runtime_checkable
+class SupportsHistoryFetch(Protocol):
+    async def fetch_history(self, conversation: ConversationKey, after: datetime | None, limit: int) -> int: ...
+
+
+# --------------------------------------------------------------------------------------------------
+# Adapter events: facts an adapter reports through ``emit``. Frozen, typed, no library objects.
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdapterEvent:
+    account_id: AccountId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionLost(AdapterEvent):
+    """The connection dropped after a successful connect."""
+
+    reason: str
+    retryable: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RosterItem:
+    handle: str
+    name: str | None = None
+    groups: tuple[str, ...] = ()
+    subscription: str = "both"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RosterSnapshot(AdapterEvent):
+    items: tuple[RosterItem, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RosterItemChanged(AdapterEvent):
+    item: RosterItem
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RosterItemRemoved(AdapterEvent):
+    handle: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PresenceChanged(AdapterEvent):
+    handle: str
+    presence: Presence
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageReceived(AdapterEvent):
+    """A message seen on the server: from a peer, our own echo, or backfilled history.
+
+    ``server_id`` is the server's own id (stanza-id, event id, msgid) and the deduplication key.
+    ``idempotency_key`` is set when the message carries our own key back (origin-id, txn id, label),
+    so the core can match an echo to the pending row it sent.
+    """
+
+    conversation: ConversationKey
+    sender: str
+    body: str
+    server_id: str | None = None
+    timestamp: datetime | None = None
+    kind: MessageKind = MessageKind.CHAT
+    is_backfill: bool = False
+    is_own_echo: bool = False
+    idempotency_key: str | None = None
+    sender_name: str | None = None
+    replaces_server_id: str | None = None  # a correction / edit of an earlier message
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageStateChanged(AdapterEvent):
+    conversation: ConversationKey
+    state: MessageState
+    remote_id: str | None = None
+    idempotency_key: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TypingChanged(AdapterEvent):
+    conversation: ConversationKey
+    handle: str
+    typing: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoomJoined(AdapterEvent):
+    conversation: ConversationKey
+    nick: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoomLeft(AdapterEvent):
+    conversation: ConversationKey
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoomMembers(AdapterEvent):
+    conversation: ConversationKey
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoomTopic(AdapterEvent):
+    conversation: ConversationKey
+    topic: str
+    set_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscriptionRequested(AdapterEvent):
+    handle: str
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CredentialsUpdated(AdapterEvent):
+    """The adapter obtained tokens (e.g. a Matrix access token) the core must keep in the keyring."""
+
+    tokens: Mapping[str, str]
+
+    def __repr__(self) -> str:
+        return f"CredentialsUpdated(account_id={self.account_id!r}, tokens=[{', '.join(self.tokens)}])"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdapterWarning(AdapterEvent):
+    """Something odd arrived (malformed input); the adapter kept running."""
+
+    message: str

@@ -1,0 +1,59 @@
+"""Time-ordered message ids: ``milliseconds since 1970 << 12 | sequence``.
+
+Assigned explicitly by the single writer so that primary-key order is time order, also for
+history that arrives late (backfill), which is what lets full-text search walk the index backwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+SEQ_BITS = 12
+SEQ_MASK = (1 << SEQ_BITS) - 1
+
+
+def id_floor(ms: int) -> int:
+    return ms << SEQ_BITS
+
+
+def id_to_ms(message_id: int) -> int:
+    return message_id >> SEQ_BITS
+
+
+def datetime_ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+class MessageIdAllocator:
+    """Hands out unique ids that sort by time.
+
+    ``max_in_range(lo, hi)`` returns the largest id already stored in ``[lo, hi)``, or None: it is
+    asked only when a message is older than the newest id handed out (backfill), so live traffic
+    costs no query.
+    """
+
+    def __init__(self, newest: int | None, max_in_range: Callable[[int, int], int | None]) -> None:
+        self._newest = newest or 0
+        self._max_in_range = max_in_range
+
+    def allocate(self, at: datetime) -> int:
+        floor = id_floor(max(datetime_ms(at), 0))
+        if floor > self._newest:
+            self._newest = floor
+            return floor
+        if id_to_ms(self._newest) == id_to_ms(floor):
+            self._newest += 1
+            return self._newest
+        # Older than the newest id: find a free slot within that millisecond (or just after it).
+        candidate = floor
+        while True:
+            taken = self._max_in_range(candidate, candidate + (1 << SEQ_BITS))
+            if taken is None:
+                return candidate
+            if taken + 1 < candidate + (1 << SEQ_BITS):
+                return taken + 1
+            candidate += 1 << SEQ_BITS  # a full millisecond (4096 messages): spill into the next
+            if candidate > self._newest:
+                self._newest += 1
+                return self._newest

@@ -1,0 +1,100 @@
+"""SQLAlchemy 2 models of the archive.
+
+``messages.id`` is assigned explicitly and is time-ordered (``ms << 12 | seq``, see ``ids.py``), so
+"newest first" is a walk of the primary key, for live and back-filled history alike.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from aggregator.archive.types import UtcTimestamp
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MetaRow(Base):
+    __tablename__ = "aggregator_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    protocol: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(255))
+    label: Mapped[str] = mapped_column(String(255), default="")
+    sphere: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcTimestamp())
+
+
+class ContactRow(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("account_id", "handle", name="uq_contacts_account_handle"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    handle: Mapped[str] = mapped_column(String(512))
+    name: Mapped[str | None] = mapped_column(String(512), nullable=True)
+
+
+class ConversationRow(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("account_id", "kind", "handle", name="uq_conversations_account_kind_handle"),
+        Index("ix_conversations_handle", "handle"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    kind: Mapped[int] = mapped_column(Integer)
+    handle: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(UtcTimestamp())
+
+
+class MessageRow(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        # The deduplication key: (account, conversation, server id); a conversation has one account.
+        UniqueConstraint("conversation_id", "server_id", name="uq_messages_conversation_server_id"),
+        Index("ix_messages_conversation_id", "conversation_id", "id"),
+        Index("ix_messages_account_key", "account_id", "idempotency_key"),
+        Index("ix_messages_pending", "state", "account_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    account_id: Mapped[str] = mapped_column(String(255))
+    direction: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[int] = mapped_column(Integer)
+    sender: Mapped[str] = mapped_column(String(512))
+    sender_name: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    body: Mapped[str] = mapped_column(Text)
+    server_id: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    sent_at: Mapped[datetime] = mapped_column(UtcTimestamp())
+    received_at: Mapped[datetime] = mapped_column(UtcTimestamp())
+    state: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text, default="")
+    edit_of: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    is_backfill: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class StatusEventRow(Base):
+    __tablename__ = "status_events"
+    __table_args__ = (Index("ix_status_events_account_at", "account_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UtcTimestamp())
+    handle: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")

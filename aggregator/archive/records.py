@@ -1,0 +1,60 @@
+"""Values the archive hands out. Frozen: readers never mutate the store through them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from aggregator.api import AccountId, ConversationKey, MessageKind, MessageState
+
+
+class Direction(enum.IntEnum):
+    IN = 1
+    OUT = 2
+
+    @property
+    def label(self) -> str:
+        return "in" if self is Direction.IN else "out"
+
+
+class StatusKind(enum.IntEnum):
+    """Codes of the status events recorded beside the messages."""
+
+    CONNECTING = 1
+    CONNECTED = 2
+    DISCONNECTED = 3
+    FAILED = 4
+    PRESENCE = 5
+    OWN_PRESENCE = 6
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    id: int
+    account_id: AccountId
+    conversation_id: int
+    conversation: ConversationKey
+    direction: Direction
+    kind: MessageKind
+    sender: str
+    body: str
+    sent_at: datetime
+    received_at: datetime
+    state: MessageState
+    server_id: str | None = None
+    idempotency_key: str | None = None
+    error: str = ""
+    sender_name: str | None = None
+    edit_of: int | None = None
+    is_backfill: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEvent:
+    id: int
+    account_id: AccountId
+    kind: StatusKind
+    at: datetime
+    handle: str | None
+    detail: str

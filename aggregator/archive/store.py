@@ -1,0 +1,323 @@
+"""The archive's typed read and write operations.
+
+One writer: every call runs on the engine thread. Each write is its own transaction, committed
+before the call returns, so whatever a caller announces as stored survives a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, and_, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from aggregator.api import AccountId, ConversationKey, ConversationKind, MessageKind, MessageState, Sphere
+from aggregator.archive.database import open_engine
+from aggregator.archive.ids import MessageIdAllocator
+from aggregator.archive.models import AccountRow, ConversationRow, MessageRow, StatusEventRow
+from aggregator.archive.records import Direction, StatusEvent, StatusKind, StoredMessage
+
+log = logging.getLogger(__name__)
+
+_M = cast(Table, MessageRow.__table__)
+_C = cast(Table, ConversationRow.__table__)
+_A = cast(Table, AccountRow.__table__)
+_S = cast(Table, StatusEventRow.__table__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Archive:
+    """Messages, conversations and status events of one profile."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._conn: Connection = engine.connect()
+        self._conversations: dict[ConversationKey, int] = {}
+        self._conversation_keys: dict[int, ConversationKey] = {}
+        newest = self._conn.execute(select(func.max(_M.c.id))).scalar()
+        self._conn.commit()
+        self._ids = MessageIdAllocator(newest, self._max_id_in_range)
+
+    @classmethod
+    def open(cls, *, path: Path | None = None, url: str | None = None) -> Archive:
+        return cls(open_engine(url=url, path=path))
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        finally:
+            self._engine.dispose()
+
+    # -- accounts and conversations ---------------------------------------------------------------
+
+    def upsert_account(self, account_id: AccountId, protocol: str, address: str, label: str, sphere: Sphere) -> None:
+        conn = self._conn
+        exists = conn.execute(select(_A.c.id).where(_A.c.id == account_id)).scalar()
+        if exists is None:
+            conn.execute(
+                insert(_A).values(
+                    id=account_id,
+                    protocol=protocol,
+                    address=address,
+                    label=label,
+                    sphere=sphere.value,
+                    created_at=utcnow(),
+                )
+            )
+        else:
+            conn.execute(
+                update(_A)
+                .where(_A.c.id == account_id)
+                .values(protocol=protocol, address=address, label=label, sphere=sphere.value)
+            )
+        conn.commit()
+
+    def conversation_id(self, key: ConversationKey, *, create: bool = True) -> int | None:
+        cached = self._conversations.get(key)
+        if cached is not None:
+            return cached
+        conn = self._conn
+        found = conn.execute(
+            select(_C.c.id).where(
+                _C.c.account_id == key.account_id, _C.c.kind == int(key.kind), _C.c.handle == key.handle
+            )
+        ).scalar()
+        if found is None:
+            if not create:
+                conn.commit()
+                return None
+            result = conn.execute(
+                insert(_C).values(account_id=key.account_id, kind=int(key.kind), handle=key.handle, created_at=utcnow())
+            )
+            assert result.inserted_primary_key is not None
+            found = result.inserted_primary_key[0]
+        conn.commit()
+        assert found is not None
+        self._remember(key, int(found))
+        return int(found)
+
+    def _remember(self, key: ConversationKey, conv_id: int) -> None:
+        self._conversations[key] = conv_id
+        self._conversation_keys[conv_id] = key
+
+    def _key_for(self, conv_id: int) -> ConversationKey:
+        key = self._conversation_keys.get(conv_id)
+        if key is None:
+            row = self._conn.execute(select(_C.c.account_id, _C.c.kind, _C.c.handle).where(_C.c.id == conv_id)).one()
+            key = ConversationKey(row.account_id, ConversationKind(row.kind), row.handle)
+            self._remember(key, conv_id)
+        return key
+
+    def conversations_with(self, handle: str, account_id: AccountId | None = None) -> list[int]:
+        query = select(_C.c.id).where(_C.c.handle == handle)
+        if account_id is not None:
+            query = query.where(_C.c.account_id == account_id)
+        ids = [int(i) for i in self._conn.execute(query).scalars()]
+        self._conn.commit()
+        return ids
+
+    # -- messages ---------------------------------------------------------------------------------
+
+    def _max_id_in_range(self, lo: int, hi: int) -> int | None:
+        value = self._conn.execute(select(func.max(_M.c.id)).where(_M.c.id >= lo, _M.c.id < hi)).scalar()
+        return None if value is None else int(value)
+
+    def find_by_server_id(self, conversation_id: int, server_id: str) -> StoredMessage | None:
+        row = self._conn.execute(
+            select(_M).where(_M.c.conversation_id == conversation_id, _M.c.server_id == server_id)
+        ).first()
+        self._conn.commit()
+        return None if row is None else self._message(row)
+
+    def find_by_idempotency_key(self, account_id: AccountId, key: str) -> StoredMessage | None:
+        row = self._conn.execute(select(_M).where(_M.c.account_id == account_id, _M.c.idempotency_key == key)).first()
+        self._conn.commit()
+        return None if row is None else self._message(row)
+
+    def get(self, message_id: int) -> StoredMessage | None:
+        row = self._conn.execute(select(_M).where(_M.c.id == message_id)).first()
+        self._conn.commit()
+        return None if row is None else self._message(row)
+
+    def insert_message(
+        self,
+        *,
+        conversation_id: int,
+        account_id: AccountId,
+        direction: Direction,
+        sender: str,
+        body: str,
+        sent_at: datetime,
+        state: MessageState,
+        kind: MessageKind = MessageKind.CHAT,
+        server_id: str | None = None,
+        idempotency_key: str | None = None,
+        sender_name: str | None = None,
+        edit_of: int | None = None,
+        is_backfill: bool = False,
+        received_at: datetime | None = None,
+    ) -> StoredMessage | None:
+        """Store one message and commit. Returns None when the server id is already stored."""
+        received = received_at or utcnow()
+        values: dict[str, Any] = {
+            "conversation_id": conversation_id,
+            "account_id": account_id,
+            "direction": int(direction),
+            "kind": int(kind),
+            "sender": sender,
+            "sender_name": sender_name,
+            "body": body,
+            "server_id": server_id,
+            "idempotency_key": idempotency_key,
+            "sent_at": sent_at,
+            "received_at": received,
+            "state": int(state),
+            "error": "",
+            "edit_of": edit_of,
+            "is_backfill": is_backfill,
+        }
+        conn = self._conn
+        values["id"] = self._ids.allocate(sent_at)
+        try:
+            conn.execute(insert(_M).values(**values))
+            conn.commit()
+        except IntegrityError:
+            conn.rollback()
+            if server_id is not None and self.find_by_server_id(conversation_id, server_id) is not None:
+                return None
+            raise
+        return StoredMessage(
+            id=values["id"],
+            account_id=account_id,
+            conversation_id=conversation_id,
+            conversation=self._key_for(conversation_id),
+            direction=direction,
+            kind=kind,
+            sender=sender,
+            body=body,
+            sent_at=sent_at,
+            received_at=received,
+            state=state,
+            server_id=server_id,
+            idempotency_key=idempotency_key,
+            sender_name=sender_name,
+            edit_of=edit_of,
+            is_backfill=is_backfill,
+        )
+
+    def update_message(
+        self,
+        message_id: int,
+        *,
+        state: MessageState | None = None,
+        server_id: str | None = None,
+        error: str | None = None,
+        sent_at: datetime | None = None,
+    ) -> StoredMessage | None:
+        values: dict[str, Any] = {}
+        if state is not None:
+            values["state"] = int(state)
+        if server_id is not None:
+            values["server_id"] = server_id
+        if error is not None:
+            values["error"] = error
+        if sent_at is not None:
+            values["sent_at"] = sent_at
+        if values:
+            self._conn.execute(update(_M).where(_M.c.id == message_id).values(**values))
+            self._conn.commit()
+        return self.get(message_id)
+
+    def pending_outbound(self, account_id: AccountId) -> list[StoredMessage]:
+        rows = self._conn.execute(
+            select(_M)
+            .where(
+                _M.c.state == int(MessageState.PENDING),
+                _M.c.account_id == account_id,
+                _M.c.direction == int(Direction.OUT),
+            )
+            .order_by(_M.c.id)
+        ).all()
+        self._conn.commit()
+        return [self._message(r) for r in rows]
+
+    def history(
+        self, conversation_ids: Sequence[int], *, limit: int | None = None, before_id: int | None = None
+    ) -> list[StoredMessage]:
+        """Messages of the given conversations, oldest first; with ``limit``, the newest ``limit``."""
+        if not conversation_ids:
+            return []
+        conds: list[ColumnElement[bool]] = [_M.c.conversation_id.in_(list(conversation_ids))]
+        if before_id is not None:
+            conds.append(_M.c.id < before_id)
+        query = select(_M).where(and_(*conds)).order_by(_M.c.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        rows = self._conn.execute(query).all()
+        self._conn.commit()
+        return [self._message(r) for r in reversed(rows)]
+
+    def count_messages(self) -> int:
+        n = self._conn.execute(select(func.count()).select_from(_M)).scalar() or 0
+        self._conn.commit()
+        return int(n)
+
+    def _message(self, row: Row[Any]) -> StoredMessage:
+        return StoredMessage(
+            id=row.id,
+            account_id=row.account_id,
+            conversation_id=row.conversation_id,
+            conversation=self._key_for(row.conversation_id),
+            direction=Direction(row.direction),
+            kind=MessageKind(row.kind),
+            sender=row.sender,
+            body=row.body,
+            sent_at=row.sent_at,
+            received_at=row.received_at,
+            state=MessageState(row.state),
+            server_id=row.server_id,
+            idempotency_key=row.idempotency_key,
+            error=row.error or "",
+            sender_name=row.sender_name,
+            edit_of=row.edit_of,
+            is_backfill=bool(row.is_backfill),
+        )
+
+    # -- status events ----------------------------------------------------------------------------
+
+    def record_status(
+        self, account_id: AccountId, kind: StatusKind, detail: str = "", handle: str | None = None
+    ) -> None:
+        self._conn.execute(
+            insert(_S).values(account_id=account_id, kind=int(kind), at=utcnow(), handle=handle, detail=detail)
+        )
+        self._conn.commit()
+
+    def status_events(self, account_id: AccountId | None = None, limit: int = 100) -> list[StatusEvent]:
+        query = select(_S).order_by(_S.c.id.desc()).limit(limit)
+        if account_id is not None:
+            query = query.where(_S.c.account_id == account_id)
+        rows = self._conn.execute(query).all()
+        self._conn.commit()
+        return [
+            StatusEvent(
+                id=r.id,
+                account_id=r.account_id,
+                kind=StatusKind(r.kind),
+                at=r.at,
+                handle=r.handle,
+                detail=r.detail,
+            )
+            for r in reversed(rows)
+        ]

@@ -1,0 +1,65 @@
+"""The ``aggregator`` command. Exit 0 on success, 1 on a runtime failure, 2 on a usage error."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from aggregator.api import AggregatorError
+from aggregator.cli import account_cmd, gui_cmd, history_cmd, run_cmd, send_cmd
+from aggregator.cli.errors import UsageError
+from aggregator.cli.output import err
+from aggregator.paths import HOME_ENV, ProfilePaths
+from aggregator.registry import ProtocolRegistry
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aggregator",
+        description="One client for your XMPP, Matrix and IRC accounts, with every conversation logged locally.",
+    )
+    parser.add_argument("--home", metavar="DIR", help=f"keep this profile's files under DIR (or set {HOME_ENV})")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    gui_cmd.add_parser(sub)
+    run_cmd.add_parser(sub)
+    account_cmd.add_parser(sub)
+    send_cmd.add_parser(sub)
+    history_cmd.add_parser(sub)
+    return parser
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="aggregator: %(levelname)s: %(name)s: %(message)s", stream=sys.stderr)
+    if verbosity < 2:
+        for noisy in ("slixmpp", "nio", "aiohttp", "peewee"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    if args.command is None:
+        args.func = gui_cmd.cmd_gui
+    paths = ProfilePaths.resolve(args.home)
+    registry = ProtocolRegistry.discover()
+    try:
+        return int(args.func(args, paths, registry))
+    except UsageError as exc:
+        err(f"aggregator: error: {exc}")
+        return 2
+    except AggregatorError as exc:
+        err(f"aggregator: error: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        err("aggregator: interrupted")
+        return 130
+    except OSError as exc:
+        err(f"aggregator: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
+        return 1

@@ -1,0 +1,24 @@
+"""Writing to the terminal. One place, so that nothing else needs print()."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+_lock = threading.Lock()
+
+
+def out(text: str = "") -> None:
+    with _lock:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+
+def err(text: str) -> None:
+    with _lock:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+
+def warn(text: str) -> None:
+    err(f"aggregator: warning: {text}")

@@ -1,0 +1,93 @@
+"""``aggregator run --headless``: connect every enabled account and log everything until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from datetime import UTC, datetime
+from types import FrameType
+
+from aggregator.accounts.config import AccountStore
+from aggregator.cli.output import out
+from aggregator.cli.session import running_core
+from aggregator.control.server import ControlServer
+from aggregator.core import Core
+from aggregator.events import AccountStateChanged, MessageStored
+from aggregator.paths import ProfilePaths
+from aggregator.profile import InstanceLock
+from aggregator.registry import ProtocolRegistry
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = sub.add_parser("run", help="run the client")
+    run.add_argument("--headless", action="store_true", help="no window: connect, log, serve `aggregator send`")
+    run.add_argument("--print-messages", action="store_true", help="print one line per message stored")
+    run.set_defaults(func=cmd_run)
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def state_line(event: AccountStateChanged) -> str:
+    line = f"{_stamp()} {event.account_id}: {event.state.value}"
+    if event.reason:
+        line += f": {event.reason}"
+    if event.retry_in is not None:
+        line += f"; retrying in {event.retry_in:.1f} s"
+    return line
+
+
+async def _start(core: Core, control: ControlServer) -> None:
+    await control.start()
+    await core.start()
+
+
+def cmd_run(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
+    if not args.headless:
+        from aggregator.cli.gui_cmd import cmd_gui
+
+        return cmd_gui(args, paths, registry)
+    paths.ensure()
+    accounts = AccountStore(paths.accounts_file).load()
+    if not any(a.enabled for a in accounts):
+        from aggregator.cli.errors import UsageError
+
+        raise UsageError("no enabled account to run; add one with: aggregator account add PROTOCOL ADDRESS")
+    lock = InstanceLock(paths.lock_file)
+    lock.acquire()
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("Received signal %s; stopping", signum)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with running_core(paths) as (engine, core):
+            core.bus.subscribe(AccountStateChanged, lambda e: out(state_line(e)))
+            if args.print_messages:
+                core.bus.subscribe(
+                    MessageStored,
+                    lambda e: out(
+                        f"{_stamp()} {e.message.account_id}: stored message {e.message.id} "
+                        f"{e.message.direction.label} {e.message.conversation.handle}"
+                    ),
+                )
+            control = ControlServer(core, paths.control_socket)
+            engine.call(_start(core, control))
+            out(f"{_stamp()} running headless with {sum(a.enabled for a in accounts)} account(s); Ctrl+C stops")
+            while not stop.wait(0.5):
+                pass
+            out(f"{_stamp()} stopping")
+            engine.call(control.stop(), timeout=10)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        lock.release()
+    out(f"{_stamp()} stopped")
+    return 0

@@ -1,0 +1,1 @@
+"""The local control socket: lets ``aggregator send`` hand a message to a running instance."""

@@ -1,0 +1,101 @@
+"""The control socket server, run by a running instance (headless or GUI).
+
+The socket lives in the profile's private runtime directory (0700), has mode 0600, and every peer's
+uid is checked with SO_PEERCRED: only the owner can talk to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import struct
+from pathlib import Path
+from typing import Any
+
+from aggregator.api import AggregatorError, ConfigurationError
+from aggregator.control.protocol import MAX_REQUEST, decode, encode, message_json
+from aggregator.core import Core
+
+log = logging.getLogger(__name__)
+
+
+def _peer_uid(writer: asyncio.StreamWriter) -> int | None:
+    sock = writer.get_extra_info("socket")
+    if sock is None or not hasattr(socket, "SO_PEERCRED"):
+        return None
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return int(uid)
+
+
+class ControlServer:
+    def __init__(self, core: Core, path: Path) -> None:
+        self._core = core
+        self._path = path
+        self._server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self._path.parent, 0o700)
+        with contextlib.suppress(FileNotFoundError):
+            self._path.unlink()  # a stale socket from a killed instance; we hold the profile lock
+        old = os.umask(0o177)
+        try:
+            self._server = await asyncio.start_unix_server(self._handle, path=str(self._path), limit=MAX_REQUEST)
+        finally:
+            os.umask(old)
+        os.chmod(self._path, 0o600)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        with contextlib.suppress(FileNotFoundError):
+            self._path.unlink()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            uid = _peer_uid(writer)
+            if uid is not None and uid != os.getuid():
+                log.warning("Refused a control connection from uid %s", uid)
+                return
+            line = await reader.readline()
+            try:
+                reply = await self._dispatch(decode(line))
+            except (ValueError, KeyError, TypeError) as exc:
+                reply = {"ok": False, "usage": True, "error": f"bad request: {exc}"}
+            except ConfigurationError as exc:
+                reply = {"ok": False, "usage": True, "error": str(exc)}
+            except AggregatorError as exc:
+                reply = {"ok": False, "error": str(exc)}
+            writer.write(encode(reply))
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        except Exception:
+            log.exception("Control request failed")
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _dispatch(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        if op == "ping":
+            return {"ok": True, "pid": os.getpid()}
+        if op == "accounts":
+            return {
+                "ok": True,
+                "accounts": {a.id: self._core.accounts.state(a.id).value for a in self._core.accounts.configs()},
+            }
+        if op == "send":
+            account_id = str(request["account"])
+            if account_id not in {a.id for a in self._core.accounts.configs()}:
+                raise ConfigurationError(f"the running instance has no account {account_id}")
+            row = await self._core.outbound.send(account_id, str(request["to"]), str(request["text"]))
+            return {"ok": True, "message": message_json(row)}
+        raise ValueError(f"unknown op {op!r}")

@@ -1,0 +1,1 @@
+"""Conversations: the inbound pipeline and the outbound service (the archive's one writer)."""

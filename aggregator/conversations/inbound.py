@@ -1,0 +1,146 @@
+"""The inbound pipeline: deduplicate -> policy -> resolve -> store -> announce.
+
+Backfilled history (MAM, /messages, replay) takes the same path, so it is deduplicated the same way.
+Each stage is a named method that returns the context to continue with or None to stop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from aggregator.api import MessageReceived, MessageState
+from aggregator.archive import Archive, Direction, StoredMessage
+from aggregator.bus import EventBus
+from aggregator.events import MessageStored, MessageUpdated
+from aggregator.policy import PolicyEngine
+
+log = logging.getLogger(__name__)
+
+# Server clocks drift; a timestamp further ahead than this is not believed.
+MAX_CLOCK_SKEW = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundContext:
+    event: MessageReceived
+    received_at: datetime
+    conversation_id: int = 0
+    server_id: str | None = None
+    sent_at: datetime | None = None
+    stored: StoredMessage | None = None
+
+
+Stage = Callable[[InboundContext], "InboundContext | None"]
+
+
+def synthetic_server_id(event: MessageReceived, at: datetime) -> str:
+    """A stable id for a message the server gave none (IRC without msgid): sender, time and body."""
+    digest = hashlib.sha256(f"{event.sender}\x00{at.isoformat()}\x00{event.body}".encode()).hexdigest()
+    return "h:" + digest[:40]
+
+
+class InboundPipeline:
+    def __init__(self, archive: Archive, bus: EventBus, policy: PolicyEngine) -> None:
+        self._archive = archive
+        self._bus = bus
+        self._policy = policy
+        self.stages: list[tuple[str, Stage]] = [
+            ("timestamp", self.normalise_time),
+            ("resolve", self.resolve),
+            ("deduplicate", self.deduplicate),
+            ("policy", self.apply_policy),
+            ("store", self.store),
+        ]
+
+    def process(self, event: MessageReceived, received_at: datetime | None = None) -> StoredMessage | None:
+        ctx: InboundContext | None = InboundContext(event=event, received_at=received_at or datetime.now(UTC))
+        for name, stage in self.stages:
+            assert ctx is not None
+            ctx = stage(ctx)
+            if ctx is None:
+                log.debug("Inbound message stopped at stage %s", name)
+                return None
+        return ctx.stored if ctx is not None else None
+
+    # -- stages -------------------------------------------------------------------------------------
+
+    def normalise_time(self, ctx: InboundContext) -> InboundContext:
+        ts = ctx.event.timestamp
+        if ts is None:
+            return replace(ctx, sent_at=ctx.received_at)
+        if ts.tzinfo is None:
+            log.warning("Adapter %s gave a naive timestamp; taking it as UTC", ctx.event.account_id)
+            ts = ts.replace(tzinfo=UTC)
+        if ts - ctx.received_at > MAX_CLOCK_SKEW:
+            log.warning("Timestamp %s is in the future; using the receive time", ts.isoformat())
+            ts = ctx.received_at
+        return replace(ctx, sent_at=ts.astimezone(UTC))
+
+    def resolve(self, ctx: InboundContext) -> InboundContext:
+        conv_id = self._archive.conversation_id(ctx.event.conversation)
+        assert conv_id is not None
+        server_id = ctx.event.server_id
+        if server_id is None and ctx.event.timestamp is not None and ctx.sent_at is not None:
+            server_id = synthetic_server_id(ctx.event, ctx.sent_at)
+        return replace(ctx, conversation_id=conv_id, server_id=server_id)
+
+    def deduplicate(self, ctx: InboundContext) -> InboundContext | None:
+        event = ctx.event
+        if event.is_own_echo and event.idempotency_key:
+            mine = self._archive.find_by_idempotency_key(event.account_id, event.idempotency_key)
+            if mine is not None:
+                self._confirm_own(mine, ctx.server_id)
+                return None
+        if ctx.server_id is not None and self._archive.find_by_server_id(ctx.conversation_id, ctx.server_id):
+            return None
+        return ctx
+
+    def _confirm_own(self, mine: StoredMessage, server_id: str | None) -> None:
+        """Our own message came back from the server: it is sent, and now we know its server id."""
+        new_state = MessageState.SENT if mine.state in (MessageState.PENDING, MessageState.FAILED) else None
+        new_id = server_id if server_id and not mine.server_id else None
+        if new_state is None and new_id is None:
+            return
+        updated = self._archive.update_message(mine.id, state=new_state, server_id=new_id, error="")
+        if updated is not None:
+            self._bus.publish(MessageUpdated(message=updated))
+
+    def apply_policy(self, ctx: InboundContext) -> InboundContext | None:
+        decision = self._policy.check_inbound(ctx.event)
+        if not decision.allowed:
+            log.info("Inbound message held by policy rule %s", decision.rule)
+            return None
+        return ctx
+
+    def store(self, ctx: InboundContext) -> InboundContext | None:
+        event = ctx.event
+        assert ctx.sent_at is not None
+        edit_of: int | None = None
+        if event.replaces_server_id:
+            target = self._archive.find_by_server_id(ctx.conversation_id, event.replaces_server_id)
+            edit_of = target.id if target else None
+        outgoing = event.is_own_echo
+        stored = self._archive.insert_message(
+            conversation_id=ctx.conversation_id,
+            account_id=event.account_id,
+            direction=Direction.OUT if outgoing else Direction.IN,
+            sender=event.sender,
+            sender_name=event.sender_name,
+            body=event.body,
+            kind=event.kind,
+            sent_at=ctx.sent_at,
+            received_at=ctx.received_at,
+            state=MessageState.SENT if outgoing else MessageState.RECEIVED,
+            server_id=ctx.server_id,
+            idempotency_key=event.idempotency_key,
+            edit_of=edit_of,
+            is_backfill=event.is_backfill,
+        )
+        if stored is None:  # a concurrent duplicate
+            return None
+        self._bus.publish(MessageStored(message=stored))
+        return replace(ctx, stored=stored)

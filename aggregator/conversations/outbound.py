@@ -1,0 +1,171 @@
+"""Sending: policy -> store as pending -> send -> mark sent (or failed). Pending rows are resent
+after a reconnect, in order, one at a time per account, and never twice at once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime
+
+from aggregator.accounts.manager import AccountManager
+from aggregator.api import (
+    AccountError,
+    AccountId,
+    AggregatorError,
+    ConfigurationError,
+    ConversationKey,
+    MessageKind,
+    MessageState,
+    MessageStateChanged,
+    NetworkError,
+    OutgoingMessage,
+    PolicyError,
+)
+from aggregator.archive import Archive, Direction, StoredMessage
+from aggregator.bus import PRIORITY_CORE, EventBus
+from aggregator.events import AccountStateChanged, ConnectionState, MessageStored, MessageUpdated
+from aggregator.policy import PolicyEngine
+from aggregator.registry import ProtocolRegistry
+
+log = logging.getLogger(__name__)
+
+
+class OutboundService:
+    def __init__(
+        self,
+        *,
+        archive: Archive,
+        bus: EventBus,
+        policy: PolicyEngine,
+        accounts: AccountManager,
+        registry: ProtocolRegistry,
+    ) -> None:
+        self._archive = archive
+        self._bus = bus
+        self._policy = policy
+        self._accounts = accounts
+        self._registry = registry
+        self._locks: dict[AccountId, asyncio.Lock] = {}
+        self._flushes: set[asyncio.Task[None]] = set()
+        bus.subscribe(AccountStateChanged, self._on_state, priority=PRIORITY_CORE)
+
+    def _lock(self, account_id: AccountId) -> asyncio.Lock:
+        return self._locks.setdefault(account_id, asyncio.Lock())
+
+    def prepare(self, account_id: AccountId, to: str, body: str) -> ConversationKey:
+        """Validate a send before anything is stored; raises ``ConfigurationError`` naming the problem."""
+        config = self._accounts.config(account_id)
+        info = self._registry.get(config.protocol)
+        handle = info.normalize_handle(to)
+        if not body.strip():
+            raise ConfigurationError("the message is empty")
+        if info.max_body_length is not None and len(body) > info.max_body_length:
+            raise ConfigurationError(
+                f"the message is {len(body)} characters long; {info.name} allows at most {info.max_body_length}"
+            )
+        return ConversationKey.direct(account_id, handle)
+
+    async def send(
+        self, account_id: AccountId, to: str, body: str, kind: MessageKind = MessageKind.CHAT
+    ) -> StoredMessage:
+        """Store the message as pending and send it now if the account is connected.
+
+        Returns the row as it stands afterwards: SENT (the server accepted it), PENDING (the account
+        is offline; it goes out after the next connect) or FAILED (with the reason).
+        """
+        conversation = self.prepare(account_id, to, body)
+        decision = self._policy.check_outbound(account_id, conversation, body)
+        if not decision.allowed:
+            raise PolicyError(decision.reason or "the message was refused by policy", decision.rule)
+        config = self._accounts.config(account_id)
+        conv_id = self._archive.conversation_id(conversation)
+        assert conv_id is not None
+        row = self._archive.insert_message(
+            conversation_id=conv_id,
+            account_id=account_id,
+            direction=Direction.OUT,
+            sender=config.address,
+            body=body,
+            kind=kind,
+            sent_at=datetime.now(UTC),
+            state=MessageState.PENDING,
+            idempotency_key=uuid.uuid4().hex,
+        )
+        assert row is not None
+        self._bus.publish(MessageStored(message=row))
+        return await self.deliver(row)
+
+    async def deliver(self, row: StoredMessage) -> StoredMessage:
+        async with self._lock(row.account_id):
+            current = self._archive.get(row.id)
+            if current is None or current.state is not MessageState.PENDING:
+                return current or row
+            return await self._deliver_locked(current)
+
+    async def _deliver_locked(self, row: StoredMessage) -> StoredMessage:
+        supervisor = self._accounts.supervisor(row.account_id)
+        if supervisor is None or not supervisor.connected:
+            return row
+        assert row.idempotency_key is not None
+        message = OutgoingMessage(body=row.body, idempotency_key=row.idempotency_key, kind=row.kind)
+        try:
+            receipt = await supervisor.adapter.send_message(row.conversation, message)
+        except NetworkError as exc:
+            log.info("Message %s stays pending: %s", row.id, exc)
+            supervisor.mark_lost(str(exc))
+            return row
+        except (AccountError, AggregatorError) as exc:
+            return self._update(row, state=MessageState.FAILED, error=str(exc) or type(exc).__name__)
+        except Exception as exc:
+            log.exception("Sending message %s failed unexpectedly", row.id)
+            return self._update(row, state=MessageState.FAILED, error=f"unexpected error: {type(exc).__name__}")
+        current = self._archive.get(row.id) or row
+        state = MessageState.SENT if current.state in (MessageState.PENDING, MessageState.FAILED) else None
+        return self._update(current, state=state, server_id=receipt.remote_id if not current.server_id else None)
+
+    def _update(
+        self,
+        row: StoredMessage,
+        *,
+        state: MessageState | None = None,
+        server_id: str | None = None,
+        error: str | None = None,
+    ) -> StoredMessage:
+        updated = self._archive.update_message(row.id, state=state, server_id=server_id, error=error)
+        if updated is None:
+            return row
+        self._bus.publish(MessageUpdated(message=updated))
+        return updated
+
+    async def flush(self, account_id: AccountId) -> None:
+        """Send every pending message of the account, oldest first; stop at the first that stays pending."""
+        for row in self._archive.pending_outbound(account_id):
+            result = await self.deliver(row)
+            if result.state is MessageState.PENDING:
+                break
+
+    def _on_state(self, event: AccountStateChanged) -> None:
+        if event.state is ConnectionState.CONNECTED:
+            task = asyncio.get_running_loop().create_task(self.flush(event.account_id))
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
+
+    async def wait_flushed(self) -> None:
+        while self._flushes:
+            await asyncio.gather(*list(self._flushes), return_exceptions=True)
+
+    def apply_state(self, event: MessageStateChanged) -> None:
+        """Delivery receipts and read markers from the server."""
+        row: StoredMessage | None = None
+        if event.idempotency_key:
+            row = self._archive.find_by_idempotency_key(event.account_id, event.idempotency_key)
+        if row is None and event.remote_id:
+            conv_id = self._archive.conversation_id(event.conversation, create=False)
+            if conv_id is not None:
+                row = self._archive.find_by_server_id(conv_id, event.remote_id)
+        if row is None:
+            return
+        if event.state <= row.state and event.state is not MessageState.FAILED:
+            return  # never go back from read to delivered
+        self._update(row, state=event.state, error=event.reason or None)

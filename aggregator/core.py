@@ -1,0 +1,47 @@
+"""The core: every service of one running profile, built by ``bootstrap.build_core``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aggregator.accounts.config import AccountStore
+from aggregator.accounts.manager import AccountManager
+from aggregator.accounts.secrets import SecretStore
+from aggregator.archive import Archive
+from aggregator.bus import EventBus
+from aggregator.conversations.inbound import InboundPipeline
+from aggregator.conversations.outbound import OutboundService
+from aggregator.conversations.router import EventRouter
+from aggregator.paths import ProfilePaths
+from aggregator.policy import PolicyEngine
+from aggregator.registry import ProtocolRegistry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Core:
+    paths: ProfilePaths
+    registry: ProtocolRegistry
+    bus: EventBus
+    policy: PolicyEngine
+    archive: Archive
+    account_store: AccountStore
+    secrets: SecretStore
+    accounts: AccountManager
+    inbound: InboundPipeline
+    outbound: OutboundService
+    router: EventRouter
+
+    async def start(self, only: list[str] | None = None) -> None:
+        """Connect the enabled accounts (or just ``only``)."""
+        self.accounts.start(only)
+
+    async def stop(self) -> None:
+        """Disconnect every account, handle every event already received, close the archive."""
+        await self.accounts.stop()
+        await self.outbound.wait_flushed()
+
+    def close(self) -> None:
+        self.archive.close()

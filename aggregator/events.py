@@ -1,0 +1,70 @@
+"""Events the core publishes on the bus for the UI, the CLI and other services."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from aggregator.api import AccountId, ContactRef, ConversationKey, Presence
+from aggregator.archive.records import StoredMessage
+
+
+class ConnectionState(enum.StrEnum):
+    OFFLINE = "offline"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    WAITING = "waiting"  # lost or failed to connect; will try again
+    FAILED = "failed"  # will not try again until the user acts (wrong password, untrusted certificate)
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CoreEvent:
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountStateChanged(CoreEvent):
+    account_id: AccountId
+    state: ConnectionState
+    reason: str = ""
+    retry_in: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageStored(CoreEvent):
+    """A new message row exists; ``message.id`` is its row id."""
+
+    message: StoredMessage
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageUpdated(CoreEvent):
+    """A stored message changed (state, server id, error)."""
+
+    message: StoredMessage
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactPresenceChanged(CoreEvent):
+    contact: ContactRef
+    presence: Presence
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TypingNotice(CoreEvent):
+    conversation: ConversationKey
+    handle: str
+    typing: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountWarning(CoreEvent):
+    account_id: AccountId
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscriptionRequest(CoreEvent):
+    contact: ContactRef
+    message: str = ""
