@@ -21,6 +21,7 @@ from aggregator.paths import ProfilePaths
 from aggregator.policy import PolicyEngine
 from aggregator.profile import profile_id
 from aggregator.registry import ProtocolRegistry
+from aggregator.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +31,16 @@ def build_core(
     *,
     registry: ProtocolRegistry | None = None,
     database_url: str | None = None,
-    backoff_factory: Callable[[], Backoff] = Backoff,
+    backoff_factory: Callable[[], Backoff] | None = None,
 ) -> Core:
     """Build every service of the profile. Must run on the engine loop (services bind to it)."""
     paths.ensure()
+    settings = Settings.load(paths.settings_file)
+    if backoff_factory is None:
+
+        def backoff_factory() -> Backoff:
+            return Backoff(initial=settings.reconnect_initial_delay, cap=settings.reconnect_max_delay)
+
     registry = registry or ProtocolRegistry.discover()
     account_store = AccountStore(paths.accounts_file)
     configs = account_store.load()
@@ -55,6 +62,7 @@ def build_core(
         paths=paths,
         on_event=on_event,
         backoff_factory=backoff_factory,
+        connect_timeout=settings.connect_timeout,
     )
     accounts.configure(configs)
     inbound = InboundPipeline(archive, bus, policy)
@@ -62,6 +70,7 @@ def build_core(
     router = EventRouter(archive=archive, bus=bus, inbound=inbound, outbound=outbound)
     router_ref.append(router)
     return Core(
+        settings=settings,
         paths=paths,
         registry=registry,
         bus=bus,

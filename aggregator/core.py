@@ -16,12 +16,14 @@ from aggregator.conversations.router import EventRouter
 from aggregator.paths import ProfilePaths
 from aggregator.policy import PolicyEngine
 from aggregator.registry import ProtocolRegistry
+from aggregator.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Core:
+    settings: Settings
     paths: ProfilePaths
     registry: ProtocolRegistry
     bus: EventBus

@@ -39,6 +39,10 @@ class ProfilePaths:
         return self.config_dir / "accounts.json"
 
     @property
+    def settings_file(self) -> Path:
+        return self.config_dir / "settings.json"
+
+    @property
     def profile_file(self) -> Path:
         return self.config_dir / "profile.json"
 

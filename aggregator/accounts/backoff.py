@@ -1,4 +1,4 @@
-"""Capped exponential backoff with full jitter."""
+"""Capped exponential backoff with jitter (each wait is uniform in [ceiling/2, ceiling])."""
 
 from __future__ import annotations
 

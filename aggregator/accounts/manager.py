@@ -39,7 +39,9 @@ class AccountManager:
         paths: ProfilePaths,
         on_event: Callable[[AdapterEvent], Awaitable[None]],
         backoff_factory: Callable[[], Backoff] = Backoff,
+        connect_timeout: float = 30.0,
     ) -> None:
+        self._connect_timeout = connect_timeout
         self._registry = registry
         self._secrets = secrets
         self._bus = bus
@@ -86,6 +88,7 @@ class AccountManager:
             self._on_state,
             self._on_event,
             self._backoff_factory(),
+            connect_timeout=self._connect_timeout,
         )
         self._supervisors[account.id] = supervisor
         supervisor.start()

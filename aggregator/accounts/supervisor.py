@@ -39,7 +39,9 @@ class AccountSupervisor:
         on_state: StateCallback,
         on_event: EventHandler,
         backoff: Backoff | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
     ) -> None:
+        self._connect_timeout = connect_timeout
         self.config = config
         self._secrets = secrets
         self._on_state = on_state
@@ -129,9 +131,9 @@ class AccountSupervisor:
                 self._lost.clear()
                 try:
                     credentials = self._secrets.credentials(self.config.id)
-                    await asyncio.wait_for(self.adapter.connect(credentials), CONNECT_TIMEOUT)
+                    await asyncio.wait_for(self.adapter.connect(credentials), self._connect_timeout)
                 except TimeoutError:
-                    reason = f"no answer from the server within {CONNECT_TIMEOUT:.0f} s"
+                    reason = f"no answer from the server within {self._connect_timeout:.0f} s"
                     await self._safe_disconnect()
                 except AccountError as exc:
                     await self._safe_disconnect()

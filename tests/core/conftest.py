@@ -1,0 +1,97 @@
+"""A core built on the test's own loop, with one fake account on a FakeServer."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from aggregator.accounts.backoff import Backoff
+from aggregator.accounts.config import AccountConfig, AccountStore, make_account_id
+from aggregator.accounts.secrets import SecretStore
+from aggregator.api import Sphere
+from aggregator.bootstrap import build_core
+from aggregator.core import Core
+from aggregator.events import AccountStateChanged, ConnectionState
+from aggregator.paths import ProfilePaths
+from aggregator.profile import profile_id
+from protocols.fake.server import FakeServer
+
+
+@dataclass
+class CoreWorld:
+    server: FakeServer
+    paths: ProfilePaths
+    alice: str
+    bob: str
+    account_id: str
+    core: Core | None = None
+    states: list[AccountStateChanged] = field(default_factory=list)
+
+    async def start(self) -> Core:
+        core = build_core(self.paths, backoff_factory=lambda: Backoff(initial=0.05, cap=0.3))
+        core.bus.subscribe(AccountStateChanged, self.states.append)
+        self.core = core
+        await core.start()
+        return core
+
+    async def stop(self) -> None:
+        if self.core is not None:
+            await self.core.stop()
+            self.core.close()
+            self.core = None
+
+    async def wait_state(self, state: ConnectionState, timeout: float = 10) -> None:
+        assert self.core is not None
+        sup = self.core.accounts.supervisor(self.account_id)
+        assert sup is not None
+        await sup.wait_for_state(state, timeout=timeout)
+
+    async def drain(self) -> None:
+        assert self.core is not None
+        sup = self.core.accounts.supervisor(self.account_id)
+        assert sup is not None
+        await sup.drain()
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)
+
+
+@pytest.fixture
+async def world(tmp_path: Path, keyring_env: None) -> AsyncIterator[CoreWorld]:
+    server = FakeServer()
+    tag = uuid.uuid4().hex[:8]
+    alice = server.add_user(f"alice{tag}@fake.test", "alice-pw")
+    bob = server.add_user(f"bob{tag}@fake.test", "bob-pw")
+    await server.start()
+    paths = ProfilePaths.resolve(tmp_path / "home")
+    paths.ensure()
+    account_id = make_account_id("fake", alice)
+    AccountStore(paths.accounts_file).add(
+        AccountConfig(
+            id=account_id,
+            protocol="fake",
+            address=alice,
+            server=server.address,
+            allow_plaintext=True,
+            sphere=Sphere.WORK,
+        )
+    )
+    secrets = SecretStore(profile_id(paths))
+    secrets.set_password(account_id, "alice-pw")
+    w = CoreWorld(server=server, paths=paths, alice=alice, bob=bob, account_id=account_id)
+    try:
+        yield w
+    finally:
+        await w.stop()
+        await server.stop()
+        secrets.delete(account_id)

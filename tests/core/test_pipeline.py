@@ -1,0 +1,136 @@
+"""The core's conversation pipeline over the fake protocol, end to end in one process."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from aggregator.api import MessageState
+from aggregator.archive import Direction, StatusKind
+from aggregator.events import ConnectionState, MessageStored, MessageUpdated
+from protocols.fake.adapter import FakeAdapter  # noqa: F401  (the protocol under test)
+from tests.core.conftest import CoreWorld, eventually
+
+
+def _history(w: CoreWorld) -> list[tuple[str, str, MessageState]]:
+    assert w.core is not None
+    convs = w.core.archive.conversations_with(w.bob)
+    return [(m.direction.label, m.body, m.state) for m in w.core.archive.history(convs)]
+
+
+async def test_inbound_messages_are_stored_then_announced_with_their_row_id(world: CoreWorld) -> None:
+    core = await world.start()
+    announced: list[MessageStored] = []
+    core.bus.subscribe(MessageStored, announced.append)
+    await world.wait_state(ConnectionState.CONNECTED)
+    await world.server.deliver(world.bob, world.alice, "hello <b>there</b>")
+    await eventually(lambda: len(announced) == 1)
+    stored = core.archive.get(announced[0].message.id)
+    assert stored is not None and stored.body == "hello <b>there</b>"
+    assert stored.direction is Direction.IN and stored.state is MessageState.RECEIVED
+    assert stored.server_id
+
+
+async def test_offline_history_arrives_once_with_server_time_and_in_order(world: CoreWorld) -> None:
+    old = datetime.now(UTC) - timedelta(hours=3)
+    await world.server.deliver(world.bob, world.alice, "first", timestamp=old)
+    await world.server.deliver(world.bob, world.alice, "second", timestamp=old + timedelta(minutes=1))
+    core = await world.start()
+    await world.wait_state(ConnectionState.CONNECTED)
+    await world.server.deliver(world.bob, world.alice, "live")
+    await eventually(lambda: len(_history(world)) == 3)
+    msgs = core.archive.history(core.archive.conversations_with(world.bob))
+    assert [m.body for m in msgs] == ["first", "second", "live"]
+    assert abs((msgs[0].sent_at - old).total_seconds()) < 0.01
+    assert msgs[0].is_backfill and not msgs[2].is_backfill
+    # Reconnecting replays nothing twice.
+    await world.server.drop_connections()
+    await world.wait_state(ConnectionState.WAITING)
+    await world.wait_state(ConnectionState.CONNECTED)
+    await world.drain()
+    assert len(_history(world)) == 3
+
+
+async def test_send_waits_for_the_server_and_records_its_id(world: CoreWorld) -> None:
+    core = await world.start()
+    await world.wait_state(ConnectionState.CONNECTED)
+    row = await core.outbound.send(world.account_id, world.bob, "hi bob")
+    assert row.state is MessageState.SENT
+    (accepted,) = world.server.received(world.alice)
+    assert accepted.body == "hi bob" and row.server_id == accepted.server_id
+
+
+async def test_messages_sent_while_offline_go_out_in_order_exactly_once_after_reconnect(world: CoreWorld) -> None:
+    core = await world.start()
+    await world.wait_state(ConnectionState.CONNECTED)
+    port = world.server.port
+    await world.server.stop()
+    await world.wait_state(ConnectionState.WAITING)
+    rows = [await core.outbound.send(world.account_id, world.bob, f"queued {i}") for i in range(3)]
+    assert all(r.state is MessageState.PENDING for r in rows)
+    # The server comes back on the same port; the supervisor reconnects and flushes.
+    world.server.port = port
+    await world.server.start()
+    await eventually(lambda: len(world.server.received(world.alice)) == 3)
+    await world.wait_state(ConnectionState.CONNECTED)
+    await core.outbound.wait_flushed()
+    assert [m.body for m in world.server.received(world.alice)] == ["queued 0", "queued 1", "queued 2"]
+    assert [s for _, _, s in _history(world)] == [MessageState.SENT] * 3
+    await asyncio.sleep(0.3)
+    assert len(world.server.received(world.alice)) == 3
+
+
+async def test_a_refused_send_is_marked_failed_with_the_reason(world: CoreWorld) -> None:
+    core = await world.start()
+    updates: list[MessageUpdated] = []
+    core.bus.subscribe(MessageUpdated, updates.append)
+    await world.wait_state(ConnectionState.CONNECTED)
+    world.server.reject_sends = True
+    row = await core.outbound.send(world.account_id, world.bob, "nope")
+    assert row.state is MessageState.FAILED and row.error
+    assert updates and updates[-1].message.state is MessageState.FAILED
+
+
+async def test_own_messages_from_another_session_are_logged_as_outgoing(world: CoreWorld) -> None:
+    """The user's phone sent a message: the server echoes it to us, we log it once as 'out'."""
+    core = await world.start()
+    await world.wait_state(ConnectionState.CONNECTED)
+    row = await core.outbound.send(world.account_id, world.bob, "from desktop")
+    await world.drain()
+    # Our own echo of the desktop send does not create a second row.
+    assert [(d, b) for d, b, _ in _history(world)] == [("out", "from desktop")]
+    assert row.state is MessageState.SENT
+
+
+async def test_wrong_password_stops_retrying_with_a_clear_reason(world: CoreWorld) -> None:
+    assert world.core is None
+    from aggregator.accounts.secrets import SecretStore
+    from aggregator.profile import profile_id
+
+    SecretStore(profile_id(world.paths)).set_password(world.account_id, "Not-The-Pw-9431")
+    await world.start()
+    await world.wait_state(ConnectionState.FAILED)
+    failed = [s for s in world.states if s.state is ConnectionState.FAILED]
+    assert failed and ("password" in failed[0].reason.lower() or "auth" in failed[0].reason.lower())
+    await asyncio.sleep(0.5)
+    assert sum(s.state is ConnectionState.CONNECTING for s in world.states) == 1
+    assert "Not-The-Pw-9431" not in failed[0].reason
+
+
+async def test_temporary_failures_are_retried_with_backoff(world: CoreWorld) -> None:
+    world.server.fail_next_logins(2)
+    await world.start()
+    await world.wait_state(ConnectionState.CONNECTED)
+    waits = [s for s in world.states if s.state is ConnectionState.WAITING]
+    assert len(waits) == 2 and all(w.retry_in is not None and w.retry_in <= 0.3 for w in waits)
+
+
+async def test_connection_state_changes_are_recorded_in_the_archive(world: CoreWorld) -> None:
+    core = await world.start()
+    await world.wait_state(ConnectionState.CONNECTED)
+    await world.server.set_presence(world.bob, "away", "lunch")
+    await eventually(lambda: any(e.kind is StatusKind.PRESENCE for e in core.archive.status_events(world.account_id)))
+    kinds = [e.kind for e in core.archive.status_events(world.account_id)]
+    assert kinds[:2] == [StatusKind.CONNECTING, StatusKind.CONNECTED]
+    presence = [e for e in core.archive.status_events(world.account_id) if e.kind is StatusKind.PRESENCE]
+    assert presence[-1].handle == world.bob and "lunch" in presence[-1].detail
