@@ -6,7 +6,9 @@ platform's config and data directories for "aggregator" are used.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import platformdirs
 
 APP_NAME = "aggregator"
 HOME_ENV = "AGGREGATOR_HOME"
+_MAX_SOCKET_PATH = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,13 @@ class ProfilePaths:
 
     @property
     def control_socket(self) -> Path:
-        return self.runtime_dir / "control.sock"
+        """The control socket; in a private directory under /tmp when the natural path is too long
+        for a Unix socket address (about 107 bytes)."""
+        natural = self.runtime_dir / "control.sock"
+        if len(os.fsencode(natural)) <= _MAX_SOCKET_PATH:
+            return natural
+        digest = hashlib.sha256(os.fsencode(self.runtime_dir)).hexdigest()[:20]
+        return Path(tempfile.gettempdir()) / f"aggregator-{os.getuid()}" / f"{digest}.sock"
 
     def account_data_dir(self, account_id: str) -> Path:
         safe = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in account_id)

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import socket
+import stat
 import struct
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,15 @@ def _peer_uid(writer: asyncio.StreamWriter) -> int | None:
     return int(uid)
 
 
+def _private_dir(path: Path) -> None:
+    """Create (or check) a directory only we can enter; refuse one someone else controls."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise AggregatorError(f"{path} is not a directory owned by this user; refusing to put the control socket there")
+    os.chmod(path, 0o700)
+
+
 class ControlServer:
     def __init__(self, core: Core, path: Path) -> None:
         self._core = core
@@ -38,8 +48,7 @@ class ControlServer:
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(self._path.parent, 0o700)
+        _private_dir(self._path.parent)
         with contextlib.suppress(FileNotFoundError):
             self._path.unlink()  # a stale socket from a killed instance; we hold the profile lock
         old = os.umask(0o177)
