@@ -275,6 +275,8 @@ class AccountSettings:
 
 
 class EventSink(Protocol):
+    """Where an adapter reports facts. Never blocks and never raises."""
+
     def __call__(self, event: AdapterEvent, /) -> None: ...
 
 
@@ -292,10 +294,14 @@ class ProtocolInfo:
     fields: tuple[AccountField, ...]
     capabilities: Capability
     presence_kinds: tuple[PresenceKind, ...]
+    #: Account fields named ``address``, ``server``, ``ca_file`` and ``allow_plaintext`` fill the
+    #: matching ``AccountSettings`` attributes; every other non-secret field goes to ``options``.
     #: Returns the canonical form of an address, or raises ``ConfigurationError`` naming the problem.
     normalize_address: Callable[[str], str]
     #: Normalises a contact or room handle so that ``ContactRef`` is a stable key.
     normalize_handle: Callable[[str], str]
+    #: Builds the adapter for one account. May raise ``ConfigurationError`` for unusable settings
+    #: (the core reports that account as failed and goes on with the others).
     create: AdapterFactory
     #: The longest body one message may carry, in characters (None: no limit worth telling).
     max_body_length: int | None = None
@@ -313,8 +319,8 @@ class Adapter(Protocol):
     """One instance per account. Required methods only; capabilities are separate protocols.
 
     * ``connect`` returns once the account is usable, or raises an ``AccountError``.
-    * After a successful connect, a lost connection is reported with ``ConnectionLost``; the core
-      then calls ``disconnect`` and decides when to connect again.
+    * After a successful connect, a lost connection is reported with ``ConnectionLost`` (at most once
+      per successful connect); the core then calls ``disconnect`` and decides when to connect again.
     * ``disconnect`` is idempotent and never raises.
     * ``send_message`` returns once the server has accepted the message.
     """
@@ -410,6 +416,9 @@ class MessageReceived(AdapterEvent):
     ``server_id`` is the server's own id (stanza-id, event id, msgid) and the deduplication key.
     ``idempotency_key`` is set when the message carries our own key back (origin-id, txn id, label),
     so the core can match an echo to the pending row it sent.
+
+    For our own echo (``is_own_echo``: sent by us, from this or another session/device),
+    ``conversation`` is the peer's conversation and ``sender`` is our own address.
     """
 
     conversation: ConversationKey

@@ -17,6 +17,7 @@ from aggregator.api import (
     AggregatorError,
     ConnectionLost,
     CredentialsUpdated,
+    NotConnectedError,
 )
 from aggregator.events import ConnectionState
 
@@ -48,7 +49,8 @@ class AccountSupervisor:
         self._on_event = on_event
         self._backoff = backoff or Backoff()
         self._queue: asyncio.Queue[AdapterEvent] = asyncio.Queue()
-        self.adapter: Adapter = adapter_factory(self._emit)
+        self._adapter_factory = adapter_factory
+        self._adapter: Adapter | None = None
         self.state = ConnectionState.OFFLINE
         self.reason = ""
         self._lost = asyncio.Event()
@@ -60,6 +62,12 @@ class AccountSupervisor:
     # The sink handed to the adapter: never blocks, never raises.
     def _emit(self, event: AdapterEvent) -> None:
         self._queue.put_nowait(event)
+
+    @property
+    def adapter(self) -> Adapter:
+        if self._adapter is None:
+            raise NotConnectedError(f"account {self.config.id} has not connected yet")
+        return self._adapter
 
     @property
     def connected(self) -> bool:
@@ -126,12 +134,17 @@ class AccountSupervisor:
 
     async def _run(self) -> None:
         try:
+            self._adapter = self._adapter_factory(self._emit)
+        except AggregatorError as exc:  # unusable settings: this account fails, the others go on
+            self._set_state(ConnectionState.FAILED, str(exc))
+            return
+        try:
             while not self._stopping.is_set():
                 self._set_state(ConnectionState.CONNECTING)
                 self._lost.clear()
                 try:
                     credentials = self._secrets.credentials(self.config.id)
-                    await asyncio.wait_for(self.adapter.connect(credentials), self._connect_timeout)
+                    await asyncio.wait_for(self._adapter.connect(credentials), self._connect_timeout)
                 except TimeoutError:
                     reason = f"no answer from the server within {self._connect_timeout:.0f} s"
                     await self._safe_disconnect()
@@ -175,8 +188,10 @@ class AccountSupervisor:
             stop.cancel()
 
     async def _safe_disconnect(self) -> None:
+        if self._adapter is None:
+            return
         try:
-            await asyncio.wait_for(self.adapter.disconnect(), 10)
+            await asyncio.wait_for(self._adapter.disconnect(), 10)
         except (Exception, TimeoutError):
             log.exception("Disconnecting %s failed", self.config.id)
 

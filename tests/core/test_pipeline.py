@@ -134,3 +134,17 @@ async def test_connection_state_changes_are_recorded_in_the_archive(world: CoreW
     assert kinds[:2] == [StatusKind.CONNECTING, StatusKind.CONNECTED]
     presence = [e for e in core.archive.status_events(world.account_id) if e.kind is StatusKind.PRESENCE]
     assert presence[-1].handle == world.bob and "lunch" in presence[-1].detail
+
+
+async def test_an_account_with_unusable_settings_fails_alone(world: CoreWorld) -> None:
+    from aggregator.accounts.config import AccountConfig, AccountStore
+
+    store = AccountStore(world.paths.accounts_file)
+    broken = AccountConfig(id="fake:carol@fake.test", protocol="fake", address="carol@fake.test", server="no-port")
+    store.add(broken)
+    core = await world.start()
+    await world.wait_state(ConnectionState.CONNECTED)
+    sup = core.accounts.supervisor(broken.id)
+    assert sup is not None
+    await sup.wait_for_state(ConnectionState.FAILED, timeout=5)
+    assert "no-port" in sup.reason
