@@ -70,7 +70,11 @@ class MessageRow(Base):
         Index("ix_messages_pending", "state", "account_id"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # INTEGER on SQLite makes the column the rowid itself (a BIGINT primary key would not be), so
+    # that rowid order, which full-text search walks, is time order.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+    )
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
     account_id: Mapped[str] = mapped_column(String(255))
     direction: Mapped[int] = mapped_column(Integer)

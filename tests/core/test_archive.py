@@ -99,3 +99,18 @@ def test_a_file_that_is_not_a_database_is_reported(tmp_path: Path) -> None:
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(ArchiveError, match="cannot be opened"):
         Archive.open(path=path)
+
+
+def test_message_ids_are_the_sqlite_rowid_so_rowid_order_is_time_order(tmp_path: Path) -> None:
+    """Full-text search walks rowids backwards for 'newest first'; backfill must not break that."""
+    a = _archive(tmp_path)
+    conv = a.conversation_id(ConversationKey.direct("fake:alice@x", "bob@x"))
+    assert conv is not None
+    now = datetime.now(UTC)
+    _store(a, conv, "new", now, "s-2")
+    _store(a, conv, "old", now - timedelta(days=30), "s-1")
+    a.close()
+    with sqlite3.connect(tmp_path / "archive.sqlite3") as raw:
+        rows = raw.execute("SELECT rowid, id, body FROM messages ORDER BY rowid").fetchall()
+    assert [r[2] for r in rows] == ["old", "new"]
+    assert all(r[0] == r[1] for r in rows)
