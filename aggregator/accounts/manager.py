@@ -79,7 +79,8 @@ class AccountManager:
             return existing
         info = self._registry.get(account.protocol)
         data_dir = self._paths.account_data_dir(account.id)
-        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        data_dir.parent.mkdir(exist_ok=True, mode=0o700)
+        data_dir.mkdir(exist_ok=True, mode=0o700)
         settings = account.to_settings(data_dir)
         supervisor = AccountSupervisor(
             account,

@@ -24,6 +24,19 @@ def _describe(exc: Exception) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
+def check_keyring_available() -> None:
+    """Raise ``KeyringUnavailableError`` unless a keyring that really protects secrets is in use."""
+    backend = keyring.get_keyring()
+    name = f"{type(backend).__module__}.{type(backend).__name__}"
+    if "fail" in name or "null" in name.lower() or getattr(backend, "priority", 1) <= 0:
+        raise KeyringUnavailableError(
+            "no keyring backend is available to keep the password safe (looked for the Secret Service, "
+            "KWallet, macOS Keychain, Windows Credential Locker); start your desktop's keyring and try again"
+        )
+    if "plaintext" in name.lower() or name.startswith("keyrings.alt"):
+        raise KeyringUnavailableError(f"the keyring backend {name} stores passwords in plain text; refusing to use it")
+
+
 class SecretStore:
     """Secrets of one profile, namespaced by the profile's id so that profiles never collide."""
 
@@ -34,17 +47,7 @@ class SecretStore:
         return f"{self._profile_id}/{account_id}/{what}"
 
     def check_available(self) -> None:
-        backend = keyring.get_keyring()
-        name = f"{type(backend).__module__}.{type(backend).__name__}"
-        if "fail" in name or "null" in name.lower() or getattr(backend, "priority", 1) <= 0:
-            raise KeyringUnavailableError(
-                "no keyring backend is available to keep the password safe (looked for the Secret Service, "
-                "KWallet, macOS Keychain, Windows Credential Locker); start your desktop's keyring and try again"
-            )
-        if "plaintext" in name.lower() or name.startswith("keyrings.alt"):
-            raise KeyringUnavailableError(
-                f"the keyring backend {name} stores passwords in plain text; refusing to use it"
-            )
+        check_keyring_available()
 
     def _set(self, user: str, value: str) -> None:
         self.check_available()

@@ -16,6 +16,7 @@ from aggregator.api import (
     AdapterEvent,
     AggregatorError,
     ConnectionLost,
+    Credentials,
     CredentialsUpdated,
     NotConnectedError,
 )
@@ -144,7 +145,8 @@ class AccountSupervisor:
                 self._lost.clear()
                 try:
                     credentials = self._secrets.credentials(self.config.id)
-                    await asyncio.wait_for(self._adapter.connect(credentials), self._connect_timeout)
+                    if not await self._connect_unless_stopped(credentials):
+                        break
                 except TimeoutError:
                     reason = f"no answer from the server within {self._connect_timeout:.0f} s"
                     await self._safe_disconnect()
@@ -170,6 +172,8 @@ class AccountSupervisor:
                         break
                     reason = self.reason or "connection lost"
                     await self._safe_disconnect()
+                if self._stopping.is_set():
+                    break
                 delay = self._backoff.next_delay()
                 self._set_state(ConnectionState.WAITING, reason, delay)
                 await self._sleep_or_stop(delay)
@@ -177,6 +181,23 @@ class AccountSupervisor:
             await self._safe_disconnect()
             if self.state is not ConnectionState.FAILED:
                 self._set_state(ConnectionState.OFFLINE)
+
+    async def _connect_unless_stopped(self, credentials: Credentials) -> bool:
+        """Connect, unless a stop comes first (then the attempt is cancelled): True if connected."""
+        assert self._adapter is not None
+        connect = asyncio.create_task(asyncio.wait_for(self._adapter.connect(credentials), self._connect_timeout))
+        stop = asyncio.create_task(self._stopping.wait())
+        try:
+            await asyncio.wait({connect, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if not connect.done():
+            connect.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await connect
+            return False
+        connect.result()  # raises what the connect raised
+        return True
 
     async def _wait_lost_or_stop(self) -> None:
         lost = asyncio.create_task(self._lost.wait())

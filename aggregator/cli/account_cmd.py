@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from aggregator.accounts.config import AccountConfig, AccountStore, make_account_id
-from aggregator.accounts.secrets import SecretStore
+from aggregator.accounts.secrets import SecretStore, check_keyring_available
 from aggregator.api import ConfigurationError, ProtocolInfo, Sphere
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out, warn
@@ -128,8 +128,8 @@ def cmd_add(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolReg
     )
     if store.get(account.id) is not None:
         raise UsageError(f"account {account.id} already exists")
+    check_keyring_available()  # before asking for anything or creating any file
     secrets = SecretStore(profile_id(paths))
-    secrets.check_available()  # before asking for anything
     password = _read_password(args, info, address)
     if password is not None:
         secrets.set_password(account.id, password)

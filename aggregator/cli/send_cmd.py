@@ -56,6 +56,8 @@ def cmd_send(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRe
         raise UsageError(str(exc)) from None
     if not args.text.strip():
         raise UsageError("the message is empty")
+    if not account.enabled:
+        raise AggregatorError(f"{account.id} is disabled; enable it first with: aggregator account enable {account.id}")
     lock = InstanceLock(paths.lock_file)
     if lock.is_held_elsewhere():
         reply = request(paths.control_socket, {"op": "send", "account": account.id, "to": args.to, "text": args.text})
