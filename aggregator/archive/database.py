@@ -5,18 +5,18 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, insert, select
+from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, select, update
 from sqlalchemy.exc import DatabaseError
 
 from aggregator.api import AggregatorError
+from aggregator.archive.migrations import LATEST_VERSION, MIGRATIONS
 from aggregator.archive.models import Base, MetaRow
 
 log = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 1
 
 
 class ArchiveError(AggregatorError):
@@ -68,14 +68,62 @@ def open_engine(url: str | None = None, path: Path | None = None) -> Engine:
     return engine
 
 
+def _read_version(conn: Connection) -> int | None:
+    if not inspect(conn).has_table(MetaRow.__tablename__):
+        return None
+    row = conn.execute(select(MetaRow.value).where(MetaRow.key == "schema_version")).scalar()
+    return None if row is None else int(row)
+
+
+def _write_version(conn: Connection, version: int) -> None:
+    updated = conn.execute(update(MetaRow).where(MetaRow.key == "schema_version").values(value=str(version)))
+    if updated.rowcount == 0:
+        conn.execute(insert(MetaRow).values(key="schema_version", value=str(version)))
+
+
+def _backup_sqlite(engine: Engine, version: int) -> Path | None:
+    """Copy the archive next to itself before migrating it (SQLite only; PostgreSQL: the admin's dumps)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database:
+        log.warning("Upgrading a %s archive without a backup: take one with your database's tools", engine.dialect.name)
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = Path(f"{database}.schema-v{version}-{stamp}.bak")
+    _create_private_file(target)
+    source = sqlite3.connect(database)
+    dest = sqlite3.connect(target)
+    try:
+        source.backup(dest)
+    finally:
+        dest.close()
+        source.close()
+    log.info("Backed up the archive to %s before upgrading it", target)
+    return target
+
+
 def _ensure_schema(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
-    with engine.begin() as conn:
-        row = conn.execute(select(MetaRow.value).where(MetaRow.key == "schema_version")).scalar()
-        if row is None:
-            conn.execute(insert(MetaRow).values(key="schema_version", value=str(SCHEMA_VERSION)))
-        elif int(row) > SCHEMA_VERSION:
-            raise ArchiveError(
-                f"the archive was written by a newer version of the client (schema {row}, this one knows "
-                f"{SCHEMA_VERSION}); upgrade the client"
-            )
+    with engine.connect() as conn:
+        version = _read_version(conn)
+    if version is None:
+        with engine.begin() as conn:
+            Base.metadata.create_all(conn)
+            for migration in MIGRATIONS:
+                if migration.create_extras is not None:
+                    migration.create_extras(conn)
+            _write_version(conn, LATEST_VERSION)
+        return
+    if version > LATEST_VERSION:
+        raise ArchiveError(
+            f"the archive was written by a newer version of the client (schema {version}, this one knows "
+            f"{LATEST_VERSION}); upgrade the client"
+        )
+    if version == LATEST_VERSION:
+        return
+    _backup_sqlite(engine, version)
+    for migration in MIGRATIONS:
+        if migration.version <= version:
+            continue
+        log.info("Upgrading the archive to schema %d: %s", migration.version, migration.description)
+        with engine.begin() as conn:
+            migration.upgrade(conn)
+            _write_version(conn, migration.version)

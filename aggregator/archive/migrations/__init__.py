@@ -1,0 +1,38 @@
+"""Numbered schema migrations.
+
+Version 1 is the initial schema. Each later schema change adds one ``Migration`` here (in a module
+``vNNN_<what>.py``) with:
+
+* ``upgrade(conn)``: the DDL/DML that takes an archive from ``version - 1`` to ``version``;
+* ``create_extras(conn)`` (optional): objects the SQLAlchemy models cannot describe (FTS tables,
+  triggers), created on a fresh archive after ``create_all``.
+
+A fresh archive is built from the models (plus every ``create_extras``) and stamped with the latest
+version; an older archive is backed up and upgraded step by step, each step in its own transaction.
+``tests/core/test_migrations.py`` opens a stored archive of every earlier version and checks that the
+upgraded schema equals a fresh one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    description: str
+    upgrade: Callable[[Connection], None]
+    create_extras: Callable[[Connection], None] | None = None
+
+
+MIGRATIONS: tuple[Migration, ...] = ()
+
+LATEST_VERSION = 1 + len(MIGRATIONS)
+
+for _i, _m in enumerate(MIGRATIONS):
+    if _m.version != _i + 2:
+        raise RuntimeError(f"migration {_m.description!r} has version {_m.version}, expected {_i + 2}")

@@ -1,0 +1,68 @@
+"""Every stored archive of an earlier schema version opens, is backed up, and upgrades to the
+schema a fresh archive has, with its messages intact."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, inspect
+
+from aggregator.archive import Archive
+from aggregator.archive.migrations import LATEST_VERSION, MIGRATIONS
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "archives"
+STORED = sorted(FIXTURES.glob("v*.sqlite3"), key=lambda p: int(p.stem[1:]))
+
+
+def _schema(engine: Engine) -> dict[str, object]:
+    insp = inspect(engine)
+    shape: dict[str, object] = {}
+    for table in sorted(insp.get_table_names()):
+        shape[table] = (
+            sorted((c["name"], str(c["type"]), bool(c["nullable"])) for c in insp.get_columns(table)),
+            sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes(table)),
+        )
+    return shape
+
+
+def test_there_is_a_stored_archive_of_every_released_version() -> None:
+    versions = [int(p.stem[1:]) for p in STORED]
+    assert versions == list(range(1, LATEST_VERSION + 1)), (
+        "store an archive of the current version before changing the schema: "
+        "python -m tests.fixtures.archives.make_fixture"
+    )
+
+
+def test_migrations_are_numbered_in_order() -> None:
+    assert [m.version for m in MIGRATIONS] == list(range(2, LATEST_VERSION + 1))
+
+
+@pytest.mark.parametrize("stored", STORED, ids=[p.stem for p in STORED])
+def test_a_stored_archive_upgrades_to_the_fresh_schema(stored: Path, tmp_path: Path) -> None:
+    old = tmp_path / "archive.sqlite3"
+    shutil.copyfile(stored, old)
+    with sqlite3.connect(old) as raw:
+        before = raw.execute("SELECT id, body FROM messages ORDER BY id").fetchall()
+    upgraded = Archive.open(path=old)
+    fresh = Archive.open(path=tmp_path / "fresh.sqlite3")
+    try:
+        assert _schema(upgraded.engine) == _schema(fresh.engine)
+        with upgraded.engine.connect() as conn:
+            version = conn.exec_driver_sql("SELECT value FROM aggregator_meta WHERE key='schema_version'").scalar()
+            after = conn.exec_driver_sql("SELECT id, body FROM messages ORDER BY id").fetchall()
+        assert int(version or 0) == LATEST_VERSION
+        assert [tuple(r) for r in after] == before
+        assert upgraded.pending_outbound("xmpp:alice@example.org")  # the queued message survived
+    finally:
+        upgraded.close()
+        fresh.close()
+    backups = list(tmp_path.glob("archive.sqlite3.schema-v*.bak"))
+    if int(stored.stem[1:]) < LATEST_VERSION:
+        assert len(backups) == 1
+        with sqlite3.connect(backups[0]) as raw:
+            assert raw.execute("SELECT count(*) FROM messages").fetchone()[0] == len(before)
+    else:
+        assert backups == []
