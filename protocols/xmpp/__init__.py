@@ -1,0 +1,78 @@
+"""XMPP (Jabber) on slixmpp. Registered as the ``xmpp`` entry point of ``aggregator.protocols``."""
+
+from __future__ import annotations
+
+from aggregator.api import (
+    AccountField,
+    AccountSettings,
+    Adapter,
+    Capability,
+    EventSink,
+    FieldKind,
+    PresenceKind,
+    ProtocolInfo,
+)
+from protocols.xmpp.adapter import XmppAdapter
+from protocols.xmpp.addresses import normalize_address, normalize_handle
+
+
+def _create(settings: AccountSettings, sink: EventSink) -> Adapter:
+    return XmppAdapter(settings, sink)
+
+
+PROTOCOL = ProtocolInfo(
+    id="xmpp",
+    name="XMPP (Jabber)",
+    address_label="Jabber ID",
+    address_example="alice@example.org",
+    fields=(
+        AccountField("address", "Jabber ID", required=True, help="user@example.org"),
+        AccountField("password", "Password", FieldKind.PASSWORD, required=True, secret=True),
+        AccountField(
+            "server",
+            "Server",
+            help="HOST or HOST:PORT to connect to instead of looking up the domain's DNS records",
+        ),
+        AccountField(
+            "ca_file",
+            "CA certificates",
+            FieldKind.FILE,
+            help="PEM file of the CAs to trust (for a private CA); the system's CAs otherwise",
+        ),
+        AccountField(
+            "allow_plaintext",
+            "Allow unencrypted connection",
+            FieldKind.BOOL,
+            default="false",
+            help="Only for servers without TLS: the password is then protected by SCRAM alone",
+        ),
+        AccountField("resource", "Resource", help="The name of this device; a random one if empty"),
+        AccountField(
+            "direct_tls",
+            "Direct TLS",
+            FieldKind.BOOL,
+            default="false",
+            help="Start TLS right away (XEP-0368, usually port 5223) instead of STARTTLS",
+        ),
+    ),
+    capabilities=(
+        Capability.DIRECT_MESSAGES
+        | Capability.TYPING
+        | Capability.DELIVERY_RECEIPTS
+        | Capability.ROSTER_EDIT
+        | Capability.SUBSCRIPTION_REQUESTS
+    ),
+    # No INVISIBLE: servers rarely implement XEP-0186 (see adapter.py).
+    presence_kinds=(
+        PresenceKind.AVAILABLE,
+        PresenceKind.AWAY,
+        PresenceKind.EXTENDED_AWAY,
+        PresenceKind.BUSY,
+        PresenceKind.OFFLINE,
+    ),
+    normalize_address=normalize_address,
+    normalize_handle=normalize_handle,
+    create=_create,
+)
+
+__all__ = ["PROTOCOL", "XmppAdapter"]

@@ -1,0 +1,297 @@
+"""Translates slixmpp stanzas (untyped: ``Any``) into typed adapter events.
+
+This is the one place where slixmpp's stanza objects are read. Every function reads the XML it needs
+and raises ``StanzaError`` for input it cannot use; the adapter turns that into an ``AdapterWarning``.
+Nothing here sends anything.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aggregator.api import (
+    AccountId,
+    ConfigurationError,
+    ConversationKey,
+    MessageKind,
+    MessageReceived,
+    Presence,
+    PresenceKind,
+    RosterItem,
+)
+from protocols.xmpp.addresses import Jid, parse_jid
+
+NS_CLIENT = "jabber:client"
+NS_SID = "urn:xmpp:sid:0"
+NS_DELAY = "urn:xmpp:delay"
+NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
+NS_CARBONS = "urn:xmpp:carbons:2"
+NS_FORWARD = "urn:xmpp:forward:0"
+
+#: XMPP ``<show/>`` values and our presence kinds, both ways.
+_SHOW_TO_KIND = {
+    "": PresenceKind.AVAILABLE,
+    "chat": PresenceKind.AVAILABLE,
+    "away": PresenceKind.AWAY,
+    "xa": PresenceKind.EXTENDED_AWAY,
+    "dnd": PresenceKind.BUSY,
+}
+KIND_TO_SHOW = {
+    PresenceKind.AVAILABLE: "",
+    PresenceKind.AWAY: "away",
+    PresenceKind.EXTENDED_AWAY: "xa",
+    PresenceKind.BUSY: "dnd",
+}
+#: Chat states (XEP-0085) that mean "is typing".
+TYPING_STATES = frozenset({"composing"})
+CHAT_STATES = frozenset({"active", "composing", "paused", "inactive", "gone"})
+
+
+class StanzaError(ValueError):
+    """A stanza the adapter cannot use. The message says what is wrong (no stanza dump)."""
+
+
+def _jid(value: Any, what: str) -> Jid:
+    try:
+        return parse_jid(str(value))
+    except ConfigurationError as exc:
+        raise StanzaError(f"invalid {what} address: {exc}") from None
+    except Exception as exc:  # slixmpp raises InvalidJID lazily when the attribute is read
+        raise StanzaError(f"invalid {what} address: {exc}") from None
+
+
+def sender_of(stanza: Any) -> Jid:
+    """The stanza's ``from`` as a normalised JID (raw attribute: slixmpp's JID parsing may raise)."""
+    raw = _xml(stanza).get("from")
+    if not raw:
+        raise StanzaError(f"a <{_local_name(_xml(stanza).tag)}> without a sender")
+    return _jid(raw, "sender")
+
+
+def recipient_of(stanza: Any, fallback: Jid) -> Jid:
+    raw = _xml(stanza).get("to")
+    return _jid(raw, "recipient") if raw else fallback
+
+
+def _xml(stanza: Any) -> ET.Element:
+    element = getattr(stanza, "xml", stanza)
+    if not isinstance(element, ET.Element):
+        raise StanzaError("not an XML element")
+    return element
+
+
+def _local_name(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _child(element: ET.Element, namespace: str, name: str) -> ET.Element | None:
+    return element.find(f"{{{namespace}}}{name}")
+
+
+def body_of(stanza: Any) -> str | None:
+    """The ``<body/>`` text (no xml:lang selection: the first body), or None without a body.
+
+    Markup inside a body (child elements, which RFC 6120 does not allow) is kept as text: the
+    children's text is joined so that nothing the sender typed is lost, and no markup is interpreted.
+    """
+    body = _child(_xml(stanza), NS_CLIENT, "body")
+    if body is None:
+        return None
+    return "".join(body.itertext())
+
+
+def message_id(stanza: Any) -> str | None:
+    value = _xml(stanza).get("id")
+    return value or None
+
+
+def origin_id(stanza: Any) -> str | None:
+    element = _child(_xml(stanza), NS_SID, "origin-id")
+    value = element.get("id") if element is not None else None
+    return value or None
+
+
+def stanza_id(stanza: Any, by: str) -> str | None:
+    """The XEP-0359 stanza-id that ``by`` (our own archive) assigned; others are ignored (spoofable)."""
+    for element in _xml(stanza).findall(f"{{{NS_SID}}}stanza-id"):
+        by_attr = element.get("by")
+        if not by_attr:
+            continue
+        try:
+            matches = parse_jid(by_attr).bare == by
+        except ConfigurationError:
+            continue
+        value = element.get("id")
+        if matches and value:
+            return value
+    return None
+
+
+def delay_of(stanza: Any) -> tuple[datetime | None, str | None]:
+    """(timestamp, who added the delay) of a XEP-0203 ``<delay/>``; raises ``StanzaError`` if malformed."""
+    element = _child(_xml(stanza), NS_DELAY, "delay")
+    if element is None:
+        return None, None
+    stamp = element.get("stamp") or ""
+    try:
+        parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        raise StanzaError(f"invalid delay timestamp {stamp[:40]!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC), element.get("from") or None
+
+
+def chat_state_of(stanza: Any) -> str | None:
+    for child in _xml(stanza):
+        if child.tag.startswith(f"{{{NS_CHATSTATES}}}") and _local_name(child.tag) in CHAT_STATES:
+            return _local_name(child.tag)
+    return None
+
+
+def receipt_of(stanza: Any) -> str | None:
+    """The id a XEP-0184 ``<received/>`` confirms."""
+    element = _child(_xml(stanza), "urn:xmpp:receipts", "received")
+    value = element.get("id") if element is not None else None
+    return value or None
+
+
+def carbon_of(stanza: Any) -> tuple[str, ET.Element] | None:
+    """("sent" | "received", the forwarded message) of a XEP-0280 carbon, else None."""
+    for direction in ("sent", "received"):
+        wrapper = _child(_xml(stanza), NS_CARBONS, direction)
+        if wrapper is None:
+            continue
+        forwarded = _child(wrapper, NS_FORWARD, "forwarded")
+        inner = _child(forwarded, NS_CLIENT, "message") if forwarded is not None else None
+        if inner is None:
+            raise StanzaError(f"a {direction} carbon without a forwarded message")
+        return direction, inner
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What mapping needs to know about the account."""
+
+    account_id: AccountId
+    own: Jid  # bare
+    server_domain: str
+
+
+def message_received(
+    stanza: Any, ctx: Context, problems: list[str], *, own_echo: bool = False, now: datetime | None = None
+) -> MessageReceived | None:
+    """A ``MessageReceived`` for a 1:1 chat message with a body, or None if it has no body.
+
+    ``own_echo``: the stanza is a copy of a message we sent (carbon ``sent``): the conversation is
+    the recipient's, the sender is us, and the origin-id comes back as the idempotency key.
+    Problems that do not cost the message (a malformed delay: the receive time is used) are
+    appended to ``problems``; unusable stanzas raise ``StanzaError``.
+    """
+    body = body_of(stanza)
+    if body is None:
+        return None
+    sender = ctx.own if own_echo else sender_of(stanza)
+    peer = recipient_of(stanza, ctx.own) if own_echo else sender
+    try:
+        timestamp, delayed_by = delay_of(stanza)
+    except StanzaError as exc:
+        problems.append(f"message from {sender.bare}: {exc}; using the time it arrived")
+        timestamp, delayed_by = None, None
+    kind = MessageKind.CHAT
+    if body.startswith("/me "):  # XEP-0245
+        kind, body = MessageKind.ACTION, body[4:]
+    mtype = _xml(stanza).get("type") or "normal"
+    if mtype == "headline":
+        kind = MessageKind.NOTICE
+    server_id = stanza_id(stanza, ctx.own.bare) or message_id(stanza)
+    return MessageReceived(
+        account_id=ctx.account_id,
+        conversation=ConversationKey.direct(ctx.account_id, peer.bare),
+        sender=sender.bare,
+        body=body,
+        server_id=server_id,
+        timestamp=timestamp or now or datetime.now(UTC),
+        kind=kind,
+        is_backfill=timestamp is not None and delayed_by in (ctx.server_domain, ctx.own.bare),
+        is_own_echo=own_echo,
+        idempotency_key=origin_id(stanza) if own_echo else None,
+    )
+
+
+def presence_of(stanza: Any) -> Presence | None:
+    """The presence an available/unavailable ``<presence/>`` states, None for other types."""
+    element = _xml(stanza)
+    ptype = element.get("type") or "available"
+    status_element = _child(element, NS_CLIENT, "status")
+    status = "".join(status_element.itertext()).strip() if status_element is not None else ""
+    if ptype == "unavailable":
+        return Presence(PresenceKind.OFFLINE, status)
+    if ptype != "available":
+        return None
+    show_element = _child(element, NS_CLIENT, "show")
+    show = (show_element.text or "").strip() if show_element is not None else ""
+    kind = _SHOW_TO_KIND.get(show)
+    if kind is None:
+        raise StanzaError(f"unknown presence <show> value {show[:20]!r}")
+    return Presence(kind, status)
+
+
+def priority_of(stanza: Any) -> int:
+    element = _child(_xml(stanza), NS_CLIENT, "priority")
+    try:
+        return max(-128, min(127, int((element.text or "0").strip()))) if element is not None else 0
+    except ValueError:
+        return 0
+
+
+def subscription_message(stanza: Any) -> str:
+    element = _child(_xml(stanza), NS_CLIENT, "status")
+    return "".join(element.itertext()).strip() if element is not None else ""
+
+
+def roster_items(iq: Any) -> tuple[tuple[RosterItem, ...], tuple[str, ...], list[str]]:
+    """(items, removed handles, problems) of a roster result or push. Bad items become problems."""
+    query = _child(_xml(iq), "jabber:iq:roster", "query")
+    if query is None:
+        raise StanzaError("a roster answer without <query xmlns='jabber:iq:roster'>")
+    items: list[RosterItem] = []
+    removed: list[str] = []
+    problems: list[str] = []
+    for element in query.findall("{jabber:iq:roster}item"):
+        try:
+            jid = _jid(element.get("jid") or "", "roster item")
+        except StanzaError as exc:
+            problems.append(str(exc))
+            continue
+        subscription = element.get("subscription") or "none"
+        if subscription == "remove":
+            removed.append(jid.bare)
+            continue
+        groups = tuple(dict.fromkeys("".join(g.itertext()).strip() for g in element.findall("{jabber:iq:roster}group")))
+        items.append(
+            RosterItem(
+                handle=jid.bare,
+                name=element.get("name") or None,
+                groups=tuple(g for g in groups if g),
+                subscription=subscription if subscription in ("none", "to", "from", "both") else "none",
+            )
+        )
+    return tuple(items), tuple(removed), problems
+
+
+def failure_condition(stanza: Any) -> str:
+    """The condition element's name of a SASL ``<failure/>`` or a stream error (e.g. ``not-authorized``)."""
+    try:
+        element = _xml(stanza)
+    except StanzaError:
+        return "unknown"
+    for child in element:
+        name = _local_name(child.tag)
+        if name != "text":
+            return name
+    return "unknown"
