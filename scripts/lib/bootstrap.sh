@@ -4,7 +4,7 @@
 #   ROOT                      repository root (set here)
 #   bootstrap_apt PKG...      install the Debian packages that are missing (root, or sudo -n)
 #   bootstrap_venv            create/refresh .venv: python3 -m venv + pip install -e '.[dev]'
-#   bootstrap_synapse_venv    placeholder: the Synapse venv arrives in a later issue
+#   bootstrap_synapse_venv    create/refresh .venv-synapse (the Matrix test server) with pip install matrix-synapse
 #
 # Everything is idempotent and cheap when nothing changed, so both scripts call it on every run.
 
@@ -133,10 +133,37 @@ bootstrap_venv() {
 }
 
 # ---------------------------------------------------------------------------------------------------
-# Synapse (Matrix test server) venv: TO BE ADDED IN A LATER ISSUE.
-# Synapse gets its own venv (.venv-synapse, see /work/shared/facts/servers.md) so that its pins never
-# fight the project's. Implement it here, stamped like bootstrap_venv, and call it from scripts/test.
+# Synapse (Matrix test server) venv: .venv-synapse, separate so that its pins never fight the project's
+# (see /work/shared/facts/servers.md section 3). tests/servers/synapse.py runs
+# .venv-synapse/bin/python -m synapse.app.homeserver. Reinstalled only when the stamp (the pin and the
+# interpreter) changes. SYNAPSE_REQUIREMENT overrides the pin.
 # ---------------------------------------------------------------------------------------------------
+SYNAPSE_VENV="$ROOT/.venv-synapse"
+SYNAPSE_REQUIREMENT="${SYNAPSE_REQUIREMENT:-matrix-synapse>=1.163,<1.164}"
+
 bootstrap_synapse_venv() {
-    :
+    local stamp_file="$SYNAPSE_VENV/.bootstrap-synapse.sha256" want
+    if [[ -e $SYNAPSE_VENV ]] && ! "$SYNAPSE_VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+        log "warning: $SYNAPSE_VENV is broken (no working python/pip in it); recreating it"
+        rm -rf "$SYNAPSE_VENV"
+    fi
+    if [[ ! -x $SYNAPSE_VENV/bin/python ]]; then
+        section "venv: creating .venv-synapse"
+        python3 -m venv "$SYNAPSE_VENV"
+    fi
+    want="$(
+        {
+            printf '%s\n' "$SYNAPSE_REQUIREMENT"
+            "$SYNAPSE_VENV/bin/python" -c 'import sys; print(sys.version)'
+        } | sha256sum | cut -d' ' -f1
+    )"
+    if [[ -f $stamp_file && "$(cat "$stamp_file")" == "$want" ]] \
+        && "$SYNAPSE_VENV/bin/python" -c 'import synapse' >/dev/null 2>&1; then
+        return 0
+    fi
+    section "venv: pip install '$SYNAPSE_REQUIREMENT' into .venv-synapse (about 30 s)"
+    rm -f "$stamp_file"
+    "$SYNAPSE_VENV/bin/python" -m pip install -q --upgrade pip </dev/null >&2
+    "$SYNAPSE_VENV/bin/python" -m pip install -q "$SYNAPSE_REQUIREMENT" </dev/null >&2
+    printf '%s\n' "$want" >"$stamp_file"
 }

@@ -15,7 +15,7 @@ from tests.contract.fake_harness import FakeHarness
 from tests.contract.harness import ContractHarness
 from tests.contract.sink import EventCollector
 
-HARNESSES = ["fake", "xmpp"]
+HARNESSES = ["fake", "xmpp", "matrix"]
 
 
 @pytest.fixture(params=HARNESSES)

@@ -1,0 +1,687 @@
+"""``MatrixAdapter``: one Matrix account on matrix-nio's ``AsyncClient``.
+
+Login: a password login the first time (the adapter then emits ``CredentialsUpdated`` with the access
+token, device id and user id, which the core keeps in the keyring); later connects restore that login
+from ``Credentials.tokens`` so no new device is made. A rejected token falls back to the password once.
+
+Sync: ``connect`` runs the first sync (full state) before it returns, then a task long-polls ``/sync``.
+The sync token is kept in ``settings.data_dir`` so that a restart resumes where it stopped. A failed
+sync ends the loop with one ``ConnectionLost``.
+
+Conversations: a room is a direct chat with a peer when ``m.direct`` says so, or when it is an unnamed
+room of exactly two members; everything else is a room (``ConversationKey.room(room id)``).
+Sending to a peer without a direct chat creates one (``is_direct``, peer invited, recorded in
+``m.direct``). Invitations to direct chats are reported as ``SubscriptionRequested`` and joined only
+when the user accepts (``answer_subscription``); invitations to other rooms as a warning.
+
+End-to-end encryption (vodozemac via nio's store in ``data_dir/crypto``) is on when the core gives the
+adapter a data directory; encrypted messages are decrypted by nio before they reach ``mapping``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import ssl
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import nio
+
+from aggregator.api import (
+    AccountError,
+    AccountSettings,
+    AdapterEvent,
+    AdapterWarning,
+    AuthenticationError,
+    CertificateError,
+    ConfigurationError,
+    ConnectionLost,
+    ConversationKey,
+    ConversationKind,
+    Credentials,
+    CredentialsUpdated,
+    EventSink,
+    NetworkError,
+    NotConnectedError,
+    OutgoingMessage,
+    PlaintextRefusedError,
+    Presence,
+    ProtocolError,
+    RoomJoined,
+    RoomLeft,
+    RosterItem,
+    RosterItemChanged,
+    RosterSnapshot,
+    SendReceipt,
+    SubscriptionRequested,
+)
+from protocols.matrix import mapping
+from protocols.matrix.addresses import homeserver_url, is_room_id, normalize_address, normalize_handle
+
+log = logging.getLogger(__name__)
+
+#: Seconds for the login and the first sync together, and for any other single request.
+CONNECT_TIMEOUT = 30.0
+REQUEST_TIMEOUT = 30.0
+#: How long the server may hold a ``/sync`` long-poll open (milliseconds).
+SYNC_TIMEOUT_MS = 30_000
+#: Seconds to wait for a newly created room to show up in the sync (needed before encrypting into it).
+ROOM_SEEN_TIMEOUT = 10.0
+SYNC_STATE_FILE = "sync-state.json"
+DEFAULT_DEVICE_NAME = "Aggregator"
+_AUTH_ERRORS = {"M_FORBIDDEN", "M_USER_DEACTIVATED", "M_INVALID_USERNAME", "M_UNAUTHORIZED"}
+_TOKEN_ERRORS = {"M_UNKNOWN_TOKEN", "M_MISSING_TOKEN", "M_FORBIDDEN"}
+_TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
+
+
+def _ssl_context(ca_file: Path | None) -> ssl.SSLContext:
+    try:
+        return ssl.create_default_context(cafile=str(ca_file) if ca_file is not None else None)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigurationError(f"cannot read the CA file {ca_file}: {exc}") from None
+
+
+class MatrixAdapter:
+    """One Matrix account. Raises ``ConfigurationError`` for unusable settings."""
+
+    def __init__(self, settings: AccountSettings, sink: EventSink) -> None:
+        self._settings = settings
+        self._sink = sink
+        self._account_id = settings.account_id
+        self._user_id = normalize_address(settings.address)
+        self._homeserver = homeserver_url(settings.server, self._user_id)
+        self._ssl = _ssl_context(settings.ca_file)
+        self._device_name = settings.options.get("device_name", "").strip() or DEFAULT_DEVICE_NAME
+        self._data_dir = settings.data_dir
+        self._encryption = self._data_dir is not None and settings.options.get("encryption", "true") != "false"
+        self._client: Any = None  # nio.AsyncClient (untyped)
+        self._sync_task: asyncio.Task[None] | None = None
+        self._connected = False
+        self._presence_state = "online"
+        self._dm_lock = asyncio.Lock()
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self._direct: dict[str, str] = {}  # room id -> peer, for rooms known to be direct chats
+        self._dm_by_peer: dict[str, str] = {}  # peer -> the room id messages to them go to
+        self._m_direct: dict[str, str] = {}  # room id -> peer, from m.direct account data
+        self._typing: dict[str, frozenset[str]] = {}
+        self._invites: dict[str, set[str]] = {}  # inviter -> room ids of pending direct-chat invites
+        self._announced_invites: set[str] = set()
+        self._announced_rooms: set[str] = set()
+        self._roster: set[str] = set()
+        self._room_seen = asyncio.Event()
+
+    # -------------------------------------------------------------------------------- connection
+
+    async def connect(self, credentials: Credentials) -> None:
+        if self._connected:
+            return
+        await self.disconnect()  # drop what is left of an earlier, lost connection
+        if self._homeserver.startswith("http://") and not self._settings.allow_plaintext:
+            raise PlaintextRefusedError(
+                f"the homeserver {self._homeserver} is not encrypted (http://); "
+                "allow plaintext for this account to connect anyway"
+            )
+        self._reset_state()
+        try:
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                await self._login(credentials)
+                await self._first_sync()
+        except TimeoutError:
+            await self._close()
+            raise NetworkError(f"{self._homeserver} did not answer within {CONNECT_TIMEOUT:g} s") from None
+        except _TRANSPORT_ERRORS as exc:
+            await self._close()
+            raise self._transport_error(exc) from None
+        except BaseException:
+            await self._close()
+            raise
+        self._connected = True
+        self._sync_task = asyncio.create_task(self._sync_loop(), name=f"matrix-sync {self._account_id}")
+        log.info("%s connected to %s", self._account_id, self._homeserver)
+
+    def _new_client(self) -> Any:
+        config = nio.AsyncClientConfig(
+            max_timeouts=0,  # a connection error raises at once instead of retrying forever
+            max_limit_exceeded=2,
+            request_timeout=REQUEST_TIMEOUT,
+            encryption_enabled=self._encryption,
+            store_sync_tokens=False,
+        )
+        store_path = ""
+        if self._encryption and self._data_dir is not None:
+            crypto_dir = self._data_dir / "crypto"
+            crypto_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            store_path = str(crypto_dir)
+        ssl_context = self._ssl if self._homeserver.startswith("https://") else None
+        return nio.AsyncClient(self._homeserver, self._user_id, store_path=store_path, config=config, ssl=ssl_context)
+
+    async def _login(self, credentials: Credentials) -> None:
+        tokens = credentials.tokens
+        access_token, device_id = tokens.get("access_token"), tokens.get("device_id")
+        if access_token and device_id and self._same_user(tokens.get("user_id", "")):
+            client = self._new_client()
+            self._client = client
+            client.restore_login(self._user_id, device_id, access_token)
+            reply = await client.whoami()
+            if isinstance(reply, nio.WhoamiResponse) and reply.device_id in (None, device_id):
+                log.info("%s: restored the login of device %s", self._account_id, device_id)
+                return
+            await self._close()
+            code = getattr(reply, "status_code", None)
+            if isinstance(reply, nio.WhoamiResponse) or code in _TOKEN_ERRORS:
+                log.info("%s: the stored access token was refused (%s); logging in again", self._account_id, code)
+            else:
+                raise self._error_reply("check the stored login", reply)
+        if not credentials.password:
+            raise AuthenticationError(f"{self._user_id}: no password given")
+        client = self._new_client()
+        self._client = client
+        reply = await client.login(credentials.password, device_name=self._device_name)
+        if not isinstance(reply, nio.LoginResponse):
+            code = getattr(reply, "status_code", None)
+            if code in _AUTH_ERRORS:
+                raise AuthenticationError(
+                    f"{self._homeserver} refused the login of {self._user_id}: {reply.message or code}"
+                )
+            raise self._error_reply("log in", reply)
+        log.info("%s: logged in as device %s", self._account_id, reply.device_id)
+        self._emit(
+            CredentialsUpdated(
+                account_id=self._account_id,
+                tokens={"access_token": reply.access_token, "device_id": reply.device_id, "user_id": reply.user_id},
+            )
+        )
+
+    def _same_user(self, user_id: str) -> bool:
+        try:
+            return normalize_address(user_id) == self._user_id
+        except ConfigurationError:
+            return False
+
+    async def _first_sync(self) -> None:
+        client = self._client
+        since = self._load_sync_token()
+        reply = await client.sync(timeout=0, since=since, full_state=True, set_presence=self._presence_state)
+        if isinstance(reply, nio.SyncError) and since is not None:
+            log.info("%s: the stored sync token was refused (%s); syncing afresh", self._account_id, reply.message)
+            since = None
+            reply = await client.sync(timeout=0, full_state=True, set_presence=self._presence_state)
+        if not isinstance(reply, nio.SyncResponse):
+            raise self._error_reply("sync", reply)
+        # Without a stored token, the timeline of the first sync is history the user may have seen elsewhere.
+        await self._after_sync(reply, history=since is None)
+        self._emit(
+            RosterSnapshot(
+                account_id=self._account_id,
+                items=tuple(self._roster_item(peer) for peer in sorted(self._roster)),
+            )
+        )
+
+    async def disconnect(self) -> None:
+        self._connected = False
+        task, self._sync_task = self._sync_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            await asyncio.wait([task])  # unlike ``await task``, never raises the task's own error
+            if not task.cancelled() and task.exception() is not None:
+                log.error("%s: the sync loop had failed", self._account_id, exc_info=task.exception())
+        await self._close()
+
+    async def _close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.close()
+
+    async def _sync_loop(self) -> None:
+        client = self._client
+        reason = ""
+        try:
+            while True:
+                reply = await client.sync(timeout=SYNC_TIMEOUT_MS, set_presence=self._presence_state)
+                if not isinstance(reply, nio.SyncResponse):
+                    reason = f"{self._homeserver} refused to sync: {self._describe(reply)}"
+                    break
+                await self._after_sync(reply, history=False)
+        except asyncio.CancelledError:
+            raise
+        except _TRANSPORT_ERRORS as exc:
+            reason = f"connection to {self._homeserver} lost: {self._transport_error(exc)}"
+        except Exception as exc:  # nio raises LocalProtocolError, EncryptionError, ... from inside sync()
+            log.exception("%s: the sync loop failed", self._account_id)
+            reason = f"the sync with {self._homeserver} failed: {exc!r}"
+        if self._connected:  # not a disconnect() of ours
+            self._connected = False
+            log.info("%s: %s", self._account_id, reason)
+            self._emit(ConnectionLost(account_id=self._account_id, reason=reason, retryable=True))
+
+    # ------------------------------------------------------------------------------- sync results
+
+    async def _after_sync(self, reply: Any, *, history: bool) -> None:
+        client = self._client
+        for event in reply.account_data_events:
+            if getattr(event, "type", None) == "m.direct":
+                self._m_direct = mapping.direct_rooms(getattr(event, "content", None))
+        for room_id, info in reply.rooms.invite.items():
+            self._guard(self._on_invite, room_id, info)
+        for room_id, info in reply.rooms.join.items():
+            self._guard(self._on_joined_room, room_id, info, history)
+        for room_id in reply.rooms.leave:
+            self._guard(self._on_left_room, room_id)
+        for event in reply.presence_events:
+            if getattr(event, "user_id", None) != self._user_id:
+                self._emit_or_skip(mapping.presence(event, self._account_id))
+        if reply.rooms.join:
+            self._room_seen.set()
+            self._room_seen = asyncio.Event()
+        self._save_sync_token(reply.next_batch)
+        if client.olm is not None:
+            await self._crypto_housekeeping(client)
+
+    async def _crypto_housekeeping(self, client: Any) -> None:
+        """What nio's ``sync_forever`` does between syncs: send to-device messages, upload and query keys."""
+        try:
+            if client.outgoing_to_device_messages:
+                await client.send_to_device_messages()
+            if client.should_upload_keys:
+                await client.keys_upload()
+            if client.should_query_keys:
+                await client.keys_query()
+            if client.should_claim_keys:
+                await client.keys_claim(client.get_users_for_key_claiming())
+        except _TRANSPORT_ERRORS:
+            raise
+        except Exception as exc:
+            log.exception("%s: encryption key housekeeping failed", self._account_id)
+            self._warn(f"encryption key exchange failed: {exc!r}")
+
+    def _guard(self, handler: Any, *args: Any) -> None:
+        try:
+            handler(*args)
+        except Exception as exc:  # whatever the server sends, the adapter keeps running
+            log.exception("%s: could not handle a sync update for %s", self._account_id, args[0])
+            self._warn(f"could not handle an update for {args[0]}: {exc!r}")
+
+    def _on_invite(self, room_id: str, info: Any) -> None:
+        if room_id in self._announced_invites:
+            return
+        self._announced_invites.add(room_id)
+        inviter, is_direct = None, False
+        for event in info.invite_state:
+            source = mapping.source_of(event)
+            if source.get("type") == "m.room.member" and source.get("state_key") == self._user_id:
+                content = source.get("content")
+                inviter = source.get("sender")
+                is_direct = isinstance(content, dict) and content.get("is_direct") is True
+        try:
+            handle = mapping.user_handle(inviter)
+        except mapping.MalformedEvent:
+            self._warn(f"an invitation to {room_id} from an unknown sender")
+            return
+        room = self._client.rooms.get(room_id) or self._client.invited_rooms.get(room_id)
+        if is_direct or (room is not None and room.is_group and room.member_count <= 2):
+            self._invites.setdefault(handle, set()).add(room_id)
+            self._emit(
+                SubscriptionRequested(
+                    account_id=self._account_id,
+                    handle=handle,
+                    message=f"{handle} wants to chat with you (a Matrix direct chat invitation)",
+                )
+            )
+        else:
+            name = room.display_name if room is not None else room_id
+            self._warn(f"{handle} invited you to the room {name} ({room_id}); join it to take part")
+
+    def _on_joined_room(self, room_id: str, info: Any, history: bool) -> None:
+        room = self._client.rooms.get(room_id)
+        if room is None:
+            return
+        for invited in self._invites.values():
+            invited.discard(room_id)
+        conversation = self._conversation_for(room)
+        context = mapping.RoomContext(
+            account_id=self._account_id,
+            own_user_id=self._user_id,
+            conversation=conversation,
+            display_name=lambda user_id: _display_name(room, user_id),
+        )
+        if conversation.kind is ConversationKind.ROOM and room_id not in self._announced_rooms:
+            self._announced_rooms.add(room_id)
+            self._emit(
+                RoomJoined(
+                    account_id=self._account_id,
+                    conversation=conversation,
+                    nick=_display_name(room, self._user_id) or self._user_id,
+                )
+            )
+        for event in info.timeline.events:
+            self._emit_or_skip(mapping.room_event(event, context, is_backfill=history))
+        for event in info.ephemeral:
+            if isinstance(event, nio.TypingNoticeEvent):
+                now, changes = mapping.typing(event, context, self._typing.get(room_id, frozenset()))
+                self._typing[room_id] = now
+                for change in changes:
+                    self._emit(change)
+            elif isinstance(event, nio.ReceiptEvent):
+                for change in mapping.read_receipts(event, context):
+                    self._emit(change)
+
+    def _on_left_room(self, room_id: str) -> None:
+        peer = self._direct.pop(room_id, None)
+        if peer is not None and self._dm_by_peer.get(peer) == room_id:
+            del self._dm_by_peer[peer]
+        if room_id in self._announced_rooms:
+            self._announced_rooms.discard(room_id)
+            self._emit(
+                RoomLeft(account_id=self._account_id, conversation=ConversationKey.room(self._account_id, room_id))
+            )
+
+    def _conversation_for(self, room: Any) -> ConversationKey:
+        room_id: str = room.room_id
+        peer = self._direct.get(room_id) or self._m_direct.get(room_id)
+        if peer is None and room.is_group:
+            others = [user for user in room.users if user != self._user_id]
+            if len(others) == 1:
+                with contextlib.suppress(mapping.MalformedEvent):
+                    peer = mapping.user_handle(others[0])
+        if peer is None:
+            return ConversationKey.room(self._account_id, room_id)
+        self._remember_direct(room_id, peer)
+        return ConversationKey.direct(self._account_id, peer)
+
+    def _remember_direct(self, room_id: str, peer: str) -> None:
+        self._direct[room_id] = peer
+        self._dm_by_peer.setdefault(peer, room_id)
+        if peer not in self._roster:
+            self._roster.add(peer)
+            if self._connected:  # after the first sync's snapshot
+                self._emit(RosterItemChanged(account_id=self._account_id, item=self._roster_item(peer)))
+
+    def _roster_item(self, peer: str) -> RosterItem:
+        name = None
+        room = self._client.rooms.get(self._dm_by_peer.get(peer, "")) if self._client is not None else None
+        if room is not None:
+            name = _display_name(room, peer)
+        return RosterItem(handle=peer, name=name)
+
+    # ----------------------------------------------------------------------------------- actions
+
+    async def set_presence(self, presence: Presence) -> None:
+        client = self._require_client()
+        state = mapping.PRESENCE_OUT[presence.kind]
+        self._presence_state = state
+        reply = await self._call(client.set_presence(state, presence.status or None))
+        if not isinstance(reply, nio.PresenceSetResponse):
+            raise self._error_reply("set the presence", reply)
+
+    async def set_typing(self, conversation: ConversationKey, typing: bool) -> None:
+        client = self._require_client()
+        room_id = self._known_room(conversation)
+        if room_id is None:
+            return  # no direct chat yet: nothing to show the peer
+        await self._call(client.room_typing(room_id, typing_state=typing, timeout=30_000))
+
+    async def send_message(self, conversation: ConversationKey, message: OutgoingMessage) -> SendReceipt:
+        client = self._require_client()
+        room_id = await self._room_for(conversation)
+        content = mapping.message_content(message.body, message.kind)
+        try:
+            reply = await self._call(
+                client.room_send(
+                    room_id,
+                    "m.room.message",
+                    content,
+                    tx_id=message.idempotency_key,
+                    ignore_unverified_devices=True,
+                )
+            )
+        except (nio.LocalProtocolError, nio.SendRetryError) as exc:
+            raise ProtocolError(f"cannot send to {conversation.handle}: {exc}") from None
+        if not isinstance(reply, nio.RoomSendResponse):
+            raise self._error_reply(f"accept a message to {conversation.handle}", reply)
+        return SendReceipt(remote_id=reply.event_id)
+
+    # Group chat (SupportsGroupChat)
+
+    async def join_room(self, room: str, nick: str | None = None) -> ConversationKey:
+        client = self._require_client()
+        reply = await self._call(client.join(normalize_handle(room)))
+        if not isinstance(reply, nio.JoinResponse):
+            raise self._error_reply(f"let you join {room}", reply)
+        return ConversationKey.room(self._account_id, reply.room_id)
+
+    async def leave_room(self, room: ConversationKey) -> None:
+        client = self._require_client()
+        reply = await self._call(client.room_leave(room.handle))
+        if not isinstance(reply, nio.RoomLeaveResponse):
+            raise self._error_reply(f"let you leave {room.handle}", reply)
+
+    async def set_topic(self, room: ConversationKey, topic: str) -> None:
+        client = self._require_client()
+        reply = await self._call(client.room_put_state(room.handle, "m.room.topic", {"topic": topic}))
+        if not isinstance(reply, nio.RoomPutStateResponse):
+            raise self._error_reply(f"set the topic of {room.handle}", reply)
+
+    # Contacts (SupportsRosterEdit): a Matrix "contact" is a direct chat.
+
+    async def add_contact(self, handle: str, name: str | None = None, groups: tuple[str, ...] = ()) -> None:
+        await self._direct_room(normalize_address(handle))
+
+    async def remove_contact(self, handle: str) -> None:
+        client = self._require_client()
+        peer = normalize_address(handle)
+        for room_id in [room_id for room_id, other in self._direct.items() if other == peer]:
+            await self._call(client.room_leave(room_id))
+
+    async def answer_subscription(self, handle: str, accept: bool) -> None:
+        """Joins (``accept``) or rejects the pending direct-chat invitations from ``handle``."""
+        client = self._require_client()
+        peer = normalize_address(handle)
+        for room_id in sorted(self._invites.pop(peer, set())):
+            if not accept:
+                await self._call(client.room_leave(room_id))
+                continue
+            reply = await self._call(client.join(room_id))
+            if not isinstance(reply, nio.JoinResponse):
+                raise self._error_reply(f"let you join the direct chat with {peer}", reply)
+            self._remember_direct(room_id, peer)
+            self._dm_by_peer[peer] = room_id
+            await self._record_direct(room_id, peer)
+
+    # ------------------------------------------------------------------------------------ rooms
+
+    def _known_room(self, conversation: ConversationKey) -> str | None:
+        if conversation.kind is ConversationKind.ROOM:
+            return conversation.handle
+        return self._dm_by_peer.get(normalize_address(conversation.handle))
+
+    async def _room_for(self, conversation: ConversationKey) -> str:
+        if conversation.kind is ConversationKind.ROOM:
+            if not is_room_id(conversation.handle):
+                raise ConfigurationError(f"{conversation.handle!r} is not a room id")
+            return conversation.handle
+        return await self._direct_room(normalize_address(conversation.handle))
+
+    async def _direct_room(self, peer: str) -> str:
+        """The room of the direct chat with ``peer``: a known one, one in ``m.direct``, or a new one."""
+        async with self._dm_lock:
+            client = self._require_client()
+            room_id = self._dm_by_peer.get(peer)
+            if room_id is not None:
+                return room_id
+            room_id = await self._direct_room_from_server(peer)
+            if room_id is None:
+                room_id = await self._create_direct_room(peer)
+            self._remember_direct(room_id, peer)
+            self._dm_by_peer[peer] = room_id
+            if client.olm is not None and room_id not in client.rooms:
+                await self._wait_for_room(room_id)
+            return room_id
+
+    async def _direct_room_from_server(self, peer: str) -> str | None:
+        """A room ``m.direct`` names for ``peer`` (another client of ours may have made it) that we are in."""
+        client = self._require_client()
+        reply = await self._call(client.list_direct_rooms())
+        rooms = getattr(reply, "rooms", None)
+        if not isinstance(rooms, dict):
+            return None
+        for room_id, other in mapping.direct_rooms(rooms).items():
+            if other != peer:
+                continue
+            members = await self._call(client.joined_members(room_id))
+            if isinstance(members, nio.JoinedMembersResponse):
+                ids = {member.user_id for member in members.members}
+                if self._user_id in ids and ids <= {self._user_id, peer}:
+                    return room_id
+        return None
+
+    async def _create_direct_room(self, peer: str) -> str:
+        client = self._require_client()
+        initial_state = []
+        if client.olm is not None and self._settings.options.get("encrypt_new_chats", "false") == "true":
+            initial_state.append(
+                {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+            )
+        reply = await self._call(
+            client.room_create(
+                is_direct=True,
+                invite=[peer],
+                preset=nio.RoomPreset.trusted_private_chat,
+                initial_state=initial_state,
+            )
+        )
+        if not isinstance(reply, nio.RoomCreateResponse):
+            raise self._error_reply(f"start a direct chat with {peer}", reply)
+        room_id: str = reply.room_id
+        log.info("%s: created the direct chat %s with %s", self._account_id, room_id, peer)
+        await self._record_direct(room_id, peer)
+        return room_id
+
+    async def _record_direct(self, room_id: str, peer: str) -> None:
+        """Adds ``room_id`` to our ``m.direct`` account data (as other clients do), best effort."""
+        client = self._require_client()
+        try:
+            reply = await self._call(client.list_direct_rooms())
+            current = reply.rooms if isinstance(getattr(reply, "rooms", None), dict) else {}
+            rooms = [r for r in current.get(peer, []) if isinstance(r, str) and r != room_id]
+            content = dict(current) | {peer: [room_id, *rooms]}
+            path = f"/_matrix/client/v3/user/{quote(self._user_id, safe='')}/account_data/m.direct"
+            headers = {"Authorization": f"Bearer {client.access_token}", "Content-Type": "application/json"}
+            response = await self._call(client.send("PUT", path, json.dumps(content), headers))
+            status = response.status
+            response.release()
+            if status != 200:
+                self._warn(f"could not record the direct chat with {peer} in m.direct (HTTP {status})")
+        except AccountError as exc:
+            self._warn(f"could not record the direct chat with {peer} in m.direct: {exc}")
+
+    async def _wait_for_room(self, room_id: str) -> None:
+        client = self._require_client()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(ROOM_SEEN_TIMEOUT):
+                while room_id not in client.rooms:
+                    await self._room_seen.wait()
+
+    # ------------------------------------------------------------------------------------ helpers
+
+    def _require_client(self) -> Any:
+        if not self._connected or self._client is None:
+            raise NotConnectedError(f"{self._account_id} is not connected")
+        return self._client
+
+    async def _call(self, request: Any) -> Any:
+        """Awaits a nio request, turning transport failures into ``NetworkError``."""
+        try:
+            async with asyncio.timeout(REQUEST_TIMEOUT + 5):
+                return await request
+        except _TRANSPORT_ERRORS as exc:
+            raise self._transport_error(exc) from None
+
+    def _transport_error(self, exc: BaseException) -> AccountError:
+        if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+            return CertificateError(f"the certificate of {self._homeserver} is not trusted: {exc.certificate_error}")
+        if isinstance(exc, aiohttp.ClientConnectorSSLError):
+            return NetworkError(f"TLS with {self._homeserver} failed: {exc.os_error}")
+        if isinstance(exc, TimeoutError):
+            return NetworkError(f"{self._homeserver} did not answer in time")
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return NetworkError(f"cannot reach {self._homeserver}: {exc.os_error.strerror or exc.os_error}")
+        return NetworkError(f"connection to {self._homeserver} failed: {exc}")
+
+    @staticmethod
+    def _describe(reply: Any) -> str:
+        message = getattr(reply, "message", None) or "no reason given"
+        code = getattr(reply, "status_code", None)
+        return f"{message} ({code})" if code else str(message)
+
+    def _error_reply(self, what: str, reply: Any) -> AccountError:
+        code = getattr(reply, "status_code", None)
+        text = f"{self._homeserver} did not {what}: {self._describe(reply)}"
+        if code == "M_LIMIT_EXCEEDED" or (isinstance(code, str) and code.startswith("5")):
+            return NetworkError(text)
+        if code is None:
+            return ProtocolError(f"{text}; is it a Matrix homeserver?")
+        return ProtocolError(text)
+
+    def _sync_state_path(self) -> Path | None:
+        return self._data_dir / SYNC_STATE_FILE if self._data_dir is not None else None
+
+    def _load_sync_token(self) -> str | None:
+        path = self._sync_state_path()
+        if path is None or self._client is None:
+            return None
+        try:
+            state = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(state, dict) or state.get("user_id") != self._user_id:
+            return None
+        if state.get("device_id") != self._client.device_id:
+            return None  # to-device messages are per device: a new device starts afresh
+        token = state.get("next_batch")
+        return token if isinstance(token, str) and token else None
+
+    def _save_sync_token(self, token: str) -> None:
+        path = self._sync_state_path()
+        if path is None or self._client is None:
+            return
+        state = {"user_id": self._user_id, "device_id": self._client.device_id, "next_batch": token}
+        temporary = path.with_suffix(".tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as file:
+                json.dump(state, file)
+            temporary.replace(path)
+        except OSError as exc:
+            log.warning("%s: cannot save the sync token in %s: %s", self._account_id, path, exc)
+
+    def _warn(self, message: str) -> None:
+        log.warning("%s: %s", self._account_id, message)
+        self._emit(AdapterWarning(account_id=self._account_id, message=message))
+
+    def _emit_or_skip(self, event: AdapterEvent | None) -> None:
+        if event is not None:
+            if isinstance(event, AdapterWarning):
+                log.warning("%s: %s", self._account_id, event.message)
+            self._emit(event)
+
+    def _emit(self, event: AdapterEvent) -> None:
+        try:
+            self._sink(event)
+        except Exception:  # a broken sink must not stop the connection
+            log.exception("%s: the event sink failed on %s", self._account_id, type(event).__name__)
+
+
+def _display_name(room: Any, user_id: str) -> str | None:
+    user = room.users.get(user_id)
+    name = getattr(user, "display_name", None)
+    return name if isinstance(name, str) and name and name != user_id else None

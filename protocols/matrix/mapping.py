@@ -1,0 +1,271 @@
+"""Translates matrix-nio events into adapter events.
+
+nio is untyped: everything from it is ``Any`` and is read only here, through the event's raw
+``source`` dict (after nio decrypted it) and checked field by field. Malformed events become an
+``AdapterWarning``; events the aggregator has no use for map to ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import nio
+
+from aggregator.api import (
+    AccountId,
+    AdapterEvent,
+    AdapterWarning,
+    ConfigurationError,
+    ConversationKey,
+    ConversationKind,
+    MessageKind,
+    MessageReceived,
+    MessageState,
+    MessageStateChanged,
+    Presence,
+    PresenceChanged,
+    PresenceKind,
+    TypingChanged,
+)
+from protocols.matrix.addresses import normalize_address
+
+#: Body recorded for an encrypted message this device has no key for (yet).
+UNDECRYPTABLE_BODY = "[unable to decrypt]"
+
+_KINDS = {"m.text": MessageKind.CHAT, "m.notice": MessageKind.NOTICE, "m.emote": MessageKind.ACTION}
+_MSGTYPES = {kind: msgtype for msgtype, kind in _KINDS.items()}
+#: Message types shown as a one-line placeholder until the aggregator transfers files.
+_ATTACHMENTS = {"m.image": "image", "m.file": "file", "m.audio": "audio", "m.video": "video", "m.location": "location"}
+
+_PRESENCE_IN = {
+    "online": PresenceKind.AVAILABLE,
+    "unavailable": PresenceKind.AWAY,
+    "offline": PresenceKind.OFFLINE,
+    "busy": PresenceKind.BUSY,  # MSC3026, sent by some servers
+}
+#: What our own presence kind becomes on the wire (Matrix has only three states).
+PRESENCE_OUT = {
+    PresenceKind.AVAILABLE: "online",
+    PresenceKind.AWAY: "unavailable",
+    PresenceKind.EXTENDED_AWAY: "unavailable",
+    PresenceKind.BUSY: "unavailable",
+    PresenceKind.INVISIBLE: "offline",
+    PresenceKind.OFFLINE: "offline",
+}
+
+
+class MalformedEvent(Exception):
+    """A field of an event is missing or has the wrong type."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoomContext:
+    """What the mapping needs to know about the room an event arrived in."""
+
+    account_id: AccountId
+    own_user_id: str
+    conversation: ConversationKey
+    display_name: Callable[[str], str | None]
+
+
+def message_content(body: str, kind: MessageKind) -> dict[str, object]:
+    """The ``m.room.message`` content for an outgoing message."""
+    return {"msgtype": _MSGTYPES.get(kind, "m.text"), "body": body}
+
+
+def timestamp(milliseconds: object) -> datetime | None:
+    if isinstance(milliseconds, bool) or not isinstance(milliseconds, int) or milliseconds <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(milliseconds / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _text(mapping: Mapping[str, object], key: str) -> str:
+    value = mapping.get(key)
+    if not isinstance(value, str):
+        raise MalformedEvent(f"'{key}' is missing or not a string")
+    return value
+
+
+def _object(mapping: Mapping[str, object], key: str) -> Mapping[str, object]:
+    value = mapping.get(key)
+    if not isinstance(value, dict):
+        return {}
+    return value
+
+
+def user_handle(user_id: object) -> str:
+    """A user id from the server in normal form; ``MalformedEvent`` if it is not one."""
+    if not isinstance(user_id, str):
+        raise MalformedEvent("a user id is not a string")
+    try:
+        return normalize_address(user_id)
+    except ConfigurationError as exc:
+        raise MalformedEvent(str(exc)) from None
+
+
+def source_of(event: Any) -> Mapping[str, object]:
+    source = getattr(event, "source", None)
+    return source if isinstance(source, dict) else {}
+
+
+def room_event(event: Any, context: RoomContext, *, is_backfill: bool) -> AdapterEvent | None:
+    """The adapter event for one timeline event of a joined room, or ``None`` if it means nothing here."""
+    if isinstance(event, nio.MegolmEvent):  # nio could not decrypt it
+        return _undecryptable(event, context, is_backfill=is_backfill)
+    if isinstance(event, nio.BadEvent | nio.UnknownBadEvent):
+        source = source_of(event)
+        if source.get("type") != "m.room.message":
+            return None  # a malformed state or other event: nothing the user would see
+        return _warning(context, f"a malformed message {source.get('event_id')!s} in {context.conversation.handle}")
+    if not isinstance(event, nio.RoomMessage):
+        return None
+    try:
+        return _message(source_of(event), context, is_backfill=is_backfill)
+    except MalformedEvent as exc:
+        event_id = source_of(event).get("event_id")
+        return _warning(context, f"a malformed message {event_id!s} in {context.conversation.handle}: {exc}")
+
+
+def _message(source: Mapping[str, object], context: RoomContext, *, is_backfill: bool) -> MessageReceived | None:
+    content = _object(source, "content")
+    relates = _object(content, "m.relates_to")
+    replaces: str | None = None
+    if relates.get("rel_type") == "m.replace":
+        replaces = _text(relates, "event_id")
+        new_content = _object(content, "m.new_content")
+        content = new_content or content
+    msgtype = _text(content, "msgtype")
+    body = _text(content, "body")
+    kind = _KINDS.get(msgtype)
+    if kind is None:
+        label = _ATTACHMENTS.get(msgtype)
+        if label is None:
+            return None  # e.g. m.key.verification.request, m.server_notice
+        kind, body = MessageKind.CHAT, f"[{label}] {body}"
+    sender = user_handle(source.get("sender"))
+    own = sender == context.own_user_id
+    unsigned = _object(source, "unsigned")
+    transaction_id = unsigned.get("transaction_id")
+    return MessageReceived(
+        account_id=context.account_id,
+        conversation=context.conversation,
+        sender=sender,
+        body=body,
+        server_id=_text(source, "event_id"),
+        timestamp=timestamp(source.get("origin_server_ts")),
+        kind=kind,
+        is_backfill=is_backfill,
+        is_own_echo=own,
+        idempotency_key=transaction_id if own and isinstance(transaction_id, str) else None,
+        sender_name=context.display_name(sender),
+        replaces_server_id=replaces,
+    )
+
+
+def _undecryptable(event: Any, context: RoomContext, *, is_backfill: bool) -> AdapterEvent:
+    source = source_of(event)
+    try:
+        sender = user_handle(source.get("sender"))
+        return MessageReceived(
+            account_id=context.account_id,
+            conversation=context.conversation,
+            sender=sender,
+            body=UNDECRYPTABLE_BODY,
+            server_id=_text(source, "event_id"),
+            timestamp=timestamp(source.get("origin_server_ts")),
+            kind=MessageKind.SYSTEM,
+            is_backfill=is_backfill,
+            is_own_echo=sender == context.own_user_id,
+            sender_name=context.display_name(sender),
+        )
+    except MalformedEvent as exc:
+        return _warning(context, f"a malformed encrypted event in {context.conversation.handle}: {exc}")
+
+
+def presence(event: Any, account_id: AccountId) -> AdapterEvent | None:
+    """``PresenceChanged`` for a ``nio.PresenceEvent``; unknown states become a warning."""
+    try:
+        handle = user_handle(getattr(event, "user_id", None))
+    except MalformedEvent as exc:
+        return AdapterWarning(account_id=account_id, message=f"a malformed presence event: {exc}")
+    state = getattr(event, "presence", None)
+    kind = _PRESENCE_IN.get(state) if isinstance(state, str) else None
+    if kind is None:
+        return AdapterWarning(account_id=account_id, message=f"unknown presence {state!r} of {handle}")
+    status = getattr(event, "status_msg", None)
+    return PresenceChanged(
+        account_id=account_id, handle=handle, presence=Presence(kind, status if isinstance(status, str) else "")
+    )
+
+
+def typing(event: Any, context: RoomContext, before: frozenset[str]) -> tuple[frozenset[str], list[AdapterEvent]]:
+    """The users typing now (from a ``nio.TypingNoticeEvent``) and a ``TypingChanged`` per change."""
+    users = getattr(event, "users", None)
+    now: set[str] = set()
+    for user in users if isinstance(users, list) else []:
+        try:
+            handle = user_handle(user)
+        except MalformedEvent:
+            continue
+        if handle != context.own_user_id:
+            now.add(handle)
+    changes: list[AdapterEvent] = []
+    for handle, is_typing in [(h, True) for h in sorted(now - before)] + [(h, False) for h in sorted(before - now)]:
+        changes.append(
+            TypingChanged(
+                account_id=context.account_id, conversation=context.conversation, handle=handle, typing=is_typing
+            )
+        )
+    return frozenset(now), changes
+
+
+def read_receipts(event: Any, context: RoomContext) -> list[AdapterEvent]:
+    """``MessageStateChanged(READ)`` for each read receipt a peer sent in a direct chat."""
+    if context.conversation.kind is not ConversationKind.DIRECT:
+        return []  # one member's receipt does not make a room message "read"
+    result: list[AdapterEvent] = []
+    receipts = getattr(event, "receipts", None)
+    for receipt in receipts if isinstance(receipts, list) else []:
+        user_id, event_id = getattr(receipt, "user_id", None), getattr(receipt, "event_id", None)
+        if getattr(receipt, "receipt_type", None) != "m.read" or not isinstance(event_id, str):
+            continue
+        try:
+            if user_handle(user_id) == context.own_user_id:
+                continue
+        except MalformedEvent:
+            continue
+        result.append(
+            MessageStateChanged(
+                account_id=context.account_id,
+                conversation=context.conversation,
+                state=MessageState.READ,
+                remote_id=event_id,
+            )
+        )
+    return result
+
+
+def direct_rooms(content: object) -> dict[str, str]:
+    """room id -> peer user id from the content of ``m.direct`` account data (malformed entries skipped)."""
+    result: dict[str, str] = {}
+    if not isinstance(content, dict):
+        return result
+    for user_id, rooms in content.items():
+        try:
+            peer = user_handle(user_id)
+        except MalformedEvent:
+            continue
+        for room_id in rooms if isinstance(rooms, list) else []:
+            if isinstance(room_id, str):
+                result[room_id] = peer
+    return result
+
+
+def _warning(context: RoomContext, message: str) -> AdapterWarning:
+    return AdapterWarning(account_id=context.account_id, message=message)

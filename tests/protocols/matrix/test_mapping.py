@@ -1,0 +1,92 @@
+"""nio events -> adapter events, without a server (malformed input in particular: Synapse refuses to
+send most of it, but other servers and bridges do)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import nio
+import pytest
+
+from aggregator.api import (
+    AdapterWarning,
+    ConversationKey,
+    MessageKind,
+    MessageReceived,
+    Presence,
+    PresenceChanged,
+    PresenceKind,
+)
+from protocols.matrix import mapping
+
+ME = "@me:example.org"
+PEER = "@peer:example.org"
+CONTEXT = mapping.RoomContext(
+    account_id="acct",
+    own_user_id=ME,
+    conversation=ConversationKey.direct("acct", PEER),
+    display_name=lambda user_id: None,
+)
+
+
+def event(content: dict[str, Any], sender: str = PEER, **extra: Any) -> Any:
+    source = {"type": "m.room.message", "event_id": "$e1", "sender": sender, "origin_server_ts": 1_700_000_000_000}
+    return nio.Event.parse_event(source | {"content": content} | extra)
+
+
+def test_a_text_message() -> None:
+    result = mapping.room_event(event({"msgtype": "m.text", "body": "hi"}), CONTEXT, is_backfill=False)
+    assert isinstance(result, MessageReceived)
+    assert (result.body, result.sender, result.server_id, result.kind) == ("hi", PEER, "$e1", MessageKind.CHAT)
+    assert result.timestamp is not None and result.timestamp.tzinfo is not None
+    assert not result.is_own_echo and result.idempotency_key is None
+
+
+def test_own_echo_carries_the_transaction_id() -> None:
+    echo = event({"msgtype": "m.text", "body": "hi"}, sender=ME, unsigned={"transaction_id": "k1"})
+    result = mapping.room_event(echo, CONTEXT, is_backfill=False)
+    assert isinstance(result, MessageReceived)
+    assert result.is_own_echo and result.idempotency_key == "k1"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"body": "no msgtype"},
+        {"msgtype": "m.text", "body": 42},
+        {"msgtype": "m.text", "body": "x", "m.relates_to": {"rel_type": "m.replace"}},
+    ],
+)
+def test_malformed_messages_are_warnings(content: dict[str, Any]) -> None:
+    result = mapping.room_event(event(content), CONTEXT, is_backfill=False)
+    assert isinstance(result, AdapterWarning)
+    assert "$e1" in result.message
+
+
+def test_a_bad_sender_is_a_warning() -> None:
+    result = mapping.room_event(
+        event({"msgtype": "m.text", "body": "x"}, sender="@Not A User"), CONTEXT, is_backfill=False
+    )
+    assert isinstance(result, AdapterWarning)
+
+
+def test_attachments_become_a_placeholder_and_unknown_types_nothing() -> None:
+    image = mapping.room_event(
+        event({"msgtype": "m.image", "body": "cat.png", "url": "mxc://x/y"}), CONTEXT, is_backfill=False
+    )
+    assert isinstance(image, MessageReceived) and image.body == "[image] cat.png"
+    other = event({"msgtype": "m.key.verification.request", "body": "verify?"})
+    assert mapping.room_event(other, CONTEXT, is_backfill=False) is None
+
+
+def test_presence() -> None:
+    away = nio.PresenceEvent(PEER, "unavailable", status_msg="lunch")
+    assert mapping.presence(away, "acct") == PresenceChanged(
+        account_id="acct", handle=PEER, presence=Presence(PresenceKind.AWAY, "lunch")
+    )
+    assert isinstance(mapping.presence(nio.PresenceEvent(PEER, "dancing"), "acct"), AdapterWarning)
+
+
+def test_direct_rooms_skip_malformed_entries() -> None:
+    content = {PEER: ["!a", 3], "not a user": ["!b"], "@x:example.org": "!c"}
+    assert mapping.direct_rooms(content) == {"!a": PEER}
