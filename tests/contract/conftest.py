@@ -15,7 +15,7 @@ from tests.contract.fake_harness import FakeHarness
 from tests.contract.harness import ContractHarness
 from tests.contract.sink import EventCollector
 
-HARNESSES = ["fake", "xmpp", "matrix"]
+HARNESSES = ["fake", "xmpp", "matrix", "irc"]
 
 
 @pytest.fixture(params=HARNESSES)

@@ -1,0 +1,426 @@
+"""``IrcAdapter``: the ``Adapter`` (and ``SupportsGroupChat``) for one IRC account.
+
+Translates between ``aggregator.api`` and the sans-I/O ``IrcClient`` events; ``IrcConnection`` moves
+the bytes. Channels are ``ConversationKey.room("#chan")``, queries ``ConversationKey.direct(nick)``,
+both casefolded per the server's CASEMAPPING.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aggregator.api import (
+    AccountSettings,
+    AdapterEvent,
+    AdapterWarning,
+    AuthenticationError,
+    ConfigurationError,
+    ConnectionLost,
+    ConversationKey,
+    ConversationKind,
+    Credentials,
+    EventSink,
+    MessageKind,
+    MessageReceived,
+    NetworkError,
+    NotConnectedError,
+    OutgoingMessage,
+    Presence,
+    PresenceChanged,
+    PresenceKind,
+    ProtocolError,
+    RoomJoined,
+    RoomLeft,
+    RoomMembers,
+    RoomTopic,
+    SendReceipt,
+)
+from protocols.irc import events as ev
+from protocols.irc.addresses import normalize_address, parse_server
+from protocols.irc.client import IrcClient
+from protocols.irc.connection import IrcConnection
+from protocols.irc.decoding import DEFAULT_FALLBACK, check_encoding
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 30.0
+REPLY_TIMEOUT = 30.0
+#: How long ``connect`` waits for the autojoined channels (they are joined either way).
+AUTOJOIN_WAIT = 5.0
+_SAFE_LABEL = re.compile(r"[A-Za-z0-9._:+/-]{1,48}", re.ASCII)
+
+
+def label_for(key: str) -> str:
+    """A labeled-response label for an idempotency key (the key itself when short and plain)."""
+    if _SAFE_LABEL.fullmatch(key):
+        return key
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(slots=True)
+class _Waiter:
+    match: Callable[[ev.Event], object | None]
+    future: asyncio.Future[object]
+
+
+class IrcAdapter:
+    """One account on an IRC network. Raises ``ConfigurationError`` for unusable settings."""
+
+    def __init__(self, settings: AccountSettings, sink: EventSink) -> None:
+        self._settings = settings
+        self._sink = sink
+        self._account_id = settings.account_id
+        self._nick = normalize_address(settings.address)
+        self._host, self._port = parse_server(settings.server)
+        options = settings.options
+        try:
+            self._encoding = check_encoding(options.get("encoding", "").strip() or DEFAULT_FALLBACK)
+        except LookupError:
+            raise ConfigurationError(f"unknown fallback encoding {options.get('encoding')!r}") from None
+        self._realname = options.get("realname", "").strip()
+        self._autojoin = [c.strip() for c in options.get("autojoin", "").split(",") if c.strip()]
+        self.lag_interval = float(options.get("lag_interval", "") or 30)
+        self.lag_timeout = float(options.get("lag_timeout", "") or 30)
+        self._client: IrcClient | None = None
+        self._connection: IrcConnection | None = None
+        self._waiters: list[_Waiter] = []
+        self._labels: dict[str, str] = {}  # label we sent -> idempotency key
+        self._connected = False
+        self._whois_asked: set[str] = set()
+
+    @property
+    def _where(self) -> str:
+        return f"{self._host}:{self._port}"
+
+    # -------------------------------------------------------------------------------- connection
+
+    async def connect(self, credentials: Credentials) -> None:
+        if self._connected:
+            return
+        await self.disconnect()
+        client = IrcClient(
+            self._nick, realname=self._realname, password=credentials.password or None,
+            encoding_fallback=self._encoding,
+        )  # fmt: skip
+        connection = IrcConnection(
+            client, self._host, self._port, on_events=self._on_events, on_closed=self._on_closed,
+            use_tls=not self._settings.allow_plaintext, ca_file=self._settings.ca_file,
+            lag_interval=self.lag_interval, lag_timeout=self.lag_timeout,
+        )  # fmt: skip
+        self._client, self._connection = client, connection
+        registered = self._expect(self._match_registration)
+        try:
+            await connection.open()
+            connection.send(client.start())
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                await registered
+        except TimeoutError:
+            await self.disconnect()
+            raise NetworkError(f"{self._where} did not finish the registration within {CONNECT_TIMEOUT:g} s") from None
+        except BaseException:
+            await self.disconnect()
+            raise
+        self._connected = True
+        log.info("%s connected to %s as %s", self._account_id, self._where, client.nick)
+        if self._autojoin:
+            joins = [self._join(channel) for channel in self._autojoin]
+            tasks = [asyncio.ensure_future(join) for join in joins]
+            for task in tasks:  # a join still pending after AUTOJOIN_WAIT reports on its own
+                task.add_done_callback(self._autojoin_done)
+            await asyncio.wait(tasks, timeout=AUTOJOIN_WAIT)
+
+    def _autojoin_done(self, task: asyncio.Future[None]) -> None:
+        if not task.cancelled() and task.exception() is not None and self._connected:
+            self._warn(f"autojoin failed: {task.exception()}")
+
+    def _match_registration(self, event: ev.Event) -> object | None:
+        if isinstance(event, ev.Registered):
+            return True
+        if isinstance(event, ev.SaslFailed):
+            return AuthenticationError(f"{self._where} refused the login of {self._nick}: {event.reason}")
+        if isinstance(event, ev.RegistrationFailed):
+            return ProtocolError(event.reason)
+        if isinstance(event, ev.ServerError):
+            return NetworkError(f"{self._where} closed the connection: {event.text}")
+        return None
+
+    async def disconnect(self) -> None:
+        self._connected = False
+        connection, self._connection = self._connection, None
+        client = self._client
+        self._fail_waiters(NotConnectedError(f"{self._account_id} disconnected"))
+        self._labels.clear()
+        self._whois_asked.clear()
+        if connection is not None:
+            quit_line = client.quit()[0] if client is not None and client.registered else None
+            try:
+                await connection.close(quit_line)
+            except Exception:
+                log.exception("%s: closing the connection failed", self._account_id)
+
+    def _on_closed(self, reason: str) -> None:
+        self._fail_waiters(NetworkError(f"{reason} before the server answered"))
+        if self._connected:
+            self._connected = False
+            log.info("%s: %s", self._account_id, reason)
+            self._emit(ConnectionLost(account_id=self._account_id, reason=reason, retryable=True))
+
+    # ------------------------------------------------------------------------------------ waiters
+
+    def _expect(self, match: Callable[[ev.Event], object | None]) -> asyncio.Future[object]:
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._waiters.append(_Waiter(match, future))
+        return future
+
+    def _fail_waiters(self, error: Exception) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.future.done():
+                waiter.future.set_exception(error)
+                waiter.future.exception()  # nobody may be waiting any more: mark it retrieved
+
+    async def _await(self, future: asyncio.Future[object], what: str) -> object:
+        try:
+            async with asyncio.timeout(REPLY_TIMEOUT):
+                return await future
+        except TimeoutError:
+            raise NetworkError(f"{self._where} did not answer {what} within {REPLY_TIMEOUT:g} s") from None
+        finally:
+            self._waiters = [w for w in self._waiters if w.future is not future]
+
+    # ----------------------------------------------------------------------------------- events
+
+    def _on_events(self, events: Sequence[ev.Event]) -> None:
+        for event in events:
+            try:
+                self._dispatch_waiters(event)
+                self._translate(event)
+            except Exception as exc:  # whatever the server sends, the adapter keeps running
+                log.exception("%s: could not handle %s", self._account_id, type(event).__name__)
+                self._warn(f"could not handle a line from {self._where}: {exc!r}")
+
+    def _dispatch_waiters(self, event: ev.Event) -> None:
+        for waiter in list(self._waiters):
+            if waiter.future.done():
+                continue
+            result = waiter.match(event)
+            if result is None:
+                continue
+            if isinstance(result, BaseException):
+                waiter.future.set_exception(result)
+            else:
+                waiter.future.set_result(result)
+        self._waiters = [w for w in self._waiters if not w.future.done()]
+
+    def _handle(self, name: str) -> str:
+        assert self._client is not None
+        return self._client.casefold(name)
+
+    def _chan(self, name: str) -> str:
+        """``name`` without STATUSMSG prefixes (``@#chan``) when that makes it a channel."""
+        assert self._client is not None
+        stripped = name.lstrip(self._client.prefix_chars)
+        return stripped if self._client.is_channel(stripped) else name
+
+    def _translate(self, event: ev.Event) -> None:
+        client = self._client
+        if client is None or not client.registered:
+            if isinstance(event, ev.Malformed):
+                self._warn(f"malformed line from {self._where}: {event.reason}")
+            return
+        account = self._account_id
+        if isinstance(event, ev.Message):
+            self._on_message(event)
+        elif isinstance(event, ev.Joined):
+            room = ConversationKey.room(account, self._handle(event.channel))
+            if event.is_self:
+                self._emit(RoomJoined(account_id=account, conversation=room, nick=self._handle(event.nick)))
+                self._send(client.who(event.channel))
+        elif isinstance(event, ev.Names):
+            room = ConversationKey.room(account, self._handle(event.channel))
+            members = tuple(self._handle(m) for m in event.members)
+            self._emit(RoomMembers(account_id=account, conversation=room, members=members))
+        elif isinstance(event, ev.Topic):
+            room = ConversationKey.room(account, self._handle(event.channel))
+            set_by = self._handle(event.set_by) if event.set_by else None
+            self._emit(RoomTopic(account_id=account, conversation=room, topic=event.topic, set_by=set_by))
+        elif isinstance(event, ev.Parted | ev.Kicked) and event.is_self:
+            room = ConversationKey.room(account, self._handle(event.channel))
+            reason = event.reason if isinstance(event, ev.Parted) else f"kicked by {event.by}: {event.reason}"
+            self._emit(RoomLeft(account_id=account, conversation=room, reason=reason))
+        elif isinstance(event, ev.Away) and not client.is_me(event.nick):
+            presence = Presence(PresenceKind.AWAY, event.message) if event.message else Presence(PresenceKind.AVAILABLE)
+            self._emit(PresenceChanged(account_id=account, handle=self._handle(event.nick), presence=presence))
+        elif isinstance(event, ev.WhoReply) and event.away and not client.is_me(event.nick):
+            handle = self._handle(event.nick)
+            if handle not in self._whois_asked:  # WHO tells only "away"; WHOIS gives the message
+                self._whois_asked.add(handle)
+                self._send(client.whois(event.nick))
+        elif isinstance(event, ev.Quit) and not client.is_me(event.nick):
+            offline = Presence.offline()
+            self._emit(PresenceChanged(account_id=account, handle=self._handle(event.nick), presence=offline))
+        elif isinstance(event, ev.Malformed):
+            self._warn(f"malformed line from {self._where}: {event.reason}")
+        elif isinstance(event, ev.ErrorReply) and event.label is None:
+            log.info("%s: %s says %s %s", account, self._where, event.code, event.text)
+
+    def _on_message(self, event: ev.Message) -> None:
+        if "!" not in event.raw.source_or_empty:
+            return  # a server notice
+        target = self._chan(event.target)
+        assert self._client is not None
+        if self._client.is_channel(target):
+            conversation = ConversationKey.room(self._account_id, self._handle(target))
+        else:
+            peer = event.target if event.is_echo else event.source
+            conversation = ConversationKey.direct(self._account_id, self._handle(peer))
+        kind = MessageKind.NOTICE if event.command == "NOTICE" else MessageKind.CHAT
+        if event.action:
+            kind = MessageKind.ACTION
+        key = self._labels.get(event.label) if event.is_echo and event.label else None
+        self._emit(
+            MessageReceived(
+                account_id=self._account_id,
+                conversation=conversation,
+                sender=self._handle(event.source),
+                body=event.text,
+                server_id=event.msgid,
+                timestamp=event.time,
+                kind=kind,
+                is_backfill=event.batch_type == "chathistory",
+                is_own_echo=event.is_echo,
+                idempotency_key=key,
+                sender_name=event.source,
+            )
+        )
+
+    # ----------------------------------------------------------------------------------- actions
+
+    def _require(self) -> tuple[IrcClient, IrcConnection]:
+        if not self._connected or self._client is None or self._connection is None or not self._connection.is_open:
+            raise NotConnectedError(f"{self._account_id} is not connected")
+        return self._client, self._connection
+
+    def _send(self, lines: list[Any]) -> None:
+        if self._connection is not None:
+            self._connection.send(lines)
+
+    async def set_presence(self, presence: Presence) -> None:
+        client, connection = self._require()
+        if presence.kind in (PresenceKind.AWAY, PresenceKind.EXTENDED_AWAY, PresenceKind.BUSY):
+            connection.send(client.away(presence.status or presence.kind.value))
+        elif presence.kind in (PresenceKind.AVAILABLE, PresenceKind.INVISIBLE):
+            connection.send(client.away(None))
+
+    async def send_message(self, conversation: ConversationKey, message: OutgoingMessage) -> SendReceipt:
+        client, connection = self._require()
+        target = conversation.handle
+        if conversation.kind is ConversationKind.ROOM and not client.is_channel(target):
+            raise ProtocolError(f"{target!r} is not a channel name on {self._where}")
+        base = label_for(message.idempotency_key)
+        lines = client.privmsg(
+            target, message.body, label=base,
+            action=message.kind is MessageKind.ACTION, notice=message.kind is MessageKind.NOTICE,
+        )  # fmt: skip
+        if not lines:
+            raise ProtocolError("an empty message cannot be sent on IRC")
+        tracked = "labeled-response" in client.enabled_caps and "echo-message" in client.enabled_caps
+        futures: list[asyncio.Future[object]] = []
+        if tracked:
+            for line in lines:
+                label = line.tags["label"]
+                self._labels[label] = message.idempotency_key
+                futures.append(self._expect(self._match_echo(label)))
+        connection.send(lines)
+        if not tracked:
+            return SendReceipt(remote_id=None, timestamp=datetime.now(UTC))
+        results = [await self._await(future, "a message") for future in futures]
+        first = results[0]
+        assert isinstance(first, ev.Message)
+        return SendReceipt(remote_id=first.msgid, timestamp=first.time)
+
+    def _match_echo(self, label: str) -> Callable[[ev.Event], object | None]:
+        def match(event: ev.Event) -> object | None:
+            if isinstance(event, ev.Message) and event.is_echo and event.label == label:
+                return event
+            if isinstance(event, ev.ErrorReply) and event.label == label:
+                return ProtocolError(f"{self._where} refused the message: {event.text} ({event.code})")
+            if isinstance(event, ev.Acknowledged) and event.label == label:
+                return ProtocolError(f"{self._where} accepted the message but sent no echo")
+            return None
+
+        return match
+
+    # -------------------------------------------------------------------------------- group chat
+
+    async def join_room(self, room: str, nick: str | None = None) -> ConversationKey:
+        client, _ = self._require()
+        channel = room.strip()
+        if not client.is_channel(channel):
+            channel = "#" + channel
+        await self._join(channel)
+        return ConversationKey.room(self._account_id, self._handle(channel))
+
+    async def _join(self, channel: str) -> None:
+        client, connection = self._require()
+        folded = self._handle(channel)
+
+        def match(event: ev.Event) -> object | None:
+            if isinstance(event, ev.Names) and self._handle(event.channel) == folded:
+                return True  # after JOIN: NAMES (and, with +H, the history replay) has come
+            if isinstance(event, ev.ErrorReply) and folded in self._handle(event.text).split(" ")[:1]:
+                return ProtocolError(f"cannot join {channel}: {event.text} ({event.code})")
+            return None
+
+        future = self._expect(match)
+        connection.send(client.join(channel))
+        await self._await(future, f"JOIN {channel}")
+
+    async def leave_room(self, room: ConversationKey) -> None:
+        client, connection = self._require()
+        folded = room.handle
+
+        def match(event: ev.Event) -> object | None:
+            if isinstance(event, ev.Parted) and event.is_self and self._handle(event.channel) == folded:
+                return True
+            if isinstance(event, ev.ErrorReply) and folded in self._handle(event.text).split(" ")[:1]:
+                return True  # not on that channel: left anyway
+            return None
+
+        future = self._expect(match)
+        connection.send(client.part(room.handle))
+        await self._await(future, f"PART {room.handle}")
+
+    async def set_topic(self, room: ConversationKey, topic: str) -> None:
+        client, connection = self._require()
+        folded = room.handle
+
+        def match(event: ev.Event) -> object | None:
+            if isinstance(event, ev.Topic) and self._handle(event.channel) == folded:
+                return True
+            if isinstance(event, ev.ErrorReply) and folded in self._handle(event.text).split(" ")[:1]:
+                return ProtocolError(f"cannot set the topic of {room.handle}: {event.text} ({event.code})")
+            return None
+
+        future = self._expect(match)
+        connection.send(client.set_topic(room.handle, topic))
+        await self._await(future, f"TOPIC {room.handle}")
+
+    # ----------------------------------------------------------------------------------- helpers
+
+    def _warn(self, message: str) -> None:
+        log.warning("%s: %s", self._account_id, message)
+        self._emit(AdapterWarning(account_id=self._account_id, message=message))
+
+    def _emit(self, event: AdapterEvent) -> None:
+        try:
+            self._sink(event)
+        except Exception:  # a broken sink must not stop the connection
+            log.exception("%s: the event sink failed on %s", self._account_id, type(event).__name__)

@@ -1,0 +1,488 @@
+"""``IrcClient``: the IRC client protocol as a sans-I/O state machine.
+
+``start()`` gives the first lines to send; ``feed(bytes)`` takes what the server sent and returns
+typed events (``events.Send`` for each line to write, in order). Command methods (``privmsg``,
+``join``...) return the lines to write. Nothing here touches a socket or a clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from protocols.irc import events as ev
+from protocols.irc.casemap import DEFAULT_CASEMAPPING, casefold
+from protocols.irc.decoding import DEFAULT_FALLBACK, decode
+from protocols.irc.message import IrcMessage, IrcParseError, parse
+from protocols.irc.split import body_budget, split_message
+
+#: Capabilities we ask for when the server offers them.
+WANTED_CAPS = frozenset(
+    {
+        "server-time", "message-tags", "msgid", "echo-message", "batch", "labeled-response", "away-notify",
+        "account-tag", "extended-join", "multi-prefix", "sasl", "cap-notify", "userhost-in-names",
+    }
+)  # fmt: skip
+#: A line longer than this (tags included) without a line break is cut off and reported.
+MAX_LINE = 8191 + 512
+_SASL_CHUNK = 400
+_SASL_FAILURES = {"902", "904", "905", "906", "908"}
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """A ``server-time`` tag (``2024-01-02T03:04:05.678Z``) as an aware UTC datetime, or None."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@dataclass(slots=True)
+class _Batch:
+    type: str
+    label: str | None
+    parent: str | None
+
+
+class IrcClient:
+    def __init__(
+        self,
+        nick: str,
+        *,
+        username: str | None = None,
+        realname: str = "",
+        password: str | None = None,
+        sasl_account: str | None = None,
+        sasl_external: bool = False,
+        encoding_fallback: str = DEFAULT_FALLBACK,
+        wanted_caps: Iterable[str] = WANTED_CAPS,
+    ) -> None:
+        self.desired_nick = nick
+        self.nick = nick
+        self._username = username or "".join(c for c in nick if c.isascii() and c.isalnum())[:10] or "user"
+        self._realname = realname or nick
+        self._password = password
+        self._sasl_account = sasl_account or nick
+        self._sasl_external = sasl_external
+        self._fallback = encoding_fallback
+        self._wanted = frozenset(wanted_caps)
+        self.available_caps: dict[str, str] = {}
+        self.enabled_caps: set[str] = set()
+        self.isupport: dict[str, str] = {}
+        self.casemapping = DEFAULT_CASEMAPPING
+        self.chantypes = "#&"
+        self.prefix_chars = "~&@%+"
+        self.registered = False
+        self.welcomed = False
+        self.channels: set[str] = set()  # casefolded
+        self._buffer = b""
+        self._ls_done = False
+        self._sasl_done = False
+        self._batches: dict[str, _Batch] = {}
+        self._names: dict[str, list[str]] = {}
+        self._reclaiming = False
+        self._alt_count = itertools.count(1)
+
+    # ------------------------------------------------------------------------------------ helpers
+
+    def casefold(self, name: str) -> str:
+        return casefold(name, self.casemapping)
+
+    def is_channel(self, name: str) -> bool:
+        return bool(name) and name[0] in self.chantypes
+
+    def is_me(self, nick: str | None) -> bool:
+        return nick is not None and self.casefold(nick) == self.casefold(self.nick)
+
+    @property
+    def wants_sasl(self) -> bool:
+        return self._password is not None or self._sasl_external
+
+    # ----------------------------------------------------------------------------------- commands
+
+    def start(self) -> list[IrcMessage]:
+        return [
+            IrcMessage("CAP", ("LS", "302")),
+            IrcMessage("NICK", (self.nick,)),
+            IrcMessage("USER", (self._username, "0", "*", self._realname)),
+        ]
+
+    def privmsg(
+        self, target: str, text: str, *, label: str | None = None, action: bool = False, notice: bool = False
+    ) -> list[IrcMessage]:
+        """Lines for ``text`` to ``target``, split to fit; the first line carries ``label``."""
+        command = "NOTICE" if notice else "PRIVMSG"
+        limit = body_budget(self.nick, command, target, action=action)
+        lines: list[IrcMessage] = []
+        for index, piece in enumerate(split_message(text, limit)):
+            body = f"\x01ACTION {piece}\x01" if action else piece
+            tags = {}
+            if label is not None and "labeled-response" in self.enabled_caps:
+                tags["label"] = label if index == 0 else f"{label}.{index}"
+            lines.append(IrcMessage(command, (target, body), tags=tags))
+        return lines
+
+    def join(self, channel: str, key: str | None = None) -> list[IrcMessage]:
+        return [IrcMessage("JOIN", (channel, key) if key else (channel,))]
+
+    def part(self, channel: str, reason: str = "") -> list[IrcMessage]:
+        return [IrcMessage("PART", (channel, reason) if reason else (channel,))]
+
+    def set_topic(self, channel: str, topic: str) -> list[IrcMessage]:
+        return [IrcMessage("TOPIC", (channel, topic.replace("\r", " ").replace("\n", " ")))]
+
+    def away(self, message: str | None) -> list[IrcMessage]:
+        if not message:
+            return [IrcMessage("AWAY")]
+        return [IrcMessage("AWAY", (message.replace("\r", " ").replace("\n", " "),))]
+
+    def ping(self, token: str) -> list[IrcMessage]:
+        return [IrcMessage("PING", (token,))]
+
+    def who(self, mask: str) -> list[IrcMessage]:
+        return [IrcMessage("WHO", (mask,))]
+
+    def whois(self, nick: str) -> list[IrcMessage]:
+        return [IrcMessage("WHOIS", (nick,))]
+
+    def quit(self, reason: str = "") -> list[IrcMessage]:
+        return [IrcMessage("QUIT", (reason,) if reason else ())]
+
+    def reclaim_nick(self) -> list[IrcMessage]:
+        """Tries to get the desired nick back (after a collision at registration)."""
+        if not self.registered or self.casefold(self.nick) == self.casefold(self.desired_nick):
+            return []
+        self._reclaiming = True
+        return [IrcMessage("NICK", (self.desired_nick,))]
+
+    # -------------------------------------------------------------------------------------- input
+
+    def feed(self, data: bytes) -> list[ev.Event]:
+        """Events for the complete lines in ``data`` (a partial line waits for the next call)."""
+        out: list[ev.Event] = []
+        self._buffer += data
+        *lines, self._buffer = self._buffer.split(b"\n")
+        if len(self._buffer) > MAX_LINE:
+            out.append(ev.Malformed(f"a line longer than {MAX_LINE} bytes was cut off"))
+            lines.append(self._buffer[:MAX_LINE])
+            self._buffer = b""
+        for raw in lines:
+            if len(raw) > MAX_LINE:
+                out.append(ev.Malformed(f"a line longer than {MAX_LINE} bytes was cut off"))
+                raw = raw[:MAX_LINE]
+            text = decode(raw, self._fallback).rstrip("\r")
+            if not text.strip():
+                continue
+            try:
+                message = parse(text)
+            except IrcParseError as exc:
+                out.append(ev.Malformed(str(exc)))
+                continue
+            out.extend(self.handle(message))
+        return out
+
+    def handle(self, msg: IrcMessage) -> list[ev.Event]:
+        """Events for one parsed message."""
+        handler = getattr(self, f"_on_{msg.command.lower()}", None)
+        if handler is not None:
+            result: list[ev.Event] = handler(msg)
+            return result
+        if msg.command.isdigit() and msg.command[0] in "45":
+            return self._on_error_numeric(msg)
+        return []
+
+    # ---------------------------------------------------------------------------- capability / SASL
+
+    def _on_cap(self, msg: IrcMessage) -> list[ev.Event]:
+        sub = msg.param(1).upper()
+        more = len(msg.params) > 3 and msg.param(2) == "*"
+        caps = msg.param(-1).split()
+        if sub in ("LS", "NEW"):
+            for item in caps:
+                name, _, value = item.partition("=")
+                self.available_caps[name] = value
+            if sub == "LS" and more:
+                return []
+            if sub == "LS":
+                self._ls_done = True
+                want = sorted(c for c in self._wanted if c in self.available_caps)
+                if not self.wants_sasl:
+                    want = [c for c in want if c != "sasl"]
+                out: list[ev.Event] = []
+                if self.wants_sasl and "sasl" not in want:
+                    out.append(ev.SaslFailed("the server offers no SASL authentication"))
+                    return out
+                return [ev.Send(IrcMessage("CAP", ("REQ", " ".join(want))))] if want else [self._cap_end()]
+            new = sorted(c.partition("=")[0] for c in caps if c.partition("=")[0] in self._wanted - {"sasl"})
+            return [ev.Send(IrcMessage("CAP", ("REQ", " ".join(new))))] if new else []
+        if sub == "DEL":
+            for item in caps:
+                self.available_caps.pop(item, None)
+                self.enabled_caps.discard(item)
+            return []
+        if sub == "ACK":
+            for item in caps:
+                if item.startswith("-"):
+                    self.enabled_caps.discard(item[1:])
+                else:
+                    self.enabled_caps.add(item)
+            if self.registered or self._sasl_done:
+                return []
+            if "sasl" in self.enabled_caps and self.wants_sasl:
+                mechanism = "EXTERNAL" if self._sasl_external else "PLAIN"
+                return [ev.Send(IrcMessage("AUTHENTICATE", (mechanism,)))]
+            return [self._cap_end()]
+        if sub == "NAK":
+            if self.registered:
+                return []
+            if self.wants_sasl and "sasl" in caps:
+                return [ev.SaslFailed("the server refused the SASL capability")]
+            return [self._cap_end()]
+        return []
+
+    def _cap_end(self) -> ev.Send:
+        self._sasl_done = True
+        return ev.Send(IrcMessage("CAP", ("END",)))
+
+    def _on_authenticate(self, msg: IrcMessage) -> list[ev.Event]:
+        if msg.param(0) != "+":
+            return []
+        if self._sasl_external or self._password is None:
+            return [ev.Send(IrcMessage("AUTHENTICATE", ("+",)))]
+        account = self._sasl_account
+        payload = base64.b64encode(f"{account}\0{account}\0{self._password}".encode()).decode("ascii")
+        chunks = [payload[i : i + _SASL_CHUNK] for i in range(0, len(payload), _SASL_CHUNK)]
+        if not chunks or len(chunks[-1]) == _SASL_CHUNK:
+            chunks.append("+")
+        return [ev.Send(IrcMessage("AUTHENTICATE", (chunk,))) for chunk in chunks]
+
+    def _on_903(self, msg: IrcMessage) -> list[ev.Event]:
+        return [self._cap_end()]
+
+    def _on_907(self, msg: IrcMessage) -> list[ev.Event]:  # already authenticated
+        return [self._cap_end()]
+
+    def _sasl_failed(self, msg: IrcMessage) -> list[ev.Event]:
+        self._sasl_done = True
+        return [ev.SaslFailed(msg.param(-1) or f"SASL failed ({msg.command})")]
+
+    _on_902 = _on_904 = _on_905 = _on_906 = _on_908 = _sasl_failed
+
+    # ----------------------------------------------------------------------------------- registration
+
+    def _on_001(self, msg: IrcMessage) -> list[ev.Event]:
+        self.welcomed = True
+        self.nick = msg.param(0, self.nick)
+        return []
+
+    def _on_005(self, msg: IrcMessage) -> list[ev.Event]:
+        for token in msg.params[1:-1]:
+            key, _, value = token.partition("=")
+            if key.startswith("-"):
+                self.isupport.pop(key[1:], None)
+                continue
+            self.isupport[key] = value
+            if key == "CASEMAPPING" and value:
+                self.casemapping = value.lower()
+            elif key == "CHANTYPES":
+                self.chantypes = value
+            elif key == "PREFIX" and ")" in value:
+                self.prefix_chars = value.split(")", 1)[1]
+        return []
+
+    def _end_of_motd(self, msg: IrcMessage) -> list[ev.Event]:
+        if self.registered:
+            return []
+        self.registered = True
+        return [ev.Registered(self.nick)]
+
+    _on_376 = _on_422 = _end_of_motd
+
+    def _on_433(self, msg: IrcMessage) -> list[ev.Event]:  # nick in use
+        if self.welcomed:
+            if self._reclaiming:
+                self._reclaiming = False
+                return []
+            return self._on_error_numeric(msg)
+        self.nick = self._alternate(msg.param(1, self.nick))
+        return [ev.Send(IrcMessage("NICK", (self.nick,)))]
+
+    _on_436 = _on_433
+
+    def _on_432(self, msg: IrcMessage) -> list[ev.Event]:  # erroneous nick
+        if self.welcomed:
+            return self._on_error_numeric(msg)
+        return [ev.RegistrationFailed(f"the server refused the nick {msg.param(1, self.nick)!r}: {msg.param(-1)}")]
+
+    def _alternate(self, taken: str) -> str:
+        limit = int(self.isupport.get("NICKLEN", "") or 30) if self.isupport.get("NICKLEN", "").isdigit() else 30
+        candidate = taken + "_"
+        if len(candidate) > limit:
+            candidate = f"{self.desired_nick[: limit - 3]}_{next(self._alt_count)}"
+        return candidate
+
+    def _on_ping(self, msg: IrcMessage) -> list[ev.Event]:
+        return [ev.Send(IrcMessage("PONG", msg.params or ("",)))]
+
+    def _on_pong(self, msg: IrcMessage) -> list[ev.Event]:
+        return [ev.Pong(msg.param(-1))]
+
+    def _on_error(self, msg: IrcMessage) -> list[ev.Event]:
+        return [ev.ServerError(msg.param(-1))]
+
+    # ------------------------------------------------------------------------------------ batches
+
+    def _on_batch(self, msg: IrcMessage) -> list[ev.Event]:
+        ref = msg.param(0)
+        if ref.startswith("+") and len(ref) > 1:
+            parent = msg.tags.get("batch")
+            label = msg.tags.get("label") or (self._batches[parent].label if parent in self._batches else None)
+            self._batches[ref[1:]] = _Batch(msg.param(1), label, parent)
+        elif ref.startswith("-"):
+            self._batches.pop(ref[1:], None)
+        return []
+
+    def _batch_info(self, msg: IrcMessage) -> tuple[str | None, str | None]:
+        """(type of the innermost non-label batch, label) for a message."""
+        label = msg.tags.get("label")
+        batch_type: str | None = None
+        ref = msg.tags.get("batch")
+        seen = 0
+        while ref in self._batches and seen < 10:
+            batch = self._batches[ref]
+            label = label or batch.label
+            if batch_type is None and batch.type != "labeled-response":
+                batch_type = batch.type
+            ref = batch.parent
+            seen += 1
+        return batch_type, label
+
+    def _on_ack(self, msg: IrcMessage) -> list[ev.Event]:
+        label = msg.tags.get("label")
+        return [ev.Acknowledged(label)] if label else []
+
+    # ----------------------------------------------------------------------------------- messages
+
+    def _on_privmsg(self, msg: IrcMessage) -> list[ev.Event]:
+        if len(msg.params) < 2 or msg.source is None:
+            return [ev.Malformed(f"{msg.command} without target, text or source")]
+        text = msg.params[1]
+        action = False
+        if text.startswith("\x01"):
+            ctcp = text.strip("\x01")
+            verb, _, rest = ctcp.partition(" ")
+            if verb.upper() != "ACTION":
+                return []  # other CTCP (VERSION, PING, DCC...) is not shown
+            text, action = rest, True
+        batch_type, label = self._batch_info(msg)
+        nick = msg.nick or msg.source
+        return [
+            ev.Message(
+                source=nick,
+                target=msg.params[0],
+                text=text,
+                command=msg.command,
+                action=action,
+                is_echo=self.is_me(nick),
+                msgid=msg.tags.get("msgid") or None,
+                time=parse_time(msg.tags.get("time")),
+                label=label,
+                batch_type=batch_type,
+                account=msg.tags.get("account") or None,
+                raw=msg,
+            )
+        ]
+
+    _on_notice = _on_privmsg
+
+    # ----------------------------------------------------------------------------------- channels
+
+    def _on_join(self, msg: IrcMessage) -> list[ev.Event]:
+        nick = msg.nick or ""
+        channel = msg.param(0)
+        is_self = self.is_me(nick)
+        if is_self:
+            self.channels.add(self.casefold(channel))
+        account = msg.param(1) if len(msg.params) > 2 and msg.param(1) != "*" else None
+        return [ev.Joined(channel, nick, is_self, account)]
+
+    def _on_part(self, msg: IrcMessage) -> list[ev.Event]:
+        nick = msg.nick or ""
+        channel = msg.param(0)
+        is_self = self.is_me(nick)
+        if is_self:
+            self.channels.discard(self.casefold(channel))
+        return [ev.Parted(channel, nick, is_self, msg.param(1))]
+
+    def _on_kick(self, msg: IrcMessage) -> list[ev.Event]:
+        channel, nick = msg.param(0), msg.param(1)
+        is_self = self.is_me(nick)
+        if is_self:
+            self.channels.discard(self.casefold(channel))
+        return [ev.Kicked(channel, nick, msg.nick or "", is_self, msg.param(2))]
+
+    def _on_quit(self, msg: IrcMessage) -> list[ev.Event]:
+        nick = msg.nick or ""
+        out: list[ev.Event] = [ev.Quit(nick, msg.param(0))]
+        if self.casefold(nick) == self.casefold(self.desired_nick) and not self.is_me(nick):
+            out.extend(ev.Send(line) for line in self.reclaim_nick())
+        return out
+
+    def _on_nick(self, msg: IrcMessage) -> list[ev.Event]:
+        old, new = msg.nick or "", msg.param(0)
+        is_self = self.is_me(old)
+        if is_self:
+            self.nick = new
+            self._reclaiming = False
+        out: list[ev.Event] = [ev.NickChanged(old, new, is_self)]
+        if not is_self and self.casefold(old) == self.casefold(self.desired_nick):
+            out.extend(ev.Send(line) for line in self.reclaim_nick())
+        return out
+
+    def _on_topic(self, msg: IrcMessage) -> list[ev.Event]:
+        return [ev.Topic(msg.param(0), msg.param(1), msg.nick)]
+
+    def _on_332(self, msg: IrcMessage) -> list[ev.Event]:
+        return [ev.Topic(msg.param(1), msg.param(2))]
+
+    def _on_353(self, msg: IrcMessage) -> list[ev.Event]:
+        channel = msg.param(-2)
+        names = self._names.setdefault(self.casefold(channel), [])
+        for item in msg.param(-1).split():
+            nick = item.lstrip(self.prefix_chars).split("!", 1)[0]
+            if nick:
+                names.append(nick)
+        return []
+
+    def _on_366(self, msg: IrcMessage) -> list[ev.Event]:
+        channel = msg.param(1)
+        members = self._names.pop(self.casefold(channel), [])
+        return [ev.Names(channel, tuple(members))]
+
+    def _on_mode(self, msg: IrcMessage) -> list[ev.Event]:
+        return [ev.Mode(msg.param(0), msg.params[1:], msg.nick)]
+
+    def _on_away(self, msg: IrcMessage) -> list[ev.Event]:
+        return [ev.Away(msg.nick or "", msg.param(0) or None)]
+
+    def _on_301(self, msg: IrcMessage) -> list[ev.Event]:  # RPL_AWAY (WHOIS, or a PRIVMSG to someone away)
+        return [ev.Away(msg.param(1), msg.param(2) or "away")]
+
+    def _on_352(self, msg: IrcMessage) -> list[ev.Event]:  # RPL_WHOREPLY
+        if len(msg.params) < 7:
+            return [ev.Malformed("a short WHO reply")]
+        return [ev.WhoReply(msg.param(1), msg.param(5), "G" in msg.param(6))]
+
+    def _on_fail(self, msg: IrcMessage) -> list[ev.Event]:
+        _, label = self._batch_info(msg)
+        return [ev.ErrorReply(f"FAIL {msg.param(0)} {msg.param(1)}", msg.param(-1), label)]
+
+    def _on_error_numeric(self, msg: IrcMessage) -> list[ev.Event]:
+        _, label = self._batch_info(msg)
+        return [ev.ErrorReply(msg.command, " ".join(msg.params[1:]), label)]

@@ -1,0 +1,214 @@
+"""The IRC adapter against the session's InspIRCd + Atheme (``tests/servers/irc.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from aggregator.api import (
+    AuthenticationError,
+    CertificateError,
+    ConfigurationError,
+    ConnectionLost,
+    ConversationKey,
+    Credentials,
+    MessageKind,
+    MessageReceived,
+    NetworkError,
+    OutgoingMessage,
+    PlaintextRefusedError,
+    RoomJoined,
+    RoomMembers,
+    RoomTopic,
+    SupportsGroupChat,
+)
+from protocols.irc import PROTOCOL, IrcAdapter
+from tests.contract.irc_harness import IrcHarness, IrcPeer
+from tests.contract.sink import EventCollector
+from tests.servers.irc import IrcServer
+
+Made = tuple[IrcAdapter, EventCollector, str]
+NewAdapter = Callable[..., Awaitable[Made]]
+
+
+@pytest.fixture
+async def new_adapter(irc_harness: IrcHarness) -> AsyncIterator[NewAdapter]:
+    made: list[IrcAdapter] = []
+
+    async def make(*, connect: bool = True, password: str | None = None, plain: bool = False, **options: str) -> Made:
+        nick, real_password = await irc_harness.new_user()
+        account_id = f"irc:{nick}"
+        settings = (
+            irc_harness.plain_settings(account_id, nick, **options)
+            if plain
+            else irc_harness.settings(account_id, nick, **options)
+        )
+        sink = EventCollector()
+        adapter = IrcAdapter(settings, sink)
+        made.append(adapter)
+        if connect:
+            await adapter.connect(Credentials(password or real_password))
+        return adapter, sink, real_password
+
+    yield make
+    for adapter in made:
+        await adapter.disconnect()
+
+
+async def test_wrong_password_is_an_authentication_error(new_adapter: NewAdapter) -> None:
+    adapter, sink, password = await new_adapter(connect=False)
+    wrong = "Wr0ng-" + secrets.token_hex(6)
+    with pytest.raises(AuthenticationError) as raised:
+        await adapter.connect(Credentials(wrong))
+    assert wrong not in repr(raised.value) and password not in repr(raised.value)
+    assert not sink.of_type(ConnectionLost)
+
+
+async def test_plaintext_is_refused_without_opt_in(irc_harness: IrcHarness, irc_server: IrcServer) -> None:
+    nick, password = await irc_harness.new_user()
+    settings = irc_harness.settings("irc:x", nick).__class__("irc:x", nick, server=irc_server.address)
+    adapter = IrcAdapter(settings, EventCollector())
+    with pytest.raises(PlaintextRefusedError) as raised:
+        await adapter.connect(Credentials(password))
+    assert "plaintext" in str(raised.value)
+    await adapter.disconnect()
+
+
+async def test_untrusted_certificate_is_a_certificate_error(irc_harness: IrcHarness) -> None:
+    nick, password = await irc_harness.new_user()
+    settings = irc_harness.settings("irc:x", nick)
+    settings = settings.__class__("irc:x", nick, server=settings.server)  # no test CA: system trust store
+    adapter = IrcAdapter(settings, EventCollector())
+    with pytest.raises(CertificateError):
+        await adapter.connect(Credentials(password))
+    await adapter.disconnect()
+
+
+def test_bad_settings_are_configuration_errors() -> None:
+    from aggregator.api import AccountSettings
+
+    for settings in (
+        AccountSettings("a", "alice", server=None),
+        AccountSettings("a", "alice", server="host:0"),
+        AccountSettings("a", "1nick", server="host:6697"),
+        AccountSettings("a", "alice", server="host:6697", options={"encoding": "no-such-codec"}),
+    ):
+        with pytest.raises(ConfigurationError):
+            IrcAdapter(settings, EventCollector())
+    assert isinstance(IrcAdapter(AccountSettings("a", "alice", server="h:1"), EventCollector()), SupportsGroupChat)
+
+
+async def test_autojoin_channel_and_private_messages_carry_server_time(
+    irc_harness: IrcHarness, new_adapter: NewAdapter
+) -> None:
+    bob = await irc_harness.new_peer()
+    team = f"#team-{secrets.token_hex(3)}"
+    await bob.join(team)
+    history = await bob.send_message(team, "said before you came")
+    adapter, sink, _ = await new_adapter(autojoin=f"{team},#c-{bob.handle}")
+    room = ConversationKey.room(adapter._account_id, team)
+    # connect() waited for the autojoins: the replay (+H) came as backfill with the original msgid
+    joined = sink.of_type(RoomJoined)
+    assert {e.conversation.handle for e in joined} == {team, f"#c-{bob.handle}"}
+    members = await sink.wait_for(RoomMembers, lambda e: e.conversation == room)
+    assert bob.handle in members.members
+    replay = await sink.wait_for(MessageReceived, lambda e: e.body == "said before you came")
+    assert replay.is_backfill and replay.server_id == history.msgid and replay.timestamp is not None
+    assert replay.conversation == room
+
+    await bob.send(team, "hello channel")
+    await bob.send(adapter._nick, "hello you")
+    await bob.send_message(adapter._nick, "waves", action=True)
+    in_room = await sink.wait_for(MessageReceived, lambda e: e.body == "hello channel")
+    private = await sink.wait_for(MessageReceived, lambda e: e.body == "hello you")
+    action = await sink.wait_for(MessageReceived, lambda e: e.body == "waves")
+    assert in_room.conversation == room and not in_room.is_backfill
+    assert private.conversation == ConversationKey.direct(adapter._account_id, bob.handle)
+    assert action.kind is MessageKind.ACTION
+    for event in (in_room, private, action):
+        assert event.server_id and event.timestamp is not None and event.timestamp.tzinfo is not None
+        assert event.sender == bob.handle
+
+
+async def test_send_to_room_long_message_and_unknown_nick(irc_harness: IrcHarness, new_adapter: NewAdapter) -> None:
+    bob = await irc_harness.new_peer()
+    adapter, sink, _ = await new_adapter()
+    room = await adapter.join_room(f"team-{secrets.token_hex(3)}")
+    await bob.join(room.handle)
+    receipt = await adapter.send_message(room, OutgoingMessage("to everyone", "key-1"))
+    assert receipt.remote_id and receipt.timestamp is not None
+    echo = await sink.wait_for(MessageReceived, lambda e: e.body == "to everyone")
+    assert echo.is_own_echo and echo.idempotency_key == "key-1" and echo.server_id == receipt.remote_id
+
+    long_body = " ".join(f"wörd{i}" for i in range(400))  # ~3 kB: several lines
+    to_bob = ConversationKey.direct(adapter._account_id, bob.handle)
+    await adapter.send_message(to_bob, OutgoingMessage(long_body, "k2"))
+    parts: list[str] = []
+    while "".join(parts) != long_body:
+        parts.append((await bob.next_message())[1])
+    assert len(parts) > 1
+
+    with pytest.raises(Exception, match="No such nick"):
+        nobody = ConversationKey.direct(adapter._account_id, "nobody-here")
+        await adapter.send_message(nobody, OutgoingMessage("x", "k3"))
+
+
+async def test_topic_and_leave(irc_harness: IrcHarness, new_adapter: NewAdapter) -> None:
+    adapter, sink, _ = await new_adapter()
+    room = await adapter.join_room(f"#Topic-{secrets.token_hex(3)}")
+    assert room.handle == room.handle.lower()
+    await adapter.set_topic(room, "today: tests")
+    topic = await sink.wait_for(RoomTopic, lambda e: e.conversation == room)
+    assert topic.topic == "today: tests"
+    await adapter.leave_room(room)
+
+
+async def test_hostile_lines_from_a_peer_do_not_crash_anything(
+    irc_harness: IrcHarness, new_adapter: NewAdapter
+) -> None:
+    adapter, sink, _ = await new_adapter()
+    bob: IrcPeer = await irc_harness.new_peer()
+    nick = adapter._nick.encode()
+    bob.write_raw(b"PRIVMSG " + nick + b" :latin-1 caf\xe9 and bad \xff\xfe bytes\r\n")
+    bob.write_raw(b"PRIVMSG " + nick + b" :nul\x00 inside\r\n")
+    bob.write_raw(b"PRIVMSG " + nick + b" :" + b"y" * 2000 + b"\r\n")  # the server cuts it to 512
+    bob.write_raw(b"PRIVMSG " + nick + b" :\x01\x01\x01ACTION\r\n")
+    await bob.send(adapter._nick, "still alive")
+    await sink.wait_for(MessageReceived, lambda e: e.body == "still alive")
+    bodies = [e.body for e in sink.of_type(MessageReceived)]
+    assert "latin-1 café and bad ÿþ bytes" in bodies
+    assert any(body.startswith("yyy") and len(body.encode()) < 512 for body in bodies)
+    assert not sink.of_type(ConnectionLost)
+
+
+async def test_lag_check_reports_a_silent_server(irc_server: IrcServer, new_adapter: NewAdapter) -> None:
+    _, sink, _ = await new_adapter(lag_interval="0.3", lag_timeout="0.7")
+    irc_server.pause()
+    try:
+        lost = await sink.wait_for(ConnectionLost, timeout=10)
+    finally:
+        irc_server.resume()
+    assert "no reply" in lost.reason
+
+
+async def test_server_outage_and_reconnect(irc_server: IrcServer, new_adapter: NewAdapter) -> None:
+    adapter, sink, password = await new_adapter()
+    await asyncio.to_thread(irc_server.stop)
+    try:
+        lost = await sink.wait_for(ConnectionLost)
+        assert lost.retryable
+        await adapter.disconnect()
+        with pytest.raises(NetworkError):
+            await adapter.connect(Credentials(password))
+    finally:
+        await asyncio.to_thread(irc_server.start)
+    await adapter.connect(Credentials(password))  # same ports, and Atheme kept the account
+
+
+def test_protocol_is_registered() -> None:
+    from importlib.metadata import entry_points
+
+    assert any(e.name == "irc" and e.load() is PROTOCOL for e in entry_points(group="aggregator.protocols"))
