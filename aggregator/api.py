@@ -431,7 +431,10 @@ class MessageReceived(AdapterEvent):
     is_own_echo: bool = False
     idempotency_key: str | None = None
     sender_name: str | None = None
-    replaces_server_id: str | None = None  # a correction / edit of an earlier message
+    #: A correction / edit of an earlier message. When equal to ``server_id``, the event completes a
+    #: message stored before as a placeholder (e.g. undecryptable until its keys arrived): the stored
+    #: body is replaced, no new row is made.
+    replaces_server_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

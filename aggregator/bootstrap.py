@@ -19,8 +19,12 @@ from aggregator.conversations.router import EventRouter
 from aggregator.core import Core
 from aggregator.paths import ProfilePaths
 from aggregator.policy import PolicyEngine
+from aggregator.presence.idle import AppInputIdle, DBusIdle, FirstAnswer
+from aggregator.presence.service import OwnStatus
+from aggregator.presence.status import StatusFile
 from aggregator.profile import profile_id
 from aggregator.registry import ProtocolRegistry
+from aggregator.roster.service import Roster
 from aggregator.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,6 +69,18 @@ def build_core(
         connect_timeout=settings.connect_timeout,
     )
     accounts.configure(configs)
+    roster = Roster(archive, policy=policy, accounts=accounts.configs, bus=bus)
+    roster.load()
+    roster.attach(bus)
+    app_input = AppInputIdle()
+    status = OwnStatus(
+        StatusFile(paths.config_dir / "status.json"),
+        accounts=accounts.configs,
+        adapter_of=accounts.connected_adapter,
+        idle=FirstAnswer(DBusIdle(), app_input),
+        app_input=app_input,
+    )
+    status.attach(bus)
     inbound = InboundPipeline(archive, bus, policy)
     outbound = OutboundService(archive=archive, bus=bus, policy=policy, accounts=accounts, registry=registry)
     router = EventRouter(archive=archive, bus=bus, inbound=inbound, outbound=outbound)
@@ -82,4 +98,6 @@ def build_core(
         inbound=inbound,
         outbound=outbound,
         router=router,
+        roster=roster,
+        status=status,
     )

@@ -15,7 +15,9 @@ from aggregator.conversations.outbound import OutboundService
 from aggregator.conversations.router import EventRouter
 from aggregator.paths import ProfilePaths
 from aggregator.policy import PolicyEngine
+from aggregator.presence.service import OwnStatus
 from aggregator.registry import ProtocolRegistry
+from aggregator.roster.service import Roster
 from aggregator.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,13 +37,17 @@ class Core:
     inbound: InboundPipeline
     outbound: OutboundService
     router: EventRouter
+    roster: Roster
+    status: OwnStatus
 
     async def start(self, only: list[str] | None = None) -> None:
         """Connect the enabled accounts (or just ``only``)."""
         self.accounts.start(only)
+        self.status.start()
 
     async def stop(self) -> None:
         """Disconnect every account, handle every event already received, close the archive."""
+        await self.status.stop()
         await self.accounts.stop()
         await self.outbound.wait_flushed()
 

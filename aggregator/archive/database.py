@@ -15,6 +15,7 @@ from sqlalchemy.exc import DatabaseError
 from aggregator.api import AggregatorError
 from aggregator.archive.migrations import LATEST_VERSION, MIGRATIONS
 from aggregator.archive.models import Base, MetaRow
+from aggregator.archive.textfold import sql_fold
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
         cur.execute("PRAGMA cache_size=-16384")
     finally:
         cur.close()
+    dbapi_conn.create_function("aggregator_fold", 1, sql_fold, deterministic=True)
 
 
 def open_engine(url: str | None = None, path: Path | None = None) -> Engine:

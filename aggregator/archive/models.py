@@ -38,12 +38,47 @@ class AccountRow(Base):
 
 class ContactRow(Base):
     __tablename__ = "contacts"
-    __table_args__ = (UniqueConstraint("account_id", "handle", name="uq_contacts_account_handle"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "handle", name="uq_contacts_account_handle"),
+        Index("ix_contacts_person", "person_id", "position"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     handle: Mapped[str] = mapped_column(String(512))
+    #: The name the server (roster) or the contact gives.
     name: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    # -- schema v3 (persons): added by ALTER TABLE, hence nullable in the database --
+    #: The user's own name for this one contact.
+    alias: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    #: The server's roster groups, a JSON list of strings.
+    groups: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The person this contact belongs to (always set by the roster service) and its place there.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), nullable=True)
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: Whether the contact is on the account's server roster (a contact seen only in messages is not).
+    in_roster: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+
+
+class PersonRow(Base):
+    """One human: the user's alias and the sphere (work/personal); contacts point here (schema v3)."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    alias: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    sphere: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcTimestamp())
+
+
+class MergeRejectionRow(Base):
+    """A pair of contacts the user said are not the same human: never suggested again (schema v3)."""
+
+    __tablename__ = "merge_rejections"
+
+    contact_a: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    contact_b: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcTimestamp())
 
 
 class ConversationRow(Base):
@@ -58,6 +93,8 @@ class ConversationRow(Base):
     kind: Mapped[int] = mapped_column(Integer)
     handle: Mapped[str] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(UtcTimestamp())
+    #: Inbound messages with a larger id are unread (schema v3; NULL: nothing read yet).
+    last_read_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class MessageRow(Base):

@@ -58,3 +58,28 @@ class StatusEvent:
     at: datetime
     handle: str | None
     detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """One message for ``Archive.import_messages`` (history imports); the archive assigns the id."""
+
+    conversation_id: int
+    account_id: AccountId
+    direction: Direction
+    sender: str
+    body: str
+    sent_at: datetime
+    state: MessageState
+    kind: MessageKind = MessageKind.CHAT
+    server_id: str | None = None
+    idempotency_key: str | None = None
+    sender_name: str | None = None
+    received_at: datetime | None = None
+    is_backfill: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    inserted: int
+    duplicates: int

@@ -8,7 +8,17 @@ import sys
 from collections.abc import Sequence
 
 from aggregator.api import AggregatorError
-from aggregator.cli import account_cmd, gui_cmd, history_cmd, run_cmd, send_cmd
+from aggregator.cli import (
+    account_cmd,
+    gui_cmd,
+    history_cmd,
+    persons_cmd,
+    run_cmd,
+    search_cmd,
+    send_cmd,
+    stats_cmd,
+    status_cmd,
+)
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import err
 from aggregator.paths import HOME_ENV, ProfilePaths
@@ -30,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     account_cmd.add_parser(sub)
     send_cmd.add_parser(sub)
     history_cmd.add_parser(sub)
+    persons_cmd.add_parser(sub)
+    status_cmd.add_parser(sub)
+    search_cmd.add_parser(sub)
+    stats_cmd.add_parser(sub)
     return parser
 
 

@@ -19,6 +19,8 @@ from typing import Any
 from aggregator.api import AggregatorError, ConfigurationError
 from aggregator.control.protocol import MAX_REQUEST, decode, encode, message_json
 from aggregator.core import Core
+from aggregator.presence import commands as status_commands
+from aggregator.roster import commands as roster_commands
 
 log = logging.getLogger(__name__)
 
@@ -107,4 +109,19 @@ class ControlServer:
                 raise ConfigurationError(f"the running instance has no account {account_id}")
             row = await self._core.outbound.send(account_id, str(request["to"]), str(request["text"]))
             return {"ok": True, "message": message_json(row)}
+        if op in status_commands.OPS:
+            return await self._status(request)
+        if op in roster_commands.OPS:
+            return roster_commands.run(self._core.roster, request)
         raise ValueError(f"unknown op {op!r}")
+
+    async def _status(self, request: dict[str, Any]) -> dict[str, Any]:
+        status = self._core.status
+        if request["op"] == "status.set":
+            account = request.get("account")
+            if account and account not in {a.id for a in self._core.accounts.configs()}:
+                raise ConfigurationError(f"the running instance has no account {account}")
+            book = status_commands.changed_book(status.book, request)
+            await status.replace_book(book)
+        shown = {a.id: status.shown(a.id) for a in self._core.accounts.configs()}
+        return {"ok": True, "status": status_commands.book_json(status.book, shown)}

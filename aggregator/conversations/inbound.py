@@ -95,9 +95,22 @@ class InboundPipeline:
             if mine is not None:
                 self._confirm_own(mine, ctx.server_id)
                 return None
-        if ctx.server_id is not None and self._archive.find_by_server_id(ctx.conversation_id, ctx.server_id):
-            return None
+        if ctx.server_id is not None:
+            existing = self._archive.find_by_server_id(ctx.conversation_id, ctx.server_id)
+            if existing is not None:
+                if event.replaces_server_id == ctx.server_id:
+                    self._complete(existing, event)
+                return None
         return ctx
+
+    def _complete(self, existing: StoredMessage, event: MessageReceived) -> None:
+        """The adapter now has the real content of a message it stored as a placeholder (an event that
+        could not be decrypted until its keys arrived): fill it in, once."""
+        if existing.body == event.body and existing.kind is event.kind:
+            return
+        updated = self._archive.update_message(existing.id, body=event.body, kind=event.kind)
+        if updated is not None:
+            self._bus.publish(MessageUpdated(message=updated))
 
     def _confirm_own(self, mine: StoredMessage, server_id: str | None) -> None:
         """Our own message came back from the server: it is sent, and now we know its server id."""

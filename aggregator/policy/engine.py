@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from aggregator.api import AccountId, ConversationKey, MessageReceived
+from aggregator.api import AccountId, ConversationKey, MessageReceived, Sphere
 
 
 class Verdict(enum.StrEnum):
@@ -37,4 +37,11 @@ class PolicyEngine:
         return ALLOW
 
     def check_outbound(self, account_id: AccountId, conversation: ConversationKey, body: str) -> Decision:
+        return ALLOW
+
+    def check_merge(
+        self, *, target_sphere: Sphere, source_sphere: Sphere, contact_spheres: frozenset[Sphere]
+    ) -> Decision:
+        """May the user merge a person (``source_sphere``) into another (``target_sphere``)?
+        ``contact_spheres``: the spheres of the accounts of every contact the merged person would have."""
         return ALLOW

@@ -28,6 +28,18 @@ def _schema(engine: Engine) -> dict[str, object]:
     return shape
 
 
+def _sqlite_objects(engine: Engine) -> list[tuple[str, str, str, str | None]]:
+    """Every object in ``sqlite_master``, which also lists what inspect() does not describe: the FTS5
+    table (and its shadow tables) and the triggers. The SQL text is compared for triggers and virtual
+    tables only: a table grown by ALTER TABLE has different text from a fresh CREATE TABLE."""
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    return sorted(
+        (t, n, tbl, sql if t == "trigger" or (sql or "").upper().startswith("CREATE VIRTUAL") else None)
+        for t, n, tbl, sql in rows
+    )
+
+
 def test_there_is_a_stored_archive_of_every_released_version() -> None:
     versions = [int(p.stem[1:]) for p in STORED]
     assert versions == list(range(1, LATEST_VERSION + 1)), (
@@ -50,12 +62,18 @@ def test_a_stored_archive_upgrades_to_the_fresh_schema(stored: Path, tmp_path: P
     fresh = Archive.open(path=tmp_path / "fresh.sqlite3")
     try:
         assert _schema(upgraded.engine) == _schema(fresh.engine)
+        assert _sqlite_objects(upgraded.engine) == _sqlite_objects(fresh.engine)
         with upgraded.engine.connect() as conn:
             version = conn.exec_driver_sql("SELECT value FROM aggregator_meta WHERE key='schema_version'").scalar()
             after = conn.exec_driver_sql("SELECT id, body FROM messages ORDER BY id").fetchall()
         assert int(version or 0) == LATEST_VERSION
         assert [tuple(r) for r in after] == before
         assert upgraded.pending_outbound("xmpp:alice@example.org")  # the queued message survived
+        with upgraded.engine.connect() as conn:
+            # The full-text index covers the messages stored before the upgrade, and agrees with them.
+            conn.exec_driver_sql("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
+            found = conn.exec_driver_sql("SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'hello'").fetchall()
+        assert sorted(r[0] for r in found) == [i for i, body in before if "hello" in body]
     finally:
         upgraded.close()
         fresh.close()

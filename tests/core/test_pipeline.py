@@ -148,3 +148,33 @@ async def test_an_account_with_unusable_settings_fails_alone(world: CoreWorld) -
     assert sup is not None
     await sup.wait_for_state(ConnectionState.FAILED, timeout=5)
     assert "no-port" in sup.reason
+
+
+async def test_a_placeholder_is_completed_once_when_the_real_text_arrives(world: CoreWorld) -> None:
+    """Matrix: an event stored as '[unable to decrypt]' gets its text when the keys arrive."""
+    from aggregator.api import ConversationKey, MessageKind, MessageReceived
+
+    core = await world.start()
+    updates: list[MessageUpdated] = []
+    core.bus.subscribe(MessageUpdated, updates.append)
+    conv = ConversationKey.direct(world.account_id, world.bob)
+
+    def event(body: str, **extra: object) -> MessageReceived:
+        return MessageReceived(
+            account_id=world.account_id,
+            conversation=conv,
+            sender=world.bob,
+            server_id="$ev1",
+            body=body,
+            kind=MessageKind.SYSTEM if extra.get("placeholder") else MessageKind.CHAT,
+            replaces_server_id=None if extra.get("placeholder") else "$ev1",
+        )
+
+    first = core.inbound.process(event("[unable to decrypt]", placeholder=True))
+    assert first is not None
+    again = event("the secret plan")
+    assert core.inbound.process(again) is None  # no second row
+    core.inbound.process(again)  # a repeat changes nothing more
+    (stored,) = core.archive.history(core.archive.conversations_with(world.bob))
+    assert stored.id == first.id and stored.body == "the secret plan" and stored.kind is MessageKind.CHAT
+    assert len(updates) == 1

@@ -1,7 +1,7 @@
 """Numbered schema migrations.
 
-Version 1 is the initial schema. Each later schema change adds one ``Migration`` here (in a module
-``vNNN_<what>.py``) with:
+Version 1 is the initial schema. Each later schema change adds one ``Migration`` (``base.py``) here, from
+a module ``vNNN_<what>.py``, with:
 
 * ``upgrade(conn)``: the DDL/DML that takes an archive from ``version - 1`` to ``version``;
 * ``create_extras(conn)`` (optional): objects the SQLAlchemy models cannot describe (FTS tables,
@@ -15,21 +15,12 @@ upgraded schema equals a fresh one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from aggregator.archive.migrations import v002_fulltext, v003_persons
+from aggregator.archive.migrations.base import Migration
 
-from sqlalchemy import Connection
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "Migration"]
 
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    description: str
-    upgrade: Callable[[Connection], None]
-    create_extras: Callable[[Connection], None] | None = None
-
-
-MIGRATIONS: tuple[Migration, ...] = ()
+MIGRATIONS: tuple[Migration, ...] = (v002_fulltext.MIGRATION, v003_persons.MIGRATION)
 
 LATEST_VERSION = 1 + len(MIGRATIONS)
 

@@ -1,0 +1,130 @@
+"""``aggregator persons``: the buddy list, merge suggestions, and merge/split/rename/move.
+
+With a running instance the request goes through its control socket (its in-memory roster stays
+right); without one, the archive is changed directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from aggregator.accounts.config import AccountStore
+from aggregator.api import AggregatorError, ConfigurationError
+from aggregator.archive import Archive
+from aggregator.cli.errors import UsageError
+from aggregator.cli.output import out
+from aggregator.control.client import request
+from aggregator.paths import ProfilePaths
+from aggregator.policy import PolicyEngine
+from aggregator.profile import InstanceLock
+from aggregator.registry import ProtocolRegistry
+from aggregator.roster import commands
+from aggregator.roster.service import Roster
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    persons = sub.add_parser("persons", help="the buddy list: persons across accounts")
+    persons.add_argument("--json", action="store_true", help="JSON output")
+    persons.set_defaults(func=cmd_persons, request=lambda _a: {"op": "persons"})
+    verbs = persons.add_subparsers(dest="verb", metavar="VERB")
+    sug = verbs.add_parser("suggestions", help="persons that may be one human, with the reason")
+    sug.add_argument("--json", action="store_true", help="JSON output")
+    sug.set_defaults(request=lambda _a: {"op": "persons.suggestions"})
+    merge = verbs.add_parser("merge", help="merge person B into person A (id or contact address)")
+    merge.add_argument("a", metavar="A")
+    merge.add_argument("b", metavar="B")
+    merge.set_defaults(request=lambda a: {"op": "persons.merge", "into": a.a, "other": a.b})
+    reject = verbs.add_parser("reject", help="A and B are different humans: never suggest merging them")
+    reject.add_argument("a", metavar="A")
+    reject.add_argument("b", metavar="B")
+    reject.set_defaults(request=lambda a: {"op": "persons.reject", "person": a.a, "other": a.b})
+    split = verbs.add_parser("split", help="make a contact its own person again")
+    split.add_argument("contact", metavar="CONTACT", help="the contact's address")
+    split.add_argument("--account", metavar="ACCOUNT", help="the contact's account (when on several)")
+    split.set_defaults(request=_split_request)
+    rename = verbs.add_parser("rename", help="set (or without ALIAS, clear) a person's name")
+    rename.add_argument("person", metavar="PERSON")
+    rename.add_argument("alias", metavar="ALIAS", nargs="?")
+    rename.set_defaults(request=lambda a: {"op": "persons.rename", "person": a.person, "alias": a.alias})
+    move = verbs.add_parser("move", help="move a person to the work or personal sphere")
+    move.add_argument("person", metavar="PERSON")
+    move.add_argument("sphere", choices=["work", "personal"])
+    move.set_defaults(request=lambda a: {"op": "persons.move", "person": a.person, "sphere": a.sphere})
+
+
+def _split_request(args: argparse.Namespace) -> dict[str, Any]:
+    account: str | None = None
+    if args.account:
+        try:
+            account = AccountStore(args.paths.accounts_file).resolve(args.account).id
+        except ConfigurationError as exc:
+            raise UsageError(str(exc)) from None
+    return {"op": "persons.split", "contact": args.contact, "account": account}
+
+
+def cmd_persons(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
+    args.paths = paths
+    req = args.request(args)
+    if InstanceLock(paths.lock_file).is_held_elsewhere():
+        reply = request(paths.control_socket, req)
+    else:
+        reply = _locally(paths, req)
+    if not reply.get("ok"):
+        error = str(reply.get("error", "the request was refused"))
+        raise UsageError(error) if reply.get("usage") else AggregatorError(error)
+    _show(args, reply)
+    return 0
+
+
+def _locally(paths: ProfilePaths, req: dict[str, Any]) -> dict[str, Any]:
+    lock = InstanceLock(paths.lock_file)
+    paths.ensure()
+    lock.acquire()
+    try:
+        accounts = AccountStore(paths.accounts_file).load()
+        archive = Archive.open(path=paths.archive_file)
+        try:
+            for a in accounts:
+                archive.upsert_account(a.id, a.protocol, a.address, a.label, a.sphere)
+            roster = Roster(archive, policy=PolicyEngine(), accounts=lambda: accounts)
+            roster.load()
+            try:
+                return commands.run(roster, req)
+            except ConfigurationError as exc:
+                return {"ok": False, "usage": True, "error": str(exc)}
+        finally:
+            archive.close()
+    finally:
+        lock.release()
+
+
+def _show(args: argparse.Namespace, reply: dict[str, Any]) -> None:
+    as_json = getattr(args, "json", False)
+    if "persons" in reply:
+        if as_json:
+            out(json.dumps(reply["persons"], ensure_ascii=False, indent=2))
+            return
+        for p in reply["persons"]:
+            out(_person_line(p))
+            for c in p["contacts"]:
+                name = f"  ({c['alias'] or c['name']})" if (c["alias"] or c["name"]) else ""
+                groups = f"  [{', '.join(c['groups'])}]" if c["groups"] else ""
+                out(f"      {c['account']}  {c['handle']}{name}  {c['presence']}{groups}")
+    elif "suggestions" in reply:
+        if as_json:
+            out(json.dumps(reply["suggestions"], ensure_ascii=False, indent=2))
+            return
+        for s in reply["suggestions"]:
+            out(f"{s['person']} {s['person_name']}  <-  {s['other']} {s['other_name']}:  {s['text']}")
+    elif "person" in reply:
+        out(_person_line(reply["person"]))
+        if "removed" in reply:
+            out(f"(person {reply['removed']} was merged into it)")
+
+
+def _person_line(p: dict[str, Any]) -> str:
+    status = f": {p['status']}" if p["status"] else ""
+    unread = f"  {p['unread']} unread" if p["unread"] else ""
+    return f"{p['id']:>5}  {p['name']}  [{p['sphere']}]  {p['presence']}{status}{unread}"

@@ -1,0 +1,142 @@
+"""Applies the user's own status to every connected account, and again after each connect.
+
+Re-evaluated every ``TICK`` seconds (work hours, idleness) and at once on a change or on activity;
+``set_presence`` is called only when what an account shows changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from aggregator.accounts.config import AccountConfig
+from aggregator.api import AccountError, AccountId, Adapter, Presence, Sphere
+from aggregator.bus import EventBus
+from aggregator.events import AccountStateChanged, ConnectionState
+from aggregator.presence.idle import AppInputIdle, IdleSource
+from aggregator.presence.rules import notifications_held, shown_presence
+from aggregator.presence.status import StatusBook, StatusFile
+from aggregator.presence.workhours import WorkHours
+
+log = logging.getLogger(__name__)
+
+TICK = 15.0
+
+
+def _local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+class OwnStatus:
+    def __init__(
+        self,
+        file: StatusFile,
+        *,
+        accounts: Callable[[], Sequence[AccountConfig]],
+        adapter_of: Callable[[AccountId], Adapter],
+        idle: IdleSource | None = None,
+        app_input: AppInputIdle | None = None,
+        clock: Callable[[], datetime] = _local_now,
+    ) -> None:
+        self._file = file
+        self._accounts = accounts
+        self._adapter_of = adapter_of
+        self.app_input = app_input or AppInputIdle()
+        self._idle_source: IdleSource = idle or self.app_input
+        self._clock = clock
+        self.book = file.load()
+        self._idle: float | None = None
+        self._sent: dict[AccountId, Presence] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def attach(self, bus: EventBus) -> None:
+        bus.subscribe(AccountStateChanged, self._on_state)
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    def _sphere(self, account_id: AccountId) -> Sphere:
+        return next((a.sphere for a in self._accounts() if a.id == account_id), Sphere.PERSONAL)
+
+    def shown(self, account_id: AccountId) -> Presence:
+        return shown_presence(self.book, account_id, self._sphere(account_id), self._clock(), self._idle)
+
+    def notifications_held(self, account_id: AccountId) -> bool:
+        return notifications_held(self.book, self._sphere(account_id), self._clock())
+
+    # -- the user's commands --------------------------------------------------------------------------
+
+    async def set_status(
+        self, presence: Presence | None, *, sphere: Sphere | None = None, account: AccountId | None = None
+    ) -> None:
+        await self._change(self.book.with_status(presence, sphere=sphere, account=account))
+
+    async def set_work_hours(self, hours: WorkHours) -> None:
+        await self._change(replace(self.book, work_hours=hours))
+
+    async def override_today(self, working: bool | None) -> None:
+        await self.set_work_hours(self.book.work_hours.override_today(self._clock(), working))
+
+    async def activity(self) -> None:
+        """The user did something in the app: back from auto-away at once."""
+        self.app_input.activity()
+        await self.tick()
+
+    async def replace_book(self, book: StatusBook) -> None:
+        await self._change(book)
+
+    async def _change(self, book: StatusBook) -> None:
+        self._file.save(book)
+        self.book = book
+        await self.apply()
+
+    # -- applying -------------------------------------------------------------------------------------
+
+    async def tick(self) -> None:
+        self._idle = await self._idle_source.idle_seconds()
+        await self.apply()
+
+    async def apply(self, only: AccountId | None = None) -> None:
+        for account in self._accounts():
+            if only is not None and account.id != only:
+                continue
+            try:
+                adapter = self._adapter_of(account.id)
+            except AccountError:
+                continue
+            presence = self.shown(account.id)
+            if self._sent.get(account.id) == presence:
+                continue
+            self._sent[account.id] = presence
+            try:
+                await adapter.set_presence(presence)
+            except AccountError as exc:
+                self._sent.pop(account.id, None)
+                log.info("%s: could not set the presence: %s", account.id, exc)
+
+    def _on_state(self, event: AccountStateChanged) -> None:
+        self._sent.pop(event.account_id, None)
+        if event.state is ConnectionState.CONNECTED:
+            asyncio.get_running_loop().create_task(self.apply(event.account_id))
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("Updating the own status failed")
+            await asyncio.sleep(TICK)

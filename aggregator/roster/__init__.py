@@ -1,0 +1,1 @@
+"""The buddy list: persons across accounts, their presence, merge suggestions, unread counts."""

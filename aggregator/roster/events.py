@@ -1,0 +1,50 @@
+"""Events of the buddy list, published on the bus (the UI's roster model listens to these)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aggregator.api import ContactRef, Presence, Sphere
+from aggregator.events import CoreEvent
+from aggregator.roster.records import Person, PersonId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PersonAdded(CoreEvent):
+    person: Person
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PersonUpdated(CoreEvent):
+    """Alias, sphere, contacts or their names changed."""
+
+    person: Person
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PersonRemoved(CoreEvent):
+    """The person is gone (merged into ``merged_into``, if set)."""
+
+    person_id: PersonId
+    merged_into: PersonId | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PersonPresenceChanged(CoreEvent):
+    """What the user sees of a person changed: its presence (kind, status text) or best contact."""
+
+    person_id: PersonId
+    presence: Presence
+    best: ContactRef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnreadChanged(CoreEvent):
+    """Unread inbound messages: of the conversation that changed, its person, its sphere, in total."""
+
+    conversation_id: int | None
+    person_id: PersonId | None
+    person_unread: int
+    sphere: Sphere | None
+    sphere_unread: int
+    total: int

@@ -1,0 +1,86 @@
+"""The roster service: persons, their presence and unread counts, fed by the bus.
+
+Built once by the bootstrap. Roster events (snapshot, item changed/removed) and the first direct
+message with a new handle create contacts; presence and account state feed the presence board.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from aggregator.accounts.config import AccountConfig
+from aggregator.api import (
+    AccountId,
+    ContactRef,
+    ConversationKind,
+    RosterItemChanged,
+    RosterItemRemoved,
+    RosterSnapshot,
+    Sphere,
+)
+from aggregator.archive import Archive, Direction, StoredMessage
+from aggregator.bus import PRIORITY_CORE, EventBus
+from aggregator.events import MessageStored
+from aggregator.policy import PolicyEngine
+from aggregator.roster.directory import PersonDirectory
+from aggregator.roster.presence import PresenceBoard
+from aggregator.roster.records import PersonId
+from aggregator.roster.store import PersonStore
+from aggregator.roster.timeline import person_history
+from aggregator.roster.unread import UnreadCounter
+
+
+class Roster:
+    def __init__(
+        self,
+        archive: Archive,
+        *,
+        policy: PolicyEngine,
+        accounts: Callable[[], Sequence[AccountConfig]],
+        bus: EventBus | None = None,
+    ) -> None:
+        self._archive = archive
+        self._accounts = accounts
+        store = PersonStore(archive.connection)
+        self.directory = PersonDirectory(store, policy=policy, bus=bus, sphere_of=self.sphere_of)
+        self.presence = PresenceBoard(self.directory, bus=bus, account_order=self.account_order)
+        self.unread = UnreadCounter(store, archive, self.directory, bus=bus, sphere_of=self.sphere_of)
+
+    def sphere_of(self, account_id: AccountId) -> Sphere:
+        return next((a.sphere for a in self._accounts() if a.id == account_id), Sphere.PERSONAL)
+
+    def account_order(self) -> list[AccountId]:
+        return [a.id for a in self._accounts()]
+
+    def load(self) -> None:
+        self.directory.load()
+        self.unread.load()
+
+    def attach(self, bus: EventBus) -> None:
+        """Follow the adapters' roster events and the stored messages."""
+        d = self.directory
+        bus.subscribe(
+            RosterSnapshot, lambda e: d.apply_roster(e.account_id, e.items, snapshot=True), priority=PRIORITY_CORE
+        )
+        bus.subscribe(
+            RosterItemChanged, lambda e: d.apply_roster(e.account_id, (e.item,), snapshot=False), priority=PRIORITY_CORE
+        )
+        bus.subscribe(
+            RosterItemRemoved,
+            lambda e: d.remove_from_roster(ContactRef(e.account_id, e.handle)),
+            priority=PRIORITY_CORE,
+        )
+        bus.subscribe(MessageStored, self._on_stored, priority=PRIORITY_CORE)
+        self.presence.attach(bus)
+        self.unread.attach(bus)
+
+    def _on_stored(self, event: MessageStored) -> None:
+        m = event.message
+        if m.conversation.kind is ConversationKind.DIRECT:
+            name = m.sender_name if m.direction is Direction.IN else None
+            self.directory.ensure_contact(ContactRef(m.account_id, m.conversation.handle), name)
+
+    def history(
+        self, person_id: PersonId, limit: int | None = None, before_id: int | None = None
+    ) -> list[StoredMessage]:
+        return person_history(self._archive, self.directory.person(person_id), limit=limit, before_id=before_id)

@@ -1,0 +1,21 @@
+"""A person's history: one timeline across all its direct conversations, on every account."""
+
+from __future__ import annotations
+
+from aggregator.api import ConversationKey
+from aggregator.archive import Archive, StoredMessage
+from aggregator.roster.records import Person
+
+
+def person_conversations(archive: Archive, person: Person) -> list[int]:
+    """The ids of the person's direct conversations (one per contact that has one)."""
+    ids = (archive.conversation_id(ConversationKey.direct(r.account_id, r.handle), create=False) for r in person.refs)
+    return sorted(i for i in ids if i is not None)
+
+
+def person_history(
+    archive: Archive, person: Person, *, limit: int | None = None, before_id: int | None = None
+) -> list[StoredMessage]:
+    """Oldest first; with ``limit`` the newest ``limit`` (before ``before_id``, to page back).
+    Message ids are time-ordered, so the id order interleaves the accounts correctly."""
+    return archive.history(person_conversations(archive, person), limit=limit, before_id=before_id)
