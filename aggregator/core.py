@@ -41,9 +41,12 @@ class Core:
     status: OwnStatus
 
     async def start(self, only: list[str] | None = None) -> None:
-        """Connect the enabled accounts (or just ``only``)."""
+        """Connect the enabled accounts and keep the own status up to date (auto-away, work hours).
+
+        With ``only``, a one-shot command: connect just those accounts; no idle watching."""
         self.accounts.start(only)
-        self.status.start()
+        if only is None:
+            self.status.start()
 
     async def stop(self) -> None:
         """Disconnect every account, handle every event already received, close the archive."""

@@ -31,6 +31,8 @@ class AppInputIdle:
         return self._clock() - self._last
 
 
+_TIMEOUT = 1.0
+
 _CALLS = (
     # (bus name, object path, interface, method, milliseconds?)
     (
@@ -58,19 +60,34 @@ class DBusIdle:
     async def idle_seconds(self) -> float | None:
         if self._dead:
             return None
+        # jeepney's blocking API in a worker thread: a cancelled caller (the app stopping) then never
+        # leaves jeepney's asyncio router half-closed, which hung the shutdown.
+        value = await asyncio.to_thread(self._query)
+        if value is None:
+            self._dead = True
+        return value
+
+    @staticmethod
+    def _query() -> float | None:
         from jeepney import DBusAddress, new_method_call  # type: ignore[import-untyped]
-        from jeepney.io.asyncio import open_dbus_router  # type: ignore[import-untyped]
+        from jeepney.bus_messages import message_bus  # type: ignore[import-untyped]
+        from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
 
         try:
-            async with asyncio.timeout(2), open_dbus_router(bus="SESSION") as router:
+            with open_dbus_connection(bus="SESSION", enable_fds=False) as conn:
                 for name, path, interface, method in _CALLS:
+                    # Ask whether the service runs: calling it directly would make the bus try to
+                    # start it, which can hang where there is no desktop session.
+                    owned = conn.send_and_get_reply(message_bus.NameHasOwner(name), timeout=_TIMEOUT)
+                    if not (owned.body and owned.body[0]):
+                        continue
                     call = new_method_call(DBusAddress(path, bus_name=name, interface=interface), method)
-                    reply = await router.send_and_get_reply(call)
+                    reply = conn.send_and_get_reply(call, timeout=_TIMEOUT)
                     if reply.header.message_type.name == "method_return" and reply.body:
                         return float(reply.body[0]) / 1000.0
-        except (OSError, KeyError, ValueError, TimeoutError) as exc:
-            log.info("No desktop idle time over D-Bus (%s); using the app's own input", exc)
-        self._dead = True
+            log.info("No desktop idle monitor on the session bus; using the app's own input")
+        except Exception as exc:  # any failure here means: no desktop idle time
+            log.info("No desktop idle time over D-Bus (%r); using the app's own input", exc)
         return None
 
 

@@ -7,7 +7,6 @@ Re-evaluated every ``TICK`` seconds (work hours, idleness) and at once on a chan
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -130,8 +129,8 @@ class OwnStatus:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Bounded: stopping the app must never wait on a desktop service.
+            await asyncio.wait({task}, timeout=3)
 
     async def _run(self) -> None:
         while True:

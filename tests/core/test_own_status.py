@@ -139,3 +139,15 @@ async def test_the_service_applies_persists_and_follows_idleness(tmp_path: Path)
     again = StatusFile(tmp_path / "status.json").load()
     assert again == status.book
     assert (tmp_path / "status.json").stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_session_bus_without_an_idle_monitor_answers_quickly_with_none() -> None:
+    """The test session bus has no Mutter / ScreenSaver: the probe must neither hang nor raise
+    (calling an absent service directly makes the bus try to start it)."""
+    import asyncio
+
+    from aggregator.presence.idle import DBusIdle
+
+    idle = DBusIdle()
+    assert await asyncio.wait_for(idle.idle_seconds(), 1.5) is None
+    assert await asyncio.wait_for(idle.idle_seconds(), 0.1) is None  # not asked again
