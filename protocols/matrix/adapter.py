@@ -12,10 +12,16 @@ Conversations: a room is a direct chat with a peer when ``m.direct`` says so, or
 room of exactly two members; everything else is a room (``ConversationKey.room(room id)``).
 Sending to a peer without a direct chat creates one (``is_direct``, peer invited, recorded in
 ``m.direct``). Invitations to direct chats are reported as ``SubscriptionRequested`` and joined only
-when the user accepts (``answer_subscription``); invitations to other rooms as a warning.
+when the user accepts (``answer_subscription``) or writes to the inviter (sending to a peer whose
+direct-chat invitation is pending joins that room instead of starting a second one); invitations to
+other rooms as a warning.
 
 End-to-end encryption (vodozemac via nio's store in ``data_dir/crypto``) is on when the core gives the
-adapter a data directory; encrypted messages are decrypted by nio before they reach ``mapping``.
+adapter a data directory; encrypted messages are decrypted by nio before they reach ``mapping``. An
+event nio cannot decrypt is recorded as a placeholder, its key is requested from our other devices, and
+it is kept (in ``data_dir/undecrypted.json`` across restarts) and retried after every sync; once its
+room key has arrived it is emitted again with ``replaces_server_id == server_id``, which tells the core
+to fill in the placeholder.
 """
 
 from __future__ import annotations
@@ -74,6 +80,10 @@ SYNC_TIMEOUT_MS = 30_000
 #: Seconds to wait for a newly created room to show up in the sync (needed before encrypting into it).
 ROOM_SEEN_TIMEOUT = 10.0
 SYNC_STATE_FILE = "sync-state.json"
+#: Encrypted events still waiting for their room key, kept across restarts (in ``data_dir``).
+UNDECRYPTED_FILE = "undecrypted.json"
+#: At most this many undecryptable events are kept for a retry; the oldest are given up first.
+MAX_UNDECRYPTED = 1000
 DEFAULT_DEVICE_NAME = "Aggregator"
 _AUTH_ERRORS = {"M_FORBIDDEN", "M_USER_DEACTIVATED", "M_INVALID_USERNAME", "M_UNAUTHORIZED"}
 _TOKEN_ERRORS = {"M_UNKNOWN_TOKEN", "M_MISSING_TOKEN", "M_FORBIDDEN"}
@@ -105,6 +115,11 @@ class MatrixAdapter:
         self._connected = False
         self._presence_state = "online"
         self._dm_lock = asyncio.Lock()
+        # Undecryptable events (event id -> room id, event, is backfill), retried after each sync until the
+        # room key arrives; and those whose key is still to be requested from our other devices.
+        self._undecrypted: dict[str, tuple[str, Any, bool]] = {}
+        self._undecrypted_dirty = False
+        self._key_requests: list[Any] = []
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -133,6 +148,7 @@ class MatrixAdapter:
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT):
                 await self._login(credentials)
+                self._load_undecrypted()
                 await self._first_sync()
         except TimeoutError:
             await self._close()
@@ -282,7 +298,12 @@ class MatrixAdapter:
         if reply.rooms.join:
             self._room_seen.set()
             self._room_seen = asyncio.Event()
-        self._save_sync_token(reply.next_batch)
+        if client.olm is not None:
+            self._retry_undecrypted(client)
+            if self._undecrypted_dirty:  # before anything awaits (a disconnect may cancel us there)
+                self._save_undecrypted()
+        self._save_sync_token(reply.next_batch)  # before anything awaits, as above
+        await asyncio.sleep(0)  # let the core take the new messages before the key upkeep and the next sync
         if client.olm is not None:
             await self._crypto_housekeeping(client)
 
@@ -297,6 +318,11 @@ class MatrixAdapter:
                 await client.keys_query()
             if client.should_claim_keys:
                 await client.keys_claim(client.get_users_for_key_claiming())
+            requests, self._key_requests = self._key_requests, []
+            for event in requests:
+                with contextlib.suppress(nio.LocalProtocolError):  # already requested for this session
+                    await client.request_room_key(event)
+                    log.info("%s: requested the room key of session %s", self._account_id, event.session_id)
         except _TRANSPORT_ERRORS:
             raise
         except Exception as exc:
@@ -328,6 +354,7 @@ class MatrixAdapter:
             return
         room = self._client.rooms.get(room_id) or self._client.invited_rooms.get(room_id)
         if is_direct or (room is not None and room.is_group and room.member_count <= 2):
+            log.info("%s: %s invited you to the direct chat %s", self._account_id, handle, room_id)
             self._invites.setdefault(handle, set()).add(room_id)
             self._emit(
                 SubscriptionRequested(
@@ -346,13 +373,8 @@ class MatrixAdapter:
             return
         for invited in self._invites.values():
             invited.discard(room_id)
-        conversation = self._conversation_for(room)
-        context = mapping.RoomContext(
-            account_id=self._account_id,
-            own_user_id=self._user_id,
-            conversation=conversation,
-            display_name=lambda user_id: _display_name(room, user_id),
-        )
+        context = self._room_context(room)
+        conversation = context.conversation
         if conversation.kind is ConversationKind.ROOM and room_id not in self._announced_rooms:
             self._announced_rooms.add(room_id)
             self._emit(
@@ -363,6 +385,8 @@ class MatrixAdapter:
                 )
             )
         for event in info.timeline.events:
+            if isinstance(event, nio.MegolmEvent):
+                self._remember_undecrypted(room_id, event, history)
             self._emit_or_skip(mapping.room_event(event, context, is_backfill=history))
         for event in info.ephemeral:
             if isinstance(event, nio.TypingNoticeEvent):
@@ -373,6 +397,90 @@ class MatrixAdapter:
             elif isinstance(event, nio.ReceiptEvent):
                 for change in mapping.read_receipts(event, context):
                     self._emit(change)
+
+    def _room_context(self, room: Any) -> mapping.RoomContext:
+        return mapping.RoomContext(
+            account_id=self._account_id,
+            own_user_id=self._user_id,
+            conversation=self._conversation_for(room),
+            display_name=lambda user_id: _display_name(room, user_id),
+        )
+
+    # ------------------------------------------------------------------- undecryptable events
+
+    def _remember_undecrypted(self, room_id: str, event: Any, is_backfill: bool) -> None:
+        """Keeps an event nio could not decrypt for a retry, and asks our other devices for its key."""
+        event_id = mapping.source_of(event).get("event_id")
+        if not isinstance(event_id, str) or event_id in self._undecrypted:
+            return
+        log.info("%s: cannot decrypt %s in %s yet (session %s)", self._account_id, event_id, room_id, event.session_id)
+        self._undecrypted[event_id] = (room_id, event, is_backfill)
+        self._undecrypted_dirty = True
+        self._key_requests.append(event)
+        while len(self._undecrypted) > MAX_UNDECRYPTED:
+            oldest = next(iter(self._undecrypted))
+            del self._undecrypted[oldest]
+            log.warning("%s: gave up waiting for the key of %s", self._account_id, oldest)
+
+    def _retry_undecrypted(self, client: Any) -> None:
+        """Decrypts the kept events whose room key has arrived since; each one completes its placeholder
+        (a ``MessageReceived`` with ``replaces_server_id == server_id``)."""
+        for event_id, (room_id, event, is_backfill) in list(self._undecrypted.items()):
+            room = client.rooms.get(room_id)
+            if room is None:
+                continue  # not joined (any more): keep it for when we are
+            try:
+                decrypted = client.olm.decrypt_megolm_event(event, room_id)
+            except nio.EncryptionError:
+                continue  # still no key
+            except Exception as exc:  # a corrupt event: nio may raise anything
+                log.warning("%s: giving up decrypting %s: %r", self._account_id, event_id, exc)
+                decrypted = None
+            del self._undecrypted[event_id]
+            self._undecrypted_dirty = True
+            log.info("%s: decrypted %s now that its key has arrived", self._account_id, event_id)
+            if decrypted is not None:
+                self._emit_or_skip(mapping.decrypted_later(decrypted, self._room_context(room), is_backfill))
+
+    def _undecrypted_path(self) -> Path | None:
+        return self._data_dir / UNDECRYPTED_FILE if self._data_dir is not None and self._encryption else None
+
+    def _load_undecrypted(self) -> None:
+        path = self._undecrypted_path()
+        if path is None or self._undecrypted:
+            return
+        try:
+            entries = json.loads(path.read_text())
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            log.warning("%s: cannot read %s: %s", self._account_id, path, exc)
+            return
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict) or not isinstance(entry.get("room_id"), str):
+                continue
+            source = entry.get("source")
+            try:
+                event = nio.MegolmEvent.from_dict(source)
+            except Exception as exc:  # a damaged file: skip the entry
+                log.warning("%s: skipping a damaged entry of %s: %r", self._account_id, path, exc)
+                continue
+            event_id = mapping.source_of(event).get("event_id")
+            if isinstance(event, nio.MegolmEvent) and isinstance(event_id, str):
+                self._undecrypted[event_id] = (entry["room_id"], event, entry.get("backfill") is True)
+
+    def _save_undecrypted(self) -> None:
+        path = self._undecrypted_path()
+        self._undecrypted_dirty = False
+        if path is None:
+            return
+        entries = [
+            {"room_id": room_id, "source": mapping.source_of(event), "backfill": backfill}
+            for room_id, event, backfill in self._undecrypted.values()
+        ]
+        _write_private(path, entries, self._account_id)
+
+    # ---------------------------------------------------------------------------------- rooms
 
     def _on_left_room(self, room_id: str) -> None:
         peer = self._direct.pop(room_id, None)
@@ -485,16 +593,26 @@ class MatrixAdapter:
         """Joins (``accept``) or rejects the pending direct-chat invitations from ``handle``."""
         client = self._require_client()
         peer = normalize_address(handle)
+        if accept:
+            await self._accept_invites(peer)
+            return
         for room_id in sorted(self._invites.pop(peer, set())):
-            if not accept:
-                await self._call(client.room_leave(room_id))
-                continue
+            await self._call(client.room_leave(room_id))
+
+    async def _accept_invites(self, peer: str) -> str | None:
+        """Joins the pending direct-chat invitations from ``peer``; the room messages then go to, if any."""
+        client = self._require_client()
+        joined: str | None = None
+        for room_id in sorted(self._invites.pop(peer, set())):
             reply = await self._call(client.join(room_id))
             if not isinstance(reply, nio.JoinResponse):
                 raise self._error_reply(f"let you join the direct chat with {peer}", reply)
+            log.info("%s: joined the direct chat %s with %s", self._account_id, room_id, peer)
             self._remember_direct(room_id, peer)
             self._dm_by_peer[peer] = room_id
             await self._record_direct(room_id, peer)
+            joined = room_id
+        return joined
 
     # ------------------------------------------------------------------------------------ rooms
 
@@ -517,7 +635,11 @@ class MatrixAdapter:
             room_id = self._dm_by_peer.get(peer)
             if room_id is not None:
                 return room_id
-            room_id = await self._direct_room_from_server(peer)
+            # Writing to someone who invited us to a direct chat accepts that invitation (as other
+            # clients do) rather than starting a second chat next to it.
+            room_id = await self._accept_invites(peer)
+            if room_id is None:
+                room_id = await self._direct_room_from_server(peer)
             if room_id is None:
                 room_id = await self._create_direct_room(peer)
             self._remember_direct(room_id, peer)
@@ -654,15 +776,7 @@ class MatrixAdapter:
         if path is None or self._client is None:
             return
         state = {"user_id": self._user_id, "device_id": self._client.device_id, "next_batch": token}
-        temporary = path.with_suffix(".tmp")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as file:
-                json.dump(state, file)
-            temporary.replace(path)
-        except OSError as exc:
-            log.warning("%s: cannot save the sync token in %s: %s", self._account_id, path, exc)
+        _write_private(path, state, self._account_id)
 
     def _warn(self, message: str) -> None:
         log.warning("%s: %s", self._account_id, message)
@@ -679,6 +793,19 @@ class MatrixAdapter:
             self._sink(event)
         except Exception:  # a broken sink must not stop the connection
             log.exception("%s: the event sink failed on %s", self._account_id, type(event).__name__)
+
+
+def _write_private(path: Path, data: object, account_id: str) -> None:
+    """Writes ``data`` as JSON to ``path`` (mode 0600) atomically; a failure is logged, not raised."""
+    temporary = path.with_suffix(".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            json.dump(data, file)
+        temporary.replace(path)
+    except OSError as exc:
+        log.warning("%s: cannot save %s: %s", account_id, path, exc)
 
 
 def _display_name(room: Any, user_id: str) -> str | None:

@@ -8,7 +8,7 @@ nio is untyped: everything from it is ``Any`` and is read only here, through the
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -166,6 +166,18 @@ def _message(source: Mapping[str, object], context: RoomContext, *, is_backfill:
         sender_name=context.display_name(sender),
         replaces_server_id=replaces,
     )
+
+
+def decrypted_later(event: Any, context: RoomContext, is_backfill: bool) -> AdapterEvent | None:
+    """The message of an event that could not be decrypted when it arrived and now can: it names itself
+    in ``replaces_server_id`` so that the core fills in the "unable to decrypt" placeholder it stored.
+
+    A late-decrypted edit fills in its own placeholder with the new text (the link to the message it
+    edits is not made then)."""
+    mapped = room_event(event, context, is_backfill=is_backfill)
+    if not isinstance(mapped, MessageReceived) or mapped.server_id is None:
+        return mapped  # a warning (malformed), or nothing the user would see
+    return replace(mapped, replaces_server_id=mapped.server_id)
 
 
 def _undecryptable(event: Any, context: RoomContext, *, is_backfill: bool) -> AdapterEvent:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import nio
 import pytest
@@ -19,6 +21,7 @@ from aggregator.api import (
     ConversationKind,
     Credentials,
     CredentialsUpdated,
+    MessageKind,
     MessageReceived,
     MessageState,
     MessageStateChanged,
@@ -293,10 +296,12 @@ async def test_group_rooms_are_room_conversations(
 # -------------------------------------------------------------------------------------- E2E
 
 
+_E2E_CONFIG = nio.AsyncClientConfig(max_timeouts=0, encryption_enabled=True, store_sync_tokens=False)
+
+
 async def _e2e_peer(harness: MatrixHarness, store: Path) -> tuple[nio.AsyncClient, str]:
     user = await harness.new_matrix_user("e2e")
-    config = nio.AsyncClientConfig(max_timeouts=0, encryption_enabled=True, store_sync_tokens=False)
-    peer = nio.AsyncClient(harness.server.url, user.user_id, store_path=str(store), config=config)
+    peer = nio.AsyncClient(harness.server.url, user.user_id, store_path=str(store), config=_E2E_CONFIG)
     reply = await peer.login(user.password, device_name="e2e-peer")
     assert isinstance(reply, nio.LoginResponse), reply
     await peer.sync(timeout=0, full_state=True)
@@ -334,5 +339,134 @@ async def test_an_encrypted_direct_message_arrives_decrypted(
                 events = timeline.timeline.events if timeline else []
                 if any(isinstance(e, nio.RoomMessageText) and e.body == "secret back" for e in events):
                     break
+    finally:
+        await peer.close()
+
+
+async def test_writing_to_someone_who_invited_you_accepts_the_invitation(
+    new_client: NewClient, peer: MatrixPeer
+) -> None:
+    client = await new_client()
+    created = await peer.client.room_create(
+        is_direct=True, invite=[client.user_id], preset=nio.RoomPreset.trusted_private_chat
+    )
+    await peer.client.room_send(created.room_id, "m.room.message", {"msgtype": "m.text", "body": "are you there?"})
+    await client.sink.wait_for(SubscriptionRequested, lambda e: e.handle == peer.handle)
+    conversation = ConversationKey.direct(client.settings.account_id, peer.handle)
+    await client.adapter.send_message(conversation, OutgoingMessage("yes", "key-yes"))
+    earlier = await client.sink.wait_for(MessageReceived, lambda e: e.body == "are you there?")
+    assert earlier.conversation == conversation
+    assert await peer.next_message() == (client.user_id, "yes")
+    assert any(r == created.room_id for r, e in peer.events if getattr(e, "body", None) == "yes"), "no second room"
+
+
+# ------------------------------------------------------------------------- keys arriving late
+
+
+class WithheldKey:
+    """A message encrypted with a new megolm session whose key the sender hands out only on ``release()``
+    (the to-device key messages are made before the message is encrypted, so they carry its index 0)."""
+
+    def __init__(self, peer: nio.AsyncClient, room_id: str, server: SynapseServer) -> None:
+        self.peer, self.room_id, self.server = peer, room_id, server
+        self.key_messages: list[dict[str, Any]] = []
+        self.session_id = ""
+
+    async def send(self, body: str) -> str:
+        peer, room_id = self.peer, self.room_id
+        missing = peer.get_missing_sessions(room_id)
+        if missing:
+            await peer.keys_claim(missing)
+        peer.olm.create_outbound_group_session(room_id)
+        users = list(peer.rooms[room_id].users)
+        self.key_messages = [m for _, m in peer.olm.share_group_session_parallel(room_id, users, True)]
+        assert self.key_messages, "nobody to share the key with"
+        session = peer.olm.outbound_group_sessions[room_id]
+        session.shared = True
+        self.session_id = session.id
+        _, content = peer.encrypt(room_id, "m.room.message", {"msgtype": "m.text", "body": body})
+        path = f"/_matrix/client/v3/rooms/{quote(room_id)}/send/m.room.encrypted/{secrets.token_hex(8)}"
+        reply = await self.server.request("PUT", path, content, peer.access_token)
+        event_id: str = reply["event_id"]
+        return event_id
+
+    async def release(self) -> None:
+        for messages in self.key_messages:
+            path = f"/_matrix/client/v3/sendToDevice/m.room.encrypted/{secrets.token_hex(8)}"
+            await self.server.request("PUT", path, messages, self.peer.access_token)
+
+
+async def _encrypted_room(harness: MatrixHarness, peer: nio.AsyncClient, peer_id: str, other: str) -> str:
+    room_id = await harness.make_direct_room(peer_id, other, encrypted=True)
+    async with asyncio.timeout(15):
+        while room_id not in peer.rooms or not peer.rooms[room_id].encrypted:
+            await peer.sync(timeout=1000)
+        await peer.joined_members(room_id)
+        await peer.keys_query()
+    return room_id
+
+
+async def test_an_event_is_decrypted_when_its_key_arrives_late_and_the_key_is_requested(
+    harness: MatrixHarness, new_client: NewClient, tmp_path: Path
+) -> None:
+    client = await new_client()
+    # A second device of the same user, to see the adapter's key request.
+    (tmp_path / "own").mkdir()
+    other_device = nio.AsyncClient(
+        harness.server.url, client.user_id, store_path=str(tmp_path / "own"), config=_E2E_CONFIG
+    )
+    assert isinstance(await other_device.login(client.user.password, device_name="phone"), nio.LoginResponse)
+    await other_device.sync(timeout=0, full_state=True)
+    (tmp_path / "peer").mkdir()
+    peer, peer_id = await _e2e_peer(harness, tmp_path / "peer")
+    try:
+        room_id = await _encrypted_room(harness, peer, peer_id, client.user_id)
+        withheld = WithheldKey(peer, room_id, harness.server)
+        event_id = await withheld.send("the key comes later")
+        placeholder = await client.sink.wait_for(MessageReceived, lambda e: e.server_id == event_id, timeout=15)
+        assert placeholder.body == UNDECRYPTABLE_BODY and placeholder.kind is MessageKind.SYSTEM
+        assert placeholder.replaces_server_id is None
+
+        session_id = withheld.session_id
+        async with asyncio.timeout(15):  # our other device was asked for the key
+            while True:
+                synced = await other_device.sync(timeout=1000)
+                if any(
+                    isinstance(e, nio.RoomKeyRequest) and e.session_id == session_id
+                    for e in getattr(synced, "to_device_events", [])
+                ):
+                    break
+
+        await withheld.release()
+        completed = await client.sink.wait_for(
+            MessageReceived, lambda e: e.server_id == event_id and e.replaces_server_id == event_id, timeout=15
+        )
+        assert completed.body == "the key comes later" and completed.kind is MessageKind.CHAT
+        assert completed.conversation == placeholder.conversation and completed.sender == peer_id
+        await client.sink.settle()
+        assert len(client.sink.of_type(MessageReceived, lambda e: e.server_id == event_id)) == 2, "completed once"
+    finally:
+        await peer.close()
+        await other_device.close()
+
+
+async def test_an_undecryptable_event_is_retried_after_a_restart(
+    harness: MatrixHarness, new_client: NewClient, tmp_path: Path
+) -> None:
+    first = await new_client()
+    peer, peer_id = await _e2e_peer(harness, tmp_path)
+    try:
+        room_id = await _encrypted_room(harness, peer, peer_id, first.user_id)
+        withheld = WithheldKey(peer, room_id, harness.server)
+        event_id = await withheld.send("kept across a restart")
+        await first.sink.wait_for(MessageReceived, lambda e: e.server_id == event_id, timeout=15)
+        tokens = first.tokens()
+        await first.adapter.disconnect()
+
+        await withheld.release()  # while we are offline
+        second = await new_client(connect=False, user=first.user)
+        await second.connect(tokens)
+        completed = await second.sink.wait_for(MessageReceived, lambda e: e.replaces_server_id == event_id, timeout=15)
+        assert completed.body == "kept across a restart" and completed.server_id == event_id
     finally:
         await peer.close()
