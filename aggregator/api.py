@@ -494,6 +494,26 @@ class CredentialsUpdated(AdapterEvent):
         return f"CredentialsUpdated(account_id={self.account_id!r}, tokens=[{', '.join(self.tokens)}])"
 
 
+class TrustLevel(enum.StrEnum):
+    """How far the user can trust a contact's end-to-end encryption devices."""
+
+    NONE = "none"  # the contact has no encryption devices (or the protocol has no E2E)
+    UNVERIFIED = "unverified"  # devices exist, none verified by the user
+    PARTLY_VERIFIED = "partly_verified"  # some verified, some not
+    VERIFIED = "verified"  # every device verified
+    BLOCKED = "blocked"  # at least one device blacklisted by the user
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceTrustChanged(AdapterEvent):
+    """The encryption devices of a contact, and how far they are verified, changed."""
+
+    handle: str
+    trust: TrustLevel
+    devices: int = 0
+    verified: int = 0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AdapterWarning(AdapterEvent):
     """Something odd arrived (malformed input); the adapter kept running."""
