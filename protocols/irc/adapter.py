@@ -55,6 +55,14 @@ REPLY_TIMEOUT = 30.0
 #: How long ``connect`` waits for the autojoined channels (they are joined either way).
 AUTOJOIN_WAIT = 5.0
 _SAFE_LABEL = re.compile(r"[A-Za-z0-9._:+/-]{1,48}", re.ASCII)
+#: Malformed lines reported as warnings per connection (the rest are only counted).
+MALFORMED_WARNINGS = 10
+#: Malformed lines in a row after which a registered connection is dropped: the peer is not IRC (any more).
+MALFORMED_IN_A_ROW = 100
+#: File in the account's data directory listing the msgids of continuation lines we sent (see below).
+CONTINUATIONS_FILE = "irc-continuation-msgids"
+#: How many continuation msgids are remembered (the channel replay of InspIRCd holds 50 lines a channel).
+CONTINUATIONS_KEPT = 5000
 
 
 def label_for(key: str) -> str:
@@ -94,6 +102,15 @@ class IrcAdapter:
         self._labels: dict[str, str] = {}  # label we sent -> idempotency key
         self._connected = False
         self._whois_asked: set[str] = set()
+        self._malformed = 0  # on this connection
+        self._malformed_in_a_row = 0
+        # A long message goes out as several lines; the core stores it once, as the pending row, and the
+        # echo of the first line confirms that row. The echoes of the other lines ("continuations",
+        # labels ``<key>.1``, ``<key>.2``...) are not reported, and their msgids are kept (in the data
+        # directory, so across restarts) to drop the same lines when a channel replay brings them back.
+        self._continuation_labels: set[str] = set()
+        self._continuation_path = settings.data_dir / CONTINUATIONS_FILE if settings.data_dir else None
+        self._continuations = self._load_continuations()
 
     @property
     def _where(self) -> str:
@@ -115,6 +132,7 @@ class IrcAdapter:
             lag_interval=self.lag_interval, lag_timeout=self.lag_timeout,
         )  # fmt: skip
         self._client, self._connection = client, connection
+        self._malformed = self._malformed_in_a_row = 0
         registered = self._expect(self._match_registration)
         try:
             await connection.open()
@@ -149,6 +167,8 @@ class IrcAdapter:
             return ProtocolError(event.reason)
         if isinstance(event, ev.ServerError):
             return NetworkError(f"{self._where} closed the connection: {event.text}")
+        if isinstance(event, ev.Malformed):  # before registration: this is not an IRC server
+            return ProtocolError(f"{self._where} does not speak IRC: {event.reason}")
         return None
 
     async def disconnect(self) -> None:
@@ -157,6 +177,7 @@ class IrcAdapter:
         client = self._client
         self._fail_waiters(NotConnectedError(f"{self._account_id} disconnected"))
         self._labels.clear()
+        self._continuation_labels.clear()
         self._whois_asked.clear()
         if connection is not None:
             quit_line = client.quit()[0] if client is not None and client.registered else None
@@ -199,6 +220,15 @@ class IrcAdapter:
 
     def _on_events(self, events: Sequence[ev.Event]) -> None:
         for event in events:
+            if isinstance(event, ev.Malformed):
+                self._malformed += 1
+                self._malformed_in_a_row += 1
+                if self._malformed_in_a_row >= MALFORMED_IN_A_ROW and self._connection is not None:
+                    reason = f"{self._where} sent {self._malformed_in_a_row} lines in a row that are not IRC"
+                    self._connection.abort(reason)
+                    return
+            else:
+                self._malformed_in_a_row = 0
             try:
                 self._dispatch_waiters(event)
                 self._translate(event)
@@ -233,7 +263,7 @@ class IrcAdapter:
         client = self._client
         if client is None or not client.registered:
             if isinstance(event, ev.Malformed):
-                self._warn(f"malformed line from {self._where}: {event.reason}")
+                self._warn_malformed(event)
             return
         account = self._account_id
         if isinstance(event, ev.Message):
@@ -267,7 +297,7 @@ class IrcAdapter:
             offline = Presence.offline()
             self._emit(PresenceChanged(account_id=account, handle=self._handle(event.nick), presence=offline))
         elif isinstance(event, ev.Malformed):
-            self._warn(f"malformed line from {self._where}: {event.reason}")
+            self._warn_malformed(event)
         elif isinstance(event, ev.ErrorReply) and event.label is None:
             log.info("%s: %s says %s %s", account, self._where, event.code, event.text)
 
@@ -284,7 +314,9 @@ class IrcAdapter:
         kind = MessageKind.NOTICE if event.command == "NOTICE" else MessageKind.CHAT
         if event.action:
             kind = MessageKind.ACTION
-        key = self._labels.get(event.label) if event.is_echo and event.label else None
+        key = self._labels.pop(event.label, None) if event.is_echo and event.label else None
+        if event.is_echo and self._is_continuation(event):
+            return
         self._emit(
             MessageReceived(
                 account_id=self._account_id,
@@ -334,9 +366,11 @@ class IrcAdapter:
         tracked = "labeled-response" in client.enabled_caps and "echo-message" in client.enabled_caps
         futures: list[asyncio.Future[object]] = []
         if tracked:
-            for line in lines:
+            for index, line in enumerate(lines):
                 label = line.tags["label"]
                 self._labels[label] = message.idempotency_key
+                if index > 0:
+                    self._continuation_labels.add(label)
                 futures.append(self._expect(self._match_echo(label)))
         connection.send(lines)
         if not tracked:
@@ -357,6 +391,62 @@ class IrcAdapter:
             return None
 
         return match
+
+    # ------------------------------------------------------------------------------ continuations
+
+    def _is_continuation(self, event: ev.Message) -> bool:
+        """Whether ``event`` (our echo) is a continuation line of a split message; remembers it if new."""
+        if event.label is not None and event.label in self._continuation_labels:
+            self._continuation_labels.discard(event.label)
+            if event.msgid:
+                self._remember_continuation(event.msgid)
+            return True
+        return event.msgid is not None and event.msgid in self._continuations
+
+    def _load_continuations(self) -> dict[str, None]:
+        path = self._continuation_path
+        if path is None:
+            return {}
+        try:
+            ids = path.read_text(encoding="utf-8", errors="replace").split()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            log.warning("%s: cannot read %s: %s", self._account_id, path, exc)
+            return {}
+        kept = dict.fromkeys(ids[-CONTINUATIONS_KEPT:])
+        if len(ids) > 2 * CONTINUATIONS_KEPT:
+            self._write_continuations(kept)
+        return kept
+
+    def _write_continuations(self, ids: dict[str, None]) -> None:
+        path = self._continuation_path
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(".tmp")
+            temporary.write_text("".join(f"{msgid}\n" for msgid in ids), encoding="utf-8")
+            temporary.replace(path)
+        except OSError as exc:
+            log.warning("%s: cannot write %s: %s", self._account_id, path, exc)
+
+    def _remember_continuation(self, msgid: str) -> None:
+        msgid = "".join(msgid.split())  # one per line
+        if not msgid or msgid in self._continuations:
+            return
+        self._continuations[msgid] = None
+        while len(self._continuations) > CONTINUATIONS_KEPT:
+            del self._continuations[next(iter(self._continuations))]
+        path = self._continuation_path
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as file:
+                file.write(msgid + "\n")
+        except OSError as exc:
+            log.warning("%s: cannot write %s: %s", self._account_id, path, exc)
 
     # -------------------------------------------------------------------------------- group chat
 
@@ -414,6 +504,11 @@ class IrcAdapter:
         await self._await(future, f"TOPIC {room.handle}")
 
     # ----------------------------------------------------------------------------------- helpers
+
+    def _warn_malformed(self, event: ev.Malformed) -> None:
+        if self._malformed <= MALFORMED_WARNINGS:
+            more = "; further malformed lines are not reported" if self._malformed == MALFORMED_WARNINGS else ""
+            self._warn(f"malformed line from {self._where}: {event.reason}{more}")
 
     def _warn(self, message: str) -> None:
         log.warning("%s: %s", self._account_id, message)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +30,8 @@ WANTED_CAPS = frozenset(
 #: A line longer than this (tags included) without a line break is cut off and reported.
 MAX_LINE = 8191 + 512
 _SASL_CHUNK = 400
+#: A command is a word of letters or a three-digit numeric (anything else: the peer is not IRC).
+_COMMAND = re.compile(r"[A-Z]+|[0-9]{3}", re.ASCII)
 _SASL_FAILURES = {"902", "904", "905", "906", "908"}
 
 
@@ -183,6 +186,9 @@ class IrcClient:
                 message = parse(text)
             except IrcParseError as exc:
                 out.append(ev.Malformed(str(exc)))
+                continue
+            if not _COMMAND.fullmatch(message.command):
+                out.append(ev.Malformed(f"not an IRC command: {text[:60]!r}"))
                 continue
             out.extend(self.handle(message))
         return out

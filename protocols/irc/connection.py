@@ -166,6 +166,10 @@ class IrcConnection:
                 async with asyncio.timeout(2):
                     await writer.wait_closed()
 
+    def abort(self, reason: str) -> None:
+        """Drops the connection now (the server misbehaves); ``on_closed(reason)`` is called once."""
+        self._lost(reason)
+
     def _lost(self, reason: str) -> None:
         if self._closing:
             return

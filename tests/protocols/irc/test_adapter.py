@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +28,7 @@ from aggregator.api import (
     SupportsGroupChat,
 )
 from protocols.irc import PROTOCOL, IrcAdapter
+from protocols.irc import events as ev
 from tests.contract.irc_harness import IrcHarness, IrcPeer
 from tests.contract.sink import EventCollector
 from tests.servers.irc import IrcServer
@@ -212,3 +215,45 @@ def test_protocol_is_registered() -> None:
     from importlib.metadata import entry_points
 
     assert any(e.name == "irc" and e.load() is PROTOCOL for e in entry_points(group="aggregator.protocols"))
+
+
+async def test_a_split_message_is_reported_by_its_first_line_only_live_and_in_the_replay(
+    irc_harness: IrcHarness, tmp_path: Path
+) -> None:
+    """The core stores a long message once (the pending row, confirmed by the first line's echo); the
+    echoes of the other lines are not reported, neither live nor when the channel replay brings them
+    back to a new adapter (their msgids are kept in the account's data directory)."""
+    bob = await irc_harness.new_peer()
+    team = f"#split-{secrets.token_hex(3)}"
+    await bob.join(team)
+    nick, password = await irc_harness.new_user()
+    settings = replace(irc_harness.settings(f"irc:{nick}", nick, autojoin=team), data_dir=tmp_path / "irc")
+    body = " ".join(f"wörd{i}" for i in range(300))
+    room = ConversationKey.room(settings.account_id, team)
+    sink = EventCollector()
+    adapter = IrcAdapter(settings, sink)
+    try:
+        await adapter.connect(Credentials(password))
+        receipt = await adapter.send_message(room, OutgoingMessage(body, "split-key"))
+        lines: list[ev.Message] = []
+        async with asyncio.timeout(15):
+            while "".join(e.text for e in lines) != body:
+                await bob.sync()
+                lines = [e for e in bob.events if isinstance(e, ev.Message) and e.source == nick]
+        await asyncio.sleep(0.5)  # every echo has come back by now
+        assert len(lines) > 2 and "".join(e.text for e in lines) == body
+        (echo,) = [e for e in sink.of_type(MessageReceived) if e.is_own_echo]
+        assert echo.server_id == receipt.remote_id == lines[0].msgid and echo.idempotency_key == "split-key"
+    finally:
+        await adapter.disconnect()
+
+    again = EventCollector()
+    adapter = IrcAdapter(settings, again)
+    try:
+        await adapter.connect(Credentials(password))  # waits for the autojoin, replay included
+        await bob.send_message(team, "after the replay")
+        await again.wait_for(MessageReceived, lambda e: e.body == "after the replay")
+        replayed = [e for e in again.of_type(MessageReceived) if e.is_own_echo]
+        assert [(e.server_id, e.body, e.is_backfill) for e in replayed] == [(lines[0].msgid, lines[0].text, True)]
+    finally:
+        await adapter.disconnect()

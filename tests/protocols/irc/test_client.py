@@ -205,3 +205,12 @@ def test_feeding_arbitrary_bytes_never_raises(chunks: list[bytes]) -> None:
     for chunk in chunks:
         for event in client.feed(chunk):
             assert not isinstance(event, ev.Send) or isinstance(event.message, IrcMessage)
+
+
+def test_a_line_whose_command_is_not_irc_is_malformed() -> None:
+    client = IrcClient("alice")
+    events = client.feed(b"\x16\x03\x01\x00junk\r\nHTTP/1.1 400 Bad Request\r\n:srv 001 alice :hi\r\nping :x\r\n")
+    malformed = [e for e in events if isinstance(e, ev.Malformed)]
+    assert len(malformed) == 2 and all("not an IRC command" in e.reason for e in malformed)
+    assert client.welcomed  # the numeric went through
+    assert [e.message.command for e in events if isinstance(e, ev.Send)] == ["PONG"]  # commands are case-blind
