@@ -307,6 +307,9 @@ class ProtocolInfo:
     max_body_length: int | None = None
     #: For development and tests only (the fake protocol); hidden from users' account dialogs.
     testing: bool = False
+    #: Whether a (normalised) handle names a group chat rather than a person, e.g. ``#team`` on IRC.
+    #: Where a protocol cannot tell from the address alone, it answers False.
+    is_room_handle: Callable[[str], bool] = lambda _handle: False
 
 
 # --------------------------------------------------------------------------------------------------

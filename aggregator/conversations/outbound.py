@@ -64,6 +64,8 @@ class OutboundService:
             raise ConfigurationError(
                 f"the message is {len(body)} characters long; {info.name} allows at most {info.max_body_length}"
             )
+        if info.is_room_handle(handle):
+            return ConversationKey.room(account_id, handle)
         return ConversationKey.direct(account_id, handle)
 
     async def send(

@@ -52,6 +52,7 @@ PROTOCOL = ProtocolInfo(
     normalize_handle=normalize_handle,
     create=_create,
     max_body_length=None,  # long bodies are split into several lines
+    is_room_handle=lambda handle: handle[:1] in ("#", "&"),
 )
 
 __all__ = ["PROTOCOL", "IrcAdapter"]

@@ -178,3 +178,24 @@ async def test_a_placeholder_is_completed_once_when_the_real_text_arrives(world:
     (stored,) = core.archive.history(core.archive.conversations_with(world.bob))
     assert stored.id == first.id and stored.body == "the secret plan" and stored.kind is MessageKind.CHAT
     assert len(updates) == 1
+
+
+async def test_a_send_to_a_room_address_is_filed_under_the_room(world: CoreWorld) -> None:
+    """IRC: `aggregator send alice '#team' hi` belongs to the channel, where its echo and any
+    replay will look for it, not to a direct conversation named '#team'."""
+    from dataclasses import replace
+
+    from aggregator.api import ConversationKind
+    from protocols.fake import PROTOCOL
+
+    core = await world.start()
+    core.registry.register(replace(PROTOCOL, is_room_handle=lambda h: h.startswith("room")))
+    assert core.outbound.prepare(world.account_id, "room@fake.test", "hi").kind is ConversationKind.ROOM
+    assert core.outbound.prepare(world.account_id, world.bob, "hi").kind is ConversationKind.DIRECT
+
+
+def test_irc_channels_are_rooms() -> None:
+    from protocols.irc import PROTOCOL
+
+    assert PROTOCOL.is_room_handle("#team") and PROTOCOL.is_room_handle("&local")
+    assert not PROTOCOL.is_room_handle("bob")
