@@ -54,6 +54,12 @@ PROTOCOL = ProtocolInfo(
             default="false",
             help="Start TLS right away (XEP-0368, usually port 5223) instead of STARTTLS",
         ),
+        AccountField(
+            "autojoin",
+            "Group chats to join",
+            FieldKind.LIST,
+            help="Rooms joined on every connect: room@conference.example.org[/nick], comma-separated",
+        ),
     ),
     capabilities=(
         Capability.DIRECT_MESSAGES
@@ -61,6 +67,9 @@ PROTOCOL = ProtocolInfo(
         | Capability.DELIVERY_RECEIPTS
         | Capability.ROSTER_EDIT
         | Capability.SUBSCRIPTION_REQUESTS
+        | Capability.GROUP_CHAT
+        | Capability.HISTORY_FETCH
+        | Capability.CORRECTIONS
     ),
     # No INVISIBLE: servers rarely implement XEP-0186 (see adapter.py).
     presence_kinds=(

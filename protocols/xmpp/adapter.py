@@ -1,4 +1,4 @@
-"""``XmppAdapter``: the ``Adapter`` for XMPP, on slixmpp.
+"""``XmppAdapter``: the ``Adapter`` for XMPP, on slixmpp (also group chats and history fetch).
 
 One ``slixmpp.ClientXMPP`` per successful ``connect()``: a reconnect builds a fresh client and never
 resumes the old stream (XEP-0198 resumption is off), because the core re-sends its pending messages
@@ -12,17 +12,35 @@ Presence kinds: XMPP has no standard invisibility that servers implement (XEP-01
 ``INVISIBLE`` is not offered in ``PROTOCOL.presence_kinds``; if asked anyway it sends unavailable
 presence, like ``OFFLINE``: contacts see the account offline, the server stops routing presence to
 it, and messages to the bare JID wait in offline storage / MAM until the account becomes visible.
+
+Message archive (XEP-0313), adapter-side: ``connect()`` sends presence, then pages (RSM, forward)
+through the account's archive after the last archive id it has seen (kept in
+``settings.data_dir/mam-positions.json``, see ``positions.py``) and emits each result as a
+``MessageReceived(is_backfill=True)`` with the archive time, in archive order, before it returns (up to
+``BACKFILL_BUDGET`` seconds; a longer catch-up goes on in the background). The server id of every
+message is the archive id: on Prosody the MAM result id, the stanza-id on the live copy, on the
+offline-storage copy and on carbons are the same string, so the core keeps one row per message. Our
+own sent messages come back as own echoes carrying their origin-id (the core's idempotency key). With
+no stored position, the newest ``FIRST_SYNC_LIMIT`` messages of the last ``FIRST_SYNC_WINDOW`` are fetched.
+
+Group chats (XEP-0045): rooms joined with ``join_room`` or the ``autojoin`` option are rejoined after
+every reconnect; a room with a stored archive position is caught up from its own archive (muc_mam)
+with ``maxstanzas=0``, otherwise the join history fills in; both carry the room's stanza-ids.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import secrets
 import ssl
+import xml.etree.ElementTree as ET
+from collections import OrderedDict
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import slixmpp
@@ -43,6 +61,7 @@ from aggregator.api import (
     Credentials,
     EventSink,
     MessageKind,
+    MessageReceived,
     MessageState,
     MessageStateChanged,
     NetworkError,
@@ -52,6 +71,11 @@ from aggregator.api import (
     Presence,
     PresenceChanged,
     PresenceKind,
+    ProtocolError,
+    RoomJoined,
+    RoomLeft,
+    RoomMembers,
+    RoomTopic,
     RosterItemChanged,
     RosterItemRemoved,
     RosterSnapshot,
@@ -63,6 +87,7 @@ from aggregator.api import (
 from protocols.xmpp import mapping
 from protocols.xmpp.addresses import Jid, normalize_address, normalize_handle, parse_jid, parse_server
 from protocols.xmpp.mapping import StanzaError
+from protocols.xmpp.positions import PositionStore
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +107,23 @@ PLUGINS = (
     "xep_0280",  # message carbons
     "xep_0359",  # unique and stable stanza ids
 )
+
+#: MAM (XEP-0313): results per page; the first sync ever (no stored position) fetches at most
+#: ``FIRST_SYNC_LIMIT`` messages of the last ``FIRST_SYNC_WINDOW``; a catch-up fetches at most
+#: ``CATCH_UP_LIMIT`` per connect (the rest on the next one: the position is saved per page).
+#: ``connect()`` waits ``BACKFILL_BUDGET`` seconds for the catch-up, which then goes on in the background.
+MAM_PAGE = 100
+MAM_TIMEOUT = 20.0
+FIRST_SYNC_WINDOW = timedelta(days=7)
+FIRST_SYNC_LIMIT = 500
+CATCH_UP_LIMIT = 10_000
+BACKFILL_BUDGET = 10.0
+#: MUC (XEP-0045): the join history asked for when the room's archive position is unknown.
+JOIN_HISTORY = 50
+JOIN_TIMEOUT = 20.0
+#: Corrections (XEP-0308) name the replaced message by its ``id``; this many recent ids are mapped
+#: to the server ids the core stored (per process: older corrections are stored as new messages).
+ID_MAP_SIZE = 5000
 
 _NOT_RETRYABLE_STREAM_ERRORS = frozenset({"conflict", "not-authorized", "host-unknown", "policy-violation"})
 
@@ -112,6 +154,46 @@ class _Login:
             self.future.set_result(None)
 
 
+@dataclass
+class _Room:
+    """A room the account wants to be in (joined now, or rejoined after a reconnect)."""
+
+    jid: str
+    nick: str
+    joined: asyncio.Future[None] | None = None
+    leaving: asyncio.Future[None] | None = None
+    present: bool = False  # our own presence is in the room
+    history_done: bool = False  # the subject arrived: what follows is live
+    created: bool = False  # status 201: a new, locked room that we must configure
+    occupants: dict[str, str | None] = field(default_factory=dict)  # nick -> real bare JID if shown
+    subject: str = ""
+    topic_waiter: tuple[str, asyncio.Future[None]] | None = None
+
+
+@dataclass
+class _MamQuery:
+    archive: str  # the bare JID that must send the results
+    results: list[mapping.MamResult] = field(default_factory=list)
+
+
+def _parse_autojoin(value: str) -> dict[str, str]:
+    """``room@service[/nick], ...`` -> {room: nick ('' = the default nick)}."""
+    rooms: dict[str, str] = {}
+    for entry in value.replace("\n", ",").split(","):
+        entry = entry.strip()
+        if not entry:
+            continue
+        room, _, nick = entry.partition("/")
+        try:
+            jid = parse_jid(normalize_handle(room))
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"autojoin: {exc}") from None
+        if not jid.localpart:
+            raise ConfigurationError(f"autojoin: {room!r} is not a room address (room@conference.example.org)")
+        rooms[jid.bare] = nick.strip()
+    return rooms
+
+
 class XmppAdapter:
     """One XMPP account. Raises ``ConfigurationError`` for unusable settings."""
 
@@ -137,6 +219,19 @@ class XmppAdapter:
         self._shown: dict[str, Presence] = {}
         self._acks: dict[str, asyncio.Future[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._positions = PositionStore(settings.data_dir)
+        self._syncing: set[str] = set()  # archives being caught up: live ids do not move their position
+        self._mam_queries: dict[str, _MamQuery] = {}
+        self._ids: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._room_keys: set[str] = set()  # idempotency keys of our room messages (own-echo check)
+        self._rooms: dict[str, _Room] = {
+            room: _Room(room, nick or self._default_nick)
+            for room, nick in _parse_autojoin(settings.options.get("autojoin", "")).items()
+        }
+
+    @property
+    def _default_nick(self) -> str:
+        return self._own.localpart or self._own.domain
 
     @property
     def _where(self) -> str:
@@ -184,6 +279,14 @@ class XmppAdapter:
         }
         for event, handler in handlers.items():
             client.add_event_handler(event, self._guarded(client, event, handler))
+        client.add_event_handler("message_error", self._guarded(client, "message_error", self._on_message_error))
+        # Stanzas without a <body/> that slixmpp's "message" event does not cover:
+        ns = client.default_ns
+        for name, path, handler in (
+            ("aggregator archive results", f"{{{ns}}}message/{{{mapping.NS_MAM}}}result", self._on_mam_message),
+            ("aggregator room subjects", f"{{{ns}}}message/{{{ns}}}subject", self._on_subject_message),
+        ):
+            client.register_handler(Callback(name, MatchXPath(path), self._guarded(client, name, handler)))
         client.register_handler(
             Callback(
                 "aggregator plaintext guard",
@@ -231,10 +334,10 @@ class XmppAdapter:
             async with asyncio.timeout(CONNECT_TIMEOUT):
                 await login.future
         except TimeoutError:
-            await self.disconnect()
+            await self._close(polite=False)  # no session to end politely
             raise NetworkError(f"{self._where} did not complete the login within {CONNECT_TIMEOUT:g} s") from None
         except BaseException:
-            await self.disconnect()
+            await self._close(polite=False)  # no session to end politely
             raise
         finally:
             self._login = None
@@ -325,17 +428,27 @@ class XmppAdapter:
         try:
             roster = await client.get_roster(timeout=CONNECT_TIMEOUT)
             self._on_roster(roster, snapshot=True)
-            self._send_own_presence(client)
             try:
                 await client.plugin["xep_0280"].enable(timeout=CONNECT_TIMEOUT)
             except Exception as exc:  # a server without carbons is still usable
                 log.info("%s: carbons not enabled: %r", self._account_id, exc)
+            # Presence first, then the archive. Prosody does not deliver offline storage to a session
+            # that has queried MAM, so the other order would lose, until the next connect, what arrives
+            # between the query and the presence. This way offline copies arrive too, with the same
+            # stanza-id as their MAM copy, and the core keeps one of each.
+            self._send_own_presence(client)
+            catch_up = self._spawn(self._catch_up(client), "archive catch-up")
+            done, _ = await asyncio.wait({catch_up}, timeout=BACKFILL_BUDGET)
+            if not done:
+                log.info("%s: the archive catch-up goes on after the login", self._account_id)
         except Exception as exc:
             if login is not None:
                 self._fail_login(NetworkError(f"{self._where} did not complete the session set-up: {exc!r}"))
             return
         if login is not None:
             login.succeed()
+        for room in list(self._rooms.values()):
+            self._spawn(self._rejoin(client, room), f"join {room.jid}")
 
     def _on_stream_error(self, error: Any) -> None:
         self._stream_error = mapping.failure_condition(error)
@@ -358,6 +471,8 @@ class XmppAdapter:
         self._connected = False
         self._fail_acks(NetworkError(f"the connection to {self._where} dropped before the server confirmed"))
         self._clear_presence()
+        self._reset_rooms(NetworkError(f"the connection to {self._where} dropped"))
+        self._positions.save()
         if self._lost_reported:
             return
         self._lost_reported = True
@@ -373,12 +488,18 @@ class XmppAdapter:
         )
 
     async def disconnect(self) -> None:
+        await self._close(polite=True)
+
+    async def _close(self, *, polite: bool) -> None:
+        """Drops the connection; ``polite`` ends the stream and waits (briefly) for the server's end."""
         if self._login is not None:  # a connect() still under way fails now
             self._login.fail(NotConnectedError(f"{self._account_id}: disconnected while connecting"))
         client, self._client = self._client, None
         self._connected = False
         self._fail_acks(NotConnectedError(f"{self._account_id} disconnected"))
         self._clear_presence()
+        self._reset_rooms(NotConnectedError(f"{self._account_id} disconnected"))
+        self._positions.save()
         for task in list(self._tasks):
             if task is not asyncio.current_task():
                 task.cancel()
@@ -386,7 +507,7 @@ class XmppAdapter:
             return
         with contextlib.suppress(Exception):
             client.cancel_connection_attempt()
-        if client.transport is not None:
+        if polite and client.transport is not None:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(DISCONNECT_TIMEOUT + 1):
                     await client.disconnect(wait=DISCONNECT_TIMEOUT)
@@ -402,7 +523,10 @@ class XmppAdapter:
 
     def _on_message(self, stanza: Any) -> None:
         mtype = stanza.xml.get("type") or "normal"
-        if mtype in ("error", "groupchat"):  # errors: see message_error; rooms: not yet supported
+        if mtype == "error":
+            return  # the "message_error" event
+        if mtype == "groupchat":
+            self._on_room_message(stanza)
             return
         if mapping.carbon_of(stanza) is not None:
             return  # handled by the carbon events
@@ -410,8 +534,73 @@ class XmppAdapter:
         event = mapping.message_received(stanza, self._ctx, problems)
         for problem in problems:
             self._warn(problem)
+        self._note_live_position(stanza, event)
         if event is not None:
-            self._emit(event)
+            self._emit_message(event, mapping.message_id(stanza), stanza)
+
+    def _note_live_position(self, stanza: Any, event: MessageReceived | None) -> None:
+        """A live message with our archive's stanza-id moves the archive position (not during a catch-up:
+        the catch-up sets it when done, so that an interrupted catch-up never leaves a gap)."""
+        if self._own.bare in self._syncing:
+            return
+        archive_id = mapping.stanza_id(stanza, self._own.bare)
+        if archive_id is not None:
+            stamp = event.timestamp if event is not None else datetime.now(UTC)
+            self._positions.set(self._own.bare, archive_id, stamp)
+
+    def _emit_message(self, event: MessageReceived, message_id: str | None, stanza: Any) -> None:
+        """Emits ``event`` with a correction's target mapped to the server id the core stored for it.
+
+        XEP-0308 names the replaced message by its ``id`` attribute (or origin-id), while the core keys
+        messages by server id (the stanza-id): ids seen in this process are mapped (``ID_MAP_SIZE``
+        most recent, per conversation and sender); an unknown id is passed through unchanged, so the
+        core finds no target and keeps the correction as a message of its own (nothing is lost).
+        """
+        handle = event.conversation.handle
+        sender = event.sender_name if event.conversation.kind is ConversationKind.ROOM else event.sender
+        who = sender or event.sender
+        if event.replaces_server_id is not None:
+            mapped = self._ids.get((handle, who, event.replaces_server_id))
+            if mapped is not None and mapped != event.replaces_server_id:
+                event = dataclasses.replace(event, replaces_server_id=mapped)
+        if event.server_id is not None:
+            for local_id in {message_id, mapping.origin_id(stanza)}:
+                if local_id:
+                    self._ids[(handle, who, local_id)] = event.server_id
+                    self._ids.move_to_end((handle, who, local_id))
+            while len(self._ids) > ID_MAP_SIZE:
+                self._ids.popitem(last=False)
+        self._emit(event)
+
+    def _on_message_error(self, stanza: Any) -> None:
+        """A bounced message: the one we sent with that id failed (``MessageStateChanged`` FAILED)."""
+        key = mapping.message_id(stanza)
+        sender = mapping.sender_of(stanza)
+        reason = mapping.error_of(stanza)
+        room = self._rooms.get(sender.bare)
+        if room is not None and room.topic_waiter is not None and room.topic_waiter[0] == key:
+            waiter = room.topic_waiter[1]
+            if not waiter.done():
+                waiter.set_exception(ProtocolError(f"{room.jid} refused the topic: {reason}"))
+            return
+        if key is None:
+            self._warn(f"an error from {sender.bare} about a message without an id: {reason}")
+            return
+        conversation = (
+            ConversationKey.room(self._account_id, sender.bare)
+            if room is not None
+            else ConversationKey.direct(self._account_id, sender.bare)
+        )
+        log.info("%s: message %s to %s failed: %s", self._account_id, key, sender.bare, reason)
+        self._emit(
+            MessageStateChanged(
+                account_id=self._account_id,
+                conversation=conversation,
+                state=MessageState.FAILED,
+                idempotency_key=key,
+                reason=f"{sender.bare} returned the message: {reason}",
+            )
+        )
 
     def _on_carbon(self, stanza: Any) -> None:
         """XEP-0280 copies (slixmpp checked that they come from our own account)."""
@@ -425,8 +614,9 @@ class XmppAdapter:
         event = mapping.message_received(inner, self._ctx, problems, own_echo=direction == "sent")
         for problem in problems:
             self._warn(problem)
+        self._note_live_position(inner, event)
         if event is not None:
-            self._emit(event)
+            self._emit_message(event, mapping.message_id(inner), inner)
 
     def _on_chat_state(self, stanza: Any) -> None:
         if mapping.carbon_of(stanza) is not None or (stanza.xml.get("type") == "groupchat"):
@@ -459,10 +649,14 @@ class XmppAdapter:
         )
 
     def _on_presence(self, stanza: Any) -> None:
+        sender = mapping.sender_of(stanza)
+        room = self._rooms.get(sender.bare)
+        if room is not None:
+            self._on_room_presence(room, stanza, sender)
+            return
         presence = mapping.presence_of(stanza)
         if presence is None:
             return
-        sender = mapping.sender_of(stanza)
         if sender.bare == self._own.bare or not sender.localpart:
             return  # our own resources; server components
         resources = self._resources.setdefault(sender.bare, {})
@@ -547,14 +741,19 @@ class XmppAdapter:
 
     async def send_message(self, conversation: ConversationKey, message: OutgoingMessage) -> SendReceipt:
         client = self._ready_client()
-        peer = self._peer(conversation)
         key = message.idempotency_key
         body = f"/me {message.body}" if message.kind is MessageKind.ACTION else message.body
-        stanza = client.make_message(mto=str(peer), mbody=body, mtype="chat")
+        if conversation.kind is ConversationKind.ROOM:
+            room = self._joined_room(conversation)
+            stanza = client.make_message(mto=room.jid, mbody=body, mtype="groupchat")
+            self._room_keys.add(key)
+        else:
+            peer = self._peer(conversation)
+            stanza = client.make_message(mto=str(peer), mbody=body, mtype="chat")
+            stanza["request_receipt"] = True
+            stanza["chat_state"] = "active"
         stanza["id"] = key
         stanza["origin_id"]["id"] = key
-        stanza["request_receipt"] = True
-        stanza["chat_state"] = "active"
         sm = client.plugin["xep_0198"]
         if sm.enabled_out:
             ack: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -588,6 +787,454 @@ class XmppAdapter:
             if not future.done():
                 future.set_exception(error)
 
+    # ---------------------------------------------------------------------- message archive (MAM)
+
+    def _on_mam_message(self, stanza: Any) -> None:
+        result = mapping.mam_result(stanza)
+        if result is not None:
+            self._on_mam_result(stanza, result)
+
+    def _on_subject_message(self, stanza: Any) -> None:
+        if stanza.xml.get("type") == "groupchat" and mapping.body_of(stanza) is None:
+            self._on_room_message(stanza)  # with a body it comes through the "message" event
+
+    def _on_mam_result(self, stanza: Any, result: mapping.MamResult) -> None:
+        """Collects a result of one of our queries; results of unknown queries or from others are dropped."""
+        query = self._mam_queries.get(result.query_id)
+        raw_from = stanza.xml.get("from")
+        source = mapping.sender_of(stanza).bare if raw_from else self._own.bare
+        if query is None or source != query.archive:
+            self._warn(f"ignored an archive result from {source} that answers no query of ours")
+            return
+        query.results.append(result)
+
+    async def _mam_page(
+        self,
+        client: Any,
+        archive: str,
+        *,
+        with_jid: str | None = None,
+        start: datetime | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        limit: int = MAM_PAGE,
+    ) -> tuple[list[mapping.MamResult], bool]:
+        """One page of ``archive`` (our own bare JID or a room): (results oldest first, complete).
+
+        ``before=""`` asks for the last page (newest messages); ``after`` pages forward from an id.
+        """
+        query_id = secrets.token_hex(8)
+        iq = client.make_iq_set() if archive == self._own.bare else client.make_iq_set(ito=archive)
+        query = ET.Element(f"{{{mapping.NS_MAM}}}query", queryid=query_id)
+        form = ET.SubElement(query, f"{{{mapping.NS_DATA}}}x", type="submit")
+        fields = {"FORM_TYPE": mapping.NS_MAM}
+        if with_jid is not None:
+            fields["with"] = with_jid
+        if start is not None:
+            fields["start"] = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for var, value in fields.items():
+            element = ET.SubElement(form, f"{{{mapping.NS_DATA}}}field", var=var)
+            if var == "FORM_TYPE":
+                element.set("type", "hidden")
+            ET.SubElement(element, f"{{{mapping.NS_DATA}}}value").text = value
+        rsm = ET.SubElement(query, f"{{{mapping.NS_RSM}}}set")
+        ET.SubElement(rsm, f"{{{mapping.NS_RSM}}}max").text = str(limit)
+        if after is not None:
+            ET.SubElement(rsm, f"{{{mapping.NS_RSM}}}after").text = after
+        if before is not None:
+            ET.SubElement(rsm, f"{{{mapping.NS_RSM}}}before").text = before or None
+        iq.xml.append(query)
+        self._mam_queries[query_id] = _MamQuery(archive)
+        try:
+            answer = await iq.send(timeout=MAM_TIMEOUT)
+        finally:
+            collected = self._mam_queries.pop(query_id)
+        fin = answer.xml.find(f"{{{mapping.NS_MAM}}}fin")
+        complete = fin is None or fin.get("complete") in ("true", "1") or len(collected.results) < limit
+        return collected.results, complete
+
+    async def _mam_forward(
+        self,
+        client: Any,
+        archive: str,
+        *,
+        after: str | None,
+        start: datetime | None,
+        limit: int,
+        with_jid: str | None = None,
+        save_position: bool = False,
+    ) -> int:
+        """Pages forward from ``after`` / ``start``, emitting each page as it comes; returns the count."""
+        count = 0
+        while count < limit:
+            results, complete = await self._mam_page(
+                client, archive, with_jid=with_jid, start=start, after=after, limit=min(MAM_PAGE, limit - count)
+            )
+            for result in results:
+                self._emit_archived(archive, result)
+            count += len(results)
+            if results:
+                after = results[-1].archived.result_id
+                if save_position:
+                    self._positions.set(archive, after, results[-1].archived.stamp, save_now=True)
+            if complete or not results:
+                break
+        return count
+
+    async def _mam_latest(
+        self, client: Any, archive: str, *, start: datetime | None, limit: int, with_jid: str | None = None
+    ) -> list[mapping.MamResult]:
+        """The newest ``limit`` messages since ``start``, oldest first (pages backwards with RSM ``before``)."""
+        pages: list[list[mapping.MamResult]] = []
+        before = ""
+        total = 0
+        while total < limit:
+            results, complete = await self._mam_page(
+                client, archive, with_jid=with_jid, start=start, before=before, limit=min(MAM_PAGE, limit - total)
+            )
+            pages.insert(0, results)
+            total += len(results)
+            if complete or not results:
+                break
+            before = results[0].archived.result_id
+        return [result for page in pages for result in page]
+
+    async def _sync_archive(self, client: Any, archive: str) -> int:
+        """Emits what ``archive`` holds after the stored position (or the first-sync window); saves the position."""
+        self._syncing.add(archive)
+        try:
+            position = self._positions.get(archive)
+            if position is not None:
+                try:
+                    return await self._mam_forward(
+                        client, archive, after=position.archive_id, start=None, limit=CATCH_UP_LIMIT, save_position=True
+                    )
+                except Exception as exc:
+                    if getattr(exc, "condition", None) != "item-not-found":
+                        raise
+                    # The stored id is gone (archive expired or reset): go by time instead.
+                    self._warn(f"the archive of {archive} no longer has the last message seen; catching up by time")
+                    return await self._mam_forward(
+                        client, archive, after=None, start=position.stamp, limit=CATCH_UP_LIMIT, save_position=True
+                    )
+            since = datetime.now(UTC) - FIRST_SYNC_WINDOW
+            results = await self._mam_latest(client, archive, start=since, limit=FIRST_SYNC_LIMIT)
+            for result in results:
+                self._emit_archived(archive, result)
+            if results:
+                last = results[-1].archived
+                self._positions.set(archive, last.result_id, last.stamp, save_now=True)
+            return len(results)
+        finally:
+            self._syncing.discard(archive)
+
+    async def _catch_up(self, client: Any) -> None:
+        """The own archive since the last message seen, through the same events as live messages."""
+        started = asyncio.get_running_loop().time()
+        try:
+            count = await self._sync_archive(client, self._own.bare)
+        except Exception as exc:
+            self._warn(f"could not fetch the message archive: {exc!r}")
+            return
+        elapsed = asyncio.get_running_loop().time() - started
+        log.info("%s: %d archived message(s) fetched in %.2f s", self._account_id, count, elapsed)
+
+    def _emit_archived(self, archive: str, result: mapping.MamResult) -> None:
+        inner = result.message
+        mtype = inner.get("type") or "normal"
+        problems: list[str] = []
+        event: MessageReceived | None = None
+        try:
+            if archive == self._own.bare:
+                if mtype == "groupchat":
+                    return  # room messages come from the room's own archive
+                if mtype == "error":
+                    self._on_message_error(inner)
+                    return
+                own_echo = mapping.sender_of(inner).bare == self._own.bare
+                event = mapping.message_received(
+                    inner, self._ctx, problems, own_echo=own_echo, archived=result.archived
+                )
+            else:
+                room = self._rooms.get(archive)
+                nick = mapping.sender_of(inner).resource
+                event = mapping.room_message(
+                    inner,
+                    self._ctx,
+                    problems,
+                    room=archive,
+                    own_nick=room.nick if room is not None else self._default_nick,
+                    real_jid=room.occupants.get(nick) if room is not None else None,
+                    own_keys=self._room_keys,
+                    archived=result.archived,
+                )
+        except StanzaError as exc:
+            self._warn(f"ignored a malformed archived message in {archive}: {exc}")
+            return
+        for problem in problems:
+            self._warn(problem)
+        if event is not None:
+            self._emit_message(event, mapping.message_id(inner), inner)
+
+    async def fetch_history(self, conversation: ConversationKey, after: datetime | None, limit: int) -> int:
+        """Emits up to ``limit`` archived messages of ``conversation`` (``is_backfill``), oldest first:
+        those after ``after``, or the newest ones without it. Returns how many were emitted.
+        The stored catch-up position is not touched."""
+        client = self._ready_client()
+        if limit <= 0:
+            return 0
+        if conversation.kind is ConversationKind.ROOM:
+            archive, with_jid = self._joined_room(conversation).jid, None
+        else:
+            archive, with_jid = self._own.bare, self._peer(conversation).bare
+        if after is not None:
+            return await self._mam_forward(client, archive, after=None, start=after, limit=limit, with_jid=with_jid)
+        results = await self._mam_latest(client, archive, start=None, limit=limit, with_jid=with_jid)
+        for result in results:
+            self._emit_archived(archive, result)
+        return len(results)
+
+    # -------------------------------------------------------------------------- group chat (MUC)
+
+    def _room_key(self, room: _Room) -> ConversationKey:
+        return ConversationKey.room(self._account_id, room.jid)
+
+    def _joined_room(self, conversation: ConversationKey) -> _Room:
+        if conversation.kind is not ConversationKind.ROOM:
+            raise ConfigurationError(f"{conversation.handle} is not a room")
+        room = self._rooms.get(conversation.handle)
+        if room is None:
+            raise ConfigurationError(f"{self._account_id} is not in the room {conversation.handle}; join it first")
+        if not room.present:
+            raise NotConnectedError(f"{conversation.handle} is being joined again; try later")
+        return room
+
+    async def join_room(self, room: str, nick: str | None = None) -> ConversationKey:
+        """Joins ``room`` (``room@service``) as ``nick`` (default: the account's user name); returns once
+        the room's history (deduplicated by the core through the room's stanza-ids) has arrived.
+        A new room is created and configured as an instant room (XEP-0045 10.1.2)."""
+        client = self._ready_client()
+        try:
+            jid = parse_jid(normalize_handle(room))
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"cannot join {room!r}: {exc}") from None
+        if not jid.localpart or jid.resource:
+            raise ConfigurationError(f"cannot join {room!r}: a room address is room@conference.example.org")
+        wanted = (nick or "").strip() or self._default_nick
+        state = self._rooms.get(jid.bare)
+        if state is not None and state.present:
+            return self._room_key(state)  # already in (a nick change is not supported here)
+        new = state is None
+        if state is None:
+            state = self._rooms[jid.bare] = _Room(jid.bare, wanted)
+        state.nick = wanted
+        try:
+            await self._join(client, state)
+        except BaseException:
+            if new:
+                self._rooms.pop(jid.bare, None)
+            raise
+        return self._room_key(state)
+
+    async def _rejoin(self, client: Any, room: _Room) -> None:
+        try:
+            await self._join(client, room)
+        except ProtocolError as exc:  # the room refused us: stop wanting it
+            self._rooms.pop(room.jid, None)
+            self._warn(str(exc))
+            self._emit(RoomLeft(account_id=self._account_id, conversation=self._room_key(room), reason=str(exc)))
+        except Exception as exc:
+            self._warn(f"could not join {room.jid}: {exc}")
+
+    async def _join(self, client: Any, room: _Room) -> None:
+        room.joined = joined = asyncio.get_running_loop().create_future()
+        room.present = room.history_done = room.created = False
+        room.occupants.clear()
+        position = self._positions.get(room.jid)
+        presence = client.make_presence(pto=f"{room.jid}/{room.nick}")
+        x = ET.SubElement(presence.xml, f"{{{mapping.NS_MUC}}}x")
+        # With a known archive position the room's MAM fills the gap exactly; else the join history.
+        ET.SubElement(x, f"{{{mapping.NS_MUC}}}history", maxstanzas="0" if position else str(JOIN_HISTORY))
+        presence.send()
+        try:
+            async with asyncio.timeout(JOIN_TIMEOUT):
+                await joined
+        except TimeoutError:
+            raise NetworkError(f"{room.jid} did not complete the join within {JOIN_TIMEOUT:g} s") from None
+        finally:
+            room.joined = None
+        if room.created:
+            await self._configure_instant_room(client, room)
+        self._emit_members(room)
+        if position is not None:
+            try:
+                await self._sync_archive(client, room.jid)
+            except Exception as exc:
+                self._warn(f"could not fetch the archive of {room.jid}: {exc!r}")
+
+    async def _configure_instant_room(self, client: Any, room: _Room) -> None:
+        """Unlocks a room we just created by accepting the default configuration (an empty form)."""
+        iq = client.make_iq_set(ito=room.jid)
+        query = ET.Element(f"{{{mapping.NS_MUC_OWNER}}}query")
+        ET.SubElement(query, f"{{{mapping.NS_DATA}}}x", type="submit")
+        iq.xml.append(query)
+        try:
+            await iq.send(timeout=SEND_TIMEOUT)
+        except Exception as exc:
+            raise ProtocolError(f"could not configure the new room {room.jid}: {exc}") from None
+        room.created = False
+        log.info("%s: created the room %s", self._account_id, room.jid)
+
+    def _emit_members(self, room: _Room) -> None:
+        self._emit(
+            RoomMembers(
+                account_id=self._account_id, conversation=self._room_key(room), members=tuple(sorted(room.occupants))
+            )
+        )
+
+    def _on_room_presence(self, room: _Room, stanza: Any, sender: Jid) -> None:
+        if (stanza.xml.get("type") or "") == "error":
+            reason = mapping.error_of(stanza)
+            if room.joined is not None and not room.joined.done():
+                room.joined.set_exception(ProtocolError(f"cannot join {room.jid} as {room.nick}: {reason}"))
+            else:
+                self._warn(f"{room.jid}: {reason}")
+            return
+        occupant = mapping.occupant_of(stanza)
+        if occupant is None or not occupant.nick:
+            return
+        if "110" in occupant.codes or occupant.nick == room.nick:
+            self._on_own_room_presence(room, occupant)
+            return
+        if occupant.available:
+            room.occupants[occupant.nick] = occupant.real_jid
+        else:
+            room.occupants.pop(occupant.nick, None)
+        if room.history_done:
+            self._emit_members(room)
+
+    def _on_own_room_presence(self, room: _Room, occupant: mapping.Occupant) -> None:
+        key = self._room_key(room)
+        if occupant.available:
+            room.nick = occupant.nick  # the room may have changed it (status 210)
+            room.occupants[occupant.nick] = self._own.bare
+            room.created = room.created or "201" in occupant.codes
+            if not room.present:
+                room.present = True
+                self._emit(RoomJoined(account_id=self._account_id, conversation=key, nick=room.nick))
+            return
+        room.occupants.pop(occupant.nick, None)
+        if "303" in occupant.codes and occupant.new_nick:  # our nick changed; the new one follows
+            room.nick = occupant.new_nick
+            return
+        room.present = False
+        if room.leaving is not None:
+            if not room.leaving.done():
+                room.leaving.set_result(None)
+            return
+        reason = {
+            "301": "banned from the room",
+            "307": "kicked from the room",
+            "321": "removed from the room (affiliation changed)",
+            "322": "removed from the room (members only)",
+            "332": "the room's service shut down",
+        }
+        why = next((reason[code] for code in sorted(occupant.codes) if code in reason), "removed from the room")
+        self._rooms.pop(room.jid, None)
+        if room.joined is not None and not room.joined.done():
+            room.joined.set_exception(ProtocolError(f"cannot join {room.jid}: {why}"))
+        self._emit(RoomLeft(account_id=self._account_id, conversation=key, reason=why))
+
+    def _on_room_message(self, stanza: Any) -> None:
+        sender = mapping.sender_of(stanza)
+        room = self._rooms.get(sender.bare)
+        if room is None:
+            return  # a room we are not in (any more)
+        subject = mapping.subject_of(stanza)
+        if subject is not None and mapping.body_of(stanza) is None:
+            self._on_room_subject(room, subject, sender.resource)
+            return
+        problems: list[str] = []
+        event = mapping.room_message(
+            stanza,
+            self._ctx,
+            problems,
+            room=room.jid,
+            own_nick=room.nick,
+            real_jid=room.occupants.get(sender.resource),
+            own_keys=self._room_keys,
+            history=not room.history_done,
+        )
+        for problem in problems:
+            self._warn(problem)
+        archive_id = mapping.stanza_id(stanza, room.jid)
+        if archive_id is not None and room.jid not in self._syncing:
+            self._positions.set(room.jid, archive_id, event.timestamp if event is not None else datetime.now(UTC))
+        if event is not None:
+            if event.idempotency_key is not None:
+                self._room_keys.discard(event.idempotency_key)
+            self._emit_message(event, mapping.message_id(stanza), stanza)
+
+    def _on_room_subject(self, room: _Room, subject: str, nick: str) -> None:
+        """The subject ends the join history (XEP-0045 7.2.15); later ones are topic changes."""
+        if room.topic_waiter is not None and nick == room.nick and not room.topic_waiter[1].done():
+            room.topic_waiter[1].set_result(None)
+        changed = subject != room.subject
+        room.subject = subject
+        if not room.history_done:
+            room.history_done = True
+            if room.joined is not None and not room.joined.done():
+                room.joined.set_result(None)
+        if changed:
+            self._emit(
+                RoomTopic(
+                    account_id=self._account_id, conversation=self._room_key(room), topic=subject, set_by=nick or None
+                )
+            )
+
+    async def leave_room(self, room: ConversationKey) -> None:
+        state = self._rooms.get(room.handle)
+        if state is None:
+            return
+        client = self._client
+        if self._connected and client is not None and state.present:
+            state.leaving = leaving = asyncio.get_running_loop().create_future()
+            client.send_presence(pto=f"{state.jid}/{state.nick}", ptype="unavailable")
+            with contextlib.suppress(TimeoutError, Exception):
+                async with asyncio.timeout(SEND_TIMEOUT):
+                    await leaving
+        self._rooms.pop(room.handle, None)
+        state.present = False
+        self._emit(RoomLeft(account_id=self._account_id, conversation=self._room_key(state), reason="left"))
+
+    async def set_topic(self, room: ConversationKey, topic: str) -> None:
+        """Sets the room's subject; returns once the room has accepted it (raises ``ProtocolError`` if not)."""
+        client = self._ready_client()
+        state = self._joined_room(room)
+        key = secrets.token_hex(8)
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        state.topic_waiter = (key, waiter)
+        message = client.make_message(mto=state.jid, mtype="groupchat")
+        message["id"] = key
+        ET.SubElement(message.xml, f"{{{mapping.NS_CLIENT}}}subject").text = topic
+        message.send()
+        try:
+            async with asyncio.timeout(SEND_TIMEOUT):
+                await waiter
+        except TimeoutError:
+            raise NetworkError(f"{state.jid} did not confirm the topic within {SEND_TIMEOUT:g} s") from None
+        finally:
+            state.topic_waiter = None
+
+    def _reset_rooms(self, error: Exception) -> None:
+        """The connection is gone: every room is to be joined again on the next connect."""
+        for room in self._rooms.values():
+            room.present = room.history_done = False
+            for future in (room.joined, room.leaving, room.topic_waiter[1] if room.topic_waiter else None):
+                if future is not None and not future.done():
+                    future.set_exception(error)
+                    future.exception()  # retrieved: no "never retrieved" warning when nobody waits
+
     # ------------------------------------------------------------------------------- roster edits
 
     async def add_contact(self, handle: str, name: str | None = None, groups: tuple[str, ...] = ()) -> None:
@@ -611,10 +1258,11 @@ class XmppAdapter:
 
     # ------------------------------------------------------------------------------------ helpers
 
-    def _spawn(self, coroutine: Any, what: str) -> None:
+    def _spawn(self, coroutine: Any, what: str) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coroutine, name=f"{self._account_id} {what}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     def _warn(self, message: str) -> None:
         log.warning("%s: %s", self._account_id, message)

@@ -30,6 +30,14 @@ NS_DELAY = "urn:xmpp:delay"
 NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
 NS_CARBONS = "urn:xmpp:carbons:2"
 NS_FORWARD = "urn:xmpp:forward:0"
+NS_MAM = "urn:xmpp:mam:2"
+NS_RSM = "http://jabber.org/protocol/rsm"
+NS_DATA = "jabber:x:data"
+NS_CORRECT = "urn:xmpp:message-correct:0"
+NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+NS_MUC = "http://jabber.org/protocol/muc"
+NS_MUC_USER = "http://jabber.org/protocol/muc#user"
+NS_MUC_OWNER = "http://jabber.org/protocol/muc#owner"
 
 #: XMPP ``<show/>`` values and our presence kinds, both ways.
 _SHOW_TO_KIND = {
@@ -183,12 +191,21 @@ class Context:
 
 
 def message_received(
-    stanza: Any, ctx: Context, problems: list[str], *, own_echo: bool = False, now: datetime | None = None
+    stanza: Any,
+    ctx: Context,
+    problems: list[str],
+    *,
+    own_echo: bool = False,
+    now: datetime | None = None,
+    archived: Archived | None = None,
 ) -> MessageReceived | None:
     """A ``MessageReceived`` for a 1:1 chat message with a body, or None if it has no body.
 
     ``own_echo``: the stanza is a copy of a message we sent (carbon ``sent``): the conversation is
     the recipient's, the sender is us, and the origin-id comes back as the idempotency key.
+    ``archived``: the stanza came out of our MAM archive; its result id is the server id (the same
+    id as the stanza-id on the live copy) and its archive time the timestamp.
+    ``replaces_server_id`` is the raw XEP-0308 id (the replaced message's ``id``); the adapter maps it.
     Problems that do not cost the message (a malformed delay: the receive time is used) are
     appended to ``problems``; unusable stanzas raise ``StanzaError``.
     """
@@ -209,6 +226,10 @@ def message_received(
     if mtype == "headline":
         kind = MessageKind.NOTICE
     server_id = stanza_id(stanza, ctx.own.bare) or message_id(stanza)
+    backfill = timestamp is not None and delayed_by in (ctx.server_domain, ctx.own.bare)
+    if archived is not None:
+        server_id, backfill = archived.result_id, True
+        timestamp = archived.stamp or timestamp
     return MessageReceived(
         account_id=ctx.account_id,
         conversation=ConversationKey.direct(ctx.account_id, peer.bare),
@@ -217,9 +238,169 @@ def message_received(
         server_id=server_id,
         timestamp=timestamp or now or datetime.now(UTC),
         kind=kind,
-        is_backfill=timestamp is not None and delayed_by in (ctx.server_domain, ctx.own.bare),
+        is_backfill=backfill,
         is_own_echo=own_echo,
         idempotency_key=origin_id(stanza) if own_echo else None,
+        replaces_server_id=replace_id(stanza),
+    )
+
+
+def room_message(
+    stanza: Any,
+    ctx: Context,
+    problems: list[str],
+    *,
+    room: str,
+    own_nick: str,
+    real_jid: str | None,
+    own_keys: frozenset[str] | set[str] = frozenset(),
+    history: bool = False,
+    archived: Archived | None = None,
+) -> MessageReceived | None:
+    """A ``MessageReceived`` for a groupchat message of ``room`` (from ``room/nick``), None without a body.
+
+    Our own message (reflected by the room, or from another of our sessions under the same nick) is an
+    own echo: sender is our own address, the origin-id the idempotency key. Others' sender is their real
+    JID when the room shows it, else their nick; ``sender_name`` is always the nick. The server id is
+    the stanza-id the room assigned (the same on the live copy, in the join history and in MUC-MAM).
+    """
+    body = body_of(stanza)
+    if body is None:
+        return None
+    sender = sender_of(stanza)
+    nick = sender.resource
+    key = origin_id(stanza) or message_id(stanza)
+    own = bool(nick) and (nick == own_nick or (key is not None and key in own_keys))
+    try:
+        timestamp, delayed_by = delay_of(stanza)
+    except StanzaError as exc:
+        problems.append(f"message in {room}: {exc}; using the time it arrived")
+        timestamp, delayed_by = None, None
+    kind = MessageKind.CHAT
+    if not nick:
+        kind = MessageKind.NOTICE  # from the room itself
+    elif body.startswith("/me "):
+        kind, body = MessageKind.ACTION, body[4:]
+    server_id = stanza_id(stanza, room) or message_id(stanza)
+    backfill = history or (timestamp is not None and delayed_by == room)
+    if archived is not None:
+        server_id, backfill = archived.result_id, True
+        timestamp = archived.stamp or timestamp
+    if own:
+        who = ctx.own.bare
+    elif not nick:
+        who = room
+    else:
+        who = real_jid or nick
+    return MessageReceived(
+        account_id=ctx.account_id,
+        conversation=ConversationKey.room(ctx.account_id, room),
+        sender=who,
+        sender_name=nick or None,
+        body=body,
+        server_id=server_id,
+        timestamp=timestamp or datetime.now(UTC),
+        kind=kind,
+        is_backfill=backfill,
+        is_own_echo=own,
+        idempotency_key=origin_id(stanza) if own else None,
+        replaces_server_id=replace_id(stanza),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Archived:
+    """Where a MAM result came from: its archive id (RSM id) and archive time."""
+
+    result_id: str
+    stamp: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MamResult:
+    query_id: str
+    archived: Archived
+    message: ET.Element
+
+
+def mam_result(stanza: Any) -> MamResult | None:
+    """The XEP-0313 ``<result/>`` a message carries, or None. Raises ``StanzaError`` when malformed."""
+    result = _child(_xml(stanza), NS_MAM, "result")
+    if result is None:
+        return None
+    query_id, result_id = result.get("queryid") or "", result.get("id") or ""
+    forwarded = _child(result, NS_FORWARD, "forwarded")
+    inner = _child(forwarded, NS_CLIENT, "message") if forwarded is not None else None
+    if not result_id or forwarded is None or inner is None:
+        raise StanzaError("an archive result without an id or a forwarded message")
+    stamp, _ = delay_of(forwarded)
+    return MamResult(query_id, Archived(result_id, stamp), inner)
+
+
+def replace_id(stanza: Any) -> str | None:
+    """The id a XEP-0308 correction replaces."""
+    element = _child(_xml(stanza), NS_CORRECT, "replace")
+    value = element.get("id") if element is not None else None
+    return value or None
+
+
+def subject_of(stanza: Any) -> str | None:
+    """A groupchat ``<subject/>`` (the room topic; empty clears it), None without one."""
+    element = _child(_xml(stanza), NS_CLIENT, "subject")
+    return None if element is None else "".join(element.itertext()).strip()
+
+
+def error_of(stanza: Any) -> str:
+    """A readable reason of a stanza error: its text, else its condition (e.g. ``service-unavailable``)."""
+    error = _child(_xml(stanza), NS_CLIENT, "error")
+    if error is None:
+        return "unknown error"
+    condition, text = "", ""
+    for child in error:
+        name = _local_name(child.tag)
+        if name == "text":
+            text = "".join(child.itertext()).strip()
+        elif child.tag.startswith(f"{{{NS_STANZAS}}}") and not condition:
+            condition = name
+    condition = condition or "undefined-condition"
+    return f"{condition}: {text}" if text else condition
+
+
+@dataclass(frozen=True, slots=True)
+class Occupant:
+    """What a presence from ``room/nick`` says (XEP-0045 ``muc#user``)."""
+
+    nick: str
+    real_jid: str | None
+    available: bool
+    codes: frozenset[str]
+    new_nick: str | None = None
+
+
+def occupant_of(stanza: Any) -> Occupant | None:
+    """The MUC occupant a presence describes, or None if it carries no ``muc#user`` data."""
+    element = _xml(stanza)
+    x = _child(element, NS_MUC_USER, "x")
+    if x is None:
+        return None
+    sender = sender_of(stanza)
+    item = _child(x, NS_MUC_USER, "item")
+    real: str | None = None
+    new_nick: str | None = None
+    if item is not None:
+        if item.get("jid"):
+            try:
+                real = parse_jid(item.get("jid") or "").bare
+            except ConfigurationError:
+                real = None
+        new_nick = item.get("nick") or None
+    codes = frozenset(code for s in x.findall(f"{{{NS_MUC_USER}}}status") if (code := s.get("code")))
+    return Occupant(
+        nick=sender.resource,
+        real_jid=real,
+        available=(element.get("type") or "available") != "unavailable",
+        codes=codes,
+        new_nick=new_nick,
     )
 
 
