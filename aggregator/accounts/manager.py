@@ -100,6 +100,15 @@ class AccountManager:
         self._supervisors.clear()
         await asyncio.gather(*(s.stop() for s in supervisors), return_exceptions=True)
 
+    async def stop_account(self, account_id: AccountId, *, forget: bool = False) -> None:
+        """Disconnect one account (the account dialog: disable, edit, remove); ``forget`` also drops its
+        configuration from this run. ``configure`` + ``start([id])`` bring it back."""
+        supervisor = self._supervisors.pop(account_id, None)
+        if supervisor is not None:
+            await supervisor.stop()
+        if forget:
+            self._configs.pop(account_id, None)
+
     def supervisor(self, account_id: AccountId) -> AccountSupervisor | None:
         return self._supervisors.get(account_id)
 

@@ -1,0 +1,92 @@
+"""The buddy-list model and its filter, under QAbstractItemModelTester."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtTest import QAbstractItemModelTester
+from pytestqt.qtbot import QtBot
+
+from aggregator.api import PresenceKind, Sphere
+from tests.ui.rowfactory import person
+from ui.models.roster_filter import RosterFilter
+from ui.models.roster_model import PERSON_ID_ROLE, UNREAD_ROLE, RosterModel
+
+FAIL = QAbstractItemModelTester.FailureReportingMode.Fatal
+
+
+def _names(model: RosterModel | RosterFilter, parent: QModelIndex | None = None) -> list[str]:
+    parent = parent or QModelIndex()
+    out = []
+    for row in range(model.rowCount(parent)):
+        index = model.index(row, 0, parent)
+        out.append(str(index.data(Qt.ItemDataRole.DisplayRole)))
+        out += ["  " + n for n in _names(model, index)]
+    return out
+
+
+def test_tree_of_spheres_groups_persons_contacts(qtbot: QtBot) -> None:
+    model = RosterModel()
+    QAbstractItemModelTester(model, FAIL)
+    model.set_persons(
+        [
+            person(1, "Zoe", sphere=Sphere.WORK, group="Team"),
+            person(2, "Adam", sphere=Sphere.WORK),
+            person(3, "Carol", handles=("carol@a.test", "carol@b.test")),
+        ]
+    )
+    assert model.rowCount() == 2
+    work = model.sphere_index(Sphere.WORK)
+    assert model.rowCount(work) == 2  # the group "Team", then Adam
+    assert model.index(0, 0, work).data() == "Team"
+    carol = model.person_index(3)
+    assert model.rowCount(carol) == 2
+    assert carol.data(PERSON_ID_ROLE) == 3
+    assert model.parent(model.index(0, 0, carol)) == carol
+
+
+def test_incremental_changes_keep_the_model_consistent(qtbot: QtBot) -> None:
+    model = RosterModel()
+    proxy = RosterFilter(model)
+    QAbstractItemModelTester(model, FAIL)
+    QAbstractItemModelTester(proxy, FAIL)
+    model.set_persons([person(1, "Bob"), person(2, "Dan", sphere=Sphere.WORK, group="Ops")])
+    model.upsert(person(3, "Alice", group="Friends"))
+    model.upsert(person(1, "Bob", presence=PresenceKind.AVAILABLE, status="at lunch"))
+    merged = person(1, "Bob", presence=PresenceKind.AVAILABLE, handles=("bob@a.test", "bob@b.test"))
+    model.upsert(merged)  # merged: a second contact
+    model.upsert(person(2, "Dan", sphere=Sphere.PERSONAL))  # moved: out of Ops (removed), into Personal
+    model.set_unread(1, 4)
+    assert model.person_index(1).data(UNREAD_ROLE) == 4
+    model.remove(3)  # Friends is empty now and goes
+    model.set_sphere_unread(Sphere.PERSONAL, 4)
+    assert _names(model) == [
+        "Work  (0/0)",
+        "Personal  (1/2)  · 4 unread",
+        "  Bob",
+        "    bob@a.test",
+        "    bob@b.test",
+        "  Dan",
+        "    dan2@fake.test",
+    ]
+
+
+def test_filter_by_name_or_address(qtbot: QtBot) -> None:
+    model = RosterModel()
+    proxy = RosterFilter(model)
+    QAbstractItemModelTester(proxy, FAIL)
+    model.set_persons(
+        [
+            person(1, "Müller Anna", group="Team", sphere=Sphere.WORK),
+            person(2, "Bob", handles=("robert@corp.test",)),
+            person(3, "Carol"),
+        ]
+    )
+    proxy.set_text("MÜLL")
+    assert [n.strip() for n in _names(proxy)] == ["Work  (0/1)", "Team", "Müller Anna", "müller1@fake.test"]
+    proxy.set_text("robert@")
+    first = proxy.first_person()
+    assert first.data() == "Bob"
+    proxy.set_text("nobody")
+    assert not proxy.first_person().isValid()
+    proxy.set_text("")
+    assert proxy.rowCount(proxy.mapFromSource(model.sphere_index(Sphere.PERSONAL))) == 2

@@ -1,0 +1,128 @@
+"""The desktop app: ``launch(paths, registry)`` is the ``aggregator.gui`` entry point.
+
+Like ``aggregator run --headless``, the GUI instance holds the profile lock and serves the control
+socket, so ``aggregator send`` and ``aggregator status`` work while it runs. The core runs on the
+engine thread; the GUI thread only talks to it through the bridge.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from aggregator.bootstrap import build_core
+from aggregator.control.server import ControlServer
+from aggregator.core import Core
+from aggregator.engine import EngineThread
+from aggregator.paths import ProfilePaths
+from aggregator.profile import InstanceLock, ProfileLockedError
+from aggregator.registry import ProtocolRegistry
+from ui.bridge import Bridge
+from ui.context import UiContext
+from ui.main_window import MainWindow
+from ui.windows import Windows
+
+log = logging.getLogger(__name__)
+
+CoreFactory = Callable[[ProfilePaths, ProtocolRegistry], Core]
+
+
+def _default_core(paths: ProfilePaths, registry: ProtocolRegistry) -> Core:
+    return build_core(paths, registry=registry)
+
+
+@dataclass
+class Session:
+    """One running GUI instance: lock, engine, core, control socket, window."""
+
+    paths: ProfilePaths
+    lock: InstanceLock
+    engine: EngineThread
+    ctx: UiContext
+    control: ControlServer
+    window: MainWindow
+    windows: Windows
+    _closed: bool = False
+
+    def shutdown(self) -> None:
+        """Stop the core on the engine (every account disconnects, pending work finishes), then
+        release the profile. Called once the window is gone; waiting here blocks no visible UI."""
+        if self._closed:
+            return
+        self._closed = True
+        self.windows.close_all()
+        core, control, bridge = self.ctx.core, self.control, self.ctx.bridge
+
+        async def stop() -> None:
+            bridge.detach()
+            await control.stop()
+            await core.stop()
+            core.close()
+
+        try:
+            self.engine.call(stop(), timeout=60)
+        except Exception:
+            log.exception("The core did not stop cleanly")
+        finally:
+            self.engine.stop()
+            self.lock.release()
+
+
+def start_session(
+    paths: ProfilePaths, registry: ProtocolRegistry, *, core_factory: CoreFactory = _default_core
+) -> Session:
+    """Lock the profile, build and start the core, show the main window. Needs a QApplication."""
+    paths.ensure()
+    lock = InstanceLock(paths.lock_file)
+    lock.acquire()
+    engine = EngineThread()
+    engine.start()
+    try:
+        bridge = Bridge(engine)
+
+        async def build() -> tuple[Core, ControlServer]:
+            core = core_factory(paths, registry)
+            bridge.attach(core.bus)  # before anything starts, so no event is missed
+            control = ControlServer(core, paths.control_socket)
+            await control.start()
+            return core, control
+
+        # Startup only (no window yet): opening the archive is quick and local.
+        core, control = engine.call(build(), timeout=60)
+    except BaseException:
+        engine.stop()
+        lock.release()
+        raise
+    ctx = UiContext(bridge=bridge, core=core, registry=registry)
+    settings = QSettings(str(paths.config_dir / "ui.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(ctx, settings)
+    windows = Windows(ctx, window)
+    session = Session(paths, lock, engine, ctx, control, window, windows)
+    bridge.call(core.start(), lambda _r, err: log.error("The core did not start: %s", err) if err else None)
+    return session
+
+
+def launch(paths: ProfilePaths, registry: ProtocolRegistry) -> int:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName("Aggregator")
+    app.setDesktopFileName("aggregator")
+    try:
+        session = start_session(paths, registry)
+    except ProfileLockedError as exc:
+        QMessageBox.critical(None, "Aggregator", f"This profile is already open: {exc}.")
+        raise
+    session.window.on_close = app.quit
+    session.windows.quit_requested.connect(app.quit)
+    session.window.show()
+    session.windows.first_run_check()
+    try:
+        return int(app.exec())
+    finally:
+        session.shutdown()

@@ -1,0 +1,203 @@
+"""The main window: the merged buddy list on the left, conversations on the right, accounts below."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aggregator.api import ContactRef
+from aggregator.roster.records import PersonId
+from ui.accounts_strip import AccountsStrip
+from ui.context import UiContext
+from ui.conversation import ConversationPane, ConversationTab
+from ui.models.roster_filter import RosterFilter
+from ui.models.roster_model import CONTACT, CONTACT_ROLE, GROUP, PERSON, PERSON_ID_ROLE, SPHERE, RosterModel
+from ui.roster_delegate import RosterDelegate
+from ui.roster_feed import RosterFeed
+from ui.rows import PersonRow
+from ui.status_selector import StatusSelector
+
+FILTER_DEBOUNCE_MS = 60
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: UiContext, settings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._settings = settings
+        self.on_close: Callable[[], None] | None = None
+        self.setWindowTitle("Aggregator")
+        self.setAccessibleName("Aggregator")
+
+        self.model = RosterModel(self)
+        self.proxy = RosterFilter(self.model, self)
+        self.feed = RosterFeed(ctx, self.model, self)
+
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by name or address (Enter opens the first)")
+        self.filter.setAccessibleName("Filter contacts")
+        self.filter.setClearButtonEnabled(True)
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(FILTER_DEBOUNCE_MS)
+        self._filter_timer.timeout.connect(self._apply_filter)
+        self.filter.textChanged.connect(lambda _t: self._filter_timer.start())
+        self.filter.returnPressed.connect(self.open_first_match)
+
+        self.tree = QTreeView()
+        self.tree.setAccessibleName("Contacts")
+        self.tree.setModel(self.proxy)
+        self.tree.setHeaderHidden(True)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setItemDelegate(RosterDelegate(self.tree))
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tree.setExpandsOnDoubleClick(False)
+        self.tree.activated.connect(self._activated)
+        self.proxy.rowsInserted.connect(self._on_rows_inserted)
+        self.proxy.modelReset.connect(self._expand_containers)
+
+        self.status_selector = StatusSelector(ctx)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(6, 6, 0, 6)
+        left_layout.addWidget(self.filter)
+        left_layout.addWidget(self.tree, 1)
+        left_layout.addWidget(self.status_selector)
+
+        self.conversations = ConversationPane(ctx)
+        self.placeholder = QLabel("Double-click a person (or filter and press Enter) to start a conversation.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.right = QStackedWidget()
+        self.right.addWidget(self.placeholder)
+        self.right.addWidget(self.conversations)
+        self.conversations.currentChanged.connect(self._update_right)
+
+        self.splitter = QSplitter()
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([300, 600])
+        self.setCentralWidget(self.splitter)
+
+        self.accounts_strip = AccountsStrip(ctx)
+        self.statusBar().addWidget(self.accounts_strip, 1)
+
+        self.feed.person_changed.connect(self.conversations.update_person)
+        self.feed.person_gone.connect(self.conversations.close_person)
+        self.feed.loaded.connect(self._expand_containers)
+        self._build_menu()
+        self._restore()
+        self.feed.load()
+
+    # -- menus ------------------------------------------------------------------------------------
+
+    def _build_menu(self) -> None:
+        bar = self.menuBar()
+        app_menu = bar.addMenu("&Aggregator")
+        self.accounts_action = QAction("&Accounts…", self)
+        app_menu.addAction(self.accounts_action)
+        self.search_action = QAction("&Search logs…", self)
+        self.search_action.setShortcut(QKeySequence.StandardKey.Find)
+        app_menu.addAction(self.search_action)
+        app_menu.addSeparator()
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        app_menu.addAction(self.quit_action)
+        focus_filter = QAction("Filter contacts", self)
+        focus_filter.setShortcut(QKeySequence("Ctrl+K"))
+        focus_filter.triggered.connect(self._focus_filter)
+        self.addAction(focus_filter)
+
+    def _focus_filter(self) -> None:
+        self.filter.setFocus()
+        self.filter.selectAll()
+
+    # -- the buddy list ---------------------------------------------------------------------------
+
+    def _apply_filter(self) -> None:
+        self.proxy.set_text(self.filter.text())
+        self._expand_containers()
+
+    def _expand_containers(self, parent: QModelIndex | None = None) -> None:
+        parent = parent or QModelIndex()
+        for row in range(self.proxy.rowCount(parent)):
+            index = self.proxy.index(row, 0, parent)
+            kind = self.model.node(self.proxy.mapToSource(index)).kind
+            if kind in (SPHERE, GROUP):
+                self.tree.expand(index)
+                self._expand_containers(index)
+
+    def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        for row in range(first, last + 1):
+            index = self.proxy.index(row, 0, parent)
+            if self.model.node(self.proxy.mapToSource(index)).kind in (SPHERE, GROUP):
+                self.tree.expand(index)
+
+    def open_first_match(self) -> None:
+        self._apply_filter()
+        index = self.proxy.first_person()
+        if index.isValid():
+            self.tree.setCurrentIndex(index)
+            self._activated(index)
+
+    def _activated(self, index: QModelIndex) -> None:
+        kind = index.data(Qt.ItemDataRole.UserRole + 1)
+        if kind == PERSON:
+            self.open_person(int(index.data(PERSON_ID_ROLE)))
+        elif kind == CONTACT:
+            person_index = index.parent()
+            ref = index.data(CONTACT_ROLE)
+            tab = self.open_person(int(person_index.data(PERSON_ID_ROLE)))
+            if tab is not None and isinstance(ref, ContactRef):
+                tab.choose_reply_target(ref)
+        else:
+            self.tree.setExpanded(index, not self.tree.isExpanded(index))
+
+    def open_person(self, person_id: PersonId) -> ConversationTab | None:
+        row: PersonRow | None = self.model.person(person_id)
+        if row is None:
+            return None
+        tab = self.conversations.open_person(row)
+        self._update_right()
+        return tab
+
+    def _update_right(self, *_args: object) -> None:
+        self.right.setCurrentWidget(self.conversations if self.conversations.count() else self.placeholder)
+
+    # -- geometry ---------------------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        geometry = self._settings.value("main/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(960, 620)
+        splitter = self._settings.value("main/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def save_state(self) -> None:
+        self._settings.setValue("main/geometry", self.saveGeometry())
+        self._settings.setValue("main/splitter", self.splitter.saveState())
+        self._settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        super().closeEvent(event)
+        if self.on_close is not None:
+            self.on_close()

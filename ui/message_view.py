@@ -1,0 +1,124 @@
+"""A read-only view of a ConversationModel: the timeline as rich text built from escaped bodies.
+
+Scrolling to the top asks the model for the previous page; new messages at the end keep the view
+pinned to the bottom if it was there. Links open in the desktop's browser (http and https only).
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from PySide6.QtCore import QModelIndex, QUrl
+from PySide6.QtGui import QDesktopServices, QTextCursor
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from aggregator.api import MessageKind, MessageState
+from aggregator.archive.records import Direction, StoredMessage
+from ui.models.conversation_model import ConversationModel
+from ui.richtext import linkify
+
+STATE_MARKS = {
+    MessageState.PENDING: ("…", "sending"),
+    MessageState.SENT: ("✓", "sent"),
+    MessageState.DELIVERED: ("✓✓", "delivered"),
+    MessageState.READ: ("✓✓ read", "read"),
+}
+
+
+def _time(at: datetime) -> str:
+    return at.astimezone().strftime("%H:%M")
+
+
+def message_html(message: StoredMessage, *, show_account: bool = False) -> str:
+    if message.direction is Direction.OUT:
+        who = "me"
+        color = "#1f5fbf"
+    else:
+        who = message.sender_name or message.sender
+        color = "#a23b00"
+    body = linkify(message.body)
+    if message.kind is MessageKind.ACTION:
+        line = f'<i>* <span style="color:{color}">{html.escape(who)}</span> {body}</i>'
+    else:
+        line = f'<b style="color:{color}">{html.escape(who)}:</b> {body}'
+    stamp = f'<span style="color:#808080">{_time(message.sent_at)}</span> '
+    tail = ""
+    if message.direction is Direction.OUT:
+        if message.state is MessageState.FAILED:
+            reason = f": {html.escape(message.error)}" if message.error else ""
+            tail = f' <span style="color:#c00000">✗ failed{reason}</span>'
+        elif message.state in STATE_MARKS:
+            mark, _label = STATE_MARKS[message.state]
+            tail = f' <span style="color:#808080">{mark}</span>'
+    account = ""
+    if show_account:
+        account = f'<span style="color:#808080; font-size:small">[on {html.escape(message.account_id)}]</span> '
+    return f"{account}{stamp}{line}{tail}"
+
+
+class MessageView(QTextBrowser):
+    def __init__(self, model: ConversationModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._model = model
+        self.setOpenLinks(False)
+        self.setAccessibleName("Messages")
+        self.document().setDocumentMargin(8)
+        self.anchorClicked.connect(self._open_link)
+        model.rowsInserted.connect(self._on_inserted)
+        model.dataChanged.connect(self._rerender_keep)
+        model.modelReset.connect(self._rerender_keep)
+        self.verticalScrollBar().valueChanged.connect(self._on_scroll)
+        self._render_all()
+
+    @staticmethod
+    def _open_link(url: QUrl) -> None:
+        if url.scheme() in ("http", "https"):
+            QDesktopServices.openUrl(url)
+
+    def _html_of(self, row: int, messages: list[StoredMessage]) -> str:
+        m = messages[row]
+        show_account = row > 0 and messages[row - 1].account_id != m.account_id
+        return message_html(m, show_account=show_account)
+
+    def _render_all(self) -> None:
+        messages = self._model.messages
+        self.setHtml("".join(f"<p>{self._html_of(i, messages)}</p>" for i in range(len(messages))))
+
+    def _at_bottom(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 4
+
+    def _on_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
+        bar = self.verticalScrollBar()
+        messages = self._model.messages
+        if first > 0 and last == len(messages) - 1:  # new messages at the end
+            stick = self._at_bottom()
+            cursor = QTextCursor(self.document())
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            for i in range(first, last + 1):
+                cursor.insertBlock()
+                cursor.insertHtml(self._html_of(i, messages))
+            if stick:
+                bar.setValue(bar.maximum())
+            return
+        if first == 0 and last == len(messages) - 1:  # the first page
+            self._render_all()
+            bar.setValue(bar.maximum())
+            return
+        # an older page (or an insertion in the middle): keep what the user looks at in place
+        from_bottom = bar.maximum() - bar.value()
+        self._render_all()
+        bar.setValue(bar.maximum() - from_bottom)
+
+    def _rerender_keep(self, *_args: object) -> None:
+        bar = self.verticalScrollBar()
+        stick = self._at_bottom()
+        value = bar.value()
+        self._render_all()
+        bar.setValue(bar.maximum() if stick else value)
+
+    def _on_scroll(self, value: int) -> None:
+        bar = self.verticalScrollBar()
+        if value == bar.minimum() and bar.maximum() > 0 and self._model.canFetchMore(QModelIndex()):
+            self._model.fetchMore(QModelIndex())

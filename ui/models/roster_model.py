@@ -1,0 +1,366 @@
+"""The merged buddy list as a tree: sphere -> group (when the roster has groups) -> person -> contact.
+
+Fed with ``PersonRow`` values (built on the engine thread). Each node keeps a casefolded filter key,
+computed once, so the filter proxy never calls ``data()`` from Python per row.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+
+from aggregator.api import Sphere
+from aggregator.roster.records import PersonId
+from ui.icons import presence_icon
+from ui.rows import ContactRow, PersonRow
+
+Index = QModelIndex | QPersistentModelIndex
+
+KIND_ROLE = Qt.ItemDataRole.UserRole + 1
+PERSON_ID_ROLE = Qt.ItemDataRole.UserRole + 2
+STATUS_ROLE = Qt.ItemDataRole.UserRole + 3
+PROTOCOLS_ROLE = Qt.ItemDataRole.UserRole + 4
+UNREAD_ROLE = Qt.ItemDataRole.UserRole + 5
+PRESENCE_ROLE = Qt.ItemDataRole.UserRole + 6
+CONTACT_ROLE = Qt.ItemDataRole.UserRole + 7
+
+SPHERE, GROUP, PERSON, CONTACT = "sphere", "group", "person", "contact"
+SPHERE_TITLES = {Sphere.WORK: "Work", Sphere.PERSONAL: "Personal"}
+
+_ids = itertools.count(1)
+
+
+class Node:
+    __slots__ = ("children", "id", "key", "kind", "parent", "payload", "sort_key")
+
+    def __init__(self, kind: str, payload: Any, parent: Node | None, sort_key: tuple[Any, ...], key: str = "") -> None:
+        self.id = next(_ids)
+        self.kind = kind
+        self.payload = payload
+        self.parent = parent
+        self.children: list[Node] = []
+        self.sort_key = sort_key
+        self.key = key  # casefolded text the filter matches against
+
+    def row(self) -> int:
+        assert self.parent is not None
+        return self.parent.children.index(self)
+
+
+def _person_key(row: PersonRow) -> str:
+    parts = [row.name]
+    for c in row.contacts:
+        parts += (c.name, c.ref.handle)
+    return "\n".join(parts).casefold()
+
+
+def _person_sort(row: PersonRow) -> tuple[Any, ...]:
+    return (1, row.name.casefold(), row.id)
+
+
+class RosterModel(QAbstractItemModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._root = Node("root", None, None, ())
+        self._nodes: dict[int, Node] = {}
+        self._persons: dict[PersonId, Node] = {}
+        self._sphere_unread: dict[Sphere, int] = {}
+        for order, sphere in enumerate((Sphere.WORK, Sphere.PERSONAL)):
+            node = Node(SPHERE, sphere, self._root, (order,))
+            self._root.children.append(node)
+            self._nodes[node.id] = node
+
+    # -- Qt's model interface -----------------------------------------------------------------------
+
+    def _node(self, index: Index) -> Node:
+        if not index.isValid():
+            return self._root
+        return self._nodes[index.internalId()]
+
+    def node(self, index: Index) -> Node:
+        return self._node(index)
+
+    def child_node(self, row: int, parent: Index) -> Node:
+        """The node at ``row`` under ``parent`` (for the filter proxy: no ``data()`` round trip)."""
+        return self._node(parent).children[row]
+
+    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if column != 0 or row < 0:
+            return QModelIndex()
+        children = self._node(parent).children
+        if row >= len(children):
+            return QModelIndex()
+        return self.createIndex(row, 0, children[row].id)
+
+    def parent(self, index: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        if not index.isValid():
+            return QModelIndex()
+        node = self._nodes[index.internalId()]
+        parent = node.parent
+        if parent is None or parent is self._root:
+            return QModelIndex()
+        return self.createIndex(parent.row(), 0, parent.id)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        if parent.column() > 0:
+            return 0
+        return len(self._node(parent).children)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 1
+
+    def hasChildren(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return self.rowCount(parent) > 0
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        node = self._nodes[index.internalId()]
+        if role == KIND_ROLE:
+            return node.kind
+        if node.kind == PERSON:
+            return self._person_data(node.payload, role)
+        if node.kind == CONTACT:
+            return self._contact_data(node.payload, role)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if node.kind == SPHERE:
+                return self._sphere_title(node)
+            return str(node.payload)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self.data(index, Qt.ItemDataRole.DisplayRole)
+        return None
+
+    def _sphere_title(self, node: Node) -> str:
+        title = SPHERE_TITLES[node.payload]
+        persons = self._count_persons(node)
+        online = self._count_persons(node, online=True)
+        text = f"{title}  ({online}/{persons})"
+        unread = self._sphere_unread.get(node.payload, 0)
+        return f"{text}  · {unread} unread" if unread else text
+
+    def _count_persons(self, node: Node, online: bool = False) -> int:
+        total = 0
+        for child in node.children:
+            if child.kind == PERSON:
+                total += 1 if not online or child.payload.presence.is_online else 0
+            elif child.kind == GROUP:
+                total += self._count_persons(child, online)
+        return total
+
+    @staticmethod
+    def _person_data(row: PersonRow, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.name
+        if role == Qt.ItemDataRole.DecorationRole:
+            return presence_icon(row.presence)
+        if role == PERSON_ID_ROLE:
+            return row.id
+        if role == STATUS_ROLE:
+            return row.status
+        if role == PROTOCOLS_ROLE:
+            return " · ".join(row.protocols)
+        if role == UNREAD_ROLE:
+            return row.unread
+        if role == PRESENCE_ROLE:
+            return row.presence.value
+        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+            text = f"{row.name}: {row.presence.value}"
+            if row.status:
+                text += f" ({row.status})"
+            if row.unread:
+                text += f", {row.unread} unread"
+            return text + "\n" + "\n".join(f"{c.ref.handle} on {c.account}" for c in row.contacts)
+        return None
+
+    @staticmethod
+    def _contact_data(row: ContactRow, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.ref.handle
+        if role == Qt.ItemDataRole.DecorationRole:
+            return presence_icon(row.presence)
+        if role == STATUS_ROLE:
+            return row.status
+        if role == PROTOCOLS_ROLE:
+            return f"{row.protocol}: {row.account}"
+        if role == PRESENCE_ROLE:
+            return row.presence.value
+        if role == CONTACT_ROLE:
+            return row.ref
+        if role == UNREAD_ROLE:
+            return 0
+        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+            return f"{row.name} <{row.ref.handle}> on {row.account} ({row.protocol}): {row.presence.value}"
+        return None
+
+    # -- feeding ------------------------------------------------------------------------------------
+
+    def sphere_index(self, sphere: Sphere) -> QModelIndex:
+        for row, node in enumerate(self._root.children):
+            if node.payload == sphere:
+                return self.createIndex(row, 0, node.id)
+        return QModelIndex()
+
+    def person_index(self, person_id: PersonId) -> QModelIndex:
+        node = self._persons.get(person_id)
+        if node is None:
+            return QModelIndex()
+        return self.createIndex(node.row(), 0, node.id)
+
+    def person(self, person_id: PersonId) -> PersonRow | None:
+        node = self._persons.get(person_id)
+        return None if node is None else node.payload
+
+    def persons(self) -> list[PersonRow]:
+        return [n.payload for n in self._persons.values()]
+
+    def set_persons(self, rows: Iterable[PersonRow]) -> None:
+        self.beginResetModel()
+        self._persons.clear()
+        self._nodes = {}
+        for sphere in self._root.children:
+            sphere.children.clear()
+            self._nodes[sphere.id] = sphere
+        for row in rows:
+            parent = self._container(row, create_silently=True)
+            node = self._make_person(row, parent)
+            bisect.insort(parent.children, node, key=lambda n: n.sort_key)
+        self.endResetModel()
+
+    def upsert(self, row: PersonRow) -> None:
+        node = self._persons.get(row.id)
+        if node is None:
+            self._insert_person(row)
+            return
+        old: PersonRow = node.payload
+        same_place = old.sphere == row.sphere and old.group == row.group and old.name.casefold() == row.name.casefold()
+        if not same_place:
+            self.remove(row.id)
+            self._insert_person(row)
+            return
+        node.payload = row
+        node.key = _person_key(row)
+        index = self.createIndex(node.row(), 0, node.id)
+        if tuple(c.ref for c in old.contacts) != tuple(c.ref for c in row.contacts):
+            if node.children:
+                self.beginRemoveRows(index, 0, len(node.children) - 1)
+                for child in node.children:
+                    del self._nodes[child.id]
+                node.children = []
+                self.endRemoveRows()
+            if row.contacts:
+                self.beginInsertRows(index, 0, len(row.contacts) - 1)
+                node.children = self._contact_nodes(row, node)
+                self.endInsertRows()
+        else:
+            for child, contact in zip(node.children, row.contacts, strict=True):
+                child.payload = contact
+            if node.children:
+                self.dataChanged.emit(self.index(0, 0, index), self.index(len(node.children) - 1, 0, index))
+        self.dataChanged.emit(index, index)
+        self._sphere_changed(row.sphere)
+
+    def set_unread(self, person_id: PersonId, unread: int) -> None:
+        node = self._persons.get(person_id)
+        if node is None or node.payload.unread == unread:
+            return
+        old: PersonRow = node.payload
+        node.payload = replace(old, unread=unread)
+        index = self.createIndex(node.row(), 0, node.id)
+        self.dataChanged.emit(index, index, [UNREAD_ROLE, Qt.ItemDataRole.ToolTipRole])
+
+    def set_sphere_unread(self, sphere: Sphere, unread: int) -> None:
+        if self._sphere_unread.get(sphere, 0) != unread:
+            self._sphere_unread[sphere] = unread
+            self._sphere_changed(sphere)
+
+    def remove(self, person_id: PersonId) -> None:
+        node = self._persons.pop(person_id, None)
+        if node is None:
+            return
+        parent = node.parent
+        assert parent is not None
+        parent_index = QModelIndex() if parent is self._root else self.createIndex(parent.row(), 0, parent.id)
+        row = node.row()
+        self.beginRemoveRows(parent_index, row, row)
+        del parent.children[row]
+        self._forget(node)
+        self.endRemoveRows()
+        sphere = node.payload.sphere
+        if parent.kind == GROUP and not parent.children:
+            grand = parent.parent
+            assert grand is not None
+            grow = parent.row()
+            self.beginRemoveRows(self.createIndex(grand.row(), 0, grand.id), grow, grow)
+            del grand.children[grow]
+            del self._nodes[parent.id]
+            self.endRemoveRows()
+        self._sphere_changed(sphere)
+
+    # -- internals ----------------------------------------------------------------------------------
+
+    def _forget(self, node: Node) -> None:
+        self._nodes.pop(node.id, None)
+        for child in node.children:
+            self._forget(child)
+
+    def _sphere_node(self, sphere: Sphere) -> Node:
+        return next(n for n in self._root.children if n.payload == sphere)
+
+    def _sphere_changed(self, sphere: Sphere) -> None:
+        index = self.sphere_index(sphere)
+        if index.isValid():
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole])
+
+    def _container(self, row: PersonRow, *, create_silently: bool = False) -> Node:
+        """The node a person goes under: its sphere, or the sphere's group (created as needed)."""
+        sphere = self._sphere_node(row.sphere)
+        if not row.group:
+            return sphere
+        for child in sphere.children:
+            if child.kind == GROUP and child.payload == row.group:
+                return child
+        group = Node(GROUP, row.group, sphere, (0, row.group.casefold()))
+        self._nodes[group.id] = group
+        position = bisect.bisect(sphere.children, group.sort_key, key=lambda n: n.sort_key)
+        if not create_silently:
+            self.beginInsertRows(self.createIndex(sphere.row(), 0, sphere.id), position, position)
+        sphere.children.insert(position, group)
+        if not create_silently:
+            self.endInsertRows()
+        return group
+
+    def _contact_nodes(self, row: PersonRow, parent: Node) -> list[Node]:
+        nodes = []
+        for contact in row.contacts:
+            child = Node(CONTACT, contact, parent, (), f"{contact.name}\n{contact.ref.handle}".casefold())
+            self._nodes[child.id] = child
+            nodes.append(child)
+        return nodes
+
+    def _make_person(self, row: PersonRow, parent: Node) -> Node:
+        node = Node(PERSON, row, parent, _person_sort(row), _person_key(row))
+        node.children = self._contact_nodes(row, node)
+        self._nodes[node.id] = node
+        self._persons[row.id] = node
+        return node
+
+    def _insert_person(self, row: PersonRow) -> None:
+        parent = self._container(row)
+        key = _person_sort(row)
+        position = bisect.bisect(parent.children, key, key=lambda n: n.sort_key)
+        parent_index = self.createIndex(parent.row(), 0, parent.id)
+        self.beginInsertRows(parent_index, position, position)
+        node = self._make_person(row, parent)
+        parent.children.insert(position, node)
+        self.endInsertRows()
+        self._sphere_changed(row.sphere)

@@ -1,0 +1,97 @@
+"""The secondary windows and the tray, opened from the main window's menu."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QWidget
+
+from ui.account_dialog import AccountsDialog
+from ui.context import UiContext
+from ui.log_viewer import LogViewer
+from ui.main_window import MainWindow
+from ui.rows import AccountRow, all_accounts
+from ui.tray import Tray
+
+
+class Windows(QObject):
+    quit_requested = Signal()
+
+    def __init__(self, ctx: UiContext, main: MainWindow) -> None:
+        super().__init__(main)
+        self._ctx = ctx
+        self.main = main
+        self.log_viewer: LogViewer | None = None
+        self.accounts: AccountsDialog | None = None
+        self.tray: Tray | None = None
+        main.quit_action.triggered.connect(self.quit_requested)
+        main.search_action.triggered.connect(self.show_log_viewer)
+        main.accounts_action.triggered.connect(self.show_accounts)
+        if Tray.available():
+            self.tray = Tray(main, main.status_selector, self)
+            self.tray.quit_requested.connect(self.quit_requested)
+            main.feed.total_unread.connect(self.tray.set_unread)
+            self.tray.show()
+
+    def show_log_viewer(self) -> LogViewer:
+        if self.log_viewer is None:
+            self.log_viewer = LogViewer(self._ctx, self.main)
+            self.log_viewer.open_person.connect(self._open_person)
+        self.log_viewer.show()
+        self.log_viewer.raise_()
+        self.log_viewer.query.setFocus()
+        return self.log_viewer
+
+    def _open_person(self, person_id: int) -> None:
+        self.main.open_person(person_id)
+        self.main.raise_()
+        self.main.activateWindow()
+
+    def show_accounts(self) -> AccountsDialog:
+        if self.accounts is None:
+            self.accounts = AccountsDialog(self._ctx, self.main)
+            self.accounts.finished.connect(lambda _r: self.main.accounts_strip.reload())
+        self.accounts.show()
+        self.accounts.raise_()
+        return self.accounts
+
+    def first_run_check(self) -> None:
+        """No account yet: open the accounts dialog with its welcome text (the first-run assistant)."""
+        core = self._ctx.core
+
+        def done(rows: list[AccountRow] | None, _error: BaseException | None) -> None:
+            if rows is not None and not rows:
+                QTimer.singleShot(0, self.show_accounts)
+
+        self._ctx.bridge.run(lambda: all_accounts(core), done)
+
+    def close_all(self) -> None:
+        for w in (self.log_viewer, self.accounts):
+            if w is not None:
+                w.close()
+        if self.tray is not None:
+            self.tray.icon.hide()
+
+    def screenshot_extras(
+        self,
+        app: QApplication,
+        shoot: Callable[[QWidget, str], None],
+        settle: Callable[[QApplication, float], None],
+    ) -> None:
+        """Used by docs/screenshots/make_screenshots.py: the log viewer and the account dialog."""
+        viewer = self.show_log_viewer()
+        viewer.query.setText("release")
+        settle(app, 1.0)
+        shoot(viewer, "log-viewer.png")
+        viewer.close()
+        dialog = self.show_accounts()
+        settle(app, 0.6)
+        shoot(dialog, "accounts.png")
+        editor = dialog.editor()
+        editor.protocol.setCurrentIndex(max(0, editor.protocol.findData("xmpp")))
+        editor.show()
+        settle(app, 0.6)
+        shoot(editor, "account-dialog.png")
+        editor.close()
+        dialog.close()
