@@ -8,6 +8,7 @@ engine thread; the GUI thread only talks to it through the bridge.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from aggregator.api import AggregatorError
 from aggregator.bootstrap import build_core
 from aggregator.control.server import ControlServer
 from aggregator.core import Core
@@ -107,7 +109,22 @@ def start_session(
     return session
 
 
+def _check_display() -> None:
+    """Qt aborts the process when it cannot reach a display; say so in one line instead."""
+    if not sys.platform.startswith("linux"):
+        return
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform and not platform.startswith(("xcb", "wayland")):
+        return  # offscreen, vnc, eglfs...: the user chose it
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise AggregatorError(
+            "no display to show the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); start it from "
+            "your desktop session, or use `aggregator run --headless` to connect and log without a window"
+        )
+
+
 def launch(paths: ProfilePaths, registry: ProtocolRegistry) -> int:
+    _check_display()
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
