@@ -20,5 +20,12 @@ def err(text: str) -> None:
         sys.stderr.flush()
 
 
+def status(text: str) -> None:
+    """Rewrite the current stderr line (a progress bar on a terminal): no newline, flushed."""
+    with _lock:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+
 def warn(text: str) -> None:
     err(f"aggregator: warning: {text}")

@@ -1,0 +1,143 @@
+"""Storing parsed logs: accounts, conversations, messages (idempotently), and the summary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from aggregator.api import AccountId, ConversationKey, ConversationKind, MessageKind, MessageState, Sphere
+from aggregator.archive.importers.common import ImportSummary, LogFile, Skipped, same_name, server_id
+from aggregator.archive.records import Direction, NewMessage
+from aggregator.archive.store import Archive
+
+#: Normalises a handle of a protocol (the CLI passes the protocol plugins' rules; default: as written).
+#: Must not raise: a handle it cannot normalise is returned as it is.
+Normalizer = Callable[[str, str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class KnownAccount:
+    id: AccountId
+    protocol: str
+    address: str
+    label: str = ""
+    sphere: Sphere = Sphere.PERSONAL
+
+
+class AccountMapper:
+    """Finds the account a log belongs to: a configured account with the same protocol and address,
+    else one the archive already knows (an earlier import), else a new archive-only account row
+    (``<protocol>:<address>``; not added to accounts.json, it only keeps the history)."""
+
+    def __init__(self, archive: Archive, configured: Iterable[KnownAccount], source: str) -> None:
+        self._archive = archive
+        self._source = source
+        self._configured = list(configured)
+        self._stored = [
+            KnownAccount(str(r[0]), str(r[1]), str(r[2]))
+            for r in archive.read_rows("SELECT id, protocol, address FROM accounts")
+        ]
+        self._stored_ids = {a.id for a in self._stored}
+        self._cache: dict[tuple[str, str], AccountId] = {}
+        self.created: list[str] = []
+
+    def account_for(self, protocol: str, address: str) -> AccountId:
+        key = (protocol, address.casefold())
+        found = self._cache.get(key)
+        if found is None:
+            found = self._find(protocol, address)
+            self._cache[key] = found
+        return found
+
+    def _find(self, protocol: str, address: str) -> AccountId:
+        for a in self._configured:
+            if a.protocol == protocol and same_name(address, a.address):
+                if a.id not in self._stored_ids:
+                    self._archive.upsert_account(a.id, a.protocol, a.address, a.label, a.sphere)
+                    self._stored_ids.add(a.id)
+                return a.id
+        for a in self._stored:
+            if a.protocol == protocol and same_name(address, a.address):
+                return a.id
+        account_id = f"{protocol}:{address}"
+        if account_id not in self._stored_ids:
+            self._archive.upsert_account(
+                account_id, protocol, address, f"imported from {self._source}", Sphere.PERSONAL
+            )
+            self._stored_ids.add(account_id)
+            self.created.append(account_id)
+        return account_id
+
+
+def import_logs(
+    archive: Archive,
+    logs: Iterable[LogFile | Skipped],
+    *,
+    source: str,
+    accounts: AccountMapper,
+    normalize: Normalizer | None = None,
+    on_file: Callable[[], None] | None = None,
+    batch_size: int = 10_000,
+) -> ImportSummary:
+    """Store every message of ``logs``; already imported lines (same server id) are counted, not stored."""
+    summary = ImportSummary()
+
+    def messages() -> Iterator[NewMessage]:
+        for log in logs:
+            if isinstance(log, Skipped):
+                summary.skipped_files.append(log)
+                if on_file is not None:
+                    on_file()
+                continue
+            summary.files += 1
+            summary.skipped_lines.extend(log.skipped)
+            if log.lines:
+                yield from _messages(archive, log, source, accounts, normalize, summary)
+            if on_file is not None:
+                on_file()
+
+    result = archive.import_messages(messages(), batch_size=batch_size)
+    summary.inserted, summary.duplicates = result.inserted, result.duplicates
+    summary.accounts_created = list(accounts.created)
+    return summary
+
+
+def _messages(
+    archive: Archive,
+    log: LogFile,
+    source: str,
+    accounts: AccountMapper,
+    normalize: Normalizer | None,
+    summary: ImportSummary,
+) -> Iterator[NewMessage]:
+    account_id = accounts.account_for(log.protocol, log.account)
+    handle = log.handle
+    if normalize is not None:
+        handle = normalize(log.protocol, handle)
+    conv_id = archive.conversation_id(ConversationKey(account_id, log.kind, handle))
+    assert conv_id is not None
+    summary.conversations.add((account_id, handle))
+    for entry in log.lines:
+        out = entry.direction is Direction.OUT
+        if entry.kind is MessageKind.SYSTEM:
+            sender, name = "", None
+        elif out:
+            sender, name = log.account, entry.sender if entry.sender and entry.sender != log.account else None
+        elif log.kind is ConversationKind.DIRECT:
+            sender, name = handle, entry.sender if entry.sender and entry.sender != handle else None
+        else:
+            sender, name = entry.sender, None
+        yield NewMessage(
+            conversation_id=conv_id,
+            account_id=account_id,
+            direction=entry.direction,
+            sender=sender,
+            body=entry.body,
+            sent_at=entry.sent_at,
+            state=MessageState.SENT if out else MessageState.RECEIVED,
+            kind=entry.kind,
+            server_id=server_id(source, log.ident, entry),
+            sender_name=name,
+            received_at=entry.sent_at,
+            is_backfill=True,
+        )

@@ -1,0 +1,114 @@
+"""``aggregator import pidgin|trillian DIR`` as a subprocess (no keyring: only the archive is touched)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.cli.conftest import AGGREGATOR
+from tests.conftest import cli_env
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(AGGREGATOR), *args],
+        env=cli_env(home) | {"TZ": "UTC"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_pidgin_import_summary_then_nothing_new(tmp_home: Path) -> None:
+    first = run(tmp_home, "import", "pidgin", str(FIXTURES / "pidgin"))
+    assert first.returncode == 0, first.stderr
+    assert "4 files, 14 new messages (0 already in the archive), 3 conversations" in first.stdout
+    assert (
+        "archive-only accounts created (history only, not in accounts.json): aim:alice123, xmpp:alice@example.org"
+        in first.stdout
+    )
+    assert "skipped 2 files:" in first.stdout
+    assert ".system/2024-03-01.115959+0100CET.txt: a connection log (.system), not a conversation" in first.stdout
+    assert "bob@example.org/notes.txt: the file name is not a Pidgin log name" in first.stdout
+    assert "2024-03-01.120000+0100CET.html:7: not a message line" in first.stdout
+    assert first.stderr == ""  # not a terminal: no progress bar, and nothing to warn about
+    assert not (tmp_home / "config" / "accounts.json").exists()
+    again = run(tmp_home, "import", "pidgin", str(FIXTURES / "pidgin" / "logs"))
+    assert "0 new messages (14 already in the archive)" in again.stdout, again.stdout
+    found = run(tmp_home, "search", "chips", "--json")
+    (hit,) = [json.loads(line) for line in found.stdout.splitlines()]
+    assert hit["body"] == 'Fish & chips at noon? 5 < 6 "really"'
+    assert hit["account"] == "xmpp:alice@example.org" and hit["conversation"] == "bob@example.org"
+    assert hit["sent_at"] == "2024-03-01T11:00:05Z" and hit["direction"] == "in"
+    room = run(tmp_home, "history", "--with", "team@conference.example.org", "--json")
+    assert [json.loads(line)["body"] for line in room.stdout.splitlines()] == [
+        "carol entered the room.",
+        "standup in five",
+        "on my way",
+    ]
+
+
+def test_logs_go_to_the_configured_account(tmp_home: Path) -> None:
+    config = tmp_home / "config"
+    config.mkdir()
+    account = {"id": "xmpp:alice@example.org", "protocol": "xmpp", "address": "alice@example.org", "sphere": "work"}
+    (config / "accounts.json").write_text(json.dumps({"version": 1, "accounts": [account]}), encoding="utf-8")
+    result = run(tmp_home, "import", "pidgin", str(FIXTURES / "pidgin"))
+    assert result.returncode == 0, result.stderr
+    assert "archive-only accounts created (history only, not in accounts.json): aim:alice123\n" in result.stdout
+    stats = json.loads(run(tmp_home, "stats", "--json").stdout)
+    assert stats["accounts"] == {"aim:alice123": 2, "xmpp:alice@example.org": 12}
+    assert stats["spheres"] == {"personal": 2, "work": 12}
+
+
+def test_trillian_import_and_rerun(tmp_home: Path) -> None:
+    first = run(tmp_home, "import", "trillian", str(FIXTURES / "trillian"))
+    assert first.returncode == 0, first.stderr
+    assert "2 files, 9 new messages" in first.stdout
+    assert "ICQ/notes.log: no Session Start line" in first.stdout
+    assert "ICQ/bob456.log:8: outside a Session Start / Session Close" in first.stdout
+    again = run(tmp_home, "import", "trillian", str(FIXTURES / "trillian"))
+    assert "0 new messages (9 already in the archive)" in again.stdout
+
+
+def test_a_progress_bar_only_on_a_terminal(tmp_home: Path, tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    shutil.copytree(FIXTURES / "pidgin" / "logs", logs)
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [str(AGGREGATOR), "import", "pidgin", str(logs)],
+            env=cli_env(tmp_home) | {"TZ": "UTC"},
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            timeout=60,
+            check=False,
+        )
+        os.close(secondary)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(primary)
+    assert proc.returncode == 0
+    assert b"importing Pidgin logs [" in seen and b"6/6 files" in seen
+
+
+def test_bad_directories(tmp_home: Path, tmp_path: Path) -> None:
+    missing = run(tmp_home, "import", "pidgin", str(tmp_path / "nope"))
+    assert missing.returncode == 2 and "is not a directory" in missing.stderr
+    empty = run(tmp_home, "import", "trillian", str(tmp_path))
+    assert empty.returncode == 1 and "no Trillian logs under" in empty.stderr
