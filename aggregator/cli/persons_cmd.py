@@ -21,6 +21,7 @@ from aggregator.policy import PolicyEngine
 from aggregator.profile import InstanceLock
 from aggregator.registry import ProtocolRegistry
 from aggregator.roster import commands
+from aggregator.roster.buddylist import UNGROUPED
 from aggregator.roster.service import Roster
 
 
@@ -52,6 +53,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     move.add_argument("person", metavar="PERSON")
     move.add_argument("sphere", choices=["work", "personal"])
     move.set_defaults(request=lambda a: {"op": "persons.move", "person": a.person, "sphere": a.sphere})
+    group = verbs.add_parser("group", help="put a person in your own (local) groups")
+    group.add_argument("person", metavar="PERSON")
+    group.add_argument("groups", metavar="GROUP", nargs="+")
+    group.set_defaults(request=lambda a: {"op": "persons.group", "person": a.person, "groups": a.groups})
+    ungroup = verbs.add_parser("ungroup", help="take a person out of one of your groups")
+    ungroup.add_argument("person", metavar="PERSON")
+    ungroup.add_argument("group", metavar="GROUP")
+    ungroup.set_defaults(request=lambda a: {"op": "persons.ungroup", "person": a.person, "group": a.group})
 
 
 def _split_request(args: argparse.Namespace) -> dict[str, Any]:
@@ -106,12 +115,7 @@ def _show(args: argparse.Namespace, reply: dict[str, Any]) -> None:
         if as_json:
             out(json.dumps(reply["persons"], ensure_ascii=False, indent=2))
             return
-        for p in reply["persons"]:
-            out(_person_line(p))
-            for c in p["contacts"]:
-                name = f"  ({c['alias'] or c['name']})" if (c["alias"] or c["name"]) else ""
-                groups = f"  [{', '.join(c['groups'])}]" if c["groups"] else ""
-                out(f"      {c['account']}  {c['handle']}{name}  {c['presence']}{groups}")
+        _show_list(reply)
     elif "suggestions" in reply:
         if as_json:
             out(json.dumps(reply["suggestions"], ensure_ascii=False, indent=2))
@@ -122,6 +126,33 @@ def _show(args: argparse.Namespace, reply: dict[str, Any]) -> None:
         out(_person_line(reply["person"]))
         if "removed" in reply:
             out(f"(person {reply['removed']} was merged into it)")
+
+
+def _show_list(reply: dict[str, Any]) -> None:
+    """Grouped by sphere, then group (local groups first), as the buddy list shows it."""
+    by_id = {p["id"]: p for p in reply["persons"]}
+    for section in reply.get("list", []):
+        out(f"== {section['sphere']} ==")
+        for group in section["groups"]:
+            server = not group["local"] and group["name"] != UNGROUPED
+            out(f"  {group['name']}" + ("  (server roster group)" if server else ""))
+            for pid in group["persons"]:
+                p = by_id[pid]
+                out("  " + _person_line(p))
+                for c in p["contacts"]:
+                    name = f"  ({c['alias'] or c['name']})" if (c["alias"] or c["name"]) else ""
+                    groups = f"  [{', '.join(c['groups'])}]" if c["groups"] else ""
+                    trust = _TRUST_MARKS.get(c.get("trust", "none"), "")
+                    out(f"        {c['account']}  {c['handle']}{name}  {c['presence']}{groups}{trust}")
+
+
+#: How a contact's end-to-end encryption device trust is marked in the text output (nothing for "none").
+_TRUST_MARKS = {
+    "unverified": "  [unverified devices]",
+    "partly_verified": "  [unverified devices]",
+    "blocked": "  [blocked device]",
+    "verified": "  [verified]",
+}
 
 
 def _person_line(p: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""``aggregator status``: your own status, globally, per sphere or per account.
+"""``aggregator status``: your own status, globally, per sphere or per account; ``status workhours``.
 
 With a running instance the change goes through its control socket (it applies it to the connected
 accounts at once); without one, ``status.json`` is written and applied at the next start.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import datetime
 from typing import Any
 
 from aggregator.accounts.config import AccountStore
@@ -16,7 +17,7 @@ from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
 from aggregator.control.client import request
 from aggregator.paths import ProfilePaths
-from aggregator.presence.commands import book_json, changed_book
+from aggregator.presence.commands import book_json, changed_book, changed_hours, hours_json
 from aggregator.presence.status import StatusFile
 from aggregator.profile import InstanceLock
 from aggregator.registry import ProtocolRegistry
@@ -34,6 +35,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     put.add_argument("--sphere", choices=["work", "personal"], help="only this sphere's accounts")
     put.add_argument("--account", metavar="ACCOUNT", help="only this account (id, address or label)")
     put.set_defaults(func=cmd_status)
+    hours = verbs.add_parser("workhours", help="work hours: off-duty accounts show away, their notifications wait")
+    what = hours.add_subparsers(dest="action", metavar="ACTION", required=True)
+    hours_set = what.add_parser("set", help="the weekly schedule, e.g. 'mon-fri 09:00-17:30' (pairs may repeat)")
+    hours_set.add_argument("schedule", metavar="DAYS HOURS", nargs="+")
+    hours_set.add_argument(
+        "--away-status", metavar="KIND", help="what off-duty accounts show: away (default), busy, invisible, offline"
+    )
+    hours_show = what.add_parser("show", help="the schedule and whether it is work time now")
+    hours_show.add_argument("--json", action="store_true", help="JSON output")
+    what.add_parser("off", help="no work hours")
+    override = what.add_parser("override", help="the other state (working / off) for the rest of today")
+    override.add_argument("--until-end-of-day", action="store_true", help="the default (and only) duration")
+    override.add_argument("--clear", action="store_true", help="drop today's override")
+    for p in (hours_set, hours_show, override, what.choices["off"]):
+        p.set_defaults(func=cmd_workhours)
 
 
 def cmd_status(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
@@ -70,6 +86,54 @@ def cmd_status(args: argparse.Namespace, paths: ProfilePaths, registry: Protocol
         data = book_json(book)
     _show(args, data)
     return 0
+
+
+def cmd_workhours(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
+    req: dict[str, Any] = {"op": "status.workhours", "action": args.action}
+    if args.action == "set":
+        if len(args.schedule) % 2:
+            raise UsageError("give DAYS HOURS pairs, e.g. mon-fri 09:00-17:30")
+        req["schedule"] = [args.schedule[i : i + 2] for i in range(0, len(args.schedule), 2)]
+        req["away_status"] = args.away_status
+    elif args.action == "override":
+        req["clear"] = args.clear
+    if InstanceLock(paths.lock_file).is_held_elsewhere():
+        reply = request(paths.control_socket, req)
+        if not reply.get("ok"):
+            error = str(reply.get("error", "the request was refused"))
+            raise UsageError(error) if reply.get("usage") else AggregatorError(error)
+        data = reply["workhours"]
+    else:
+        file = StatusFile(paths.config_dir / "status.json")
+        book = file.load()
+        now = datetime.now().astimezone()
+        try:
+            changed = changed_hours(book, req, now)
+        except ConfigurationError as exc:
+            raise UsageError(str(exc)) from None
+        if changed != book:
+            file.save(changed)
+        data = hours_json(changed, now)
+    _show_hours(args, data)
+    return 0
+
+
+def _show_hours(args: argparse.Namespace, data: dict[str, Any]) -> None:
+    if getattr(args, "json", False):
+        out(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    if not data["enabled"] and not data["override_day"]:
+        out("work hours: off")
+        return
+    names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    for day, (start, end) in sorted(data["days"].items(), key=lambda kv: int(kv[0])):
+        out(f"{names[int(day)]}  {start}-{end}")
+    out(f"off-duty accounts show: {data['quiet_kind']}")
+    if data["override_day"]:
+        out(f"override for {data['override_day']}: {'working' if data['override_working'] else 'off'}")
+    if data["quiet_sphere"] is not None:
+        now = "work time" if data["working_now"] else "off work"
+        out(f"now: {now} ({data['quiet_sphere']} accounts show {data['quiet_kind']}, their notifications wait)")
 
 
 def _show(args: argparse.Namespace, data: dict[str, Any]) -> None:

@@ -63,8 +63,17 @@ class OwnStatus:
     def shown(self, account_id: AccountId) -> Presence:
         return shown_presence(self.book, account_id, self._sphere(account_id), self._clock(), self._idle)
 
-    def notifications_held(self, account_id: AccountId) -> bool:
-        return notifications_held(self.book, self._sphere(account_id), self._clock())
+    def now(self) -> datetime:
+        """The local time work hours are judged by (the injected clock in tests)."""
+        return self._clock()
+
+    def notifications_held(self, account_id: AccountId, now: datetime | None = None) -> bool:
+        """Whether a notification for this account waits (the one call the UI's notifications make).
+
+        True while the account's sphere is off duty by the work-hours schedule: personal accounts
+        during work hours, work accounts outside them (the user's override for today counts). Nothing
+        is held without a schedule. ``now`` (aware, local) defaults to the service's clock."""
+        return notifications_held(self.book, self._sphere(account_id), now or self._clock())
 
     # -- the user's commands --------------------------------------------------------------------------
 

@@ -4,7 +4,10 @@ instance) and for the CLI working on the archive directly.
 Requests: ``{"op": "persons"}``, ``persons.suggestions``, ``persons.merge`` (``into``, ``other``),
 ``persons.reject`` (``person``, ``other``), ``persons.split`` (``contact``, ``account``),
 ``persons.rename`` (``person``, ``alias``), ``persons.move`` (``person``, ``sphere``),
-``persons.read`` (``person``). A person is named by its id or by one of its contacts' handles.
+``persons.read`` (``person``), ``persons.group`` (``person``, ``groups``: a list),
+``persons.ungroup`` (``person``, ``group``). A person is named by its id or by one of its contacts'
+handles. The ``persons`` reply also has ``list``: the buddy list's spheres -> groups -> person ids,
+in display order (``Roster.buddy_list``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from aggregator.api import ConfigurationError, ContactRef, Sphere
+from aggregator.roster.directory import UnknownPersonError
 from aggregator.roster.naming import display_name
 from aggregator.roster.records import Person, Suggestion
 from aggregator.roster.service import Roster
@@ -26,6 +30,8 @@ OPS = frozenset(
         "persons.rename",
         "persons.move",
         "persons.read",
+        "persons.group",
+        "persons.ungroup",
     }
 )
 
@@ -37,6 +43,7 @@ def person_json(roster: Roster, person: Person) -> dict[str, Any]:
         "name": display_name(person),
         "alias": person.alias,
         "sphere": person.sphere.value,
+        "groups": list(person.groups),
         "presence": presence.kind.value,
         "status": presence.status,
         "best": {"account": best.account_id, "handle": best.handle},
@@ -50,10 +57,23 @@ def person_json(roster: Roster, person: Person) -> dict[str, Any]:
                 "groups": list(c.groups),
                 "in_roster": c.in_roster,
                 "presence": roster.presence.presence_of(c.ref).kind.value,
+                "trust": roster.trust_of(c.ref).value,
             }
             for c in person.contacts
         ],
     }
+
+
+def buddy_list_json(roster: Roster) -> list[dict[str, Any]]:
+    return [
+        {
+            "sphere": section.sphere.value,
+            "groups": [
+                {"name": g.name, "local": g.local, "persons": [p.id for p in g.persons]} for g in section.groups
+            ],
+        }
+        for section in roster.buddy_list()
+    ]
 
 
 def suggestion_json(roster: Roster, s: Suggestion) -> dict[str, Any]:
@@ -100,7 +120,7 @@ def run(roster: Roster, request: dict[str, Any]) -> dict[str, Any]:
     op = request["op"]
     d = roster.directory
     if op == "persons":
-        return {"ok": True, "persons": [person_json(roster, p) for p in d.persons()]}
+        return {"ok": True, "persons": [person_json(roster, p) for p in d.persons()], "list": buddy_list_json(roster)}
     if op == "persons.suggestions":
         return {"ok": True, "suggestions": [suggestion_json(roster, s) for s in d.suggestions()]}
     if op == "persons.merge":
@@ -127,4 +147,17 @@ def run(roster: Roster, request: dict[str, Any]) -> dict[str, Any]:
         person = resolve_person(roster, request["person"])
         roster.unread.mark_person_read(person.id)
         return {"ok": True, "person": person_json(roster, person)}
+    if op == "persons.group":
+        person = resolve_person(roster, request["person"])
+        groups = [str(g) for g in request.get("groups") or []]
+        if not groups or not all(g.strip() for g in groups):
+            raise ConfigurationError("name at least one group")
+        return {"ok": True, "person": person_json(roster, d.group(person.id, *groups))}
+    if op == "persons.ungroup":
+        person = resolve_person(roster, request["person"])
+        try:
+            changed = d.ungroup(person.id, str(request["group"]))
+        except UnknownPersonError as exc:
+            raise ConfigurationError(str(exc)) from None
+        return {"ok": True, "person": person_json(roster, changed)}
     raise ValueError(f"unknown op {op!r}")

@@ -66,7 +66,9 @@ class PersonDirectory:
     @staticmethod
     def _assemble(f: PersonFields, contacts: Iterable[Contact]) -> Person:
         ordered = tuple(sorted(contacts, key=lambda c: (c.position, c.id)))
-        return Person(id=f.id, sphere=f.sphere, created_at=f.created_at, contacts=ordered, alias=f.alias)
+        return Person(
+            id=f.id, sphere=f.sphere, created_at=f.created_at, contacts=ordered, alias=f.alias, groups=f.groups
+        )
 
     def persons(self) -> list[Person]:
         return [self._persons[k] for k in sorted(self._persons)]
@@ -88,7 +90,11 @@ class PersonDirectory:
         return sorted((c for c in self._contacts.values() if c.ref.handle == handle), key=lambda c: c.id)
 
     def suggestions(self) -> list[Suggestion]:
-        return suggest(self.persons(), self._store.rejections())
+        return suggest(self.persons(), self._store.rejections(), self._store.links())
+
+    def local_groups(self) -> list[str]:
+        """Every local group name in use, sorted for display."""
+        return sorted({g for p in self._persons.values() for g in p.groups}, key=lambda g: (g.casefold(), g))
 
     # -- contacts appearing ---------------------------------------------------------------------------
 
@@ -178,10 +184,14 @@ class PersonDirectory:
         base = len(target.contacts)
         moved = [replace(c, person_id=into, position=base + i) for i, c in enumerate(source.contacts)]
         self._store.regroup(moved, new_person=None, drop=other)
+        self._store.add_links((a.id, b.id) for a in target.contacts for b in source.contacts)
         for c in moved:
             self._contacts[c.ref] = c
         del self._persons[other]
-        merged = replace(target, contacts=target.contacts + tuple(moved))
+        groups = _unique((*target.groups, *source.groups))
+        merged = replace(target, contacts=target.contacts + tuple(moved), groups=groups)
+        if groups != target.groups:
+            self._store.update_person(PersonFields(into, merged.alias, merged.sphere, merged.created_at, groups))
         self._persons[into] = merged
         self._publish(PersonRemoved(person_id=other, merged_into=into))
         self._publish(PersonUpdated(person=merged))
@@ -195,10 +205,13 @@ class PersonDirectory:
         old = self._persons[contact.person_id]
         if len(old.contacts) == 1:
             return old
-        fields = PersonFields(self._store.next_person_id(), None, self._sphere_of(ref.account_id), self._now())
+        fields = PersonFields(
+            self._store.next_person_id(), None, self._sphere_of(ref.account_id), self._now(), old.groups
+        )
         alone = replace(contact, person_id=fields.id, position=0)
         rest = [replace(c, position=i) for i, c in enumerate(c for c in old.contacts if c.ref != ref)]
         self._store.regroup([alone, *rest], new_person=fields, drop=None)
+        self._store.drop_links(contact.id)
         for c in (alone, *rest):
             self._contacts[c.ref] = c
         remaining = replace(old, contacts=tuple(rest))
@@ -216,6 +229,22 @@ class PersonDirectory:
     def move(self, person_id: PersonId, sphere: Sphere) -> Person:
         return self._set_fields(replace(self.person(person_id), sphere=sphere))
 
+    def group(self, person_id: PersonId, *groups: str) -> Person:
+        """Put the person in the user's (local) groups, after the ones it is in already."""
+        person = self.person(person_id)
+        names = [g.strip() for g in groups]
+        if not all(names):
+            raise AggregatorError("a group needs a name")
+        return self._set_fields(replace(person, groups=_unique((*person.groups, *names))))
+
+    def ungroup(self, person_id: PersonId, group: str) -> Person:
+        """Take the person out of one local group (the group's name compared case-insensitively)."""
+        person = self.person(person_id)
+        key = group.strip().casefold()
+        if key not in {g.casefold() for g in person.groups}:
+            raise UnknownPersonError(f"person {person_id} is not in the group {group.strip()!r}")
+        return self._set_fields(replace(person, groups=tuple(g for g in person.groups if g.casefold() != key)))
+
     def set_contact_alias(self, ref: ContactRef, alias: str | None) -> Person:
         contact = self._contacts.get(ref)
         if contact is None:
@@ -229,7 +258,9 @@ class PersonDirectory:
         self._store.add_rejections((x.id, y.id) for x in a.contacts for y in b.contacts)
 
     def _set_fields(self, person: Person) -> Person:
-        self._store.update_person(PersonFields(person.id, person.alias, person.sphere, person.created_at))
+        self._store.update_person(
+            PersonFields(person.id, person.alias, person.sphere, person.created_at, person.groups)
+        )
         self._persons[person.id] = person
         self._publish(PersonUpdated(person=person))
         return person
@@ -237,3 +268,14 @@ class PersonDirectory:
     def _publish(self, event: object) -> None:
         if self._bus is not None:
             self._bus.publish(event)
+
+
+def _unique(groups: Iterable[str]) -> tuple[str, ...]:
+    """Group names in order, each once (case-insensitively: the first spelling wins)."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    for g in groups:
+        if g.casefold() not in seen:
+            seen.add(g.casefold())
+            kept.append(g)
+    return tuple(kept)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aggregator.api import ContactRef, Presence, Sphere
+from aggregator.api import ContactRef, Presence, Sphere, TrustLevel
 from aggregator.events import CoreEvent
 from aggregator.roster.records import Person, PersonId
 
@@ -48,3 +48,13 @@ class UnreadChanged(CoreEvent):
     sphere: Sphere | None
     sphere_unread: int
     total: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactTrustChanged(CoreEvent):
+    """How far a contact's end-to-end encryption devices are verified changed (``TrustLevel``)."""
+
+    contact: ContactRef
+    trust: TrustLevel
+    devices: int = 0
+    verified: int = 0

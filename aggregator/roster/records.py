@@ -34,6 +34,7 @@ class Person:
     created_at: datetime
     contacts: tuple[Contact, ...]
     alias: str | None = None
+    groups: tuple[str, ...] = ()  # the user's own (local) groups, in the user's order
 
     @property
     def refs(self) -> tuple[ContactRef, ...]:
@@ -44,8 +45,10 @@ class SuggestionReason(enum.IntEnum):
     """Why two persons may be one human; lower is stronger."""
 
     SAME_ADDRESS = 1
-    SAME_LOCAL_PART = 2
-    SAME_NAME = 3
+    #: Matches contacts the user merged before (same key, or the same accounts' contacts alike).
+    CONFIRMED_LINK = 2
+    SAME_LOCAL_PART = 3
+    SAME_NAME = 4
 
 
 @dataclass(frozen=True, slots=True)

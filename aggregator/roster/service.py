@@ -2,6 +2,8 @@
 
 Built once by the bootstrap. Roster events (snapshot, item changed/removed) and the first direct
 message with a new handle create contacts; presence and account state feed the presence board.
+The device trust of contacts on end-to-end encrypted protocols (``DeviceTrustChanged``) is kept in
+memory only: the adapters report it again after each connect.
 """
 
 from __future__ import annotations
@@ -13,16 +15,20 @@ from aggregator.api import (
     AccountId,
     ContactRef,
     ConversationKind,
+    DeviceTrustChanged,
     RosterItemChanged,
     RosterItemRemoved,
     RosterSnapshot,
     Sphere,
+    TrustLevel,
 )
 from aggregator.archive import Archive, Direction, StoredMessage
 from aggregator.bus import PRIORITY_CORE, EventBus
 from aggregator.events import MessageStored
 from aggregator.policy import PolicyEngine
+from aggregator.roster.buddylist import SphereSection, buddy_list
 from aggregator.roster.directory import PersonDirectory
+from aggregator.roster.events import ContactTrustChanged
 from aggregator.roster.presence import PresenceBoard
 from aggregator.roster.records import PersonId
 from aggregator.roster.store import PersonStore
@@ -41,6 +47,8 @@ class Roster:
     ) -> None:
         self._archive = archive
         self._accounts = accounts
+        self._bus = bus
+        self._trust: dict[ContactRef, ContactTrustChanged] = {}
         store = PersonStore(archive.connection)
         self.directory = PersonDirectory(store, policy=policy, bus=bus, sphere_of=self.sphere_of)
         self.presence = PresenceBoard(self.directory, bus=bus, account_order=self.account_order)
@@ -71,6 +79,8 @@ class Roster:
             priority=PRIORITY_CORE,
         )
         bus.subscribe(MessageStored, self._on_stored, priority=PRIORITY_CORE)
+        bus.subscribe(DeviceTrustChanged, self._on_trust, priority=PRIORITY_CORE)
+        self._bus = bus
         self.presence.attach(bus)
         self.unread.attach(bus)
 
@@ -79,6 +89,25 @@ class Roster:
         if m.conversation.kind is ConversationKind.DIRECT:
             name = m.sender_name if m.direction is Direction.IN else None
             self.directory.ensure_contact(ContactRef(m.account_id, m.conversation.handle), name)
+
+    def _on_trust(self, event: DeviceTrustChanged) -> None:
+        ref = ContactRef(event.account_id, event.handle)
+        known = ContactTrustChanged(contact=ref, trust=event.trust, devices=event.devices, verified=event.verified)
+        if self._trust.get(ref) == known:
+            return
+        self._trust[ref] = known
+        if self._bus is not None:
+            self._bus.publish(known)
+
+    def trust_of(self, ref: ContactRef) -> TrustLevel:
+        """The last reported device trust of a contact; ``NONE`` when none was (no E2E, or not yet)."""
+        known = self._trust.get(ref)
+        return known.trust if known is not None else TrustLevel.NONE
+
+    def buddy_list(self) -> list[SphereSection]:
+        """The buddy list as the UI shows it: sphere -> group (local groups first, then server roster
+        groups, then "Ungrouped") -> person (online first, then by display name)."""
+        return buddy_list(self.directory.persons(), lambda p: self.presence.view(p)[0])
 
     def history(
         self, person_id: PersonId, limit: int | None = None, before_id: int | None = None

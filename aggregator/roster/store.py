@@ -21,6 +21,7 @@ from aggregator.archive.models import (
     AccountRow,
     ContactRow,
     ConversationRow,
+    MergeLinkRow,
     MergeRejectionRow,
     MessageRow,
     PersonRow,
@@ -31,6 +32,7 @@ from aggregator.roster.records import Contact, PersonId
 _P = cast(Table, PersonRow.__table__)
 _K = cast(Table, ContactRow.__table__)
 _R = cast(Table, MergeRejectionRow.__table__)
+_L = cast(Table, MergeLinkRow.__table__)
 _C = cast(Table, ConversationRow.__table__)
 _A = cast(Table, AccountRow.__table__)
 
@@ -41,6 +43,7 @@ class PersonFields:
     alias: str | None
     sphere: Sphere
     created_at: datetime
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +88,7 @@ class PersonStore:
     def load(self) -> tuple[list[PersonFields], list[Contact]]:
         conn = self._conn
         persons = [
-            PersonFields(r.id, r.alias, Sphere(r.sphere), r.created_at)
+            PersonFields(r.id, r.alias, Sphere(r.sphere), r.created_at, _groups(r.groups))
             for r in conn.execute(select(_P).order_by(_P.c.id))
         ]
         contacts = [
@@ -135,6 +138,13 @@ class PersonStore:
         pairs = {
             (int(r.contact_a), int(r.contact_b)) for r in self._conn.execute(select(_R.c.contact_a, _R.c.contact_b))
         }
+        self._conn.commit()
+        return pairs
+
+    def links(self) -> set[tuple[int, int]]:
+        """Contact pairs (smaller id first) the user confirmed by merging them."""
+        rows = self._conn.execute(select(_L.c.contact_a, _L.c.contact_b))
+        pairs = {(int(r.contact_a), int(r.contact_b)) for r in rows}
         self._conn.commit()
         return pairs
 
@@ -225,6 +235,7 @@ class PersonStore:
                         alias=new_person.alias,
                         sphere=new_person.sphere.value,
                         created_at=new_person.created_at,
+                        groups=_groups_json(new_person.groups),
                     )
                 )
             for c in contacts:
@@ -239,7 +250,11 @@ class PersonStore:
 
     def update_person(self, person: PersonFields) -> None:
         with self._write() as conn:
-            conn.execute(update(_P).where(_P.c.id == person.id).values(alias=person.alias, sphere=person.sphere.value))
+            conn.execute(
+                update(_P)
+                .where(_P.c.id == person.id)
+                .values(alias=person.alias, sphere=person.sphere.value, groups=_groups_json(person.groups))
+            )
 
     def add_rejections(self, pairs: Iterable[tuple[int, int]]) -> None:
         known = self.rejections()
@@ -251,6 +266,22 @@ class PersonStore:
         if rows:
             with self._write() as conn:
                 conn.execute(insert(_R), rows)
+
+    def add_links(self, pairs: Iterable[tuple[int, int]]) -> None:
+        known = self.links()
+        rows = [
+            {"contact_a": a, "contact_b": b, "created_at": self._now()}
+            for a, b in sorted({(min(p), max(p)) for p in pairs})
+            if (a, b) not in known
+        ]
+        if rows:
+            with self._write() as conn:
+                conn.execute(insert(_L), rows)
+
+    def drop_links(self, contact_id: int) -> None:
+        """The user split this contact off: its confirmed links no longer hold."""
+        with self._write() as conn:
+            conn.execute(delete(_L).where((_L.c.contact_a == contact_id) | (_L.c.contact_b == contact_id)))
 
     # -- read markers (conversations.last_read_id) ---------------------------------------------------
 

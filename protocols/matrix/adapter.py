@@ -52,6 +52,7 @@ from aggregator.api import (
     ConversationKind,
     Credentials,
     CredentialsUpdated,
+    DeviceTrustChanged,
     EventSink,
     NetworkError,
     NotConnectedError,
@@ -66,6 +67,7 @@ from aggregator.api import (
     RosterSnapshot,
     SendReceipt,
     SubscriptionRequested,
+    TrustLevel,
 )
 from protocols.matrix import mapping
 from protocols.matrix.addresses import homeserver_url, is_room_id, normalize_address, normalize_handle
@@ -131,6 +133,7 @@ class MatrixAdapter:
         self._announced_invites: set[str] = set()
         self._announced_rooms: set[str] = set()
         self._roster: set[str] = set()
+        self._trust: dict[str, tuple[TrustLevel, int, int]] = {}  # peer -> what was last reported
         self._room_seen = asyncio.Event()
 
     # -------------------------------------------------------------------------------- connection
@@ -240,6 +243,7 @@ class MatrixAdapter:
                 items=tuple(self._roster_item(peer) for peer in sorted(self._roster)),
             )
         )
+        self._report_trust()
 
     async def disconnect(self) -> None:
         self._connected = False
@@ -299,6 +303,10 @@ class MatrixAdapter:
             self._room_seen.set()
             self._room_seen = asyncio.Event()
         if client.olm is not None:
+            # nio follows device list changes only of members of encrypted rooms; direct-chat peers too.
+            changed = {user for user in getattr(reply.device_list, "changed", []) if user in self._roster}
+            if changed:
+                client.olm.add_changed_users(changed)
             self._retry_undecrypted(client)
             if self._undecrypted_dirty:  # before anything awaits (a disconnect may cancel us there)
                 self._save_undecrypted()
@@ -306,6 +314,8 @@ class MatrixAdapter:
         await asyncio.sleep(0)  # let the core take the new messages before the key upkeep and the next sync
         if client.olm is not None:
             await self._crypto_housekeeping(client)
+            if self._connected:  # the first sync reports after its roster snapshot
+                self._report_trust()
 
     async def _crypto_housekeeping(self, client: Any) -> None:
         """What nio's ``sync_forever`` does between syncs: send to-device messages, upload and query keys."""
@@ -510,6 +520,7 @@ class MatrixAdapter:
         self._dm_by_peer.setdefault(peer, room_id)
         if peer not in self._roster:
             self._roster.add(peer)
+            self._track_devices(peer)
             if self._connected:  # after the first sync's snapshot
                 self._emit(RosterItemChanged(account_id=self._account_id, item=self._roster_item(peer)))
 
@@ -519,6 +530,65 @@ class MatrixAdapter:
         if room is not None:
             name = _display_name(room, peer)
         return RosterItem(handle=peer, name=name)
+
+    # ------------------------------------------------------------------------------ device trust
+
+    def _track_devices(self, peer: str) -> None:
+        """Has nio query the devices of a direct-chat peer (it tracks only members of encrypted rooms)."""
+        olm = self._client.olm if self._client is not None else None
+        if olm is not None and peer not in olm.tracked_users:
+            olm.add_changed_users({peer})
+
+    def _report_trust(self) -> None:
+        """``DeviceTrustChanged`` for each direct-chat peer whose devices or their trust changed since the
+        last report (of this connection: after a connect every peer is reported again)."""
+        client = self._client
+        if client is None or client.olm is None:
+            return
+        store = client.device_store
+        for peer in sorted(self._roster):
+            now = mapping.device_trust(list(store.active_user_devices(peer)) if peer in store.users else [])
+            if self._trust.get(peer) == now:
+                continue
+            self._trust[peer] = now
+            trust, devices, verified = now
+            self._emit(
+                DeviceTrustChanged(
+                    account_id=self._account_id, handle=peer, trust=trust, devices=devices, verified=verified
+                )
+            )
+
+    def device_ids(self, handle: str) -> list[str]:
+        """The ids of the known (not deleted) encryption devices of ``handle``."""
+        client = self._require_client()
+        if client.olm is None:
+            return []
+        peer = normalize_address(handle)
+        store = client.device_store
+        return sorted(d.id for d in store.active_user_devices(peer)) if peer in store.users else []
+
+    def set_device_trust(self, handle: str, device_id: str, trust: TrustLevel) -> None:
+        """Marks one device of ``handle`` ``VERIFIED``, ``UNVERIFIED`` (neither verified nor blocked) or
+        ``BLOCKED`` (kept in the crypto store), then reports the contact's trust if it changed."""
+        client = self._require_client()
+        if client.olm is None:
+            raise ConfigurationError(f"{self._account_id} has no end-to-end encryption")
+        peer = normalize_address(handle)
+        device = client.device_store[peer].get(device_id) if peer in client.device_store.users else None
+        if device is None:
+            raise ConfigurationError(f"{handle} has no known device {device_id!r}")
+        if trust is TrustLevel.VERIFIED:
+            client.unblacklist_device(device)
+            client.verify_device(device)
+        elif trust is TrustLevel.BLOCKED:
+            client.unverify_device(device)
+            client.blacklist_device(device)
+        elif trust is TrustLevel.UNVERIFIED:
+            client.unverify_device(device)
+            client.unblacklist_device(device)
+        else:
+            raise ConfigurationError(f"a device is verified, unverified or blocked, not {trust.value}")
+        self._report_trust()
 
     # ----------------------------------------------------------------------------------- actions
 

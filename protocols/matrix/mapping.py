@@ -7,7 +7,7 @@ nio is untyped: everything from it is ``Any`` and is read only here, through the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +28,7 @@ from aggregator.api import (
     Presence,
     PresenceChanged,
     PresenceKind,
+    TrustLevel,
     TypingChanged,
 )
 from protocols.matrix.addresses import normalize_address
@@ -39,6 +40,8 @@ _KINDS = {"m.text": MessageKind.CHAT, "m.notice": MessageKind.NOTICE, "m.emote":
 _MSGTYPES = {kind: msgtype for msgtype, kind in _KINDS.items()}
 #: Message types shown as a one-line placeholder until the aggregator transfers files.
 _ATTACHMENTS = {"m.image": "image", "m.file": "file", "m.audio": "audio", "m.video": "video", "m.location": "location"}
+#: Message types that are protocol steps rather than something to show.
+_HIDDEN_MSGTYPES = ("m.key.verification.",)
 
 _PRESENCE_IN = {
     "online": PresenceKind.AVAILABLE,
@@ -119,11 +122,11 @@ def room_event(event: Any, context: RoomContext, *, is_backfill: bool) -> Adapte
     if isinstance(event, nio.MegolmEvent):  # nio could not decrypt it
         return _undecryptable(event, context, is_backfill=is_backfill)
     if isinstance(event, nio.BadEvent | nio.UnknownBadEvent):
-        source = source_of(event)
-        if source.get("type") != "m.room.message":
+        # nio's schema is stricter than what is needed here (e.g. a ``formatted_body`` that is not a string):
+        # a message whose ``msgtype`` and ``body`` are fine is still kept, as its plain body.
+        if source_of(event).get("type") != "m.room.message":
             return None  # a malformed state or other event: nothing the user would see
-        return _warning(context, f"a malformed message {source.get('event_id')!s} in {context.conversation.handle}")
-    if not isinstance(event, nio.RoomMessage):
+    elif not isinstance(event, nio.RoomMessage):
         return None
     try:
         return _message(source_of(event), context, is_backfill=is_backfill)
@@ -145,9 +148,10 @@ def _message(source: Mapping[str, object], context: RoomContext, *, is_backfill:
     kind = _KINDS.get(msgtype)
     if kind is None:
         label = _ATTACHMENTS.get(msgtype)
-        if label is None:
-            return None  # e.g. m.key.verification.request, m.server_notice
-        kind, body = MessageKind.CHAT, f"[{label}] {body}"
+        if msgtype.startswith(_HIDDEN_MSGTYPES):
+            return None  # a verification handshake: its body is only a fallback for clients without it
+        # Another type: its ``body`` is the text to show, as the spec asks of clients that do not know it.
+        kind, body = MessageKind.CHAT, f"[{label}] {body}" if label is not None else body
     sender = user_handle(source.get("sender"))
     own = sender == context.own_user_id
     unsigned = _object(source, "unsigned")
@@ -261,6 +265,26 @@ def read_receipts(event: Any, context: RoomContext) -> list[AdapterEvent]:
             )
         )
     return result
+
+
+def device_trust(devices: Iterable[Any]) -> tuple[TrustLevel, int, int]:
+    """(trust, devices, verified devices) of a user's active (not deleted) ``nio.OlmDevice``s.
+
+    No device: ``NONE``; any blacklisted: ``BLOCKED``; else by how many are verified (an ignored device
+    counts as unverified)."""
+    active = [d for d in devices if not getattr(d, "deleted", False)]
+    verified = sum(1 for d in active if getattr(d, "verified", False) is True)
+    if not active:
+        trust = TrustLevel.NONE
+    elif any(getattr(d, "blacklisted", False) is True for d in active):
+        trust = TrustLevel.BLOCKED
+    elif verified == len(active):
+        trust = TrustLevel.VERIFIED
+    elif verified:
+        trust = TrustLevel.PARTLY_VERIFIED
+    else:
+        trust = TrustLevel.UNVERIFIED
+    return trust, len(active), verified
 
 
 def direct_rooms(content: object) -> dict[str, str]:

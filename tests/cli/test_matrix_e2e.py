@@ -23,7 +23,7 @@ import nio
 
 from tests.cli.conftest import FAST_RECONNECT, Headless, Message, Profile
 from tests.contract.harness import unused_tcp_port
-from tests.servers.synapse import MatrixUser, SynapseServer
+from tests.servers.synapse import MatrixUser, SynapseError, SynapseServer
 
 CONNECT_TIMEOUT = 30.0  # generous: the machine's cores are shared with other test runs
 DELIVERY_TIMEOUT = 20.0
@@ -390,3 +390,93 @@ async def revoke_device(synapse: SynapseServer, user: MatrixUser, device_id: str
     token = await asyncio.to_thread(synapse.admin_token)
     path = f"/_synapse/admin/v2/users/{quote(user.user_id)}/devices/{quote(device_id)}"
     await synapse.request("DELETE", path, None, token)
+
+
+# ------------------------------------------------------------------------- (f) malformed events
+
+#: Synapse refuses events whose JSON is over 65,536 bytes (M_TOO_LARGE): the big body (30,000 characters,
+#: 45,000 bytes in UTF-8) stays under that, the too big one does not.
+BIG_BODY = "big " + "üx" * 15_000 + " end"
+TOO_BIG_BODY = "x" * 70_000
+
+
+async def _send_raw(synapse: SynapseServer, bob: Bob, room_id: str, content: dict[str, Any]) -> str | None:
+    """Sends ``content`` as an ``m.room.message`` as bob, past nio; the event id, or None if Synapse refused it."""
+    path = f"/_matrix/client/v3/rooms/{quote(room_id)}/send/m.room.message/{secrets.token_hex(8)}"
+    try:
+        reply = await synapse.request("PUT", path, content, bob.user.access_token)
+    except SynapseError:
+        return None
+    return str(reply["event_id"])
+
+
+async def test_malformed_events_are_stored_as_text_or_warned_about_and_the_sync_goes_on(
+    profile: Profile, running_synapse: SynapseServer
+) -> None:
+    alice = await running_synapse.new_user("alice")
+    await add_account(profile, running_synapse, alice)
+    headless = await start_headless(profile, alice)
+    async with plain_bob(running_synapse) as bob:
+        room_id = await direct_chat(profile, headless, alice, bob, "before the odd ones")
+        big = BIG_BODY
+        too_big = {"msgtype": "m.text", "body": TOO_BIG_BODY}
+        assert await _send_raw(running_synapse, bob, room_id, too_big) is None, "Synapse refuses it"
+        # Events Synapse relays although they are odd: each is archived as its plain-text body.
+        as_text: list[dict[str, Any]] = [
+            {"msgtype": "m.text", "body": big},
+            {
+                "msgtype": "m.text",
+                "body": "plain *bold*",
+                "format": "org.matrix.custom.html",
+                "formatted_body": "<script>alert('x')</script><b>bold</b><img src=x onerror=alert(1)>",
+            },
+            {"msgtype": "com.example.unknown", "body": "an unknown msgtype"},
+            {"msgtype": "m.text", "body": "extra fields", "format": "no.such.format", "x": {"y": [1, None, True]}},
+            {"msgtype": "m.notice", "body": "html without format", "formatted_body": ["not", "a", "string"]},
+            {
+                "msgtype": "m.text",
+                "body": "a huge relation",
+                "m.relates_to": {"m.in_reply_to": {"event_id": "$nope"}, "junk": "j" * 40_000},
+            },
+        ]
+        for content in as_text:
+            assert await _send_raw(running_synapse, bob, room_id, content) is not None, str(content["body"])[:40]
+        # Wrong types and missing fields: what Synapse relays must become a warning (never the HTML).
+        malformed: list[dict[str, Any]] = [
+            {"msgtype": "m.text", "body": 42},
+            {"msgtype": "m.text", "body": ["a", "list"]},
+            {"msgtype": 7, "body": "a number msgtype"},
+            {"body": "no msgtype"},
+            {"msgtype": "m.text", "formatted_body": "<p>html only</p>", "format": "org.matrix.custom.html"},
+            {"msgtype": "m.text", "body": "* bad edit", "m.relates_to": {"rel_type": "m.replace", "event_id": 5}},
+        ]
+        relayed = [content for content in malformed if await _send_raw(running_synapse, bob, room_id, content)]
+        # Synapse 1.163 refuses non-string bodies and msgtypes and a missing body or msgtype (M_BAD_JSON);
+        # the edit whose target is a number gets through and must become a warning.
+        assert relayed, "nothing malformed reached the client"
+        await bob.send(room_id, "after the odd ones")
+
+        expected = [str(c["body"]) for c in as_text]
+        try:
+            messages = await profile.wait_history(
+                bob.address, with_bodies(*expected, "after the odd ones"), timeout=DELIVERY_TIMEOUT
+            )
+        except AssertionError:  # the big body would drown the report
+            shown = [m["body"][:40] for m in await profile.history(bob.address)]
+            raise AssertionError(f"archived: {shown}\nrelayed malformed: {relayed}\n{headless.output()}") from None
+        assert headless.running, headless.output()
+        bodies = [m["body"] for m in messages if m["direction"] == "in"]
+        assert bodies[0] == "before the odd ones" and bodies[-1] == "after the odd ones"
+        assert [b[:40] for b in bodies[1 : 1 + len(as_text)]] == [b[:40] for b in expected], "in order, each once"
+        assert bodies[1] == big, "the big body whole"
+        assert not any("<" in body for body in bodies), "no HTML in the archive"
+        assert all(m["kind"] in ("chat", "notice") for m in messages if m["direction"] == "in")
+        # Whatever of the malformed ones Synapse relayed was logged as a warning and not stored.
+        assert not any(body in ("a number msgtype", "no msgtype", "* bad edit") for body in bodies)
+        warnings = [line for line in headless.errors if "malformed message" in line]
+        assert len(warnings) >= len(relayed), (relayed, headless.output())
+
+        # The sync loop kept running: a later message still arrives.
+        await bob.send(room_id, "still syncing")
+        await profile.wait_history(bob.address, with_bodies("still syncing"), timeout=DELIVERY_TIMEOUT)
+    assert await headless.stop() == 0

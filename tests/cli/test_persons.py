@@ -65,3 +65,27 @@ async def test_persons_merge_split_and_suggestions(profile: Profile, server: Cou
     assert bob.address in text
     missing = await profile.run("persons", "merge", "999", "998")
     assert "no person 999" in missing.error_line(2)
+
+
+async def test_persons_local_groups_and_the_grouped_list(
+    profile: Profile, server: CountingServer, users: Users
+) -> None:
+    alice, bob = users.alice, users.bob
+    await profile.add(alice, server)
+    headless = await profile.headless(connected=alice)
+    listed = json.loads((await profile.run("persons", "--json")).ok().stdout)
+    (person,) = _by_handle(listed)[bob.address]
+    # Through the running instance.
+    grouped = (await profile.run("persons", "group", bob.address, "Friends", "Band")).ok()
+    assert str(person["id"]) in grouped.stdout
+    await headless.stop()
+    # On the archive directly: the groups were kept.
+    (person,) = _by_handle(json.loads((await profile.run("persons", "--json")).ok().stdout))[bob.address]
+    assert person["groups"] == ["Friends", "Band"]
+    (await profile.run("persons", "ungroup", str(person["id"]), "band")).ok()
+    lines = (await profile.run("persons")).ok().stdout.splitlines()
+    sphere = next(i for i, line in enumerate(lines) if line.startswith("== "))
+    assert lines[sphere + 1].strip() == "Friends" and bob.address in "\n".join(lines[sphere + 2 :])
+    assert "Band" not in "\n".join(lines)
+    missing = await profile.run("persons", "ungroup", str(person["id"]), "Chess")
+    assert "not in the group 'Chess'" in missing.error_line(2)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, time
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import cast
 
 import pytest
 
 from aggregator.accounts.config import AccountConfig
-from aggregator.api import Adapter, NotConnectedError, Presence, PresenceKind, Sphere
+from aggregator.api import Adapter, ConfigurationError, NotConnectedError, Presence, PresenceKind, Sphere
 from aggregator.bus import EventBus
 from aggregator.events import AccountStateChanged, ConnectionState
+from aggregator.presence.commands import changed_hours, hours_json
 from aggregator.presence.idle import AppInputIdle
 from aggregator.presence.rules import notifications_held, shown_presence
 from aggregator.presence.service import OwnStatus
@@ -151,3 +153,77 @@ async def test_a_session_bus_without_an_idle_monitor_answers_quickly_with_none()
     idle = DBusIdle()
     assert await asyncio.wait_for(idle.idle_seconds(), 1.5) is None
     assert await asyncio.wait_for(idle.idle_seconds(), 0.1) is None  # not asked again
+
+
+# (time, override?) -> is a WORK / HOME notification held? Schedule: Mon-Fri 09:00-17:30 (Europe-ish, +01:00).
+CET = timezone(timedelta(hours=1))
+MON_0900 = datetime(2025, 3, 3, 9, 0, tzinfo=CET)
+
+
+@pytest.mark.parametrize(
+    ("now", "override", "work_held", "home_held"),
+    [
+        (MON_0900 - timedelta(minutes=1), None, True, False),  # 08:59: off work
+        (MON_0900, None, False, True),  # 09:00: work time, personal waits
+        (MON_0900.replace(hour=17, minute=29), None, False, True),
+        (MON_0900.replace(hour=17, minute=30), None, True, False),  # the end is exclusive
+        (MON_0900 + timedelta(days=5), None, True, False),  # Saturday
+        (MON_0900.replace(hour=20), "working", False, True),  # overridden for the evening
+        (MON_0900.replace(hour=20) + timedelta(days=1), "working", True, False),  # ...only that day
+        (MON_0900.replace(hour=10), "off", True, False),  # a day off
+    ],
+)
+def test_notifications_held_is_one_call_with_a_fake_clock(
+    tmp_path: Path, now: datetime, override: str | None, work_held: bool, home_held: bool
+) -> None:
+    accounts = [
+        AccountConfig(id=WORK, protocol="xmpp", address="me@corp.example", sphere=Sphere.WORK),
+        AccountConfig(id=HOME, protocol="matrix", address="@me:home.example", sphere=Sphere.PERSONAL),
+    ]
+    clock = [now]
+    status = OwnStatus(
+        StatusFile(tmp_path / "status.json"),
+        accounts=lambda: accounts,
+        adapter_of=cast(Callable[[str], Adapter], lambda _a: RecordingAdapter()),
+        clock=lambda: clock[0],
+    )
+    assert not status.notifications_held(WORK) and not status.notifications_held(HOME)  # no schedule
+    book = changed_hours(status.book, {"action": "set", "schedule": [["mon-fri", "09:00-17:30"]]}, now)
+    if override is not None:  # made on Monday
+        hours = book.work_hours.override_today(MON_0900, working=override == "working")
+        book = replace(book, work_hours=hours)
+    status.book = book
+    assert status.notifications_held(WORK) is work_held
+    assert status.notifications_held(HOME) is home_held
+    # An explicit ``now`` wins over the clock.
+    clock[0] = MON_0900.replace(hour=3) + timedelta(days=14)
+    assert status.notifications_held(WORK, now) is work_held
+
+
+def test_work_hours_requests() -> None:
+    book = changed_hours(
+        StatusBook(),
+        {"action": "set", "schedule": [["mon-thu", "09:00-17:30"], ["fri", "09:00-13:00"]], "away_status": "busy"},
+        MON_0900,
+    )
+    hours = book.work_hours
+    assert hours.days[0] == (time(9), time(17, 30)) and hours.days[4] == (time(9), time(13)) and 5 not in hours.days
+    assert hours.quiet_kind is BUSY
+    data = hours_json(book, MON_0900)
+    assert data["working_now"] is True and data["quiet_sphere"] == "personal"
+    toggled = changed_hours(book, {"action": "override"}, MON_0900)
+    assert not toggled.work_hours.working(MON_0900)
+    assert changed_hours(toggled, {"action": "override", "clear": True}, MON_0900).work_hours == hours
+    assert not changed_hours(book, {"action": "off"}, MON_0900).work_hours.enabled
+    for bad in (
+        {"action": "set", "schedule": [["mon-fry", "09:00-17:00"]]},
+        {"action": "set", "schedule": [["fri-mon", "09:00-17:00"]]},
+        {"action": "set", "schedule": [["mon", "17:00-09:00"]]},
+        {"action": "set", "schedule": [["mon", "9-5"]]},
+        {"action": "set", "schedule": [["mon", "09:00-17:00"]], "away_status": "available"},
+        {"action": "set", "schedule": []},
+    ):
+        with pytest.raises(ConfigurationError):
+            changed_hours(StatusBook(), bad, MON_0900)
+    with pytest.raises(ConfigurationError):
+        changed_hours(StatusBook(), {"action": "override"}, MON_0900)  # nothing to override

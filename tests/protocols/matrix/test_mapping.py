@@ -63,6 +63,19 @@ def test_malformed_messages_are_warnings(content: dict[str, Any]) -> None:
     assert "$e1" in result.message
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"msgtype": "m.text", "body": "ok", "formatted_body": ["not", "a", "string"], "format": 5},
+        {"msgtype": "m.text", "body": "ok", "format": "org.matrix.custom.html", "formatted_body": "<script>x</script>"},
+        {"msgtype": "m.notice", "body": "ok", "extra": {"deep": [1, None]}, "m.relates_to": "not an object"},
+    ],
+)
+def test_odd_but_readable_messages_are_their_plain_body(content: dict[str, Any]) -> None:
+    result = mapping.room_event(event(content), CONTEXT, is_backfill=False)
+    assert isinstance(result, MessageReceived) and result.body == "ok"
+
+
 def test_a_bad_sender_is_a_warning() -> None:
     result = mapping.room_event(
         event({"msgtype": "m.text", "body": "x"}, sender="@Not A User"), CONTEXT, is_backfill=False
@@ -70,13 +83,15 @@ def test_a_bad_sender_is_a_warning() -> None:
     assert isinstance(result, AdapterWarning)
 
 
-def test_attachments_become_a_placeholder_and_unknown_types_nothing() -> None:
+def test_attachments_become_a_placeholder_unknown_types_their_body_and_verification_nothing() -> None:
     image = mapping.room_event(
         event({"msgtype": "m.image", "body": "cat.png", "url": "mxc://x/y"}), CONTEXT, is_backfill=False
     )
     assert isinstance(image, MessageReceived) and image.body == "[image] cat.png"
     other = event({"msgtype": "m.key.verification.request", "body": "verify?"})
     assert mapping.room_event(other, CONTEXT, is_backfill=False) is None
+    custom = mapping.room_event(event({"msgtype": "com.example.poll", "body": "lunch?"}), CONTEXT, is_backfill=False)
+    assert isinstance(custom, MessageReceived) and (custom.body, custom.kind) == ("lunch?", MessageKind.CHAT)
 
 
 def test_presence() -> None:
