@@ -1,5 +1,7 @@
 """One function builds the core, in order, with explicit dependencies:
-settings -> policy -> archive -> (roster) -> accounts -> conversations."""
+policy -> settings -> archive -> (roster) -> accounts -> conversations.
+
+The policy comes first: it seeds and locks settings and creates the preseeded accounts before they are read."""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ from aggregator.conversations.outbound import OutboundService
 from aggregator.conversations.router import EventRouter
 from aggregator.core import Core
 from aggregator.paths import ProfilePaths
-from aggregator.policy import PolicyEngine
+from aggregator.policy.apply import enforce_locked, start_policy
+from aggregator.policy.events import PolicyDenied
+from aggregator.policy.log import PolicyLog
 from aggregator.presence.idle import AppInputIdle, DBusIdle, FirstAnswer
 from aggregator.presence.service import OwnStatus
 from aggregator.presence.status import StatusFile
@@ -39,19 +43,22 @@ def build_core(
 ) -> Core:
     """Build every service of the profile. Must run on the engine loop (services bind to it)."""
     paths.ensure()
-    settings = Settings.load(paths.settings_file)
+    registry = registry or ProtocolRegistry.discover()
+    secrets = SecretStore(profile_id(paths))
+    policy, policy_report = start_policy(paths, registry, secrets)
+    settings = enforce_locked(Settings.load(paths.settings_file), policy)
     if backoff_factory is None:
 
         def backoff_factory() -> Backoff:
             return Backoff(initial=settings.reconnect_initial_delay, cap=settings.reconnect_max_delay)
 
-    registry = registry or ProtocolRegistry.discover()
     account_store = AccountStore(paths.accounts_file)
     configs = account_store.load()
-    policy = PolicyEngine()
     archive = Archive.open(path=None if database_url else paths.archive_file, url=database_url)
     bus = EventBus()
-    secrets = SecretStore(profile_id(paths))
+    policy_log = PolicyLog(archive)
+    policy.add_listener(policy_log.record)
+    policy.add_listener(lambda event: bus.publish(PolicyDenied(event=event)))
 
     router_ref: list[EventRouter] = []
 
@@ -69,6 +76,7 @@ def build_core(
         connect_timeout=settings.connect_timeout,
     )
     accounts.configure(configs)
+    policy.bind_accounts(lambda: {a.id: a.sphere for a in accounts.configs()})
     roster = Roster(archive, policy=policy, accounts=accounts.configs, bus=bus)
     roster.load()
     roster.attach(bus)
@@ -83,7 +91,14 @@ def build_core(
     status.attach(bus)
     inbound = InboundPipeline(archive, bus, policy)
     outbound = OutboundService(archive=archive, bus=bus, policy=policy, accounts=accounts, registry=registry)
-    router = EventRouter(archive=archive, bus=bus, inbound=inbound, outbound=outbound)
+    router = EventRouter(
+        archive=archive,
+        bus=bus,
+        inbound=inbound,
+        outbound=outbound,
+        policy=policy,
+        adapter_of=accounts.connected_adapter,
+    )
     router_ref.append(router)
     return Core(
         settings=settings,
@@ -100,4 +115,6 @@ def build_core(
         router=router,
         roster=roster,
         status=status,
+        policy_log=policy_log,
+        policy_report=policy_report,
     )

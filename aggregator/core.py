@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aggregator.accounts.config import AccountStore
 from aggregator.accounts.manager import AccountManager
@@ -15,6 +15,9 @@ from aggregator.conversations.outbound import OutboundService
 from aggregator.conversations.router import EventRouter
 from aggregator.paths import ProfilePaths
 from aggregator.policy import PolicyEngine
+from aggregator.policy.apply import PolicyReport
+from aggregator.policy.events import PolicyNotice
+from aggregator.policy.log import PolicyLog
 from aggregator.presence.service import OwnStatus
 from aggregator.registry import ProtocolRegistry
 from aggregator.roster.service import Roster
@@ -39,11 +42,21 @@ class Core:
     router: EventRouter
     roster: Roster
     status: OwnStatus
+    policy_log: PolicyLog | None = None
+    #: What applying the policy file did at start (warnings to show prominently, accounts created).
+    policy_report: PolicyReport | None = None
+    _noticed: bool = field(default=False, repr=False)
 
     async def start(self, only: list[str] | None = None) -> None:
         """Connect the enabled accounts and keep the own status up to date (auto-away, work hours).
 
         With ``only``, a one-shot command: connect just those accounts; no idle watching."""
+        if self.policy_report is not None and not self._noticed:
+            self._noticed = True
+            for line in self.policy_report.warnings:
+                self.bus.publish(PolicyNotice(message=line, warning=True))
+            for line in self.policy_report.notes:
+                self.bus.publish(PolicyNotice(message=line, warning=False))
         self.accounts.start(only)
         if only is None:
             self.status.start()

@@ -24,6 +24,11 @@ class Settings:
     connect_timeout: float = 30.0
 
     @classmethod
+    def names(cls) -> frozenset[str]:
+        """Every setting's key (what the policy file's ``defaults`` and ``locked`` tables may name)."""
+        return frozenset(f.name for f in fields(cls))
+
+    @classmethod
     def load(cls, path: Path) -> Settings:
         if not path.exists():
             return cls()

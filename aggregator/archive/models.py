@@ -69,6 +69,20 @@ class PersonRow(Base):
     alias: Mapped[str | None] = mapped_column(String(512), nullable=True)
     sphere: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcTimestamp())
+    # -- schema v4 (local groups): added by ALTER TABLE, hence nullable --
+    #: The user's own (local) groups of this person, a JSON list of strings.
+    groups: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class MergeLinkRow(Base):
+    """A pair of contacts the user confirmed are one human by merging them (schema v4); merge
+    suggestions for similar contacts name it. Dropped when the user splits the pair again."""
+
+    __tablename__ = "merge_links"
+
+    contact_a: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    contact_b: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcTimestamp())
 
 
 class MergeRejectionRow(Base):

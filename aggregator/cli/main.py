@@ -7,12 +7,16 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from aggregator.api import AggregatorError
+from aggregator.api import AggregatorError, PolicyError
 from aggregator.cli import (
     account_cmd,
+    export_cmd,
     gui_cmd,
     history_cmd,
+    import_cmd,
     persons_cmd,
+    policy_cmd,
+    retention_cmd,
     run_cmd,
     search_cmd,
     send_cmd,
@@ -44,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     status_cmd.add_parser(sub)
     search_cmd.add_parser(sub)
     stats_cmd.add_parser(sub)
+    import_cmd.add_parser(sub)
+    export_cmd.add_parser(sub)
+    retention_cmd.add_parser(sub)
+    policy_cmd.add_parser(sub)
     return parser
 
 
@@ -53,6 +61,16 @@ def _configure_logging(verbosity: int) -> None:
     if verbosity < 2:
         for noisy in ("slixmpp", "nio", "aiohttp", "peewee"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def policy_refusal(exc: PolicyError) -> str:
+    """A policy refusal for the terminal: the reason, the rule, and what to do about a warning."""
+    from aggregator.policy.engine import ConfirmationRequiredError
+
+    text = f"refused by the organisation's policy: {exc}" + (f" [rule {exc.rule}]" if exc.rule else "")
+    if isinstance(exc, ConfirmationRequiredError):
+        text += "; add --confirm to send it anyway"
+    return text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         err(f"aggregator: error: {exc}")
         return 2
+    except PolicyError as exc:
+        err(f"aggregator: error: {policy_refusal(exc)}")
+        return 1
     except AggregatorError as exc:
         err(f"aggregator: error: {exc}")
         return 1

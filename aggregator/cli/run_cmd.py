@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from aggregator.accounts.config import AccountStore
-from aggregator.cli.output import out
+from aggregator.cli.output import out, warn
 from aggregator.cli.session import running_core
 from aggregator.control.server import ControlServer
 from aggregator.core import Core
 from aggregator.events import AccountStateChanged, MessageStored
 from aggregator.paths import ProfilePaths
+from aggregator.policy.events import PolicyDenied, PolicyNotice
+from aggregator.policy.file import load_policy
 from aggregator.profile import InstanceLock
 from aggregator.registry import ProtocolRegistry
 
@@ -42,6 +44,21 @@ def state_line(event: AccountStateChanged) -> str:
     return line
 
 
+def _policy_notice(event: PolicyNotice) -> None:
+    if event.warning:
+        out(f"{_stamp()} policy: WARNING: {event.message}")
+        warn(f"policy: {event.message}")
+    else:
+        out(f"{_stamp()} policy: {event.message}")
+
+
+def denied_line(event: PolicyDenied) -> str:
+    e = event.event
+    where = " ".join(x for x in (e.account_id, e.conversation) if x)
+    d = e.decision
+    return f"{_stamp()} policy: {d.verdict.value} {e.action} {where}: {d.reason} [rule {d.rule}]"
+
+
 async def _start(core: Core, control: ControlServer) -> None:
     await control.start()
     await core.start()
@@ -54,7 +71,8 @@ def cmd_run(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolReg
         return cmd_gui(args, paths, registry)
     paths.ensure()
     accounts = AccountStore(paths.accounts_file).load()
-    if not any(a.enabled for a in accounts):
+    preseeded = load_policy().policy
+    if not any(a.enabled for a in accounts) and not (preseeded and any(not p.offboard for p in preseeded.profiles)):
         from aggregator.cli.errors import UsageError
 
         raise UsageError("no enabled account to run; add one with: aggregator account add PROTOCOL ADDRESS")
@@ -70,6 +88,8 @@ def cmd_run(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolReg
     try:
         with running_core(paths) as (engine, core):
             core.bus.subscribe(AccountStateChanged, lambda e: out(state_line(e)))
+            core.bus.subscribe(PolicyNotice, _policy_notice)
+            core.bus.subscribe(PolicyDenied, lambda e: out(denied_line(e)))
             if args.print_messages:
                 core.bus.subscribe(
                     MessageStored,
@@ -80,7 +100,8 @@ def cmd_run(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolReg
                 )
             control = ControlServer(core, paths.control_socket)
             engine.call(_start(core, control))
-            out(f"{_stamp()} running headless with {sum(a.enabled for a in accounts)} account(s); Ctrl+C stops")
+            enabled = sum(a.enabled for a in core.accounts.configs())
+            out(f"{_stamp()} running headless with {enabled} account(s); Ctrl+C stops")
             while not stop.wait(0.5):
                 pass
             out(f"{_stamp()} stopping")

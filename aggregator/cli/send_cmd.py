@@ -7,7 +7,7 @@ import asyncio
 import logging
 
 from aggregator.accounts.config import AccountConfig, AccountStore
-from aggregator.api import AggregatorError, ConfigurationError, MessageState
+from aggregator.api import AggregatorError, ConfigurationError, ConversationKey, MessageState, PolicyError
 from aggregator.archive import StoredMessage
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
@@ -17,6 +17,7 @@ from aggregator.control.protocol import message_json
 from aggregator.core import Core
 from aggregator.events import ConnectionState
 from aggregator.paths import ProfilePaths
+from aggregator.policy.engine import ConfirmationRequiredError, Verdict
 from aggregator.profile import InstanceLock
 from aggregator.registry import ProtocolRegistry
 
@@ -30,6 +31,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     send.add_argument("account", metavar="ACCOUNT", help="account id, address or label")
     send.add_argument("to", metavar="TO", help="the recipient's address")
     send.add_argument("text", metavar="TEXT")
+    send.add_argument(
+        "--confirm", action="store_true", help="send even though the organisation's policy warns about the text"
+    )
     send.set_defaults(func=cmd_send)
 
 
@@ -60,7 +64,10 @@ def cmd_send(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRe
         raise AggregatorError(f"{account.id} is disabled; enable it first with: aggregator account enable {account.id}")
     lock = InstanceLock(paths.lock_file)
     if lock.is_held_elsewhere():
-        reply = request(paths.control_socket, {"op": "send", "account": account.id, "to": args.to, "text": args.text})
+        reply = request(
+            paths.control_socket,
+            {"op": "send", "account": account.id, "to": args.to, "text": args.text, "confirm": args.confirm},
+        )
         if not reply.get("ok"):
             error = str(reply.get("error", "the running instance refused the message"))
             raise UsageError(error) if reply.get("usage") else AggregatorError(error)
@@ -70,7 +77,7 @@ def cmd_send(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRe
     lock.acquire()
     try:
         with running_core(paths) as (engine, core):
-            row = engine.call(_send_alone(core, account, args.to, args.text))
+            row = engine.call(_send_alone(core, account, args.to, args.text, args.confirm))
     finally:
         lock.release()
     if row.state is MessageState.PENDING:
@@ -81,9 +88,10 @@ def cmd_send(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRe
     return _report(message_json(row), account)
 
 
-async def _send_alone(core: Core, account: AccountConfig, to: str, text: str) -> StoredMessage:
+async def _send_alone(core: Core, account: AccountConfig, to: str, text: str, confirm: bool = False) -> StoredMessage:
     """Connect just this account, send what was pending before, then this message; wait for the ack."""
-    core.outbound.prepare(account.id, to, text)  # validate before connecting
+    conversation = core.outbound.prepare(account.id, to, text)  # validate before connecting
+    _check_policy(core, account, conversation, text, confirm)
     await core.start(only=[account.id])
     supervisor = core.accounts.supervisor(account.id)
     assert supervisor is not None
@@ -97,8 +105,19 @@ async def _send_alone(core: Core, account: AccountConfig, to: str, text: str) ->
     if state is ConnectionState.CONNECTED:
         await asyncio.sleep(0)  # let the reconnect flush start first, so older messages go out first
         await core.outbound.wait_flushed()
-    row = await core.outbound.send(account.id, to, text)
+    row = await core.outbound.send(account.id, to, text, confirmed=confirm)
     await supervisor.drain()
     if row.state is MessageState.PENDING:
         row = core.archive.update_message(row.id, error=f"could not connect: {reason}") or row
     return row
+
+
+def _check_policy(core: Core, account: AccountConfig, conversation: ConversationKey, text: str, confirm: bool) -> None:
+    """Refuse before connecting what the policy would refuse anyway (``send`` records the decision)."""
+    decision = core.policy.peek_outbound(account.id, conversation, text)
+    if decision.verdict is Verdict.DENY or (decision.verdict is Verdict.WARN and not confirm):
+        # The real check (which records the decision) is the same call ``send`` makes.
+        core.policy.check_outbound(account.id, conversation, text, confirmed=confirm)
+        if decision.verdict is Verdict.DENY:
+            raise PolicyError(decision.reason, decision.rule)
+        raise ConfirmationRequiredError(decision.reason, decision.rule)

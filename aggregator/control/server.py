@@ -107,7 +107,9 @@ class ControlServer:
             account_id = str(request["account"])
             if account_id not in {a.id for a in self._core.accounts.configs()}:
                 raise ConfigurationError(f"the running instance has no account {account_id}")
-            row = await self._core.outbound.send(account_id, str(request["to"]), str(request["text"]))
+            row = await self._core.outbound.send(
+                account_id, str(request["to"]), str(request["text"]), confirmed=bool(request.get("confirm", False))
+            )
             return {"ok": True, "message": message_json(row)}
         if op in status_commands.OPS:
             return await self._status(request)
@@ -123,5 +125,10 @@ class ControlServer:
                 raise ConfigurationError(f"the running instance has no account {account}")
             book = status_commands.changed_book(status.book, request)
             await status.replace_book(book)
+        if request["op"] == "status.workhours":
+            book = status_commands.changed_hours(status.book, request, status.now())
+            if book != status.book:
+                await status.replace_book(book)
+            return {"ok": True, "workhours": status_commands.hours_json(status.book, status.now())}
         shown = {a.id: status.shown(a.id) for a in self._core.accounts.configs()}
         return {"ok": True, "status": status_commands.book_json(status.book, shown)}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 from aggregator.accounts.manager import AccountManager
 from aggregator.api import (
@@ -23,9 +23,11 @@ from aggregator.api import (
     PolicyError,
 )
 from aggregator.archive import Archive, Direction, StoredMessage
+from aggregator.archive.types import to_micros
 from aggregator.bus import PRIORITY_CORE, EventBus
 from aggregator.events import AccountStateChanged, ConnectionState, MessageStored, MessageUpdated
 from aggregator.policy import PolicyEngine
+from aggregator.policy.engine import ConfirmationRequiredError, Verdict
 from aggregator.registry import ProtocolRegistry
 
 log = logging.getLogger(__name__)
@@ -69,20 +71,49 @@ class OutboundService:
         return ConversationKey.direct(account_id, handle)
 
     async def send(
-        self, account_id: AccountId, to: str, body: str, kind: MessageKind = MessageKind.CHAT
+        self,
+        account_id: AccountId,
+        to: str,
+        body: str,
+        kind: MessageKind = MessageKind.CHAT,
+        *,
+        confirmed: bool = False,
     ) -> StoredMessage:
         """Store the message as pending and send it now if the account is connected.
 
         Returns the row as it stands afterwards: SENT (the server accepted it), PENDING (the account
         is offline; it goes out after the next connect) or FAILED (with the reason).
+
+        The policy may refuse it (``PolicyError``, naming the rule) or want the user's confirmation
+        (``ConfirmationRequiredError``: send again with ``confirmed=True``). The policy's disclaimer, if
+        any, goes out first, once per conversation per day.
         """
         conversation = self.prepare(account_id, to, body)
-        decision = self._policy.check_outbound(account_id, conversation, body)
+        decision = self._policy.check_outbound(account_id, conversation, body, confirmed=confirmed)
         if not decision.allowed:
             raise PolicyError(decision.reason or "the message was refused by policy", decision.rule)
-        config = self._accounts.config(account_id)
+        if decision.verdict is Verdict.WARN and not confirmed:
+            raise ConfirmationRequiredError(decision.reason, decision.rule)
         conv_id = self._archive.conversation_id(conversation)
         assert conv_id is not None
+        disclaimer = self._policy.disclaimer(account_id)
+        if disclaimer and not self._sent_today(conv_id, disclaimer):
+            first = self._store_pending(account_id, conv_id, disclaimer, MessageKind.CHAT)
+            await self.deliver(first)
+        row = self._store_pending(account_id, conv_id, body, kind)
+        return await self.deliver(row)
+
+    def _sent_today(self, conv_id: int, body: str) -> bool:
+        """Whether ``body`` went out (or is queued) in this conversation since local midnight."""
+        midnight = datetime.combine(datetime.now().date(), time()).astimezone(UTC)
+        rows = self._archive.read_rows(
+            "SELECT 1 FROM messages WHERE conversation_id = ? AND direction = ? AND body = ? AND sent_at >= ? LIMIT 1",
+            (conv_id, int(Direction.OUT), body, to_micros(midnight)),
+        )
+        return bool(rows)
+
+    def _store_pending(self, account_id: AccountId, conv_id: int, body: str, kind: MessageKind) -> StoredMessage:
+        config = self._accounts.config(account_id)
         row = self._archive.insert_message(
             conversation_id=conv_id,
             account_id=account_id,
@@ -96,7 +127,7 @@ class OutboundService:
         )
         assert row is not None
         self._bus.publish(MessageStored(message=row))
-        return await self.deliver(row)
+        return row
 
     async def deliver(self, row: StoredMessage) -> StoredMessage:
         async with self._lock(row.account_id):

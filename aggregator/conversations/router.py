@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from aggregator.api import (
+    AccountId,
+    Adapter,
     AdapterEvent,
     AdapterWarning,
+    AggregatorError,
     ContactRef,
     MessageReceived,
     MessageStateChanged,
     PresenceChanged,
     SubscriptionRequested,
+    SupportsRosterEdit,
     TypingChanged,
 )
 from aggregator.archive import Archive, StatusKind
@@ -19,12 +24,24 @@ from aggregator.bus import EventBus
 from aggregator.conversations.inbound import InboundPipeline
 from aggregator.conversations.outbound import OutboundService
 from aggregator.events import AccountWarning, ContactPresenceChanged, SubscriptionRequest, TypingNotice
+from aggregator.policy import PolicyEngine
 
 log = logging.getLogger(__name__)
 
 
 class EventRouter:
-    def __init__(self, *, archive: Archive, bus: EventBus, inbound: InboundPipeline, outbound: OutboundService) -> None:
+    def __init__(
+        self,
+        *,
+        archive: Archive,
+        bus: EventBus,
+        inbound: InboundPipeline,
+        outbound: OutboundService,
+        policy: PolicyEngine | None = None,
+        adapter_of: Callable[[AccountId], Adapter] | None = None,
+    ) -> None:
+        self._policy = policy
+        self._adapter_of = adapter_of
         self._archive = archive
         self._bus = bus
         self._inbound = inbound
@@ -50,6 +67,10 @@ class EventRouter:
                 log.warning("%s: %s", event.account_id, event.message)
                 self._bus.publish(AccountWarning(account_id=event.account_id, message=event.message))
             case SubscriptionRequested():
+                policy = self._policy
+                if policy is not None and not policy.check_subscription(event.account_id, event.handle).allowed:
+                    await self._decline(event.account_id, event.handle)
+                    return
                 self._bus.publish(
                     SubscriptionRequest(contact=ContactRef(event.account_id, event.handle), message=event.message)
                 )
@@ -57,3 +78,14 @@ class EventRouter:
                 pass
         # Every adapter event is also published raw, for services that want the facts (roster, rooms).
         self._bus.publish(event)
+
+    async def _decline(self, account_id: AccountId, handle: str) -> None:
+        """The policy declines a contact request (from outside the allowed domains)."""
+        if self._adapter_of is None:
+            return
+        try:
+            adapter = self._adapter_of(account_id)
+            if isinstance(adapter, SupportsRosterEdit):
+                await adapter.answer_subscription(handle, False)
+        except AggregatorError as exc:
+            log.info("Could not decline the contact request of %s on %s: %s", handle, account_id, exc)

@@ -15,12 +15,17 @@ upgraded schema equals a fresh one.
 
 from __future__ import annotations
 
-from aggregator.archive.migrations import v002_fulltext, v003_persons
+from aggregator.archive.migrations import v002_fulltext, v003_persons, v004_local_groups, v005_policy_events
 from aggregator.archive.migrations.base import Migration
 
 __all__ = ["LATEST_VERSION", "MIGRATIONS", "Migration"]
 
-MIGRATIONS: tuple[Migration, ...] = (v002_fulltext.MIGRATION, v003_persons.MIGRATION)
+MIGRATIONS: tuple[Migration, ...] = (
+    v002_fulltext.MIGRATION,
+    v003_persons.MIGRATION,
+    v004_local_groups.MIGRATION,
+    v005_policy_events.MIGRATION,
+)
 
 LATEST_VERSION = 1 + len(MIGRATIONS)
 
