@@ -22,6 +22,11 @@ event nio cannot decrypt is recorded as a placeholder, its key is requested from
 it is kept (in ``data_dir/undecrypted.json`` across restarts) and retried after every sync; once its
 room key has arrived it is emitted again with ``replaces_server_id == server_id``, which tells the core
 to fill in the placeholder.
+
+Edits (``m.replace``) and redactions are recorded, never applied to what is stored: an edit is a message
+naming the one it replaces, a redaction a ``SYSTEM`` note naming the deleted message (the core links
+both to the original, whose text stays in the archive); a message first seen already redacted is kept as
+a "[deleted message]" placeholder (see ``mapping``).
 """
 
 from __future__ import annotations

@@ -35,6 +35,10 @@ from protocols.matrix.addresses import normalize_address
 
 #: Body recorded for an encrypted message this device has no key for (yet).
 UNDECRYPTABLE_BODY = "[unable to decrypt]"
+#: Body recorded for a message first seen after it was redacted (its content is gone).
+REDACTED_BODY = "[deleted message]"
+#: Redacted events that stand for a message (and so get a placeholder); others are skipped.
+_REDACTED_SHOWN = ("m.room.message", "m.room.encrypted")
 
 _KINDS = {"m.text": MessageKind.CHAT, "m.notice": MessageKind.NOTICE, "m.emote": MessageKind.ACTION}
 _MSGTYPES = {kind: msgtype for msgtype, kind in _KINDS.items()}
@@ -121,17 +125,25 @@ def room_event(event: Any, context: RoomContext, *, is_backfill: bool) -> Adapte
     """The adapter event for one timeline event of a joined room, or ``None`` if it means nothing here."""
     if isinstance(event, nio.MegolmEvent):  # nio could not decrypt it
         return _undecryptable(event, context, is_backfill=is_backfill)
-    if isinstance(event, nio.BadEvent | nio.UnknownBadEvent):
+    source = source_of(event)
+    convert = _message
+    if isinstance(event, nio.RedactedEvent):
+        if source.get("type") not in _REDACTED_SHOWN:
+            return None  # a redacted state event, reaction, redaction, ...: nothing the user saw
+        convert = _redacted
+    elif isinstance(event, nio.RedactionEvent) or source.get("type") == "m.room.redaction":
+        convert = _redaction  # also a ``BadEvent`` one: room version 11 moved ``redacts`` into the content
+    elif isinstance(event, nio.BadEvent | nio.UnknownBadEvent):
         # nio's schema is stricter than what is needed here (e.g. a ``formatted_body`` that is not a string):
         # a message whose ``msgtype`` and ``body`` are fine is still kept, as its plain body.
-        if source_of(event).get("type") != "m.room.message":
+        if source.get("type") != "m.room.message":
             return None  # a malformed state or other event: nothing the user would see
     elif not isinstance(event, nio.RoomMessage):
         return None
     try:
-        return _message(source_of(event), context, is_backfill=is_backfill)
+        return convert(source, context, is_backfill=is_backfill)
     except MalformedEvent as exc:
-        event_id = source_of(event).get("event_id")
+        event_id = source.get("event_id")
         return _warning(context, f"a malformed message {event_id!s} in {context.conversation.handle}: {exc}")
 
 
@@ -169,6 +181,56 @@ def _message(source: Mapping[str, object], context: RoomContext, *, is_backfill:
         idempotency_key=transaction_id if own and isinstance(transaction_id, str) else None,
         sender_name=context.display_name(sender),
         replaces_server_id=replaces,
+    )
+
+
+def _redaction(source: Mapping[str, object], context: RoomContext, *, is_backfill: bool) -> MessageReceived:
+    """An ``m.room.redaction``: a ``SYSTEM`` note that names the deleted event in ``replaces_server_id``.
+
+    The core stores it as a row of its own whose ``edit_of`` is the deleted message (or none, when that
+    message is older than the archive); the deleted message's row keeps its text. The archive is the
+    user's own record: a redaction marks a message as deleted, it does not erase what was received.
+    Which event the redaction deletes is not checked (it may be a reaction or a state event, which the
+    archive does not hold: then the note stands alone)."""
+    content = _object(source, "content")
+    redacts = source.get("redacts")
+    if not isinstance(redacts, str):  # room version 11 and later
+        redacts = _text(content, "redacts")
+    sender = user_handle(source.get("sender"))
+    reason = content.get("reason")
+    body = f"[message deleted by {sender}"
+    body += f": {reason}]" if isinstance(reason, str) and reason.strip() else "]"
+    return MessageReceived(
+        account_id=context.account_id,
+        conversation=context.conversation,
+        sender=sender,
+        body=body,
+        server_id=_text(source, "event_id"),
+        timestamp=timestamp(source.get("origin_server_ts")),
+        kind=MessageKind.SYSTEM,
+        is_backfill=is_backfill,
+        is_own_echo=sender == context.own_user_id,
+        sender_name=context.display_name(sender),
+        replaces_server_id=redacts,
+    )
+
+
+def _redacted(source: Mapping[str, object], context: RoomContext, *, is_backfill: bool) -> MessageReceived:
+    """A message seen for the first time after it was redacted (``unsigned.redacted_because``): its content
+    is gone, so a ``SYSTEM`` placeholder stands in for it, under its own event id (so that it is stored
+    once, and a later redaction event links to it)."""
+    sender = user_handle(source.get("sender"))
+    return MessageReceived(
+        account_id=context.account_id,
+        conversation=context.conversation,
+        sender=sender,
+        body=REDACTED_BODY,
+        server_id=_text(source, "event_id"),
+        timestamp=timestamp(source.get("origin_server_ts")),
+        kind=MessageKind.SYSTEM,
+        is_backfill=is_backfill,
+        is_own_echo=sender == context.own_user_id,
+        sender_name=context.display_name(sender),
     )
 
 

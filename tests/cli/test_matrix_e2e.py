@@ -190,6 +190,28 @@ async def test_a_direct_chat_bob_starts_is_accepted_by_writing_and_logged(
     assert await headless.stop() == 0
 
 
+async def test_a_message_bob_deletes_stays_in_the_history_marked_deleted(
+    profile: Profile, running_synapse: SynapseServer
+) -> None:
+    alice = await running_synapse.new_user("alice")
+    await add_account(profile, running_synapse, alice)
+    headless = await start_headless(profile, alice)
+    async with plain_bob(running_synapse) as bob:
+        room_id = await direct_chat(profile, headless, alice, bob, "hi alice")
+        event_id = await bob.send(room_id, "a regrettable message")
+        await profile.wait_history(bob.address, with_bodies("a regrettable message"), timeout=DELIVERY_TIMEOUT)
+        redacted = await bob.client.room_redact(room_id, event_id, reason="sent too soon")
+        assert isinstance(redacted, nio.RoomRedactResponse), redacted
+        note = f"[message deleted by {bob.address}: sent too soon]"
+        messages = await profile.wait_history(bob.address, with_bodies(note), timeout=DELIVERY_TIMEOUT)
+        (original,) = [m for m in messages if m["server_id"] == event_id]
+        assert (original["body"], original["kind"]) == ("a regrettable message", "chat"), "the text is kept"
+        (deletion,) = [m for m in messages if m["body"] == note]
+        assert (deletion["kind"], deletion["sender"], deletion["direction"]) == ("system", bob.address, "in")
+        assert deletion["edit_of"] == original["id"] and deletion["server_id"] == redacted.event_id
+    assert await headless.stop() == 0
+
+
 # ---------------------------------------------------------------------------- (b) encryption
 
 

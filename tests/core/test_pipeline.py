@@ -180,6 +180,47 @@ async def test_a_placeholder_is_completed_once_when_the_real_text_arrives(world:
     assert len(updates) == 1
 
 
+async def test_a_deletion_is_recorded_next_to_the_message_it_deletes(world: CoreWorld) -> None:
+    """Matrix redactions: the deleted message keeps its text (the archive is the user's record); the
+    deletion is a SYSTEM row of its own whose ``edit_of`` is that message, or none when it is unknown."""
+    from aggregator.api import ConversationKey, MessageKind, MessageReceived
+
+    core = await world.start()
+    updates: list[MessageUpdated] = []
+    core.bus.subscribe(MessageUpdated, updates.append)
+    conv = ConversationKey.direct(world.account_id, world.bob)
+    at = datetime.now(UTC) - timedelta(minutes=5)
+
+    def event(server_id: str, body: str, replaces: str | None = None, minutes: int = 0) -> MessageReceived:
+        return MessageReceived(
+            account_id=world.account_id,
+            conversation=conv,
+            sender=world.bob,
+            server_id=server_id,
+            body=body,
+            timestamp=at + timedelta(minutes=minutes),
+            kind=MessageKind.SYSTEM if replaces else MessageKind.CHAT,
+            replaces_server_id=replaces,
+        )
+
+    original = core.inbound.process(event("$m1", "regrettable"))
+    assert original is not None
+    deletion = core.inbound.process(event("$r1", f"[message deleted by {world.bob}]", "$m1", minutes=1))
+    assert deletion is not None and deletion.edit_of == original.id and deletion.kind is MessageKind.SYSTEM
+    assert core.inbound.process(event("$r1", f"[message deleted by {world.bob}]", "$m1", minutes=1)) is None
+    orphan = core.inbound.process(event("$r2", f"[message deleted by {world.bob}]", "$before-history", minutes=2))
+    assert orphan is not None and orphan.edit_of is None
+    rows = core.archive.history(core.archive.conversations_with(world.bob))
+    assert [(m.body, m.edit_of) for m in rows] == [
+        ("regrettable", None),
+        (f"[message deleted by {world.bob}]", original.id),
+        (f"[message deleted by {world.bob}]", None),
+    ]
+    unchanged = core.archive.get(original.id)
+    assert unchanged is not None and unchanged.body == "regrettable" and unchanged.kind is MessageKind.CHAT
+    assert not updates
+
+
 async def test_a_send_to_a_room_address_is_filed_under_the_room(world: CoreWorld) -> None:
     """IRC: `aggregator send alice '#team' hi` belongs to the channel, where its echo and any
     replay will look for it, not to a direct conversation named '#team'."""

@@ -1,5 +1,5 @@
 """The Matrix adapter against a real Synapse: login and tokens, sync resume, outages, invitations,
-edits, typing, receipts, rooms and end-to-end encryption."""
+edits, redactions, typing, receipts, rooms and end-to-end encryption."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from aggregator.api import (
     TypingChanged,
 )
 from protocols.matrix import MatrixAdapter
-from protocols.matrix.mapping import UNDECRYPTABLE_BODY
+from protocols.matrix.mapping import REDACTED_BODY, UNDECRYPTABLE_BODY
 from tests.contract.matrix_harness import MatrixHarness, MatrixPeer
 from tests.contract.sink import EventCollector
 from tests.protocols.matrix.conftest import NewClient
@@ -242,6 +242,40 @@ async def test_an_edit_names_the_message_it_replaces(
     corrected = await client.sink.wait_for(MessageReceived, lambda e: e.replaces_server_id is not None)
     assert corrected.body == "hello"
     assert corrected.replaces_server_id == sent.event_id
+
+
+async def test_a_redaction_names_the_message_it_deletes(
+    harness: MatrixHarness, new_client: NewClient, peer: MatrixPeer
+) -> None:
+    client = await new_client()
+    room_id = await harness.make_direct_room(client.user_id, peer.address)
+    sent = await peer.client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": "oops"})
+    await client.sink.wait_for(MessageReceived, lambda e: e.server_id == sent.event_id)
+    redacted = await peer.client.room_redact(room_id, sent.event_id, reason="wrong chat")
+    assert isinstance(redacted, nio.RoomRedactResponse)
+    note = await client.sink.wait_for(MessageReceived, lambda e: e.replaces_server_id == sent.event_id)
+    assert note.server_id == redacted.event_id and note.kind is MessageKind.SYSTEM
+    assert note.sender == peer.handle and not note.is_own_echo and not note.is_backfill
+    assert note.body == f"[message deleted by {peer.handle}: wrong chat]"
+    assert note.conversation == ConversationKey.direct(client.settings.account_id, peer.handle)
+    assert note.timestamp is not None
+
+
+async def test_a_message_redacted_before_it_was_seen_is_a_placeholder(
+    harness: MatrixHarness, new_client: NewClient, peer: MatrixPeer
+) -> None:
+    client = await new_client(connect=False)
+    room_id = await harness.make_direct_room(client.user_id, peer.address)
+    sent = await peer.client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": "secret"})
+    redacted = await peer.client.room_redact(room_id, sent.event_id)
+    assert isinstance(redacted, nio.RoomRedactResponse)
+    await client.connect()
+    placeholder = await client.sink.wait_for(MessageReceived, lambda e: e.server_id == sent.event_id)
+    assert placeholder.body == REDACTED_BODY and placeholder.kind is MessageKind.SYSTEM
+    assert placeholder.sender == peer.handle and placeholder.is_backfill and placeholder.replaces_server_id is None
+    note = await client.sink.wait_for(MessageReceived, lambda e: e.server_id == redacted.event_id)
+    assert note.replaces_server_id == sent.event_id and note.body == f"[message deleted by {peer.handle}]"
+    assert not client.sink.of_type(MessageReceived, lambda e: "secret" in e.body)
 
 
 async def test_emotes_notices_and_own_echo(harness: MatrixHarness, new_client: NewClient, peer: MatrixPeer) -> None:

@@ -105,3 +105,43 @@ def test_presence() -> None:
 def test_direct_rooms_skip_malformed_entries() -> None:
     content = {PEER: ["!a", 3], "not a user": ["!b"], "@x:example.org": "!c"}
     assert mapping.direct_rooms(content) == {"!a": PEER}
+
+
+def test_a_redaction_is_a_system_note_naming_the_deleted_event() -> None:
+    redaction = nio.Event.parse_event(
+        {
+            "type": "m.room.redaction",
+            "event_id": "$r1",
+            "sender": PEER,
+            "origin_server_ts": 1_700_000_000_000,
+            "redacts": "$e1",
+            "content": {"reason": "typo"},
+        }
+    )
+    result = mapping.room_event(redaction, CONTEXT, is_backfill=True)
+    assert isinstance(result, MessageReceived)
+    assert (result.server_id, result.replaces_server_id, result.kind) == ("$r1", "$e1", MessageKind.SYSTEM)
+    assert result.body == f"[message deleted by {PEER}: typo]" and result.sender == PEER and result.is_backfill
+
+
+def test_a_room_version_11_redaction_names_the_event_in_its_content() -> None:
+    source = {"type": "m.room.redaction", "event_id": "$r1", "sender": ME, "content": {"redacts": "$e1"}}
+    result = mapping.room_event(nio.Event.parse_event(source), CONTEXT, is_backfill=False)
+    assert isinstance(result, MessageReceived)
+    assert result.replaces_server_id == "$e1" and result.body == f"[message deleted by {ME}]" and result.is_own_echo
+
+
+def test_a_redaction_without_a_target_is_a_warning() -> None:
+    source = {"type": "m.room.redaction", "event_id": "$r1", "sender": PEER, "content": {}}
+    assert isinstance(mapping.room_event(nio.Event.parse_event(source), CONTEXT, is_backfill=False), AdapterWarning)
+
+
+def test_an_already_redacted_message_is_a_placeholder_and_other_redacted_events_nothing() -> None:
+    because = {"type": "m.room.redaction", "event_id": "$r1", "sender": PEER, "redacts": "$e1", "content": {}}
+    redacted = event({}, unsigned={"redacted_because": because})
+    result = mapping.room_event(redacted, CONTEXT, is_backfill=True)
+    assert isinstance(result, MessageReceived)
+    assert (result.body, result.kind, result.server_id) == (mapping.REDACTED_BODY, MessageKind.SYSTEM, "$e1")
+    assert result.replaces_server_id is None and result.sender == PEER
+    reaction = event({}, type="m.reaction", unsigned={"redacted_because": because})
+    assert mapping.room_event(reaction, CONTEXT, is_backfill=True) is None
