@@ -36,6 +36,16 @@ PROTOCOL = ProtocolInfo(
         AccountField("server", "Server", required=True, help="HOST:PORT, e.g. irc.libera.chat:6697"),
         AccountField("ca_file", "CA certificate", FieldKind.FILE, help="PEM file to trust instead of the system CAs"),
         AccountField(
+            "client_cert",
+            "Client certificate",
+            FieldKind.FILE,
+            help="PEM with the certificate (and its key, unless given below) for SASL EXTERNAL; "
+            "register its fingerprint with NickServ (CERT ADD). The password is then only a fallback.",
+        ),
+        AccountField(
+            "client_key", "Client key", FieldKind.FILE, help="PEM private key, if not in the certificate file"
+        ),
+        AccountField(
             "allow_plaintext",
             "Connect without encryption",
             FieldKind.BOOL,

@@ -3,17 +3,28 @@
 Translates between ``aggregator.api`` and the sans-I/O ``IrcClient`` events; ``IrcConnection`` moves
 the bytes. Channels are ``ConversationKey.room("#chan")``, queries ``ConversationKey.direct(nick)``,
 both casefolded per the server's CASEMAPPING.
+
+Login: SASL EXTERNAL with the account's client certificate when the server offers it (PLAIN with the
+password otherwise, or when the certificate is refused). History: IRCv3 CHATHISTORY when the server
+offers it (after each JOIN, and ``fetch_history``), reported as backfill; the newest server time seen per
+conversation is kept in the data directory (written after each history batch and on disconnect, so a
+crash costs at most a larger, deduplicated catch-up). InspIRCd 3 has no CHATHISTORY: its replay on JOIN
+comes as a ``chathistory`` batch too and takes the same path.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import itertools
+import json
 import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aggregator.api import (
@@ -41,10 +52,11 @@ from aggregator.api import (
     RoomMembers,
     RoomTopic,
     SendReceipt,
+    UnsupportedError,
 )
 from protocols.irc import events as ev
 from protocols.irc.addresses import normalize_address, parse_server
-from protocols.irc.client import IrcClient
+from protocols.irc.client import IrcClient, parse_time
 from protocols.irc.connection import IrcConnection
 from protocols.irc.decoding import DEFAULT_FALLBACK, check_encoding
 
@@ -63,6 +75,12 @@ MALFORMED_IN_A_ROW = 100
 CONTINUATIONS_FILE = "irc-continuation-msgids"
 #: How many continuation msgids are remembered (the channel replay of InspIRCd holds 50 lines a channel).
 CONTINUATIONS_KEPT = 5000
+#: File in the account's data directory with the newest server time seen per conversation (CHATHISTORY).
+LAST_SEEN_FILE = "irc-chathistory-last-seen.json"
+#: Messages asked for with CHATHISTORY after a JOIN (the server may allow fewer).
+HISTORY_ON_JOIN = 100
+#: How long a JOIN waits for its CHATHISTORY reply (the channel is joined either way).
+HISTORY_WAIT = 10.0
 
 
 def label_for(key: str) -> str:
@@ -93,6 +111,16 @@ class IrcAdapter:
         except LookupError:
             raise ConfigurationError(f"unknown fallback encoding {options.get('encoding')!r}") from None
         self._realname = options.get("realname", "").strip()
+        self._client_cert = (
+            Path(options["client_cert"].strip()).expanduser() if options.get("client_cert", "").strip() else None
+        )
+        self._client_key = (
+            Path(options["client_key"].strip()).expanduser() if options.get("client_key", "").strip() else None
+        )
+        if self._client_key is not None and self._client_cert is None:
+            raise ConfigurationError("a client key needs a client certificate (client_cert)")
+        if self._client_cert is not None and settings.allow_plaintext:
+            raise ConfigurationError("a client certificate (SASL EXTERNAL) needs TLS; turn off plaintext")
         self._autojoin = [c.strip() for c in options.get("autojoin", "").split(",") if c.strip()]
         self.lag_interval = float(options.get("lag_interval", "") or 30)
         self.lag_timeout = float(options.get("lag_timeout", "") or 30)
@@ -111,6 +139,13 @@ class IrcAdapter:
         self._continuation_labels: set[str] = set()
         self._continuation_path = settings.data_dir / CONTINUATIONS_FILE if settings.data_dir else None
         self._continuations = self._load_continuations()
+        # CHATHISTORY: the newest server time seen per conversation (casefolded target), kept in the data
+        # directory so that a JOIN after a restart asks only for what came since.
+        self._last_seen_path = settings.data_dir / LAST_SEEN_FILE if settings.data_dir else None
+        self._last_seen = self._load_last_seen()
+        self._last_seen_dirty = False
+        self._history_labels = itertools.count(1)
+        self._history_joins: dict[str, asyncio.Future[object]] = {}  # folded channel -> its history reply
 
     @property
     def _where(self) -> str:
@@ -124,11 +159,12 @@ class IrcAdapter:
         await self.disconnect()
         client = IrcClient(
             self._nick, realname=self._realname, password=credentials.password or None,
-            encoding_fallback=self._encoding,
+            sasl_external=self._client_cert is not None, encoding_fallback=self._encoding,
         )  # fmt: skip
         connection = IrcConnection(
             client, self._host, self._port, on_events=self._on_events, on_closed=self._on_closed,
             use_tls=not self._settings.allow_plaintext, ca_file=self._settings.ca_file,
+            client_cert=self._client_cert, client_key=self._client_key,
             lag_interval=self.lag_interval, lag_timeout=self.lag_timeout,
         )  # fmt: skip
         self._client, self._connection = client, connection
@@ -179,6 +215,8 @@ class IrcAdapter:
         self._labels.clear()
         self._continuation_labels.clear()
         self._whois_asked.clear()
+        self._history_joins.clear()
+        self._save_last_seen()
         if connection is not None:
             quit_line = client.quit()[0] if client is not None and client.registered else None
             try:
@@ -188,6 +226,8 @@ class IrcAdapter:
 
     def _on_closed(self, reason: str) -> None:
         self._fail_waiters(NetworkError(f"{reason} before the server answered"))
+        self._history_joins.clear()
+        self._save_last_seen()
         if self._connected:
             self._connected = False
             log.info("%s: %s", self._account_id, reason)
@@ -261,6 +301,9 @@ class IrcAdapter:
 
     def _translate(self, event: ev.Event) -> None:
         client = self._client
+        if isinstance(event, ev.LoggedIn):  # comes before the registration ends
+            log.info("%s: logged in as %s (SASL %s)", self._account_id, event.account, event.mechanism or "-")
+            return
         if client is None or not client.registered:
             if isinstance(event, ev.Malformed):
                 self._warn_malformed(event)
@@ -273,6 +316,12 @@ class IrcAdapter:
             if event.is_self:
                 self._emit(RoomJoined(account_id=account, conversation=room, nick=self._handle(event.nick)))
                 self._send(client.who(event.channel))
+                if client.supports_chathistory:
+                    self._history_joins[room.handle] = self._request_history(
+                        event.channel, self._last_seen.get(room.handle), HISTORY_ON_JOIN
+                    )
+        elif isinstance(event, ev.HistoryEnd):
+            self._save_last_seen()
         elif isinstance(event, ev.Names):
             room = ConversationKey.room(account, self._handle(event.channel))
             members = tuple(self._handle(m) for m in event.members)
@@ -315,6 +364,8 @@ class IrcAdapter:
         if event.action:
             kind = MessageKind.ACTION
         key = self._labels.pop(event.label, None) if event.is_echo and event.label else None
+        if event.time is not None and self._client.supports_chathistory:
+            self._saw(conversation.handle, event.time)
         if event.is_echo and self._is_continuation(event):
             return
         self._emit(
@@ -448,6 +499,93 @@ class IrcAdapter:
         except OSError as exc:
             log.warning("%s: cannot write %s: %s", self._account_id, path, exc)
 
+    # ---------------------------------------------------------------------------- CHATHISTORY
+
+    async def fetch_history(self, conversation: ConversationKey, after: datetime | None, limit: int) -> int:
+        """Asks the server (IRCv3 CHATHISTORY) for up to ``limit`` messages of ``conversation``: those after
+        ``after`` (oldest first), or the newest ones without it. They are reported as backfill, like the
+        history after a JOIN. Returns how many the server sent. ``UnsupportedError`` when the server has
+        no CHATHISTORY (InspIRCd 3 has none: there, a JOIN replays the channel's last lines instead)."""
+        client, _ = self._require()
+        if not client.supports_chathistory:
+            raise UnsupportedError(f"{self._where} offers no CHATHISTORY")
+        if limit <= 0:
+            return 0
+        result = await self._await(self._request_history(conversation.handle, after, limit), "CHATHISTORY")
+        assert isinstance(result, int)
+        return result
+
+    def _request_history(self, target: str, after: datetime | None, limit: int) -> asyncio.Future[object]:
+        """Sends CHATHISTORY for ``target``: AFTER ``after``, or LATEST without it (after a JOIN, ``after`` is
+        the last time seen there). The future gives the number of messages once the batch has ended."""
+        client, connection = self._require()
+        folded = self._handle(target)
+        since = after
+        label = f"~h{next(self._history_labels)}"  # "~" never occurs in labels of messages (label_for)
+        labeled = "labeled-response" in client.enabled_caps
+
+        def match(event: ev.Event) -> object | None:
+            if isinstance(event, ev.HistoryEnd) and (
+                event.label == label if labeled else self._handle(event.target) == folded
+            ):
+                return event.count
+            if isinstance(event, ev.ErrorReply) and (
+                event.label == label if labeled else event.code.startswith("FAIL CHATHISTORY")
+            ):
+                return ProtocolError(f"{self._where} refused CHATHISTORY for {target}: {event.text} ({event.code})")
+            return None
+
+        future = self._expect(match)
+        future.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved: no warning
+        if since is not None:
+            lines = client.chathistory_after(target, since, limit, label=label)
+        else:
+            lines = client.chathistory_latest(target, limit, label=label)
+        connection.send(lines)
+        return future
+
+    def _saw(self, folded: str, when: datetime) -> None:
+        last = self._last_seen.get(folded)
+        if last is None or when > last:
+            self._last_seen[folded] = when
+            self._last_seen_dirty = True
+
+    def _load_last_seen(self) -> dict[str, datetime]:
+        path = self._last_seen_path
+        if path is None:
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            log.warning("%s: cannot read %s: %s", self._account_id, path, exc)
+            return {}
+        seen: dict[str, datetime] = {}
+        if isinstance(data, dict):
+            for target, value in data.items():
+                when = parse_time(value) if isinstance(value, str) else None
+                if isinstance(target, str) and when is not None:
+                    seen[target] = when
+        return seen
+
+    def _save_last_seen(self) -> None:
+        """Writes the last seen times (atomically: a temporary file, then a rename) if they changed."""
+        path = self._last_seen_path
+        if path is None or not self._last_seen_dirty:
+            return
+        data = {target: when.isoformat() for target, when in self._last_seen.items()}
+        temporary = path.with_suffix(".tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+            temporary.replace(path)
+            self._last_seen_dirty = False
+        except OSError as exc:
+            log.warning("%s: cannot write %s: %s", self._account_id, path, exc)
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+
     # -------------------------------------------------------------------------------- group chat
 
     async def join_room(self, room: str, nick: str | None = None) -> ConversationKey:
@@ -472,6 +610,15 @@ class IrcAdapter:
         future = self._expect(match)
         connection.send(client.join(channel))
         await self._await(future, f"JOIN {channel}")
+        history = self._history_joins.pop(folded, None)
+        if history is not None:  # CHATHISTORY after the JOIN: wait for it, but the channel is joined anyway
+            try:
+                async with asyncio.timeout(HISTORY_WAIT):
+                    await history
+            except (TimeoutError, ProtocolError, NetworkError) as exc:
+                self._warn(f"no history for {channel}: {str(exc) or 'no answer'}")
+            finally:
+                self._waiters = [w for w in self._waiters if w.future is not history]
 
     async def leave_room(self, room: ConversationKey) -> None:
         client, connection = self._require()

@@ -25,14 +25,23 @@ WANTED_CAPS = frozenset(
     {
         "server-time", "message-tags", "msgid", "echo-message", "batch", "labeled-response", "away-notify",
         "account-tag", "extended-join", "multi-prefix", "sasl", "cap-notify", "userhost-in-names",
+        "draft/chathistory", "chathistory",
     }
 )  # fmt: skip
+#: The names of the IRCv3 CHATHISTORY capability (the draft one is what servers offer today).
+CHATHISTORY_CAPS = ("chathistory", "draft/chathistory")
 #: A line longer than this (tags included) without a line break is cut off and reported.
 MAX_LINE = 8191 + 512
 _SASL_CHUNK = 400
 #: A command is a word of letters or a three-digit numeric (anything else: the peer is not IRC).
 _COMMAND = re.compile(r"[A-Z]+|[0-9]{3}", re.ASCII)
 _SASL_FAILURES = {"902", "904", "905", "906", "908"}
+
+
+def format_time(value: datetime) -> str:
+    """``value`` as a ``server-time`` / CHATHISTORY timestamp (UTC, milliseconds, ``Z``)."""
+    utc = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -51,6 +60,8 @@ class _Batch:
     type: str
     label: str | None
     parent: str | None
+    target: str = ""
+    count: int = 0
 
 
 class IrcClient:
@@ -73,6 +84,10 @@ class IrcClient:
         self._password = password
         self._sasl_account = sasl_account or nick
         self._sasl_external = sasl_external
+        #: The SASL mechanism in use (``PLAIN`` or ``EXTERNAL``) once chosen.
+        self.sasl_mechanism: str | None = None
+        #: The services account we are logged in to (``900 RPL_LOGGEDIN``), if any.
+        self.account: str | None = None
         self._fallback = encoding_fallback
         self._wanted = frozenset(wanted_caps)
         self.available_caps: dict[str, str] = {}
@@ -106,6 +121,26 @@ class IrcClient:
     @property
     def wants_sasl(self) -> bool:
         return self._password is not None or self._sasl_external
+
+    @property
+    def supports_chathistory(self) -> bool:
+        """Whether CHATHISTORY may be used: the server acknowledged (draft/)chathistory and batch."""
+        return "batch" in self.enabled_caps and any(cap in self.enabled_caps for cap in CHATHISTORY_CAPS)
+
+    @property
+    def chathistory_limit(self) -> int | None:
+        """The server's most messages per CHATHISTORY request (ISUPPORT ``CHATHISTORY``), None: no limit."""
+        value = self.isupport.get("CHATHISTORY", "")
+        return int(value) if value.isdigit() and int(value) > 0 else None
+
+    def _sasl_mechanism(self) -> str | None:
+        """EXTERNAL with a client certificate when the server offers it, else PLAIN with the password."""
+        offered = [m.upper() for m in self.available_caps.get("sasl", "").split(",") if m]
+        if self._sasl_external and (not offered or "EXTERNAL" in offered):
+            return "EXTERNAL"
+        if self._password is not None and (not offered or "PLAIN" in offered):
+            return "PLAIN"
+        return None
 
     # ----------------------------------------------------------------------------------- commands
 
@@ -156,6 +191,24 @@ class IrcClient:
 
     def quit(self, reason: str = "") -> list[IrcMessage]:
         return [IrcMessage("QUIT", (reason,) if reason else ())]
+
+    def chathistory_after(
+        self, target: str, after: datetime, limit: int, *, label: str | None = None
+    ) -> list[IrcMessage]:
+        """``CHATHISTORY AFTER``: up to ``limit`` messages of ``target`` after ``after``, oldest first."""
+        return self._chathistory("AFTER", target, f"timestamp={format_time(after)}", limit, label)
+
+    def chathistory_latest(self, target: str, limit: int, *, label: str | None = None) -> list[IrcMessage]:
+        """``CHATHISTORY LATEST <target> * <limit>``: the newest ``limit`` messages of ``target``."""
+        return self._chathistory("LATEST", target, "*", limit, label)
+
+    def _chathistory(self, sub: str, target: str, ref: str, limit: int, label: str | None) -> list[IrcMessage]:
+        if not self.supports_chathistory:
+            return []
+        server_limit = self.chathistory_limit
+        count = max(1, min(limit, server_limit) if server_limit else limit)
+        tags = {"label": label} if label is not None and "labeled-response" in self.enabled_caps else {}
+        return [IrcMessage("CHATHISTORY", (sub, target, ref, str(count)), tags=tags)]
 
     def reclaim_nick(self) -> list[IrcMessage]:
         """Tries to get the desired nick back (after a collision at registration)."""
@@ -241,7 +294,12 @@ class IrcClient:
             if self.registered or self._sasl_done:
                 return []
             if "sasl" in self.enabled_caps and self.wants_sasl:
-                mechanism = "EXTERNAL" if self._sasl_external else "PLAIN"
+                mechanism = self._sasl_mechanism()
+                if mechanism is None:
+                    self._sasl_done = True
+                    offered = self.available_caps.get("sasl", "") or "none"
+                    return [ev.SaslFailed(f"the server offers no usable SASL mechanism (it offers {offered})")]
+                self.sasl_mechanism = mechanism
                 return [ev.Send(IrcMessage("AUTHENTICATE", (mechanism,)))]
             return [self._cap_end()]
         if sub == "NAK":
@@ -259,7 +317,7 @@ class IrcClient:
     def _on_authenticate(self, msg: IrcMessage) -> list[ev.Event]:
         if msg.param(0) != "+":
             return []
-        if self._sasl_external or self._password is None:
+        if self.sasl_mechanism == "EXTERNAL" or self._password is None:
             return [ev.Send(IrcMessage("AUTHENTICATE", ("+",)))]
         account = self._sasl_account
         payload = base64.b64encode(f"{account}\0{account}\0{self._password}".encode()).decode("ascii")
@@ -274,7 +332,26 @@ class IrcClient:
     def _on_907(self, msg: IrcMessage) -> list[ev.Event]:  # already authenticated
         return [self._cap_end()]
 
+    def _on_900(self, msg: IrcMessage) -> list[ev.Event]:  # RPL_LOGGEDIN
+        self.account = msg.param(2) or None
+        return [ev.LoggedIn(self.account, self.sasl_mechanism)] if self.account else []
+
+    def _on_901(self, msg: IrcMessage) -> list[ev.Event]:  # RPL_LOGGEDOUT
+        self.account = None
+        return []
+
     def _sasl_failed(self, msg: IrcMessage) -> list[ev.Event]:
+        if (
+            msg.command in ("904", "908")
+            and self.sasl_mechanism == "EXTERNAL"
+            and self._password is not None
+            and not self._sasl_done
+        ):
+            # the certificate was not accepted (not registered with the account): try the password
+            if msg.command == "908":
+                return []  # 904 follows
+            self.sasl_mechanism = "PLAIN"
+            return [ev.Send(IrcMessage("AUTHENTICATE", ("PLAIN",)))]
         self._sasl_done = True
         return [ev.SaslFailed(msg.param(-1) or f"SASL failed ({msg.command})")]
 
@@ -349,9 +426,11 @@ class IrcClient:
         if ref.startswith("+") and len(ref) > 1:
             parent = msg.tags.get("batch")
             label = msg.tags.get("label") or (self._batches[parent].label if parent in self._batches else None)
-            self._batches[ref[1:]] = _Batch(msg.param(1), label, parent)
+            self._batches[ref[1:]] = _Batch(msg.param(1), label, parent, msg.param(2))
         elif ref.startswith("-"):
-            self._batches.pop(ref[1:], None)
+            batch = self._batches.pop(ref[1:], None)
+            if batch is not None and batch.type in CHATHISTORY_CAPS:
+                return [ev.HistoryEnd(batch.target, batch.count, batch.label)]
         return []
 
     def _batch_info(self, msg: IrcMessage) -> tuple[str | None, str | None]:
@@ -387,6 +466,9 @@ class IrcClient:
                 return []  # other CTCP (VERSION, PING, DCC...) is not shown
             text, action = rest, True
         batch_type, label = self._batch_info(msg)
+        batch = self._batches.get(msg.tags.get("batch", ""))
+        if batch is not None:
+            batch.count += 1
         nick = msg.nick or msg.source
         return [
             ev.Message(

@@ -44,12 +44,45 @@ async def speaks_plain_irc(host: str, port: int, timeout: float = 3.0) -> bool:
             writer.close()
 
 
-def tls_context(ca_file: Path | None) -> ssl.SSLContext:
-    """A verifying client context; ``ca_file`` (PEM) replaces the system trust store when given."""
+def _no_key_password() -> bytes:
+    return b""  # an encrypted key is not unlocked (and never prompted for on the terminal)
+
+
+def tls_context(
+    ca_file: Path | None, client_cert: Path | None = None, client_key: Path | None = None
+) -> ssl.SSLContext:
+    """A verifying client context; ``ca_file`` (PEM) replaces the system trust store when given.
+
+    ``client_cert`` (PEM with the certificate, and the key unless ``client_key`` names it) is presented to
+    the server (SASL EXTERNAL). Unusable files raise ``ConfigurationError``.
+    """
     try:
-        return ssl.create_default_context(cafile=str(ca_file) if ca_file is not None else None)
+        context = ssl.create_default_context(cafile=str(ca_file) if ca_file is not None else None)
     except (OSError, ssl.SSLError) as exc:
         raise ConfigurationError(f"cannot use the CA file {ca_file}: {exc}") from None
+    if client_cert is not None:
+        for path in (client_cert, client_key):
+            if path is None:
+                continue
+            try:
+                with path.open("rb"):
+                    pass
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"cannot read the client certificate file {path}: {exc.strerror or exc}"
+                ) from None
+        try:
+            context.load_cert_chain(
+                str(client_cert), str(client_key) if client_key is not None else None, password=_no_key_password
+            )
+        except ssl.SSLError as exc:
+            files = f"{client_cert}" + (f" and {client_key}" if client_key is not None else "")
+            reason = f" ({exc.reason})" if exc.reason else ""
+            raise ConfigurationError(
+                f"cannot use the client certificate {files}: a PEM certificate with its unencrypted private key "
+                f"is needed{reason}"
+            ) from None
+    return context
 
 
 class IrcConnection:
@@ -63,6 +96,8 @@ class IrcConnection:
         on_closed: Callable[[str], None],
         use_tls: bool = True,
         ca_file: Path | None = None,
+        client_cert: Path | None = None,
+        client_key: Path | None = None,
         lag_interval: float = 30.0,
         lag_timeout: float = 30.0,
         rate: float = 4.0,
@@ -74,6 +109,7 @@ class IrcConnection:
         self._on_closed = on_closed
         self._use_tls = use_tls
         self._ca_file = ca_file
+        self._client_cert, self._client_key = client_cert, client_key
         self.lag_interval = lag_interval
         self.lag_timeout = lag_timeout
         self._queue: SendQueue[IrcMessage] = SendQueue(rate, burst, time.monotonic())
@@ -94,7 +130,7 @@ class IrcConnection:
 
         Raises ``NetworkError``, ``CertificateError``, ``PlaintextRefusedError`` or ``ConfigurationError``.
         """
-        context = tls_context(self._ca_file) if self._use_tls else None
+        context = tls_context(self._ca_file, self._client_cert, self._client_key) if self._use_tls else None
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT):
                 opening = asyncio.ensure_future(

@@ -154,6 +154,23 @@ class ServerError:
 
 
 @dataclass(frozen=True, slots=True)
+class LoggedIn:
+    """``900 RPL_LOGGEDIN``: we are logged in to ``account`` (through SASL ``mechanism``, if known)."""
+
+    account: str
+    mechanism: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEnd:
+    """A ``chathistory`` batch for ``target`` ended after ``count`` messages (``label``: of the request)."""
+
+    target: str
+    count: int
+    label: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Malformed:
     """A line that could not be parsed; the client goes on."""
 
@@ -162,5 +179,6 @@ class Malformed:
 
 Event = (
     Send | Registered | SaslFailed | RegistrationFailed | Message | Joined | Parted | Kicked | Quit | NickChanged
-    | Topic | Names | Away | WhoReply | Mode | Pong | ErrorReply | Acknowledged | ServerError | Malformed
+    | Topic | Names | Away | WhoReply | Mode | Pong | ErrorReply | Acknowledged | ServerError | LoggedIn
+    | HistoryEnd | Malformed
 )  # fmt: skip

@@ -105,8 +105,10 @@ class IrcPeer:
         label = f"p{next(self._labels)}"
         self.write(self.client.privmsg(to, body, label=label, action=action))
         found = await self.wait_event(
-            lambda e: (isinstance(e, ev.Message) and e.is_echo and e.label == label)
-            or (isinstance(e, ev.ErrorReply) and e.label == label)
+            lambda e: (
+                (isinstance(e, ev.Message) and e.is_echo and e.label == label)
+                or (isinstance(e, ev.ErrorReply) and e.label == label)
+            )
         )
         assert isinstance(found, ev.Message), f"the server refused a message from {self.address}: {found}"
         return found

@@ -1,6 +1,8 @@
 """An InspIRCd 3 + Atheme (Debian packages) pair for tests: loopback only, free ports, own directory.
 
-The configs are the verified ones from ``facts/servers.md`` section 2. Both run as direct children of
+The configs are the verified ones from ``facts/servers.md`` section 2, plus SASL EXTERNAL: InspIRCd
+asks for client certificates (``requestclientcert="yes"``; a client without one still connects) and
+``sslinfo`` passes their fingerprints to Atheme, which has ``nickserv/cert`` (``CERT ADD``). Both run as direct children of
 the test process. Gotchas handled here: InspIRCd needs ``--runasroot`` as root and ``--nofork``; it
 raises its own core-size limit to the hard limit and SIGTERM crashes it while ``ssl_gnutls`` is
 loaded, so it starts with a hard core limit of 0 and is stopped with SIGKILL (it keeps no state).
@@ -59,8 +61,9 @@ _INSPIRCD_CONF = """\
 
 <module name="ssl_gnutls">
 <sslprofile name="tls" provider="gnutls" certfile="&env.IRC_CERTS;/localhost.crt" keyfile="&env.IRC_CERTS;/localhost.key"
-            dhfile="" hash="sha256" requestclientcert="no" mindhbits="2048" priority="NORMAL">
+            dhfile="" hash="sha256" requestclientcert="yes" mindhbits="2048" priority="NORMAL">
 <module name="starttls">
+<module name="sslinfo">
 
 <module name="cap">
 <module name="ircv3">
@@ -103,6 +106,7 @@ loadmodule "modules/nickserv/identify"; loadmodule "modules/nickserv/info";
 loadmodule "modules/nickserv/logout"; loadmodule "modules/nickserv/ghost";
 loadmodule "modules/nickserv/drop";   loadmodule "modules/nickserv/set_core";
 loadmodule "modules/nickserv/set_password"; loadmodule "modules/nickserv/help";
+loadmodule "modules/nickserv/cert";
 loadmodule "modules/saslserv/main";   loadmodule "modules/saslserv/plain";
 loadmodule "modules/saslserv/external";
 

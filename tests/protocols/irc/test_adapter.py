@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import secrets
+import ssl
+import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -98,6 +101,8 @@ def test_bad_settings_are_configuration_errors() -> None:
         AccountSettings("a", "alice", server="host:0"),
         AccountSettings("a", "1nick", server="host:6697"),
         AccountSettings("a", "alice", server="host:6697", options={"encoding": "no-such-codec"}),
+        AccountSettings("a", "alice", server="host:6697", options={"client_key": "/some/key.pem"}),  # no cert
+        AccountSettings("a", "alice", server="h:1", allow_plaintext=True, options={"client_cert": "/c.pem"}),
     ):
         with pytest.raises(ConfigurationError):
             IrcAdapter(settings, EventCollector())
@@ -256,4 +261,85 @@ async def test_a_split_message_is_reported_by_its_first_line_only_live_and_in_th
         replayed = [e for e in again.of_type(MessageReceived) if e.is_own_echo]
         assert [(e.server_id, e.body, e.is_backfill) for e in replayed] == [(lines[0].msgid, lines[0].text, True)]
     finally:
+        await adapter.disconnect()
+
+
+def make_client_cert(directory: Path) -> tuple[Path, Path, str]:
+    """A self-signed client certificate: (PEM with certificate and key, key alone, SHA-256 fingerprint)."""
+    key, crt = directory / "client.key", directory / "client.crt"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=irc client",
+         "-keyout", str(key), "-out", str(crt)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    combined = directory / "client.pem"
+    combined.write_text(crt.read_text() + key.read_text())
+    fingerprint = hashlib.sha256(ssl.PEM_cert_to_DER_cert(crt.read_text())).hexdigest()
+    return combined, key, fingerprint
+
+
+async def test_sasl_external_with_a_client_certificate(irc_harness: IrcHarness, tmp_path: Path) -> None:
+    """The certificate is unknown to Atheme at first: EXTERNAL fails and the password (PLAIN) logs in;
+    NickServ CERT ADD registers its fingerprint; then the certificate alone logs in (EXTERNAL)."""
+    combined, _, fingerprint = await asyncio.to_thread(make_client_cert, tmp_path)
+    nick, password = await irc_harness.new_user()
+    settings = irc_harness.settings(f"irc:{nick}", nick, client_cert=str(combined))
+    sink = EventCollector()
+    adapter = IrcAdapter(settings, sink)
+    try:
+        await adapter.connect(Credentials(password))
+        assert adapter._client is not None
+        assert (adapter._client.account, adapter._client.sasl_mechanism) == (nick, "PLAIN")
+        nickserv = ConversationKey.direct(settings.account_id, "nickserv")
+        await adapter.send_message(nickserv, OutgoingMessage(f"CERT ADD {fingerprint}", "cert-add"))
+        reply = await sink.wait_for(MessageReceived, lambda e: e.conversation == nickserv and not e.is_own_echo)
+        assert fingerprint in reply.body and "added" in reply.body.lower(), reply.body
+    finally:
+        await adapter.disconnect()
+
+    for cert_settings in (
+        settings,
+        replace(
+            settings,
+            options={
+                **settings.options,
+                "client_cert": str(tmp_path / "client.crt"),
+                "client_key": str(tmp_path / "client.key"),
+            },
+        ),
+    ):
+        adapter = IrcAdapter(cert_settings, EventCollector())
+        try:
+            await adapter.connect(Credentials(""))  # no password: the certificate alone
+            assert adapter._client is not None
+            assert (adapter._client.account, adapter._client.sasl_mechanism) == (nick, "EXTERNAL")
+        finally:
+            await adapter.disconnect()
+
+    other, _ = await irc_harness.new_user()  # EXTERNAL logs in to the account that registered the certificate
+    adapter = IrcAdapter(irc_harness.settings(f"irc:{other}", other, client_cert=str(combined)), EventCollector())
+    try:
+        await adapter.connect(Credentials(""))
+        assert adapter._client is not None and adapter._client.account == nick
+    finally:
+        await adapter.disconnect()
+
+    (tmp_path / "unknown").mkdir()
+    unknown, _, _ = await asyncio.to_thread(make_client_cert, tmp_path / "unknown")  # registered nowhere
+    adapter = IrcAdapter(irc_harness.settings(f"irc:{other}", other, client_cert=str(unknown)), EventCollector())
+    with pytest.raises(AuthenticationError):
+        await adapter.connect(Credentials(""))
+    await adapter.disconnect()
+
+
+async def test_an_unreadable_client_certificate_is_a_configuration_error(
+    irc_harness: IrcHarness, tmp_path: Path
+) -> None:
+    nick, password = await irc_harness.new_user()
+    not_pem = tmp_path / "garbage.pem"
+    not_pem.write_text("not a certificate")
+    for path in (tmp_path / "missing.pem", not_pem, tmp_path):
+        adapter = IrcAdapter(irc_harness.settings("irc:x", nick, client_cert=str(path)), EventCollector())
+        with pytest.raises(ConfigurationError, match="client certificate"):
+            await adapter.connect(Credentials(password))
         await adapter.disconnect()

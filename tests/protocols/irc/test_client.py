@@ -126,7 +126,8 @@ def test_batches_chathistory_and_labelled() -> None:
     events = others(client.feed(lines))
     assert events[0] == ev.Joined("#h", "alice", True, None)
     assert events[1] == ev.Names("#h", ("bob", "carol", "alice"))
-    old, new = events[2], events[3]
+    old, end, new = events[2], events[3], events[4]
+    assert end == ev.HistoryEnd("#h", 1, "L1")
     assert isinstance(old, ev.Message) and isinstance(new, ev.Message)
     assert (old.batch_type, old.label, old.msgid) == ("chathistory", "L1", "old")
     assert (new.batch_type, new.label) == (None, None)
