@@ -54,6 +54,7 @@ def build_core(
 
     account_store = AccountStore(paths.accounts_file)
     configs = account_store.load()
+    database_url = database_url or settings.database_url
     archive = Archive.open(path=None if database_url else paths.archive_file, url=database_url)
     bus = EventBus()
     policy_log = PolicyLog(archive)

@@ -11,6 +11,7 @@ same rows, both VACUUMed.
 
     .venv/bin/python -m bench.search                    # 1M prefill, 30 repeats, import 200,000
     .venv/bin/python -m bench.search --prefill 100000 --repeats 10 --import-n 50000   # quick
+    .venv/bin/python -m bench.search --postgresql postgresql://user@host/db --skip-sqlite  # PostgreSQL
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from aggregator.api import ConversationKind, MessageState, Sphere
+from aggregator.api import ConversationKey, ConversationKind, MessageState, Sphere
 from aggregator.archive import Archive, Direction, NewMessage
+from aggregator.archive.types import from_micros
 from aggregator.search import SearchService
 from bench.common import machine, median, percentile, ratio
 from bench.ingest import DATA_DIR, PRAGMAS, SEED, START, conversations, copy_db, prefilled, vocabulary
@@ -101,6 +103,62 @@ def bench_queries(prefill: Path, repeats: int) -> None:
             f"{ratio(pm, bm):>6} {ratio(pp, bp):>6}{note}"
         )
     bare.close()
+    archive.close()
+
+
+def _load_postgresql(url: str, prefill: Path) -> Archive:
+    """The prefill's accounts, conversations and messages copied into the PostgreSQL database at ``url``
+    (once: a database that already holds messages is used as it is)."""
+    archive = Archive.open(url=url)
+    if archive.count_messages():
+        return archive
+    src = sqlite3.connect(prefill)
+    for aid, protocol, address, label, sphere in src.execute(
+        "SELECT id, protocol, address, label, sphere FROM accounts"
+    ):
+        archive.upsert_account(aid, protocol, address, label, Sphere(sphere))
+    conv_map: dict[int, int] = {}
+    for cid, aid, kind, handle in src.execute("SELECT id, account_id, kind, handle FROM conversations"):
+        key = ConversationKey(aid, ConversationKind(kind), handle)
+        made = archive.conversation_id(key)
+        assert made is not None
+        conv_map[cid] = made
+    t0 = time.perf_counter()
+    rows = src.execute(
+        "SELECT conversation_id, account_id, direction, sender, body, sent_at, server_id FROM messages ORDER BY id"
+    )
+    total = archive.import_messages(
+        NewMessage(
+            conversation_id=conv_map[c],
+            account_id=a,
+            direction=Direction(d),
+            sender=who,
+            body=body,
+            sent_at=from_micros(at),
+            state=MessageState.RECEIVED,
+            server_id=sid,
+        )
+        for c, a, d, who, body, at, sid in rows
+    ).inserted
+    archive.execute_write("ANALYZE messages")
+    print(f"PostgreSQL: copied {total:,} messages in {time.perf_counter() - t0:.0f} s (import_messages)")
+    src.close()
+    return archive
+
+
+def bench_postgresql(url: str, prefill: Path, repeats: int) -> None:
+    """The same project queries on PostgreSQL (tsvector + GIN, ``ORDER BY id DESC LIMIT 50``)."""
+    archive = _load_postgresql(url, prefill)
+    service = SearchService(archive)
+    words, _ = vocabulary(random.Random(SEED))
+    conv = conversations()[3]
+    person = conv.peer.split("@")[0]
+    print(f"\nPostgreSQL search, newest 50 with snippets, {repeats} repeats (+2 untimed), ms:")
+    print(f"{'query':<24} {'hits':>4} | {'median':>8} {'p95':>8}")
+    for label, query, _sql, _params in queries(words, person, conv.id):
+        times = [timed(lambda q=query: service.search(q)) for _ in range(repeats + 2)][2:]  # type: ignore[misc]
+        hits = len(service.search(query))
+        print(f"{label:<24} {hits:>4} | {median(times):>8.3f} {percentile(times, 95):>8.3f}")
     archive.close()
 
 
@@ -220,11 +278,21 @@ def main() -> None:
     parser.add_argument("--prefill", type=int, default=1_000_000, help="messages in the searched archive")
     parser.add_argument("--repeats", type=int, default=30, help="timed repeats per query")
     parser.add_argument("--import-n", type=int, default=200_000, help="messages in the import benchmark")
+    parser.add_argument(
+        "--postgresql",
+        metavar="URL",
+        help="also run the search queries on this PostgreSQL database (filled from the prefill once)",
+    )
+    parser.add_argument("--skip-sqlite", action="store_true", help="only the PostgreSQL queries (with --postgresql)")
     parser.add_argument("--workdir", type=Path, default=DATA_DIR, help="where the import databases go (same disk!)")
     args = parser.parse_args()
     print(f"machine: {machine()}; SQLite {sqlite3.sqlite_version}")
     prefill = prefilled(args.prefill)
     print(f"prefill: {args.prefill:,} messages ({prefill.stat().st_size / 2**20:.0f} MiB)")
+    if args.postgresql:
+        bench_postgresql(args.postgresql, prefill, args.repeats)
+        if args.skip_sqlite:
+            return
     bench_queries(prefill, args.repeats)
     args.workdir.mkdir(parents=True, exist_ok=True)
     bench_import(args.import_n, args.workdir)

@@ -10,7 +10,12 @@ import pytest
 
 # Real-server fixtures (test CA, Prosody, ...), started only by the tests that ask for them.
 # pytest allows ``pytest_plugins`` only in the top-level conftest, hence here and not per directory.
-pytest_plugins = ["tests.servers.fixtures", "tests.servers.synapse_fixtures", "tests.servers.irc_fixtures"]
+pytest_plugins = [
+    "tests.servers.fixtures",
+    "tests.servers.synapse_fixtures",
+    "tests.servers.irc_fixtures",
+    "tests.servers.postgres_fixtures",
+]
 
 # Qt must never need a display in tests; set before anything imports PySide6.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -58,6 +58,8 @@ def open_engine(url: str | None = None, path: Path | None = None) -> Engine:
             raise ValueError("open_engine needs a URL or a path")
         _create_private_file(path)
         url = sqlite_url(path)
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]  # psycopg 3, the driver installed
     is_sqlite = url.startswith("sqlite")
     engine = create_engine(url, future=True)
     if is_sqlite:

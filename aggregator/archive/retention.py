@@ -114,21 +114,15 @@ def apply(archive: Archive, scope: RetentionScope, *, compact: bool = True) -> R
     """Delete what ``plan`` counts, in batches; then reclaim the space (see the module docstring)."""
     found = plan(archive, scope)
     where, params = _where(archive, scope)
-    conn = archive.connection
     deleted = 0
     while True:
         ids = [int(r[0]) for r in archive.read_rows(f"SELECT id FROM messages WHERE {where} LIMIT {BATCH}", params)]  # noqa: S608
         if not ids:
             break
-        try:
-            conn.exec_driver_sql(
-                f"DELETE FROM messages WHERE id IN ({', '.join('?' * len(ids))})",  # noqa: S608
-                tuple(ids),
-            )
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
+        archive.execute_write(
+            f"DELETE FROM messages WHERE id IN ({', '.join('?' * len(ids))})",  # noqa: S608
+            ids,
+        )
         deleted += len(ids)
     reclaimed, how = (0, "")
     if compact and deleted and archive.engine.dialect.name == "sqlite":

@@ -14,13 +14,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, and_, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from aggregator.api import AccountId, ConversationKey, ConversationKind, MessageKind, MessageState, Sphere
 from aggregator.archive.database import open_engine
 from aggregator.archive.ids import SEQ_BITS, MessageIdAllocator
-from aggregator.archive.migrations import v002_fulltext
+from aggregator.archive.migrations import v002_fulltext, v006_pg_fulltext
 from aggregator.archive.models import AccountRow, ConversationRow, MessageRow, StatusEventRow
 from aggregator.archive.records import Direction, ImportResult, NewMessage, StatusEvent, StatusKind, StoredMessage
 from aggregator.archive.types import from_micros, to_micros
@@ -70,6 +83,11 @@ _IMPORT_SQL = (
     f"INSERT OR IGNORE INTO messages ({', '.join(MESSAGE_COLUMNS)}) "  # noqa: S608 (fixed column names)
     f"VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})"
 )
+# PostgreSQL: the same rows; a duplicate (conversation, server id) is skipped by the unique constraint.
+_PG_IMPORT_SQL = (
+    f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) "  # noqa: S608 (fixed column names)
+    f"VALUES ({', '.join(['%s'] * len(MESSAGE_COLUMNS))}) ON CONFLICT DO NOTHING"
+)
 _FTS = v002_fulltext.FTS_TABLE
 # Enum lookups by value, without the Enum.__call__ machinery (hot in message_from_raw).
 _DIRECTIONS = {int(d): d for d in Direction}
@@ -87,9 +105,14 @@ class Archive:
         self._conversations: dict[ConversationKey, int] = {}
         self._conversation_keys: dict[int, ConversationKey] = {}
         newest = self._conn.execute(select(func.max(_M.c.id))).scalar()
-        self._fulltext = engine.dialect.name == "sqlite" and bool(
-            self._conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = ?", (_FTS,)).scalar()
-        )
+        self._sqlite = engine.dialect.name == "sqlite"
+        if self._sqlite:
+            self._fulltext = bool(
+                self._conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = ?", (_FTS,)).scalar()
+            )
+        else:
+            columns = inspect(self._conn).get_columns(_M.name)
+            self._fulltext = v006_pg_fulltext.TSV_COLUMN in {c["name"] for c in columns}
         self._conn.commit()
         self._ids = MessageIdAllocator(newest, self._max_id_in_range)
         #: During an import: the newest id handed out per millisecond in the batch not yet inserted.
@@ -105,8 +128,30 @@ class Archive:
 
     @property
     def has_fulltext(self) -> bool:
-        """Whether the full-text index (``messages_fts``, SQLite FTS5) exists."""
+        """Whether the full-text index exists (``messages_fts`` on SQLite, ``messages.body_tsv`` on PostgreSQL)."""
         return self._fulltext
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return str(self._engine.dialect.name)
+
+    def driver_sql(self, sql: str) -> str:
+        """``sql`` written with ``?`` placeholders, in the driver's paramstyle (``%s`` for psycopg).
+
+        Only for SQL built from fixed fragments: a ``?`` or ``%`` inside a literal is not supported.
+        """
+        return sql if self._sqlite else sql.replace("?", "%s")
+
+    def execute_write(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One driver-level write (``?`` placeholders), committed; returns the row count."""
+        try:
+            count = self._conn.exec_driver_sql(self.driver_sql(sql), tuple(params)).rowcount
+            self._conn.commit()
+        except BaseException:
+            self._conn.rollback()
+            raise
+        return int(count)
 
     @property
     def connection(self) -> Connection:
@@ -355,6 +400,14 @@ class Archive:
         while batch := list(itertools.islice(source, batch_size)):
             rows = self._import_rows(batch)
             conn = self._conn
+            if not self._sqlite:
+                try:
+                    stored = self._import_postgresql(rows)
+                finally:
+                    self._pending_ids.clear()
+                inserted += stored
+                duplicates += len(rows) - stored
+                continue
             try:
                 if self._fulltext:
                     conn.exec_driver_sql(f"DROP TRIGGER {_FTS_INSERT_TRIGGER}")
@@ -405,6 +458,22 @@ class Archive:
             )
         return rows
 
+    def _import_postgresql(self, rows: list[tuple[Any, ...]]) -> int:
+        """One batch on PostgreSQL: ``executemany`` (the tsvector column is generated), counted afterwards
+        (a driver's ``executemany`` row count is not reliable)."""
+        conn = self._conn
+        ids = [r[0] for r in rows]
+        pg_rows = [(*r[:15], bool(r[15])) for r in rows]
+        try:
+            before = conn.exec_driver_sql("SELECT count(*) FROM messages WHERE id = ANY(%s)", (ids,)).scalar() or 0
+            conn.exec_driver_sql(_PG_IMPORT_SQL, pg_rows)
+            after = conn.exec_driver_sql("SELECT count(*) FROM messages WHERE id = ANY(%s)", (ids,)).scalar() or 0
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        return int(after) - int(before)
+
     def _index_imported(self, rows: Sequence[tuple[Any, ...]], stored: int) -> None:
         conn = self._conn
         if stored == len(rows):
@@ -426,7 +495,7 @@ class Archive:
         ``sql`` must be built by the caller from fixed fragments; every value goes in ``params``.
         """
         try:
-            rows = self._conn.exec_driver_sql(sql, tuple(params)).all()
+            rows = self._conn.exec_driver_sql(self.driver_sql(sql), tuple(params)).all()
         finally:
             self._conn.commit()
         return [tuple(r) for r in rows]

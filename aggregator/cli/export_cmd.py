@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from aggregator.archive import Archive
+from aggregator.cli.database import has_archive, open_archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
 from aggregator.cli.progress import Progress
@@ -46,10 +46,10 @@ def cmd_export(args: argparse.Namespace, paths: ProfilePaths, _registry: Protoco
     if not target.absolute().parent.is_dir():
         raise UsageError(f"--output: the directory {target.absolute().parent} does not exist")
     fmt = ExportFormat(args.format)
-    if not paths.archive_file.exists():
+    if not has_archive(args, paths):
         written = export(Selection.empty(), target, fmt, shape=message_json, title=export_title(text))
     else:
-        archive = Archive.open(path=paths.archive_file)
+        archive = open_archive(args, paths)
         try:
             selection = Selection(archive, query)
             with Progress("exporting", selection.count(), "messages") as progress:

@@ -7,7 +7,8 @@ import json
 
 from aggregator.accounts.config import AccountStore
 from aggregator.api import ConfigurationError, MessageKind, MessageState
-from aggregator.archive import Archive, Direction
+from aggregator.archive import Direction
+from aggregator.cli.database import has_archive, open_archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
 from aggregator.control.protocol import message_json
@@ -43,9 +44,9 @@ def cmd_history(args: argparse.Namespace, paths: ProfilePaths, registry: Protoco
                     continue
     except ConfigurationError as exc:
         raise UsageError(str(exc)) from None
-    if not paths.archive_file.exists():
+    if not has_archive(args, paths):
         return 0
-    archive = Archive.open(path=paths.archive_file)
+    archive = open_archive(args, paths)
     try:
         conv_ids = sorted({c for handle in candidates for c in archive.conversations_with(handle, account_id)})
         messages = archive.history(conv_ids, limit=args.limit)

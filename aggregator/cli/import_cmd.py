@@ -13,7 +13,6 @@ from pathlib import Path
 
 from aggregator.accounts.config import AccountStore
 from aggregator.api import AggregatorError, ConfigurationError
-from aggregator.archive import Archive
 from aggregator.archive.importers import (
     AccountMapper,
     ImportSummary,
@@ -22,6 +21,7 @@ from aggregator.archive.importers import (
     pidgin,
     trillian,
 )
+from aggregator.cli.database import open_archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
 from aggregator.cli.progress import Progress
@@ -77,7 +77,7 @@ def cmd_import(args: argparse.Namespace, paths: ProfilePaths, registry: Protocol
     paths.ensure()
     lock.acquire()  # one writer: message ids are allocated by this process alone
     try:
-        archive = Archive.open(path=paths.archive_file)
+        archive = open_archive(args, paths)
         try:
             with Progress(f"importing {_TITLES[source]} logs", len(files), "files") as progress:
                 summary = import_logs(

@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="One client for your XMPP, Matrix and IRC accounts, with every conversation logged locally.",
     )
     parser.add_argument("--home", metavar="DIR", help=f"keep this profile's files under DIR (or set {HOME_ENV})")
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="keep the archive in this database, e.g. postgresql://user@host/dbname "
+        "(default: the database_url setting, else the profile's SQLite file)",
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     gui_cmd.add_parser(sub)

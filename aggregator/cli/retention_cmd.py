@@ -11,6 +11,7 @@ from datetime import datetime
 
 from aggregator.api import Sphere
 from aggregator.archive import Archive, retention
+from aggregator.cli.database import has_archive, open_archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
 from aggregator.paths import ProfilePaths
@@ -56,14 +57,14 @@ def _resolve_account(archive: Archive, ref: str) -> str:
 def cmd_retention(args: argparse.Namespace, paths: ProfilePaths, _registry: ProtocolRegistry) -> int:
     if args.days < 0:
         raise UsageError("--days must be 0 or more")
-    if not paths.archive_file.exists():
+    if not has_archive(args, paths):
         out("nothing to delete: there is no archive yet")
         return 0
     lock = InstanceLock(paths.lock_file)
     if not args.dry_run:
         lock.acquire()  # the running client would race the deletes and the compaction
     try:
-        archive = Archive.open(path=paths.archive_file)
+        archive = open_archive(args, paths)
         try:
             accounts = None if args.account is None else (_resolve_account(archive, args.account),)
             sphere = None if args.sphere is None else Sphere(args.sphere)

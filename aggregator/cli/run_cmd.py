@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from aggregator.accounts.config import AccountStore
+from aggregator.cli.database import database_url
 from aggregator.cli.output import out, warn
 from aggregator.cli.session import running_core
 from aggregator.control.server import ControlServer
@@ -86,7 +87,7 @@ def cmd_run(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolReg
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with running_core(paths) as (engine, core):
+        with running_core(paths, database_url(args, paths)) as (engine, core):
             core.bus.subscribe(AccountStateChanged, lambda e: out(state_line(e)))
             core.bus.subscribe(PolicyNotice, _policy_notice)
             core.bus.subscribe(PolicyDenied, lambda e: out(denied_line(e)))

@@ -13,7 +13,8 @@ import sys
 import unicodedata
 from collections.abc import Sequence
 
-from aggregator.archive import Archive, Direction
+from aggregator.archive import Direction
+from aggregator.cli.database import has_archive, open_archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
 from aggregator.control.protocol import message_json
@@ -47,9 +48,9 @@ def cmd_search(args: argparse.Namespace, paths: ProfilePaths, _registry: Protoco
         query = parse(" ".join(args.query))
     except SearchError as exc:
         raise UsageError(str(exc)) from None
-    if not paths.archive_file.exists():
+    if not has_archive(args, paths):
         return 0
-    archive = Archive.open(path=paths.archive_file)
+    archive = open_archive(args, paths)
     try:
         hits = SearchService(archive).search(query, limit=args.limit, before_id=args.before_id)
     finally:

@@ -11,8 +11,8 @@ from aggregator.engine import EngineThread
 from aggregator.paths import ProfilePaths
 
 
-async def _build(paths: ProfilePaths) -> Core:
-    return build_core(paths)
+async def _build(paths: ProfilePaths, database_url: str | None) -> Core:
+    return build_core(paths, database_url=database_url)
 
 
 async def _shutdown(core: Core) -> None:
@@ -21,11 +21,12 @@ async def _shutdown(core: Core) -> None:
 
 
 @contextlib.contextmanager
-def running_core(paths: ProfilePaths) -> Iterator[tuple[EngineThread, Core]]:
+def running_core(paths: ProfilePaths, database_url: str | None = None) -> Iterator[tuple[EngineThread, Core]]:
+    """``database_url``: the archive's database (None: the ``database_url`` setting or the profile's file)."""
     engine = EngineThread()
     engine.start()
     try:
-        core = engine.call(_build(paths))
+        core = engine.call(_build(paths, database_url))
         try:
             yield engine, core
         finally:

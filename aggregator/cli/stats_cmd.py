@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from aggregator.archive import Archive
+from aggregator.cli.database import has_archive, open_archive
 from aggregator.cli.output import out
 from aggregator.paths import ProfilePaths
 from aggregator.registry import ProtocolRegistry
@@ -19,8 +19,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def cmd_stats(args: argparse.Namespace, paths: ProfilePaths, _registry: ProtocolRegistry) -> int:
-    if paths.archive_file.exists():
-        archive = Archive.open(path=paths.archive_file)
+    if has_archive(args, paths):
+        archive = open_archive(args, paths)
         try:
             stats = archive_stats(archive)
         finally:

@@ -139,7 +139,8 @@ def enforce_locked(settings: Settings, engine: PolicyEngine) -> Settings:
     policy = engine.policy
     if policy is None or not policy.locked:
         return settings
-    return replace(settings, **{k: v for k, v in policy.locked.items() if k in Settings.names()})
+    locked: dict[str, Any] = {k: v for k, v in policy.locked.items() if k in Settings.names()}
+    return replace(settings, **locked)
 
 
 # -- preseeded profiles -----------------------------------------------------------------------------

@@ -8,6 +8,12 @@ rowid (= time) order, stopping after ``limit`` rows. Dates become message-id bou
 
 For the filters on names (``from:``, ``with:``, ``in:``, ``account:``) a value that equals a handle,
 address or label (ignoring case and accents) selects exactly those; otherwise every one containing it.
+
+On PostgreSQL (``build(..., dialect="postgresql")``) the same filters apply to ``messages.body_tsv``
+(schema 6): each word or phrase is ``phraseto_tsquery('simple', ?)`` (PostgreSQL's parser, as for the
+bodies), a prefix ``to_tsquery('simple', ?)`` of quoted lexemes with ``:*``, an exclusion ``NOT (...)``;
+the primary key is walked newest first (``ORDER BY id DESC LIMIT``), and the caller highlights the
+returned rows. Sender names are compared with ``lower()``: case-insensitive, accent-sensitive.
 """
 
 from __future__ import annotations
@@ -21,9 +27,9 @@ from aggregator.archive.ids import datetime_ms, id_floor
 from aggregator.archive.migrations.v002_fulltext import FTS_TABLE
 from aggregator.archive.store import MESSAGE_COLUMNS
 from aggregator.search.match import any_of, match_expression
-from aggregator.search.query import SearchQuery
+from aggregator.search.query import SearchQuery, Term
 from aggregator.search.snippet import CLOSE, ELLIPSIS, OPEN, SNIPPET_TOKENS
-from aggregator.search.tokens import fold
+from aggregator.search.tokens import fold, tokens
 
 MAX_LIMIT = 1000
 #: Exclusions inside the MATCH expression (``(a) NOT (b)``), measured faster than ``rowid NOT IN
@@ -139,8 +145,61 @@ def _name_matches(patterns: Sequence[str], with_name: bool) -> tuple[str, list[A
     return " OR ".join(parts), params
 
 
-def build(query: SearchQuery, scope: Scope, *, limit: int = 50, before_id: int | None = None) -> Statement:
-    """The statement for one page: newest first, at most ``limit`` rows, ids below ``before_id``."""
+def _lexeme(token: str) -> str:
+    """One quoted tsquery lexeme: nothing inside can be an operator (``'`` doubled, ``\\`` escaped)."""
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsquery_text(term: Term) -> str:
+    """A term as ``to_tsquery('simple', ...)`` text: its words lower-cased (not accent-folded: the
+    'simple' configuration keeps accents), each quoted, ``<->`` between the words of a phrase, ``:*``
+    after a prefix."""
+    words = [w.lower() for w in tokens(term.text.replace("\x00", " "))] or [t for t in term.tokens]
+    parts = [_lexeme(w) for w in words]
+    if term.prefix:
+        parts[-1] += ":*"
+    return " <-> ".join(parts)
+
+
+def _ts_function(term: Term) -> str:
+    """A word or phrase goes through PostgreSQL's own parser (``phraseto_tsquery``), exactly as the
+    bodies did, so e.g. an address is one lexeme on both sides; a prefix is built as tsquery text."""
+    return "to_tsquery('simple', ?)" if term.prefix else "phraseto_tsquery('simple', ?)"
+
+
+def _ts_argument(term: Term) -> str:
+    return tsquery_text(term) if term.prefix else term.text.replace("\x00", " ")
+
+
+def _pg_name_matches(patterns: Sequence[str], with_name: bool) -> tuple[str, list[Any]]:
+    """PostgreSQL has no ``aggregator_fold``: ``lower()`` on both sides, so case is ignored but accents
+    are not (``from:jurgen`` does not find "Jürgen" there; type the accent)."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for p in patterns:
+        parts.append("strpos(lower(m.sender), ?) > 0")
+        params.append(p.lower())
+        if with_name:
+            parts.append("strpos(lower(m.sender_name), ?) > 0")
+            params.append(p.lower())
+    return " OR ".join(parts), params
+
+
+def build(
+    query: SearchQuery,
+    scope: Scope,
+    *,
+    limit: int = 50,
+    before_id: int | None = None,
+    dialect: str = "sqlite",
+) -> Statement:
+    """The statement for one page: newest first, at most ``limit`` rows, ids below ``before_id``.
+
+    ``dialect`` ``postgresql``: the same filters over ``messages.body_tsv`` (schema v6); no snippet in
+    the SQL (``has_snippet`` False), the caller highlights the returned rows itself.
+    """
+    if dialect == "postgresql":
+        return _build_postgresql(query, scope, limit=limit, before_id=before_id)
     limit = max(1, min(int(limit), MAX_LIMIT))
     fulltext = bool(query.terms)
     id_column = f"{FTS_TABLE}.rowid" if fulltext else "m.id"
@@ -187,5 +246,43 @@ def build(query: SearchQuery, scope: Scope, *, limit: int = 50, before_id: int |
             [any_of(query.excluded)],
         )
     where = " AND ".join(conds) or "1"
+    sql = f"SELECT {_COLUMNS} FROM messages AS m WHERE {where} ORDER BY m.id DESC LIMIT ?"  # noqa: S608
+    return Statement(sql, (*params, limit), has_snippet=False)
+
+
+def _build_postgresql(query: SearchQuery, scope: Scope, *, limit: int, before_id: int | None) -> Statement:
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    conds: list[str] = []
+    params: list[Any] = []
+
+    def add(sql: str, values: Iterable[Any] = ()) -> None:
+        conds.append(sql)
+        params.extend(values)
+
+    for term in query.terms:
+        add(f"m.body_tsv @@ {_ts_function(term)}", [_ts_argument(term)])
+    for term in query.excluded:
+        add(f"NOT (m.body_tsv @@ {_ts_function(term)})", [_ts_argument(term)])
+    upper = [b for b in (scope.max_id, before_id) if b is not None]
+    if upper:
+        add("m.id < ?", [min(upper)])
+    if scope.min_id is not None:
+        add("m.id >= ?", [scope.min_id])
+    if scope.conversation_ids is not None:
+        add(*_in("m.conversation_id", scope.conversation_ids))
+    if scope.account_ids is not None:
+        add(*_in("m.account_id", scope.account_ids))
+    if scope.directions:
+        add(*_in("m.direction", scope.directions))
+    if query.senders:
+        sql, values = _pg_name_matches(query.senders, with_name=True)
+        add(f"({sql})", values)
+    if query.people:
+        sql, values = _pg_name_matches(query.people, with_name=False)
+        if scope.people_conversation_ids:
+            in_sql, in_values = _in("m.conversation_id", scope.people_conversation_ids)
+            sql, values = f"{in_sql} OR {sql}", [*in_values, *values]
+        add(f"({sql})", values)
+    where = " AND ".join(conds) or "TRUE"
     sql = f"SELECT {_COLUMNS} FROM messages AS m WHERE {where} ORDER BY m.id DESC LIMIT ?"  # noqa: S608
     return Statement(sql, (*params, limit), has_snippet=False)

@@ -62,13 +62,15 @@ class SearchService:
         )
         if scope.impossible:
             return []
-        statement = build(query, scope, limit=limit, before_id=before_id)
+        dialect = self._archive.dialect
+        statement = build(query, scope, limit=limit, before_id=before_id, dialect=dialect)
         rows = self._archive.read_rows(statement.sql, statement.params)
         hits: list[SearchHit] = []
         for row in rows:
             message = self._archive.message_from_raw(row)
             if not statement.has_snippet:
-                segments = plain(message.body)
+                # PostgreSQL: the highlighter runs on the returned rows only.
+                segments = highlight(message.body, query.terms) if query.terms else plain(message.body)
             elif has_markers(message.body):
                 segments = highlight(message.body, query.terms)  # the body could fake a marker
             else:
@@ -98,9 +100,7 @@ class SearchService:
 
     def _require_fulltext(self) -> None:
         if not self._archive.has_fulltext:
-            raise SearchError(
-                f"full-text search needs a SQLite archive for now (this one is {self._archive.engine.dialect.name})"
-            )
+            raise SearchError(f"this archive has no full-text index ({self._archive.dialect}, schema without it)")
 
     def _accounts(self) -> list[AccountInfo]:
         rows = self._archive.read_rows("SELECT id, address, label, sphere FROM accounts")

@@ -110,3 +110,44 @@ def test_stats(home: Path, tmp_path: Path) -> None:
     empty.mkdir()
     assert json.loads(run(empty, "stats", "--json").stdout)["total"] == 0
     assert run(empty, "search", "x").stdout == ""
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def test_import_then_search_stats_retention_on_postgresql(tmp_home: Path, postgres_url: str) -> None:
+    url = postgres_url.replace("postgresql+psycopg://", "postgresql://")  # what a user types
+    imported = run(tmp_home, "--database", url, "import", "pidgin", str(FIXTURES / "pidgin"))
+    assert imported.returncode == 0, imported.stderr
+    assert not (tmp_home / "data" / "archive.sqlite3").exists()  # nothing went to the profile's file
+    again = run(tmp_home, "--database", url, "import", "pidgin", str(FIXTURES / "pidgin"))
+    assert again.returncode == 0, again.stderr
+    found = run(tmp_home, "--database", url, "search", "chips", "--json")
+    assert found.returncode == 0, found.stderr
+    (hit,) = [json.loads(line) for line in found.stdout.splitlines()]
+    assert hit["body"] == 'Fish & chips at noon? 5 < 6 "really"'
+    assert [s["text"] for s in hit["snippet_segments"] if s["match"]] == ["chips"]
+    stats = run(tmp_home, "--database", url, "stats", "--json")
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout)["total"] == 14  # the second import added nothing
+    # the same database from the settings file instead of the option
+    (tmp_home / "config").mkdir(exist_ok=True)
+    (tmp_home / "config" / "settings.json").write_text(json.dumps({"database_url": url}))
+    by_setting = run(tmp_home, "search", "chips")
+    assert by_setting.returncode == 0 and "Fish & chips" in by_setting.stdout, by_setting.stderr
+    dry = run(tmp_home, "retention", "--days", "0", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "code", "reason"),
+    [
+        ("mysql://h/db", 2, "unsupported database 'mysql'"),
+        ("not a url", 2, "is not a database URL"),
+        ("postgresql://127.0.0.1:1/nothing", 1, "cannot be opened"),
+    ],
+)
+def test_a_bad_database_url_is_a_clear_error(tmp_home: Path, url: str, code: int, reason: str) -> None:
+    result = run(tmp_home, "--database", url, "search", "x")
+    assert result.returncode == code, result.stderr
+    assert reason in result.stderr and "Traceback" not in result.stderr

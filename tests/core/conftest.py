@@ -14,6 +14,7 @@ from aggregator.accounts.backoff import Backoff
 from aggregator.accounts.config import AccountConfig, AccountStore, make_account_id
 from aggregator.accounts.secrets import SecretStore
 from aggregator.api import Sphere
+from aggregator.archive import Archive
 from aggregator.bootstrap import build_core
 from aggregator.core import Core
 from aggregator.events import AccountStateChanged, ConnectionState
@@ -95,3 +96,21 @@ async def world(tmp_path: Path, keyring_env: None) -> AsyncIterator[CoreWorld]:
         await w.stop()
         await server.stop()
         secrets.delete(account_id)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def archive_backend(request: pytest.FixtureRequest) -> str:
+    """The archive's database: a SQLite file, or a fresh database on the session's PostgreSQL."""
+    return str(request.param)
+
+
+@pytest.fixture
+def open_archive(archive_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[], Archive]:
+    """Opens (or reopens) the test's archive on ``archive_backend``; PostgreSQL starts only when asked for."""
+
+    def make() -> Archive:
+        if archive_backend == "sqlite":
+            return Archive.open(path=tmp_path / "archive.sqlite3")
+        return Archive.open(url=str(request.getfixturevalue("postgres_url")))
+
+    return make

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,8 +14,8 @@ from aggregator.archive import Archive, Direction
 from aggregator.archive.database import ArchiveError
 
 
-def _archive(tmp_path: Path) -> Archive:
-    a = Archive.open(path=tmp_path / "archive.sqlite3")
+def _archive(tmp_path: Path, opener: Callable[[], Archive] | None = None) -> Archive:
+    a = Archive.open(path=tmp_path / "archive.sqlite3") if opener is None else opener()
     a.upsert_account("fake:alice@x", "fake", "alice@x", "", Sphere.WORK)
     return a
 
@@ -42,8 +43,8 @@ def test_archive_file_is_private_and_in_wal_mode(tmp_path: Path) -> None:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_duplicate_server_id_is_stored_once(tmp_path: Path) -> None:
-    a = _archive(tmp_path)
+def test_duplicate_server_id_is_stored_once(tmp_path: Path, open_archive: Callable[[], Archive]) -> None:
+    a = _archive(tmp_path, open_archive)
     conv = a.conversation_id(ConversationKey.direct("fake:alice@x", "bob@x"))
     assert conv is not None
     now = datetime.now(UTC)
@@ -53,8 +54,10 @@ def test_duplicate_server_id_is_stored_once(tmp_path: Path) -> None:
     a.close()
 
 
-def test_history_is_in_time_order_even_when_old_messages_arrive_late(tmp_path: Path) -> None:
-    a = _archive(tmp_path)
+def test_history_is_in_time_order_even_when_old_messages_arrive_late(
+    tmp_path: Path, open_archive: Callable[[], Archive]
+) -> None:
+    a = _archive(tmp_path, open_archive)
     conv = a.conversation_id(ConversationKey.direct("fake:alice@x", "bob@x"))
     assert conv is not None
     now = datetime.now(UTC)
@@ -75,8 +78,8 @@ def test_naive_timestamps_are_refused(tmp_path: Path) -> None:
     a.close()
 
 
-def test_times_round_trip_in_utc(tmp_path: Path) -> None:
-    a = _archive(tmp_path)
+def test_times_round_trip_in_utc(tmp_path: Path, open_archive: Callable[[], Archive]) -> None:
+    a = _archive(tmp_path, open_archive)
     conv = a.conversation_id(ConversationKey.direct("fake:alice@x", "bob@x"))
     assert conv is not None
     at = datetime(2021, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)

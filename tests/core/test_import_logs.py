@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,8 +26,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 @pytest.fixture
-def archive(tmp_path: Path) -> Iterator[Archive]:
-    made = Archive.open(path=tmp_path / "archive.sqlite3")
+def archive(open_archive: Callable[[], Archive]) -> Iterator[Archive]:
+    made = open_archive()
     yield made
     made.close()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,8 +16,8 @@ NOW = datetime(2024, 6, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def archive(tmp_path: Path) -> Iterator[Archive]:
-    made = Archive.open(path=tmp_path / "archive.sqlite3")
+def archive(open_archive: Callable[[], Archive]) -> Iterator[Archive]:
+    made = open_archive()
     made.upsert_account("x:work", "x", "w@x", "Work", Sphere.WORK)
     made.upsert_account("x:home", "x", "h@x", "Home", Sphere.PERSONAL)
     messages = []
@@ -59,6 +59,13 @@ def test_delete_per_sphere_keeps_the_index_consistent(archive: Archive) -> None:
     search = SearchService(archive)
     assert {h.message.account_id for h in search.search("old", limit=1000)} == {"x:home"}
     assert len(search.search("zebra", limit=1000)) == 250
+    if archive.dialect == "postgresql":
+        # the tsvector is a generated column of the row itself: it goes with the row
+        ((indexed,),) = archive.read_rows(
+            "SELECT count(*) FROM messages WHERE body_tsv @@ to_tsquery('simple', 'zebra')"
+        )
+        assert indexed == 250
+        return
     # the index holds exactly the remaining rows: FTS5's own consistency check
     archive.connection.exec_driver_sql("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
     archive.connection.commit()
@@ -78,6 +85,11 @@ def test_delete_per_account_and_nothing_outside_it(archive: Archive) -> None:
 def test_space_is_reclaimed_first_by_vacuum_then_incrementally(archive: Archive, tmp_path: Path) -> None:
     path = tmp_path / "archive.sqlite3"
     first = retention.apply(archive, retention.RetentionScope(days=200, now=NOW))
+    if archive.dialect == "postgresql":
+        # no compaction on PostgreSQL: autovacuum (or the administrator) reclaims the space
+        assert first.deleted == 4 * 50 and first.compaction == "" and first.reclaimed_bytes == 0
+        assert len(SearchService(archive).search("zebra", limit=1000)) == 4 * 50
+        return
     assert first.deleted == 4 * 50 and first.compaction == "vacuum" and first.reclaimed_bytes > 0
     assert archive.read_rows("PRAGMA auto_vacuum") == [(2,)]
     archive.read_rows("PRAGMA wal_checkpoint(TRUNCATE)")

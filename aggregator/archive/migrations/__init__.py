@@ -15,7 +15,13 @@ upgraded schema equals a fresh one.
 
 from __future__ import annotations
 
-from aggregator.archive.migrations import v002_fulltext, v003_persons, v004_local_groups, v005_policy_events
+from aggregator.archive.migrations import (
+    v002_fulltext,
+    v003_persons,
+    v004_local_groups,
+    v005_policy_events,
+    v006_pg_fulltext,
+)
 from aggregator.archive.migrations.base import Migration
 
 __all__ = ["LATEST_VERSION", "MIGRATIONS", "Migration"]
@@ -25,6 +31,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     v003_persons.MIGRATION,
     v004_local_groups.MIGRATION,
     v005_policy_events.MIGRATION,
+    v006_pg_fulltext.MIGRATION,
 )
 
 LATEST_VERSION = 1 + len(MIGRATIONS)

@@ -6,7 +6,7 @@ page it needs. Live writes keep it in step through per-row triggers (~0.08 ms pe
 bulk imports bypass them (``Archive.import_messages``) and index the batch in the same transaction.
 
 SQLite only. On any other dialect this migration does nothing: PostgreSQL gets its ``tsvector``
-column and GIN index in a later migration, and ``search`` refuses to run there until then.
+column and GIN index in schema 6 (``v006_pg_fulltext``).
 """
 
 from __future__ import annotations
