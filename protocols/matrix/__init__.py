@@ -66,6 +66,7 @@ PROTOCOL = ProtocolInfo(
         | Capability.ROSTER_EDIT
         | Capability.SUBSCRIPTION_REQUESTS
         | Capability.CORRECTIONS
+        | Capability.HISTORY_FETCH
     ),
     # Matrix has online / unavailable / offline: AWAY, XA and BUSY all go out as "unavailable" with the
     # status text; INVISIBLE is "offline" while staying connected.

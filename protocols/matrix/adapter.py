@@ -6,7 +6,14 @@ from ``Credentials.tokens`` so no new device is made. A rejected token falls bac
 
 Sync: ``connect`` runs the first sync (full state) before it returns, then a task long-polls ``/sync``.
 The sync token is kept in ``settings.data_dir`` so that a restart resumes where it stopped. A failed
-sync ends the loop with one ``ConnectionLost``.
+sync ends the loop with one ``ConnectionLost``. The option ``timeline_limit`` sets how many events per
+room a sync returns at most (the server's default otherwise).
+
+Backfill: when a sync's timeline of a room is ``limited`` (more happened than it holds, e.g. while we
+were away), the gap is paged back through ``/messages`` from the timeline's ``prev_batch`` down to the
+newest event seen in the room before (kept per room next to the sync token), the previous sync's
+position, or ``MAX_BACKFILL`` events (a warning), and emitted oldest first as backfill before the
+timeline. ``fetch_history`` pages back from the room's current end. The core deduplicates by event id.
 
 Conversations: a room is a direct chat with a peer when ``m.direct`` says so, or when it is an unnamed
 room of exactly two members; everything else is a room (``ConversationKey.room(room id)``).
@@ -37,6 +44,7 @@ import json
 import logging
 import os
 import ssl
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -59,6 +67,7 @@ from aggregator.api import (
     CredentialsUpdated,
     DeviceTrustChanged,
     EventSink,
+    MessageReceived,
     NetworkError,
     NotConnectedError,
     OutgoingMessage,
@@ -92,6 +101,9 @@ UNDECRYPTED_FILE = "undecrypted.json"
 #: At most this many undecryptable events are kept for a retry; the oldest are given up first.
 MAX_UNDECRYPTED = 1000
 DEFAULT_DEVICE_NAME = "Aggregator"
+#: Events per ``/messages`` request, and at most this many events backfilled into one gap of a room.
+BACKFILL_PAGE = 100
+MAX_BACKFILL = 1000
 _AUTH_ERRORS = {"M_FORBIDDEN", "M_USER_DEACTIVATED", "M_INVALID_USERNAME", "M_UNAUTHORIZED"}
 _TOKEN_ERRORS = {"M_UNKNOWN_TOKEN", "M_MISSING_TOKEN", "M_FORBIDDEN"}
 _TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
@@ -127,6 +139,15 @@ class MatrixAdapter:
         self._undecrypted: dict[str, tuple[str, Any, bool]] = {}
         self._undecrypted_dirty = False
         self._key_requests: list[Any] = []
+        # Room id -> the id of the newest timeline event seen in it, saved with the sync token: a gap in a
+        # ``limited`` timeline is backfilled back to it.
+        self._last_seen: dict[str, str] = {}
+        timeline_limit = settings.options.get("timeline_limit", "").strip()
+        self._sync_filter: dict[str, Any] | None = None
+        if timeline_limit:
+            if not timeline_limit.isdigit() or int(timeline_limit) < 1:
+                raise ConfigurationError(f"timeline_limit must be a positive number, not {timeline_limit!r}")
+            self._sync_filter = {"room": {"timeline": {"limit": int(timeline_limit)}}}
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -233,15 +254,19 @@ class MatrixAdapter:
     async def _first_sync(self) -> None:
         client = self._client
         since = self._load_sync_token()
-        reply = await client.sync(timeout=0, since=since, full_state=True, set_presence=self._presence_state)
+        reply = await client.sync(
+            timeout=0, since=since, full_state=True, set_presence=self._presence_state, sync_filter=self._sync_filter
+        )
         if isinstance(reply, nio.SyncError) and since is not None:
             log.info("%s: the stored sync token was refused (%s); syncing afresh", self._account_id, reply.message)
             since = None
-            reply = await client.sync(timeout=0, full_state=True, set_presence=self._presence_state)
+            reply = await client.sync(
+                timeout=0, full_state=True, set_presence=self._presence_state, sync_filter=self._sync_filter
+            )
         if not isinstance(reply, nio.SyncResponse):
             raise self._error_reply("sync", reply)
         # Without a stored token, the timeline of the first sync is history the user may have seen elsewhere.
-        await self._after_sync(reply, history=since is None)
+        await self._after_sync(reply, history=since is None, since=since)
         self._emit(
             RosterSnapshot(
                 account_id=self._account_id,
@@ -271,11 +296,14 @@ class MatrixAdapter:
         reason = ""
         try:
             while True:
-                reply = await client.sync(timeout=SYNC_TIMEOUT_MS, set_presence=self._presence_state)
+                since = client.next_batch or None
+                reply = await client.sync(
+                    timeout=SYNC_TIMEOUT_MS, set_presence=self._presence_state, sync_filter=self._sync_filter
+                )
                 if not isinstance(reply, nio.SyncResponse):
                     reason = f"{self._homeserver} refused to sync: {self._describe(reply)}"
                     break
-                await self._after_sync(reply, history=False)
+                await self._after_sync(reply, history=False, since=since)
         except asyncio.CancelledError:
             raise
         except _TRANSPORT_ERRORS as exc:
@@ -290,15 +318,20 @@ class MatrixAdapter:
 
     # ------------------------------------------------------------------------------- sync results
 
-    async def _after_sync(self, reply: Any, *, history: bool) -> None:
+    async def _after_sync(self, reply: Any, *, history: bool, since: str | None) -> None:
         client = self._client
+        gaps: dict[str, list[Any]] = {}
+        if not history:
+            for room_id, info in reply.rooms.join.items():
+                if info.timeline.limited and info.timeline.prev_batch:
+                    gaps[room_id] = await self._fill_gap(room_id, info, since)
         for event in reply.account_data_events:
             if getattr(event, "type", None) == "m.direct":
                 self._m_direct = mapping.direct_rooms(getattr(event, "content", None))
         for room_id, info in reply.rooms.invite.items():
             self._guard(self._on_invite, room_id, info)
         for room_id, info in reply.rooms.join.items():
-            self._guard(self._on_joined_room, room_id, info, history)
+            self._guard(self._on_joined_room, room_id, info, history, gaps.get(room_id, []))
         for room_id in reply.rooms.leave:
             self._guard(self._on_left_room, room_id)
         for event in reply.presence_events:
@@ -382,7 +415,42 @@ class MatrixAdapter:
             name = room.display_name if room is not None else room_id
             self._warn(f"{handle} invited you to the room {name} ({room_id}); join it to take part")
 
-    def _on_joined_room(self, room_id: str, info: Any, history: bool) -> None:
+    async def _fill_gap(self, room_id: str, info: Any, since: str | None) -> list[Any]:
+        """The events of ``room_id`` that a ``limited`` sync timeline left out, oldest first: paged back
+        through ``/messages`` from the timeline's ``prev_batch`` to the newest event seen before, the
+        previous sync's position or ``MAX_BACKFILL`` events. A failure is a warning (the gap stays)."""
+        client = self._client
+        known = {mapping.source_of(event).get("event_id") for event in info.timeline.events}
+        last_seen = self._last_seen.get(room_id)
+        if last_seen is not None and last_seen in known:
+            return []
+        events: list[Any] = []
+        token = info.timeline.prev_batch
+        try:
+            while True:
+                reply = await self._call(
+                    client.room_messages(
+                        room_id, start=token, end=since, direction=nio.MessageDirection.back, limit=BACKFILL_PAGE
+                    )
+                )
+                if not isinstance(reply, nio.RoomMessagesResponse):
+                    self._warn(f"could not fetch the missed history of {room_id}: {self._describe(reply)}")
+                    break
+                for event in reply.chunk:
+                    if mapping.source_of(event).get("event_id") == last_seen:
+                        return events[::-1]
+                    events.append(event)
+                if len(events) > MAX_BACKFILL:
+                    self._warn(f"more than {MAX_BACKFILL} events were missed in {room_id}; the older ones are left out")
+                    return events[:MAX_BACKFILL][::-1]
+                if not reply.chunk or not reply.end or reply.end == token:
+                    break
+                token = reply.end
+        except AccountError as exc:
+            self._warn(f"could not fetch the missed history of {room_id}: {exc}")
+        return events[::-1]
+
+    def _on_joined_room(self, room_id: str, info: Any, history: bool, gap: list[Any]) -> None:
         room = self._client.rooms.get(room_id)
         if room is None:
             return
@@ -399,10 +467,17 @@ class MatrixAdapter:
                     nick=_display_name(room, self._user_id) or self._user_id,
                 )
             )
+        for event in gap:
+            if isinstance(event, nio.MegolmEvent):
+                self._remember_undecrypted(room_id, event, True)
+            self._emit_or_skip(mapping.room_event(event, context, is_backfill=True))
         for event in info.timeline.events:
             if isinstance(event, nio.MegolmEvent):
                 self._remember_undecrypted(room_id, event, history)
             self._emit_or_skip(mapping.room_event(event, context, is_backfill=history))
+        newest = mapping.source_of(info.timeline.events[-1]).get("event_id") if info.timeline.events else None
+        if isinstance(newest, str):
+            self._last_seen[room_id] = newest
         for event in info.ephemeral:
             if isinstance(event, nio.TypingNoticeEvent):
                 now, changes = mapping.typing(event, context, self._typing.get(room_id, frozenset()))
@@ -632,6 +707,54 @@ class MatrixAdapter:
             raise self._error_reply(f"accept a message to {conversation.handle}", reply)
         return SendReceipt(remote_id=reply.event_id)
 
+    async def fetch_history(self, conversation: ConversationKey, after: datetime | None, limit: int) -> int:
+        """Emits up to ``limit`` messages of ``conversation`` (``is_backfill``), oldest first: the newest ones,
+        paged back through ``/messages`` from the room's current end down to ``after`` (exclusive) when
+        given. Returns how many were emitted. A direct chat without a room has no history (0)."""
+        client = self._require_client()
+        if limit <= 0:
+            return 0
+        room_id = self._known_room(conversation)
+        if room_id is None:
+            return 0
+        room = client.rooms.get(room_id)
+        if room is None:
+            raise ConfigurationError(f"{self._account_id} is not in {conversation.handle}; join it first")
+        context = self._room_context(room)
+        after_ms = after.timestamp() * 1000 if after is not None else None
+        found: list[tuple[Any, AdapterEvent]] = []
+        count = 0
+        token = client.next_batch
+        while count < limit:
+            reply = await self._call(
+                client.room_messages(room_id, start=token, direction=nio.MessageDirection.back, limit=BACKFILL_PAGE)
+            )
+            if not isinstance(reply, nio.RoomMessagesResponse):
+                raise self._error_reply(f"give the history of {conversation.handle}", reply)
+            for event in reply.chunk:
+                stamp = mapping.source_of(event).get("origin_server_ts")
+                if after_ms is not None and isinstance(stamp, int) and stamp <= after_ms:
+                    count = limit  # reached ``after``: stop paging
+                    break
+                mapped = mapping.room_event(event, context, is_backfill=True)
+                if mapped is None:
+                    continue
+                found.append((event, mapped))
+                if isinstance(mapped, MessageReceived):
+                    count += 1
+                    if count >= limit:
+                        break
+            if not reply.chunk or not reply.end or reply.end == token:
+                break
+            token = reply.end
+        emitted = 0
+        for event, mapped in reversed(found):
+            if isinstance(event, nio.MegolmEvent):
+                self._remember_undecrypted(room_id, event, True)
+            self._emit_or_skip(mapped)
+            emitted += isinstance(mapped, MessageReceived)
+        return emitted
+
     # Group chat (SupportsGroupChat)
 
     async def join_room(self, room: str, nick: str | None = None) -> ConversationKey:
@@ -844,13 +967,21 @@ class MatrixAdapter:
         if state.get("device_id") != self._client.device_id:
             return None  # to-device messages are per device: a new device starts afresh
         token = state.get("next_batch")
+        last_seen = state.get("last_seen")
+        if isinstance(last_seen, dict):
+            self._last_seen = {k: v for k, v in last_seen.items() if isinstance(k, str) and isinstance(v, str)}
         return token if isinstance(token, str) and token else None
 
     def _save_sync_token(self, token: str) -> None:
         path = self._sync_state_path()
         if path is None or self._client is None:
             return
-        state = {"user_id": self._user_id, "device_id": self._client.device_id, "next_batch": token}
+        state = {
+            "user_id": self._user_id,
+            "device_id": self._client.device_id,
+            "next_batch": token,
+            "last_seen": self._last_seen,
+        }
         _write_private(path, state, self._account_id)
 
     def _warn(self, message: str) -> None:

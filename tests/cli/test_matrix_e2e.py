@@ -285,6 +285,30 @@ async def test_a_restart_reuses_the_device_and_logs_every_message_once(
             assert await headless.stop() == 0
 
 
+async def test_more_messages_than_a_sync_holds_while_down_are_all_logged_once_in_order(
+    profile: Profile, running_synapse: SynapseServer
+) -> None:
+    """Synapse's sync timeline holds 10 events by default: the rest of the 25 come from the backfill."""
+    alice = await running_synapse.new_user("alice")
+    await add_account(profile, running_synapse, alice)
+    headless = await start_headless(profile, alice)
+    async with plain_bob(running_synapse) as bob:
+        room_id = await direct_chat(profile, headless, alice, bob, "before the gap")
+        before = await profile.history(bob.address)
+        assert await headless.stop() == 0
+
+        away = [f"in the gap {n}" for n in range(1, 26)]
+        for text in away:
+            await bob.send(room_id, text)
+        headless = await start_headless(profile, alice)
+        await profile.wait_history(bob.address, with_bodies(*away), timeout=DELIVERY_TIMEOUT)
+        await asyncio.sleep(1.0)  # a duplicate would arrive now
+        messages = await profile.history(bob.address)
+        assert messages[: len(before)] == before, "nothing logged twice"
+        assert [m["body"] for m in messages[len(before) :]] == away, "each once, in order"
+        assert await headless.stop() == 0
+
+
 # ---------------------------------------------------------------------------------- (d) outage
 
 
