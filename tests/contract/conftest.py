@@ -1,8 +1,8 @@
 """The ``harness`` fixture: every contract test runs once per protocol listed in ``HARNESSES``.
 
 To add a protocol, append its name here and provide a fixture ``<name>_harness`` (in this file or a
-plugin) that yields a ``ContractHarness``; it may depend on session-scoped server fixtures and should
-``pytest.skip`` when its server cannot be started on this machine.
+plugin) that yields a ``ContractHarness``; it may depend on session-scoped server fixtures, which FAIL
+(never skip) when their server cannot be started: a missing server must not hide a broken adapter.
 """
 
 from __future__ import annotations

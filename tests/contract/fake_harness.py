@@ -100,7 +100,6 @@ class FakeHarness:
 
     def __init__(self, server: FakeServer) -> None:
         self.server = server
-        self.limitations: dict[str, str] = {}
         self._peers: list[FakePeer] = []
         self._users = itertools.count(1)
 

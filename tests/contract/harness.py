@@ -11,9 +11,6 @@ from typing import Protocol
 
 from aggregator.api import AccountSettings, PresenceKind, ProtocolInfo
 
-#: Keys of ``ContractHarness.limitations``: contract tests a protocol cannot pass by its nature.
-PEER_PRESENCE = "peer_presence"  # a peer's presence (with status text) reaches the adapter
-
 
 class Peer(Protocol):
     """Another user on the same server, online and driven directly by the test (not by an adapter)."""
@@ -40,8 +37,6 @@ class ContractHarness(Protocol):
     """One protocol's server, as the contract suite needs it."""
 
     info: ProtocolInfo
-    #: Contract tests this protocol cannot pass by its nature: key (see above) -> reason to skip.
-    limitations: dict[str, str]
 
     async def new_user(self) -> tuple[str, str]:
         """A fresh (address, password) registered on the server."""

@@ -146,7 +146,6 @@ class IrcHarness:
         self.server = server
         self.pool = pool
         self.certs = certs
-        self.limitations: dict[str, str] = {}
         self._peers: list[IrcPeer] = []
         self._prepared: list[asyncio.Task[IrcPeer]] = []
 

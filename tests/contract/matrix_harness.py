@@ -122,7 +122,6 @@ class MatrixHarness:
 
     def __init__(self, server: SynapseServer, data_root: Path) -> None:
         self.server = server
-        self.limitations: dict[str, str] = {}
         self.users: dict[str, MatrixUser] = {}
         self.data_root = data_root
         self._peers: list[MatrixPeer] = []

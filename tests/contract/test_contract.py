@@ -33,7 +33,7 @@ from aggregator.api import (
     PresenceKind,
     SendReceipt,
 )
-from tests.contract.harness import PEER_PRESENCE, ContractHarness, Peer
+from tests.contract.harness import ContractHarness, Peer
 from tests.contract.sink import EventCollector
 
 
@@ -223,8 +223,6 @@ async def test_own_echoes_carry_the_idempotency_key(harness: ContractHarness, ac
 
 
 async def test_peer_presence_is_reported_with_status(harness: ContractHarness, new_account: NewAccount) -> None:
-    if PEER_PRESENCE in harness.limitations:
-        pytest.skip(harness.limitations[PEER_PRESENCE])
     account = await new_account()
     peer = await harness.new_peer()
     await harness.make_contacts(account.address, peer.address)
@@ -239,8 +237,6 @@ async def test_peer_presence_is_reported_with_status(harness: ContractHarness, n
 async def test_presence_set_before_connecting_is_reported_on_connect(
     harness: ContractHarness, new_account: NewAccount
 ) -> None:
-    if PEER_PRESENCE in harness.limitations:
-        pytest.skip(harness.limitations[PEER_PRESENCE])
     account = await new_account()
     peer = await harness.new_peer()
     await harness.make_contacts(account.address, peer.address)

@@ -151,7 +151,6 @@ class XmppHarness:
     def __init__(self, server: ProsodyServer, certs: TestCerts) -> None:
         self.server = server
         self.certs = certs
-        self.limitations: dict[str, str] = {}
         self.passwords: dict[str, str] = {}
         self._peers: list[XmppPeer] = []
 
