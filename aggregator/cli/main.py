@@ -22,6 +22,7 @@ from aggregator.cli import (
     send_cmd,
     stats_cmd,
     status_cmd,
+    templates_cmd,
 )
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import err
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_cmd.add_parser(sub)
     retention_cmd.add_parser(sub)
     policy_cmd.add_parser(sub)
+    templates_cmd.add_parser(sub)
     return parser
 
 

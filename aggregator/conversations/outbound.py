@@ -21,6 +21,7 @@ from aggregator.api import (
     NetworkError,
     OutgoingMessage,
     PolicyError,
+    SupportsTyping,
 )
 from aggregator.archive import Archive, Direction, StoredMessage
 from aggregator.archive.types import to_micros
@@ -102,6 +103,42 @@ class OutboundService:
             await self.deliver(first)
         row = self._store_pending(account_id, conv_id, body, kind)
         return await self.deliver(row)
+
+    async def retry(self, message_id: int) -> StoredMessage:
+        """Send a failed message of ours again: the same stored row, with the same idempotency key, goes
+        back to pending and is delivered (or waits for the next connect, like any pending message)."""
+        row = self._archive.get(message_id)
+        if row is None:
+            raise ConfigurationError(f"there is no message {message_id}")
+        if row.direction is not Direction.OUT or row.state is not MessageState.FAILED:
+            raise ConfigurationError("only a message of yours that failed can be sent again")
+        decision = self._policy.check_outbound(row.account_id, row.conversation, row.body, confirmed=True)
+        if not decision.allowed:
+            raise PolicyError(decision.reason or "the message was refused by policy", decision.rule)
+        pending = self._update(row, state=MessageState.PENDING, error="")
+        return await self.deliver(pending)
+
+    async def set_typing(self, account_id: AccountId, to: str, typing: bool) -> bool:
+        """Tell ``to`` whether we are typing, where the protocol can. Never raises: typing notices are
+        a courtesy; a failure is logged. Returns whether the notice went out."""
+        try:
+            config = self._accounts.config(account_id)
+            info = self._registry.get(config.protocol)
+            handle = info.normalize_handle(to)
+            adapter = self._accounts.connected_adapter(account_id)
+        except (KeyError, AggregatorError) as exc:
+            log.debug("No typing notice to %s on %s: %s", to, account_id, exc)
+            return False
+        if not isinstance(adapter, SupportsTyping):
+            return False
+        room = info.is_room_handle(handle)
+        conversation = ConversationKey.room(account_id, handle) if room else ConversationKey.direct(account_id, handle)
+        try:
+            await adapter.set_typing(conversation, typing)
+        except Exception as exc:
+            log.info("Could not send a typing notice to %s on %s: %s", handle, account_id, exc)
+            return False
+        return True
 
     def _sent_today(self, conv_id: int, body: str) -> bool:
         """Whether ``body`` went out (or is queued) in this conversation since local midnight."""

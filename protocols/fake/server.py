@@ -87,6 +87,8 @@ class FakeServer:
         self.ack_delay: float = 0.0
         #: When true, every send gets an error reply and is not accepted.
         self.reject_sends: bool = False
+        #: Every typing notice clients sent: (from, to, typing), in order.
+        self.typing_log: list[tuple[str, str, bool]] = []
         self._users: dict[str, _User] = {}
         self._sessions: set[_Session] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -183,6 +185,7 @@ class FakeServer:
         *,
         timestamp: datetime | None = None,
         server_id: str | None = None,
+        kind: str = "chat",
     ) -> StoredMessage:
         """As if ``sender`` sent ``body`` to ``to``: pushed if ``to`` is online, else queued."""
         message = StoredMessage(
@@ -191,9 +194,16 @@ class FakeServer:
             to=self._user_name(to),
             body=body,
             timestamp=timestamp or wire.now(),
+            kind=kind,
         )
         self._route(message)
         return message
+
+    async def send_typing(self, sender: str, to: str, typing: bool) -> None:
+        """As if ``sender`` started (or stopped) typing to ``to``: pushed to ``to``'s sessions."""
+        sender = self._user_name(sender)
+        for session in self._sessions_of(self._user_name(to)):
+            session.send({"op": "typing", "from": sender, "typing": typing})
 
     async def set_presence(self, address: str, kind: PresenceKind | str, status: str = "") -> None:
         """Sets the presence of ``address`` and pushes it to everyone who has it on their roster."""
@@ -256,6 +266,7 @@ class FakeServer:
                 self._set_presence(session.user, kind, wire.text(frame, "status", default=""))
             elif op == "typing":
                 to = self._user_name(wire.text(frame, "to"))
+                self.typing_log.append((session.user, to, wire.flag(frame, "typing")))
                 for other in self._sessions_of(to):
                     other.send({"op": "typing", "from": session.user, "typing": wire.flag(frame, "typing")})
             else:
