@@ -4,51 +4,47 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
-    QPushButton,
+    QMessageBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from aggregator.api import ContactRef, ConversationKind
-from aggregator.archive.records import StoredMessage
+from aggregator.api import ContactRef, ConversationKind, MessageKind, MessageState, PolicyError
+from aggregator.archive.records import Direction, StoredMessage
 from aggregator.core import Core
-from aggregator.events import MessageStored, MessageUpdated
+from aggregator.events import MessageStored, MessageUpdated, TypingNotice
+from aggregator.policy.engine import ConfirmationRequiredError
 from aggregator.roster.records import PersonId
+from aggregator.templates import Template
+from ui.composer import Composer
 from ui.context import UiContext
+from ui.conversation_keys import install_tab_keys
 from ui.icons import presence_icon
+from ui.input_commands import BadCommand, InsertTemplate, SendText, parse
 from ui.message_view import MessageView
 from ui.models.conversation_model import ConversationModel
+from ui.policy_prompt import ask_to_send, refusal_text
+from ui.reply_info import ReplyInfo, reply_info
 from ui.rows import PersonRow
+from ui.templates_menu import TemplatesButton, template_store
+from ui.typing_indicator import TypingIndicator
 
 log = logging.getLogger(__name__)
 
 PAGE = 50
 
 
-async def _send(core: Core, ref: ContactRef, body: str) -> StoredMessage:
-    return await core.outbound.send(ref.account_id, ref.handle, body)
-
-
-class _EnterFilter(QObject):
-    """Enter sends; Shift+Enter is a new line."""
-
-    submitted = Signal()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
-            enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-            if enter and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-                self.submitted.emit()
-                return True
-        return False
+async def _send(
+    core: Core, ref: ContactRef, body: str, kind: MessageKind = MessageKind.CHAT, *, confirmed: bool = False
+) -> StoredMessage:
+    return await core.outbound.send(ref.account_id, ref.handle, body, kind, confirmed=confirmed)
 
 
 class ConversationTab(QWidget):
@@ -76,32 +72,38 @@ class ConversationTab(QWidget):
         header.addWidget(QLabel("Reply on:"))
         header.addWidget(self._reply_on)
 
+        self.banner = QLabel()
+        self.banner.setTextFormat(Qt.TextFormat.PlainText)
+        self.banner.setWordWrap(True)
+        self.banner.setAccessibleName("Policy notice")
+        self.banner.setStyleSheet("background: #fff4c2; color: #5c4400; border: 1px solid #e0c860; padding: 4px")
+        self.banner.hide()
         self.view = MessageView(self.model, self)
-        self.input = QPlainTextEdit()
-        self.input.setAccessibleName("Message")
-        self.input.setPlaceholderText("Write a message; Enter sends, Shift+Enter starts a new line")
-        self.input.setMaximumHeight(self.input.fontMetrics().height() * 4 + 12)
-        self._enter = _EnterFilter(self)
-        self._enter.submitted.connect(self.send)
-        self.input.installEventFilter(self._enter)
-        self.send_button = QPushButton("Send")
-        self.send_button.setAccessibleName("Send")
-        self.send_button.clicked.connect(self.send)
-        self.error = QLabel()
-        self.error.setTextFormat(Qt.TextFormat.PlainText)
-        self.error.setStyleSheet("color: #c00000")
-        self.error.hide()
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.input, 1)
-        bottom.addWidget(self.send_button)
+        self.view.retry_requested.connect(self.retry)
+        self.typing = TypingIndicator(self)
+        self.composer = Composer(self)
+        self.composer.submitted.connect(self.send)
+        self.composer.throttle.changed.connect(self._send_typing)
+        self.templates = TemplatesButton(ctx, self.composer, self)
+        self.composer.add_button(self.templates)
+        self.input = self.composer.input
+        self.send_button = self.composer.send_button
+        self.error = self.composer.error
+        self.policy_question: QMessageBox | None = None
+        self.reply_info: ReplyInfo | None = None
+        retry_last = QShortcut(QKeySequence("Ctrl+R"), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        retry_last.activated.connect(self.retry_last_failed)
+        self._reply_on.currentIndexChanged.connect(self._load_reply_info)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(header)
+        layout.addWidget(self.banner)
         layout.addWidget(self.view, 1)
-        layout.addWidget(self.error)
-        layout.addLayout(bottom)
+        layout.addWidget(self.typing)
+        layout.addWidget(self.composer)
         self.set_person(person)
+        self._load_reply_info()
         self.model.fetchMore(QModelIndex())
 
     # -- the person -------------------------------------------------------------------------------
@@ -138,6 +140,43 @@ class ConversationTab(QWidget):
             return False
         return any(c.ref.account_id == conv.account_id and c.ref.handle == conv.handle for c in self.person.contacts)
 
+    # -- the reply account: banner and limit ------------------------------------------------------
+
+    def _load_reply_info(self, *_args: object) -> None:
+        ref = self.reply_target()
+        if ref is None:
+            return
+        core = self._ctx.core
+
+        def done(info: ReplyInfo | None, error: BaseException | None) -> None:
+            if error is not None or info is None:
+                log.warning("Could not read the settings of %s: %s", ref.account_id, error)
+                return
+            if self.reply_target() != ref:
+                return  # the user switched meanwhile
+            self.reply_info = info
+            self.banner.setText(info.banner or "")
+            self.banner.setVisible(bool(info.banner))
+            self.composer.set_reply_info(info)
+
+        self._ctx.bridge.run(lambda: reply_info(core, ref.account_id), done)
+
+    # -- typing -----------------------------------------------------------------------------------
+
+    def on_typing(self, event: TypingNotice) -> None:
+        conv = event.conversation
+        if conv.kind is ConversationKind.DIRECT and any(
+            c.ref.account_id == conv.account_id and c.ref.handle == event.handle for c in self.person.contacts
+        ):
+            self.typing.set_typing(self.person.name, event.typing)
+
+    def _send_typing(self, typing: bool) -> None:
+        ref = self.reply_target()
+        if ref is None:
+            return
+        coro = self._ctx.core.outbound.set_typing(ref.account_id, ref.handle, typing)
+        self._ctx.bridge.call(coro, lambda _ok, err: log.info("Typing notice failed: %s", err) if err else None)
+
     # -- history ----------------------------------------------------------------------------------
 
     def _load_older(self, before_id: int | None) -> None:
@@ -159,21 +198,81 @@ class ConversationTab(QWidget):
     # -- sending ----------------------------------------------------------------------------------
 
     def send(self) -> None:
-        body = self.input.toPlainText()
+        text = self.composer.text()
         ref = self.reply_target()
-        if not body.strip() or ref is None:
+        if not text.strip() or ref is None:
             return
-        self.input.clear()
-        self.error.hide()
-        self._ctx.bridge.call(_send(self._ctx.core, ref, body), lambda _row, err: self._sent(body, err))
+        command = parse(text)
+        if isinstance(command, BadCommand):
+            self.composer.show_error(command.error)
+            return
+        if isinstance(command, InsertTemplate):
+            self._insert_template(command.name)
+            return
+        problem = self.composer.over_limit()
+        if problem is not None:
+            self.composer.show_error(f"Not sent: {problem}. Shorten it or split it into several messages.")
+            return
+        self.composer.take_text()
+        self.composer.clear_error()
+        self._send_command(ref, command, text, confirmed=False)
 
-    def _sent(self, body: str, error: BaseException | None) -> None:
+    def _send_command(self, ref: ContactRef, command: SendText, text: str, *, confirmed: bool) -> None:
+        coro = _send(self._ctx.core, ref, command.body, command.kind, confirmed=confirmed)
+        self._ctx.bridge.call(coro, lambda _row, err: self._sent(ref, command, text, err))
+
+    def _sent(self, ref: ContactRef, command: SendText, text: str, error: BaseException | None) -> None:
         if error is None:
             return
-        if not self.input.toPlainText():
-            self.input.setPlainText(body)  # nothing was stored: give the text back
-        self.error.setText(f"Not sent: {error}")
-        self.error.show()
+        if not self.composer.text():
+            self.composer.set_text(text)  # nothing was stored: give the text back
+        if isinstance(error, ConfirmationRequiredError):
+            self.policy_question = ask_to_send(self, error, lambda yes: self._confirmed(ref, command, text, yes))
+            return
+        if isinstance(error, PolicyError):
+            self.composer.show_error(refusal_text(error))
+            return
+        self.composer.show_error(f"Not sent: {error}")
+
+    def _confirmed(self, ref: ContactRef, command: SendText, text: str, yes: bool) -> None:
+        self.policy_question = None
+        if not yes:
+            self.composer.show_error("Not sent: you chose not to send it; the text is still here.")
+            return
+        if self.composer.text() == text:
+            self.composer.take_text()
+        self.composer.clear_error()
+        self._send_command(ref, command, text, confirmed=True)
+
+    def _insert_template(self, name: str) -> None:
+        core = self._ctx.core
+
+        def done(template: Template | None, error: BaseException | None) -> None:
+            if error is not None or template is None:
+                self.composer.show_error(str(error))
+                return
+            self.composer.clear_error()
+            self.composer.set_text(template.text)
+
+        self._ctx.bridge.run(lambda: template_store(core).get(name), done)
+
+    # -- retrying ---------------------------------------------------------------------------------
+
+    def retry(self, message_id: int) -> None:
+        def done(_row: StoredMessage | None, error: BaseException | None) -> None:
+            if error is not None:
+                self.composer.show_error(f"Not sent again: {error}")
+
+        self.composer.clear_error()
+        self._ctx.bridge.call(self._ctx.core.outbound.retry(message_id), done)
+
+    def retry_last_failed(self) -> None:
+        """Ctrl+R: send the newest failed message of ours again."""
+        failed = [m for m in self.model.messages if m.direction is Direction.OUT and m.state is MessageState.FAILED]
+        if failed:
+            self.retry(failed[-1].id)
+        else:
+            self.composer.show_error("No failed message to send again.")
 
 
 class ConversationPane(QTabWidget):
@@ -190,6 +289,8 @@ class ConversationPane(QTabWidget):
         self.currentChanged.connect(self._on_current)
         ctx.bridge.message_stored.connect(self._on_stored)
         ctx.bridge.message_updated.connect(self._on_updated)
+        ctx.bridge.typing.connect(self._on_typing)
+        install_tab_keys(self)
 
     def tabs(self) -> list[ConversationTab]:
         return [t for i in range(self.count()) if isinstance(t := self.widget(i), ConversationTab)]
@@ -236,8 +337,14 @@ class ConversationPane(QTabWidget):
         core = self._ctx.core
         self._ctx.bridge.run(lambda: core.roster.unread.mark_person_read(person_id), lambda _r, _e: None)
 
+    def _on_typing(self, event: TypingNotice) -> None:
+        for tab in self.tabs():
+            tab.on_typing(event)
+
     def _on_stored(self, event: MessageStored) -> None:
         for tab in self.tabs():
+            if event.message.direction is Direction.IN and tab.shows(event.message):
+                tab.typing.clear_typing()  # their message ends their typing
             shown = tab.shows(event.message) and tab.model.add(event.message)
             if shown and tab is self.currentWidget() and self.window().isActiveWindow():
                 self._mark_read(tab.person.id)

@@ -29,6 +29,7 @@ from ui.roster_delegate import RosterDelegate
 from ui.roster_feed import RosterFeed
 from ui.rows import PersonRow
 from ui.status_selector import StatusSelector
+from ui.tab_memory import TabMemory
 
 FILTER_DEBOUNCE_MS = 60
 
@@ -100,6 +101,8 @@ class MainWindow(QMainWindow):
         self.feed.person_changed.connect(self.conversations.update_person)
         self.feed.person_gone.connect(self.conversations.close_person)
         self.feed.loaded.connect(self._expand_containers)
+        self.tab_memory = TabMemory(self.conversations, settings, self.open_person, self)
+        self.feed.loaded.connect(self.tab_memory.restore)
         self._build_menu()
         self._restore()
         self.feed.load()
@@ -194,6 +197,7 @@ class MainWindow(QMainWindow):
     def save_state(self) -> None:
         self._settings.setValue("main/geometry", self.saveGeometry())
         self._settings.setValue("main/splitter", self.splitter.saveState())
+        self.tab_memory.save()
         self._settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

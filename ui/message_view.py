@@ -9,9 +9,9 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
-from PySide6.QtCore import QModelIndex, QUrl
-from PySide6.QtGui import QDesktopServices, QTextCursor
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtCore import QModelIndex, QPoint, QUrl, Signal
+from PySide6.QtGui import QContextMenuEvent, QDesktopServices, QTextCursor
+from PySide6.QtWidgets import QMenu, QTextBrowser, QWidget
 
 from aggregator.api import MessageKind, MessageState
 from aggregator.archive.records import Direction, StoredMessage
@@ -24,6 +24,9 @@ STATE_MARKS = {
     MessageState.DELIVERED: ("✓✓", "delivered"),
     MessageState.READ: ("✓✓ read", "read"),
 }
+
+
+RETRY_SCHEME = "retry"
 
 
 def _time(at: datetime) -> str:
@@ -39,7 +42,8 @@ def message_html(message: StoredMessage, *, show_account: bool = False) -> str:
         color = "#a23b00"
     body = linkify(message.body)
     if message.kind is MessageKind.ACTION:
-        line = f'<i>* <span style="color:{color}">{html.escape(who)}</span> {body}</i>'
+        actor = message.sender_name or message.sender  # "* alice waves", never "* me waves"
+        line = f'<span style="color:{color}">* {html.escape(actor)}</span> {body}'
     else:
         line = f'<b style="color:{color}">{html.escape(who)}:</b> {body}'
     stamp = f'<span style="color:#808080">{_time(message.sent_at)}</span> '
@@ -47,7 +51,8 @@ def message_html(message: StoredMessage, *, show_account: bool = False) -> str:
     if message.direction is Direction.OUT:
         if message.state is MessageState.FAILED:
             reason = f": {html.escape(message.error)}" if message.error else ""
-            tail = f' <span style="color:#c00000">✗ failed{reason}</span>'
+            retry = f'<a href="{RETRY_SCHEME}:{message.id}">Retry</a>'
+            tail = f' <span style="color:#c00000">✗ failed{reason}</span> {retry}'
         elif message.state in STATE_MARKS:
             mark, _label = STATE_MARKS[message.state]
             tail = f' <span style="color:#808080">{mark}</span>'
@@ -58,6 +63,8 @@ def message_html(message: StoredMessage, *, show_account: bool = False) -> str:
 
 
 class MessageView(QTextBrowser):
+    retry_requested = Signal(int)  # the id of a failed message of ours to send again
+
     def __init__(self, model: ConversationModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._model = model
@@ -71,10 +78,35 @@ class MessageView(QTextBrowser):
         self.verticalScrollBar().valueChanged.connect(self._on_scroll)
         self._render_all()
 
-    @staticmethod
-    def _open_link(url: QUrl) -> None:
-        if url.scheme() in ("http", "https"):
+    def _open_link(self, url: QUrl) -> None:
+        if url.scheme() == RETRY_SCHEME and url.path().isdigit():
+            self.retry_requested.emit(int(url.path()))
+        elif url.scheme() in ("http", "https"):
             QDesktopServices.openUrl(url)
+
+    def message_at(self, pos: QPoint) -> StoredMessage | None:
+        """The message shown at ``pos`` (viewport coordinates): one block per message."""
+        row = self.cursorForPosition(pos).block().blockNumber()
+        messages = self._model.messages
+        return messages[row] if 0 <= row < len(messages) else None
+
+    def context_menu(self, pos: QPoint) -> QMenu:
+        """The standard menu, with "Retry" first on a failed message of ours."""
+        menu = self.createStandardContextMenu(pos)
+        message = self.message_at(pos)
+        if message is not None and message.direction is Direction.OUT and message.state is MessageState.FAILED:
+            first = menu.actions()[0] if menu.actions() else None
+            retry = menu.addAction("Retry")
+            retry.triggered.connect(lambda _c=False, mid=message.id: self.retry_requested.emit(mid))
+            if first is not None:
+                menu.insertAction(first, retry)
+                menu.insertSeparator(first)
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = self.context_menu(event.pos())
+        menu.exec(event.globalPos())
+        menu.deleteLater()
 
     def _html_of(self, row: int, messages: list[StoredMessage]) -> str:
         m = messages[row]

@@ -1,0 +1,139 @@
+"""The input under a conversation: the text, Send, a counter against the protocol's limit, inline errors.
+
+Enter sends, Shift+Enter starts a new line. Pasted text stays one message up to the protocol's
+``max_body_length``; above it the counter says by how much and Send refuses (the text stays).
+Edits by the user (not by the program) drive the typing notice (``throttle``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+
+from ui.reply_info import ReplyInfo, over_limit_text
+from ui.typing_indicator import TypingThrottle
+
+log = logging.getLogger(__name__)
+
+ERROR_STYLE = "color: #c00000"
+
+
+class _EnterFilter(QObject):
+    """Enter sends; Shift+Enter is a new line."""
+
+    submitted = Signal()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            if enter and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+                self.submitted.emit()
+                return True
+        return False
+
+
+def _error_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setStyleSheet(ERROR_STYLE)
+    label.setAccessibleName(name)
+    label.hide()
+    return label
+
+
+class Composer(QWidget):
+    submitted = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._info: ReplyInfo | None = None
+        self._programmatic = False
+        self.input = QPlainTextEdit()
+        self.input.setAccessibleName("Message")
+        self.input.setPlaceholderText("Write a message; Enter sends, Shift+Enter starts a new line, /me acts")
+        self.input.setMaximumHeight(self.input.fontMetrics().height() * 4 + 12)
+        self._enter = _EnterFilter(self)
+        self._enter.submitted.connect(self.submitted)
+        self.input.installEventFilter(self._enter)
+        self.send_button = QPushButton("Send")
+        self.send_button.setAccessibleName("Send")
+        self.send_button.clicked.connect(self.submitted)
+        self.error = _error_label("Error")
+        self.counter = _error_label("Length")
+        self.throttle = TypingThrottle(self)
+        self.input.textChanged.connect(self._on_changed)
+
+        self._buttons = QVBoxLayout()
+        self._buttons.setContentsMargins(0, 0, 0, 0)
+        self._buttons.addWidget(self.send_button)
+        self._buttons.addStretch(1)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.input, 1)
+        row.addLayout(self._buttons)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.error)
+        layout.addWidget(self.counter)
+        layout.addLayout(row)
+
+    def add_button(self, button: QWidget) -> None:
+        self._buttons.insertWidget(self._buttons.count() - 1, button)
+
+    # -- the text ---------------------------------------------------------------------------------
+
+    def text(self) -> str:
+        return self.input.toPlainText()
+
+    def set_text(self, text: str) -> None:
+        """Replace the text (a template, a refused message given back); no typing notice."""
+        self._programmatic = True
+        try:
+            self.input.setPlainText(text)
+        finally:
+            self._programmatic = False
+        cursor = self.input.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        self.input.setTextCursor(cursor)
+
+    def take_text(self) -> str:
+        """The text, emptied from the input (it is being sent)."""
+        text = self.text()
+        self.set_text("")
+        self.throttle.stop()
+        return text
+
+    def _on_changed(self) -> None:
+        self._update_counter()
+        if not self._programmatic:
+            self.throttle.edited(not self.input.toPlainText())
+
+    # -- the limit --------------------------------------------------------------------------------
+
+    def set_reply_info(self, info: ReplyInfo) -> None:
+        self._info = info
+        self._update_counter()
+
+    def over_limit(self) -> str | None:
+        return None if self._info is None else over_limit_text(len(self.text()), self._info)
+
+    def _update_counter(self) -> None:
+        problem = self.over_limit()
+        self.counter.setText(problem or "")
+        self.counter.setVisible(problem is not None)
+        self.send_button.setEnabled(problem is None)
+        self.send_button.setToolTip(problem or "Send (Enter)")
+
+    # -- errors -----------------------------------------------------------------------------------
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+    def clear_error(self) -> None:
+        self.error.clear()
+        self.error.hide()
