@@ -63,7 +63,7 @@ def message_html(message: StoredMessage, *, show_account: bool = False) -> str:
 
 
 class MessageView(QTextBrowser):
-    retry_requested = Signal(int)  # the id of a failed message of ours to send again
+    retry_requested = Signal(object)  # the id (an int, 64 bits) of a failed message of ours to send again
 
     def __init__(self, model: ConversationModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -29,4 +29,5 @@ def over_limit_text(length: int, info: ReplyInfo) -> str | None:
     limit = info.max_body_length
     if limit is None or length <= limit:
         return None
-    return f"{length - limit:,} characters over the limit of {limit:,} on {info.protocol}"
+    over = length - limit
+    return f"{over:,} character{'s' if over > 1 else ''} over the limit of {limit:,} on {info.protocol}"
