@@ -123,6 +123,8 @@ class ConversationTab(QWidget):
         keep = chosen if chosen in refs else person.best
         self._reply_on.setCurrentIndex(refs.index(keep) if keep in refs else 0)
         self._reply_on.blockSignals(False)
+        if chosen is not None and self.reply_target() != chosen:
+            self._load_reply_info()  # the reply account changed: its banner and limit
 
     def choose_reply_target(self, ref: ContactRef) -> None:
         for index in range(self._reply_on.count()):

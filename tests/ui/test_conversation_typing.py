@@ -19,6 +19,7 @@ def test_their_typing_shows_in_their_tab_and_clears(gui_world: GuiWorld, qtbot: 
         carol_tab = open_tab(window, qtbot, w.carol)
         tab = open_tab(window, qtbot, w.bob)
         assert not tab.typing.showing
+        assert not tab.banner.isVisible()  # no policy, no banner
 
         w.on_server(w.server.send_typing(w.bob, w.alice, True))
         qtbot.waitUntil(lambda: tab.typing.text() == f"{tab.person.name} is typing…", timeout=TIMEOUT)
