@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 from tests.ui.conftest import GuiWorld
 from tests.ui.conversation_world import TIMEOUT, open_tab, running, wait_connected
 from ui.conversation import ConversationPane, ConversationTab
+from ui.tab_memory import CURRENT_KEY, OPEN_KEY
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -81,3 +82,14 @@ def test_tab_keys_move_and_close_and_tabs_come_back(gui_world: GuiWorld, qtbot: 
         window = session.window
         qtbot.waitUntil(lambda: bool(window.model.persons()), timeout=TIMEOUT)
         assert window.conversations.tabs() == []
+        bob_id = next(p.id for p in window.model.persons() if p.best.handle == w.bob)
+
+    # A remembered person that is gone meanwhile is skipped; the others reopen.
+    settings = QSettings(str(w.paths.config_dir / "ui.ini"), QSettings.Format.IniFormat)
+    settings.setValue(OPEN_KEY, f"987654321,{bob_id}")
+    settings.setValue(CURRENT_KEY, "987654321")
+    settings.sync()
+    with running(w, qtbot) as session:
+        pane = session.window.conversations
+        qtbot.waitUntil(lambda: len(pane.tabs()) == 1, timeout=TIMEOUT)
+        assert _names(pane) == [w.bob] and _current(pane) == w.bob
