@@ -25,6 +25,7 @@ from ui.context import UiContext
 from ui.conversation import ConversationPane, ConversationTab
 from ui.models.roster_filter import RosterFilter
 from ui.models.roster_model import CONTACT, CONTACT_ROLE, GROUP, PERSON, PERSON_ID_ROLE, SPHERE, RosterModel
+from ui.person_actions import PersonActions
 from ui.roster_delegate import RosterDelegate
 from ui.roster_feed import RosterFeed
 from ui.rows import PersonRow
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self.proxy.rowsInserted.connect(self._on_rows_inserted)
         self.proxy.modelReset.connect(self._expand_containers)
 
+        self.person_actions = PersonActions(ctx, self.tree, self.model, self.proxy, self._activated, self)
         self.status_selector = StatusSelector(ctx)
 
         left = QWidget()
