@@ -30,6 +30,7 @@ from ui.roster_delegate import RosterDelegate
 from ui.roster_feed import RosterFeed
 from ui.rows import PersonRow
 from ui.status_selector import StatusSelector
+from ui.suggestions import SuggestionsButton
 
 FILTER_DEBOUNCE_MS = 60
 
@@ -71,12 +72,14 @@ class MainWindow(QMainWindow):
         self.proxy.modelReset.connect(self._expand_containers)
 
         self.person_actions = PersonActions(ctx, self.tree, self.model, self.proxy, self._activated, self)
+        self.suggestions = SuggestionsButton(ctx)
         self.status_selector = StatusSelector(ctx)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(6, 6, 0, 6)
         left_layout.addWidget(self.filter)
+        left_layout.addWidget(self.suggestions)
         left_layout.addWidget(self.tree, 1)
         left_layout.addWidget(self.status_selector)
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from aggregator.roster.records import PersonId
+from ui.models.roster_model import SPHERE_TITLES
 from ui.rows import PersonRow
 
 PERSON_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -37,9 +38,13 @@ def contacts_text(row: PersonRow) -> str:
 
 def merge_summary(source: PersonRow, target: PersonRow) -> str:
     return (
-        f"{source.name}:\n{_indent(contacts_text(source))}\n\n"
-        f"will become part of {target.name}:\n{_indent(contacts_text(target))}"
+        f"{_titled(source)}:\n{_indent(contacts_text(source))}\n\n"
+        f"will become part of {_titled(target)}:\n{_indent(contacts_text(target))}"
     )
+
+
+def _titled(row: PersonRow) -> str:
+    return f"{row.name} ({SPHERE_TITLES[row.sphere]})"
 
 
 def _indent(text: str) -> str:
@@ -48,7 +53,7 @@ def _indent(text: str) -> str:
 
 def _contacts_html(row: PersonRow) -> str:
     items = "".join(f"<li>{html.escape(line)}</li>" for line in contacts_text(row).splitlines())
-    return f"<p>{html.escape(row.name)}:</p><ul>{items}</ul>"
+    return f"<p>{html.escape(_titled(row))}:</p><ul>{items}</ul>"
 
 
 def confirm_merge(parent: QWidget | None, source: PersonRow, target: PersonRow) -> QMessageBox:
@@ -92,9 +97,10 @@ class MergeChooser(QDialog):
         self.filter.setClearButtonEnabled(True)
 
         self.items = QStandardItemModel(self)
-        for row in sorted(self._rows.values(), key=lambda r: (r.name.casefold(), r.id)):
-            handles = ", ".join(c.ref.handle for c in row.contacts)
-            item = QStandardItem(f"{row.name}  —  {handles}")
+        same = source.name.casefold()
+        for row in sorted(self._rows.values(), key=lambda r: (r.name.casefold() != same, r.name.casefold(), r.id)):
+            handles = ", ".join(f"{c.ref.handle} on {c.account}" for c in row.contacts)
+            item = QStandardItem(f"{row.name}  ({SPHERE_TITLES[row.sphere]})  —  {handles}")
             item.setData(row.id, PERSON_ID_ROLE)
             item.setToolTip(contacts_text(row))
             item.setEditable(False)

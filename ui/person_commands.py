@@ -25,9 +25,11 @@ class SuggestionRow:
     other: PersonId
     person_name: str
     other_name: str
-    person_contacts: tuple[str, ...]  # "handle (account)"
+    person_contacts: tuple[str, ...]  # "handle on account"
     other_contacts: tuple[str, ...]
     reason: str
+    person_sphere: Sphere = Sphere.PERSONAL
+    other_sphere: Sphere = Sphere.PERSONAL
 
     @property
     def key(self) -> tuple[PersonId, PersonId]:
@@ -91,7 +93,7 @@ def local_groups(core: Core) -> list[str]:
 
 
 def _contacts(core: Core, person: Person) -> tuple[str, ...]:
-    return tuple(f"{c.ref.handle} ({account_name(core, c.ref.account_id)})" for c in person.contacts)
+    return tuple(f"{c.ref.handle} on {account_name(core, c.ref.account_id)}" for c in person.contacts)
 
 
 def suggestion_rows(core: Core) -> list[SuggestionRow]:
@@ -108,6 +110,8 @@ def suggestion_rows(core: Core) -> list[SuggestionRow]:
                 person_contacts=_contacts(core, person),
                 other_contacts=_contacts(core, other),
                 reason=s.text,
+                person_sphere=person.sphere,
+                other_sphere=other.sphere,
             )
         )
     return rows
