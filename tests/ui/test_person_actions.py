@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QContextMenuEvent
-from PySide6.QtTest import QTest
+from PySide6.QtCore import QMimeData, QModelIndex, QPointF, Qt
+from PySide6.QtGui import QContextMenuEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtTest import QAbstractItemModelTester, QTest
 from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -69,6 +69,23 @@ def right_click(window: MainWindow, index: QModelIndex) -> QMenu:
     menu = window.person_actions.menu
     assert menu is not None and menu.isVisible()
     return menu
+
+
+def drop_on(window: MainWindow, index: QModelIndex, data: QMimeData) -> bool:
+    """What the tree gets when a dragged row is let go over ``index``; whether it took the drop."""
+    viewport = window.tree.viewport()
+    pos = QPointF(window.tree.visualRect(index).center())
+    move, left = Qt.DropAction.MoveAction, Qt.MouseButton.LeftButton
+    none = Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(pos.toPoint(), move, data, left, none)
+    QApplication.sendEvent(viewport, enter)
+    over = QDragMoveEvent(pos.toPoint(), move, data, left, none)
+    QApplication.sendEvent(viewport, over)
+    if not over.isAccepted():
+        return False
+    drop = QDropEvent(pos, move, data, left, none)
+    QApplication.sendEvent(viewport, drop)
+    return drop.isAccepted()
 
 
 def start(gui_world: GuiWorld, qtbot: QtBot) -> Session:
@@ -192,6 +209,7 @@ def test_merge_into_a_chosen_person_then_split_a_contact_off(
     trigger(right_click(window, tree_index(window, bob.id)), "&Merge into…")
     chooser = window.person_actions.dialog
     assert isinstance(chooser, MergeChooser) and chooser.isVisible()
+    QAbstractItemModelTester(chooser.proxy, QAbstractItemModelTester.FailureReportingMode.Fatal)
     listed = [chooser.proxy.index(r, 0).data() for r in range(chooser.proxy.rowCount())]
     assert any(carol.name in t for t in listed) and not any(t.startswith(bob.name) for t in listed)
     QTest.keyClicks(chooser.filter, w.carol.split("@")[0][:5])
@@ -251,21 +269,19 @@ def test_dropping_a_person_on_another_merges_after_confirming(
 def test_dropping_a_person_on_a_header_moves_it_there(gui_world: GuiWorld, session: Session, qtbot: QtBot) -> None:
     window, w = session.window, gui_world
     bob = person_of(window, w.bob)
-    move = Qt.DropAction.MoveAction
     personal = window.proxy.mapFromSource(window.model.sphere_index(Sphere.PERSONAL))
-    assert window.proxy.dropMimeData(window.proxy.mimeData([tree_index(window, bob.id)]), move, -1, -1, personal)
+    data = window.proxy.mimeData([tree_index(window, bob.id)])
+    assert not drop_on(window, tree_index(window, bob.id), data)  # onto itself: refused
+    assert drop_on(window, personal, data)  # as the tree view gets it
     qtbot.waitUntil(lambda: tree_lines(window)[-3:] == ["Personal  (0/1)", f"  {bob.name}", f"    {w.bob}"])
 
     # Put carol in a group, then drop bob on that group's header.
     carol = person_of(window, w.carol)
     window.person_actions.move_to_group(carol.id, "Team")
     qtbot.waitUntil(lambda: "  Team" in tree_lines(window))
-    team = next(
-        window.proxy.index(r, 0, window.proxy.mapFromSource(window.model.sphere_index(Sphere.WORK)))
-        for r in range(window.proxy.rowCount(window.proxy.mapFromSource(window.model.sphere_index(Sphere.WORK))))
-        if window.proxy.index(r, 0, window.proxy.mapFromSource(window.model.sphere_index(Sphere.WORK))).data() == "Team"
-    )
-    assert window.proxy.dropMimeData(window.proxy.mimeData([tree_index(window, bob.id)]), move, -1, -1, team)
+    work = window.proxy.mapFromSource(window.model.sphere_index(Sphere.WORK))
+    team = next(i for r in range(window.proxy.rowCount(work)) if (i := window.proxy.index(r, 0, work)).data() == "Team")
+    assert drop_on(window, team, window.proxy.mimeData([tree_index(window, bob.id)]))
     qtbot.waitUntil(lambda: "Personal  (0/0)" in tree_lines(window))
     lines = tree_lines(window)
     team_at = lines.index("  Team")

@@ -100,8 +100,10 @@ def start(gui_world: GuiWorld, home: str, qtbot: QtBot) -> Session:
     s = start_session(gui_world.paths, ProtocolRegistry.discover(), core_factory=fast_core)
     qtbot.addWidget(s.window)
     s.window.show()
-    for account in (gui_world.account_id, home):
-        qtbot.waitUntil(lambda a=account: "connected" in s.window.accounts_strip.state_text(a), timeout=10_000)
+    strip = s.window.accounts_strip
+    qtbot.waitUntil(
+        lambda: all("connected" in strip.state_text(a) for a in (gui_world.account_id, home)), timeout=10_000
+    )
     return s
 
 
