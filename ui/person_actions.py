@@ -22,9 +22,10 @@ from PySide6.QtWidgets import QAbstractItemView, QInputDialog, QLineEdit, QMenu,
 
 from aggregator.api import ContactRef, Sphere
 from aggregator.roster.records import PersonId
+from ui import merge_dialog
 from ui import person_commands as commands
 from ui.context import UiContext
-from ui.merge_dialog import MergeChooser, confirm_merge
+from ui.merge_dialog import MergeChooser
 from ui.models.roster_filter import RosterFilter
 from ui.models.roster_model import CONTACT, PERSON, SPHERE_TITLES, DropKind, DropRequest, RosterModel
 from ui.refusal import show_refusal
@@ -144,7 +145,7 @@ class PersonActions(QObject):
         group = menu.addAction("Move to &group…")
         group.triggered.connect(lambda: self.ask_group(person.id))
         for name in person.local_groups:
-            leave = menu.addAction(f"Remove from group “{name}”")
+            leave = menu.addAction(f"Remove from group “{name.replace('&', '&&')}”")  # "&" is not a mnemonic
             leave.triggered.connect(lambda _c=False, g=name: self.remove_from_group(person.id, g))
         menu.addSeparator()
         merge = menu.addAction("&Merge into…")
@@ -164,8 +165,11 @@ class PersonActions(QObject):
     # -- dialogs ------------------------------------------------------------------------------------
 
     def _show_dialog(self, dialog: QWidget) -> None:
-        self.dialog = dialog
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._track(dialog)
+
+    def _track(self, dialog: QWidget) -> None:
+        self.dialog = dialog
         dialog.destroyed.connect(lambda _o=None: self._forget_dialog(dialog))
 
     def _forget_dialog(self, dialog: QWidget) -> None:
@@ -232,8 +236,8 @@ class PersonActions(QObject):
                 self.move_to_group(pid, request.group, request.sphere)
 
     def confirm_merge(self, source: PersonRow, target: PersonRow) -> QMessageBox:
-        box = confirm_merge(self._window, source, target)
-        self.dialog = box
+        box = merge_dialog.confirm_merge(self._window, source, target)
+        self._track(box)
 
         def clicked(button: Any) -> None:
             if box.buttonRole(button) == QMessageBox.ButtonRole.AcceptRole:
