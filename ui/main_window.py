@@ -25,10 +25,12 @@ from ui.context import UiContext
 from ui.conversation import ConversationPane, ConversationTab
 from ui.models.roster_filter import RosterFilter
 from ui.models.roster_model import CONTACT, CONTACT_ROLE, GROUP, PERSON, PERSON_ID_ROLE, SPHERE, RosterModel
+from ui.person_actions import PersonActions
 from ui.roster_delegate import RosterDelegate
 from ui.roster_feed import RosterFeed
 from ui.rows import PersonRow
 from ui.status_selector import StatusSelector
+from ui.suggestions import SuggestionsButton
 from ui.tab_memory import TabMemory
 
 FILTER_DEBOUNCE_MS = 60
@@ -70,12 +72,15 @@ class MainWindow(QMainWindow):
         self.proxy.rowsInserted.connect(self._on_rows_inserted)
         self.proxy.modelReset.connect(self._expand_containers)
 
+        self.person_actions = PersonActions(ctx, self.tree, self.model, self.proxy, self._activated, self)
+        self.suggestions = SuggestionsButton(ctx)
         self.status_selector = StatusSelector(ctx)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(6, 6, 0, 6)
         left_layout.addWidget(self.filter)
+        left_layout.addWidget(self.suggestions)
         left_layout.addWidget(self.tree, 1)
         left_layout.addWidget(self.status_selector)
 

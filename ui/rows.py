@@ -37,6 +37,8 @@ class PersonRow:
     protocols: tuple[str, ...]
     unread: int
     contacts: tuple[ContactRow, ...]
+    #: The user's own groups of the person (``group`` is the first of them, when there are any).
+    local_groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +65,16 @@ def _protocol_name(core: Core, account_id: AccountId) -> tuple[str, str]:
     return config.display_name, protocol
 
 
+def account_name(core: Core, account_id: AccountId) -> str:
+    """The account's label or address (the id when the account is gone)."""
+    return _protocol_name(core, account_id)[0]
+
+
 def person_row(core: Core, person: Person) -> PersonRow:
     board = core.roster.presence
     presence, best = board.view(person)
     contacts = []
-    group = ""
+    group = person.groups[0] if person.groups else ""  # the user's own group first, then the server's
     for contact in person.contacts:
         p = board.presence_of(contact.ref)
         account, protocol = _protocol_name(core, contact.ref.account_id)
@@ -85,6 +92,7 @@ def person_row(core: Core, person: Person) -> PersonRow:
         protocols=tuple(dict.fromkeys(c.protocol for c in contacts)),
         unread=core.roster.unread.person(person.id),
         contacts=tuple(contacts),
+        local_groups=person.groups,
     )
 
 

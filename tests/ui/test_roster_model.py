@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QByteArray, QMimeData, QModelIndex, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 from pytestqt.qtbot import QtBot
 
 from aggregator.api import PresenceKind, Sphere
 from tests.ui.rowfactory import person
 from ui.models.roster_filter import RosterFilter
-from ui.models.roster_model import PERSON_ID_ROLE, UNREAD_ROLE, RosterModel
+from ui.models.roster_model import (
+    PERSON_ID_ROLE,
+    PERSON_MIME,
+    UNREAD_ROLE,
+    DropKind,
+    DropRequest,
+    RosterModel,
+)
 
 FAIL = QAbstractItemModelTester.FailureReportingMode.Fatal
 
@@ -90,3 +97,76 @@ def test_filter_by_name_or_address(qtbot: QtBot) -> None:
     assert not proxy.first_person().isValid()
     proxy.set_text("")
     assert proxy.rowCount(proxy.mapFromSource(model.sphere_index(Sphere.PERSONAL))) == 2
+
+
+def test_dragging_a_person_asks_to_merge_it_or_move_it(qtbot: QtBot) -> None:
+    model = RosterModel()
+    proxy = RosterFilter(model)
+    QAbstractItemModelTester(model, FAIL)
+    QAbstractItemModelTester(proxy, FAIL)
+    model.set_persons(
+        [
+            person(1, "Bob"),
+            person(2, "Robert", handles=("robert@a.test", "rob@b.test")),
+            person(3, "Dan", sphere=Sphere.WORK, group="Ops"),
+        ]
+    )
+    bob, robert = model.person_index(1), model.person_index(2)
+    work = model.sphere_index(Sphere.WORK)
+    ops = model.index(0, 0, work)
+    assert ops.data() == "Ops"
+    robert_contact = model.index(1, 0, robert)
+    assert model.flags(bob) & Qt.ItemFlag.ItemIsDragEnabled
+    assert model.flags(work) & Qt.ItemFlag.ItemIsDropEnabled and model.flags(ops) & Qt.ItemFlag.ItemIsDropEnabled
+    assert not model.flags(work) & Qt.ItemFlag.ItemIsDragEnabled
+    assert not model.flags(robert_contact) & (Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsDropEnabled)
+    assert model.mimeTypes() == [PERSON_MIME]
+    data = model.mimeData([bob])
+    assert data.hasFormat(PERSON_MIME)
+    move = Qt.DropAction.MoveAction
+
+    requests: list[DropRequest] = []
+    model.drop_requested.connect(requests.append)
+
+    # Through the filter proxy, as the tree view drops: onto Robert -> merge Bob into Robert.
+    assert proxy.dropMimeData(data, move, -1, -1, proxy.mapFromSource(robert))
+    assert requests[-1] == DropRequest((1,), DropKind.MERGE, target=2)
+    # Onto one of Robert's contacts: the same.
+    assert model.dropMimeData(data, move, -1, -1, robert_contact)
+    assert requests[-1] == DropRequest((1,), DropKind.MERGE, target=2)
+    # Onto the Work header, the Ops group, or between the persons of Ops.
+    assert model.dropMimeData(data, move, -1, -1, work)
+    assert requests[-1] == DropRequest((1,), DropKind.SPHERE, sphere=Sphere.WORK)
+    assert model.dropMimeData(data, move, -1, -1, ops)
+    assert requests[-1] == DropRequest((1,), DropKind.GROUP, sphere=Sphere.WORK, group="Ops")
+    assert model.dropMimeData(data, move, 0, 0, ops)
+    assert requests[-1] == DropRequest((1,), DropKind.GROUP, sphere=Sphere.WORK, group="Ops")
+    assert len(requests) == 5
+
+    # Nothing to do: onto itself, its own contact, the sphere it is already right under; or not a person.
+    personal = model.sphere_index(Sphere.PERSONAL)
+    assert not model.canDropMimeData(data, move, -1, -1, bob)
+    assert not model.canDropMimeData(data, move, -1, -1, model.index(0, 0, bob))
+    assert not model.canDropMimeData(data, move, -1, -1, personal)
+    assert not model.dropMimeData(data, move, -1, -1, personal)
+    assert not model.canDropMimeData(model.mimeData([robert_contact]), move, -1, -1, work)
+    junk = QMimeData()
+    junk.setData(PERSON_MIME, QByteArray(b"bob"))
+    assert not model.canDropMimeData(junk, move, -1, -1, robert)
+    gone = QMimeData()
+    gone.setData(PERSON_MIME, QByteArray(b"99"))
+    assert not model.canDropMimeData(gone, move, -1, -1, robert)
+    assert len(requests) == 5
+    # The model itself changed nothing: the core does, and its events come back.
+    assert _names(model) == [
+        "Work  (0/1)",
+        "  Ops",
+        "    Dan",
+        "      dan3@fake.test",
+        "Personal  (0/2)",
+        "  Bob",
+        "    bob1@fake.test",
+        "  Robert",
+        "    robert@a.test",
+        "    rob@b.test",
+    ]

@@ -2,17 +2,32 @@
 
 Fed with ``PersonRow`` values (built on the engine thread). Each node keeps a casefolded filter key,
 computed once, so the filter proxy never calls ``data()`` from Python per row.
+
+Drag and drop: a person row can be dragged (``PERSON_MIME``, its id). Dropped on another person (or
+one of its contacts) it asks to merge into that person; on a sphere or group header (or between the
+persons under one) it asks to move there. The model changes nothing itself: it emits
+``drop_requested`` with a ``DropRequest``, and the change goes to the core, whose events come back.
 """
 
 from __future__ import annotations
 
 import bisect
+import enum
 import itertools
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 
 from aggregator.api import Sphere
 from aggregator.roster.records import PersonId
@@ -32,7 +47,26 @@ CONTACT_ROLE = Qt.ItemDataRole.UserRole + 7
 SPHERE, GROUP, PERSON, CONTACT = "sphere", "group", "person", "contact"
 SPHERE_TITLES = {Sphere.WORK: "Work", Sphere.PERSONAL: "Personal"}
 
+PERSON_MIME = "application/x-aggregator-person-ids"
+
 _ids = itertools.count(1)
+
+
+class DropKind(enum.Enum):
+    MERGE = "merge"  # into ``target``
+    SPHERE = "sphere"  # right under ``sphere`` (out of the user's groups)
+    GROUP = "group"  # into the group ``group`` of ``sphere``
+
+
+@dataclass(frozen=True, slots=True)
+class DropRequest:
+    """What a drop of ``persons`` asks for; carried out (after confirming a merge) by the window."""
+
+    persons: tuple[PersonId, ...]
+    kind: DropKind
+    sphere: Sphere | None = None
+    group: str | None = None
+    target: PersonId | None = None
 
 
 class Node:
@@ -64,6 +98,8 @@ def _person_sort(row: PersonRow) -> tuple[Any, ...]:
 
 
 class RosterModel(QAbstractItemModel):
+    drop_requested = Signal(object)  # DropRequest
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._root = Node("root", None, None, ())
@@ -120,7 +156,73 @@ class RosterModel(QAbstractItemModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        kind = self._nodes[index.internalId()].kind
+        if kind == PERSON:
+            flags |= Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsDropEnabled
+        elif kind in (SPHERE, GROUP):
+            flags |= Qt.ItemFlag.ItemIsDropEnabled
+        return flags
+
+    # -- drag and drop ------------------------------------------------------------------------------
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [PERSON_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        ids = list(dict.fromkeys(n.payload.id for i in indexes if i.isValid() and (n := self._node(i)).kind == PERSON))
+        data = QMimeData()
+        if ids:
+            data.setData(PERSON_MIME, QByteArray(",".join(map(str, ids)).encode("ascii")))
+        return data
+
+    def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index) -> bool:
+        return self.drop_request(data, action, row, parent) is not None
+
+    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index) -> bool:
+        request = self.drop_request(data, action, row, parent)
+        if request is None:
+            return False
+        self.drop_requested.emit(request)
+        return True
+
+    def drop_request(self, data: QMimeData, action: Qt.DropAction, row: int, parent: Index) -> DropRequest | None:
+        """What dropping ``data`` on ``parent`` (at ``row`` under it, or on it when ``row`` is -1) asks
+        for; None when it asks for nothing (not a person, onto itself, already there)."""
+        if action not in (Qt.DropAction.MoveAction, Qt.DropAction.CopyAction) or not data.hasFormat(PERSON_MIME):
+            return None
+        try:
+            raw = bytes(data.data(PERSON_MIME).data()).decode("ascii")
+            ids = tuple(int(part) for part in raw.split(","))
+        except ValueError:
+            return None
+        if not ids or any(pid not in self._persons for pid in ids):
+            return None
+        node = self._node(parent)
+        if node.kind == CONTACT:
+            node = node.parent or self._root
+        rows: list[PersonRow] = [self._persons[pid].payload for pid in ids]
+        if node.kind == PERSON:
+            target: PersonRow = node.payload
+            return None if target.id in ids else DropRequest(ids, DropKind.MERGE, target=target.id)
+        if node.kind == SPHERE:
+            sphere: Sphere = node.payload
+            if all(r.sphere is sphere and not r.local_groups for r in rows):
+                return None
+            return DropRequest(ids, DropKind.SPHERE, sphere=sphere)
+        if node.kind == GROUP and node.parent is not None:
+            group: str = node.payload
+            sphere = node.parent.payload
+            if all(r.sphere is sphere and r.local_groups == (group,) for r in rows):
+                return None
+            return DropRequest(ids, DropKind.GROUP, sphere=sphere, group=group)
+        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
