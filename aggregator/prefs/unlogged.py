@@ -19,6 +19,7 @@ from pathlib import Path
 from aggregator.accounts.config import write_private_json
 from aggregator.archive import Archive
 from aggregator.archive.types import to_micros
+from aggregator.profile import InstanceLock, ProfileLockedError
 
 log = logging.getLogger(__name__)
 
@@ -140,3 +141,20 @@ class UnloggedJournal:
         self._spans = []
         self._save()
         return deleted
+
+
+def purge_leftovers(config_dir: Path, lock_file: Path, archive: Archive) -> int:
+    """For commands that read the archive without a running instance (search, export, history): remove
+    what a crashed run left unlogged first. A running instance (or this command) holding the profile
+    lock: nothing is done here; the instance removes them when it stops."""
+    if not UnloggedJournal(config_dir).spans:
+        return 0
+    lock = InstanceLock(lock_file)
+    try:
+        lock.acquire()
+    except ProfileLockedError:
+        return 0
+    try:
+        return UnloggedJournal(config_dir).purge(archive)  # read again, under the lock
+    finally:
+        lock.release()
