@@ -58,6 +58,8 @@ class SettingView:
 
     @property
     def text(self) -> str:
+        if self.key.startswith("retention_days.") and self.value == 0:
+            return "0 (keep forever)"
         return value_text(self.value)
 
 
