@@ -23,6 +23,8 @@ from aggregator.paths import ProfilePaths
 from aggregator.policy.apply import enforce_locked, start_policy
 from aggregator.policy.events import PolicyDenied
 from aggregator.policy.log import PolicyLog
+from aggregator.policy.state import PolicyState
+from aggregator.prefs.service import Preferences
 from aggregator.presence.idle import AppInputIdle, DBusIdle, FirstAnswer
 from aggregator.presence.service import OwnStatus
 from aggregator.presence.status import StatusFile
@@ -78,6 +80,17 @@ def build_core(
     )
     accounts.configure(configs)
     policy.bind_accounts(lambda: {a.id: a.sphere for a in accounts.configs()})
+    prefs = Preferences(
+        paths,
+        settings,
+        policy,
+        archive,
+        lambda: {a.id: a.sphere for a in accounts.configs()},
+        seeded=PolicyState.load(paths.config_dir).seeded,
+    )
+    prefs.begin()  # before any account connects
+    prefs.attach(bus)
+    policy_report.notes.extend(prefs.notes)
     roster = Roster(archive, policy=policy, accounts=accounts.configs, bus=bus)
     roster.load()
     roster.attach(bus)
@@ -102,7 +115,7 @@ def build_core(
     )
     router_ref.append(router)
     return Core(
-        settings=settings,
+        settings=prefs.settings,
         paths=paths,
         registry=registry,
         bus=bus,
@@ -118,4 +131,5 @@ def build_core(
         status=status,
         policy_log=policy_log,
         policy_report=policy_report,
+        prefs=prefs,
     )

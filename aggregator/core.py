@@ -18,6 +18,7 @@ from aggregator.policy import PolicyEngine
 from aggregator.policy.apply import PolicyReport
 from aggregator.policy.events import PolicyNotice
 from aggregator.policy.log import PolicyLog
+from aggregator.prefs.service import Preferences
 from aggregator.presence.service import OwnStatus
 from aggregator.registry import ProtocolRegistry
 from aggregator.roster.service import Roster
@@ -45,6 +46,8 @@ class Core:
     policy_log: PolicyLog | None = None
     #: What applying the policy file did at start (warnings to show prominently, accounts created).
     policy_report: PolicyReport | None = None
+    #: The user's preferences: logging on/off, the scheduled retention, settings by key.
+    prefs: Preferences | None = None
     _noticed: bool = field(default=False, repr=False)
 
     async def start(self, only: list[str] | None = None) -> None:
@@ -60,12 +63,16 @@ class Core:
         self.accounts.start(only)
         if only is None:
             self.status.start()
+            if self.prefs is not None:
+                self.prefs.start()
 
     async def stop(self) -> None:
         """Disconnect every account, handle every event already received, close the archive."""
         await self.status.stop()
         await self.accounts.stop()
         await self.outbound.wait_flushed()
+        if self.prefs is not None:
+            await self.prefs.stop()  # removes the messages of conversations that are not logged
 
     def close(self) -> None:
         self.archive.close()

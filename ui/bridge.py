@@ -24,6 +24,7 @@ from aggregator.events import (
     MessageUpdated,
     TypingNotice,
 )
+from aggregator.policy.events import PolicyNotice
 from aggregator.roster.events import PersonAdded, PersonPresenceChanged, PersonRemoved, PersonUpdated, UnreadChanged
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class Bridge(QObject):
     person_removed = Signal(object)  # PersonRemoved
     person_presence = Signal(object)  # PersonPresenceChanged
     unread_changed = Signal(object)  # UnreadChanged
+    policy_notice = Signal(object)  # PolicyNotice
 
     # Emitted on the engine thread, received on the GUI thread (queued).
     _incoming = Signal(object)
@@ -67,6 +69,7 @@ class Bridge(QObject):
             PersonRemoved: self.person_removed,
             PersonPresenceChanged: self.person_presence,
             UnreadChanged: self.unread_changed,
+            PolicyNotice: self.policy_notice,
         }
         self._incoming.connect(self._deliver_event, Qt.ConnectionType.QueuedConnection)
         self._result.connect(self._deliver_result, Qt.ConnectionType.QueuedConnection)

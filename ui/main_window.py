@@ -26,6 +26,7 @@ from ui.conversation import ConversationPane, ConversationTab
 from ui.models.roster_filter import RosterFilter
 from ui.models.roster_model import CONTACT, CONTACT_ROLE, GROUP, PERSON, PERSON_ID_ROLE, SPHERE, RosterModel
 from ui.person_actions import PersonActions
+from ui.policy_banner import PolicyBanner
 from ui.roster_delegate import RosterDelegate
 from ui.roster_feed import RosterFeed
 from ui.rows import PersonRow
@@ -98,7 +99,13 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.right)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([300, 600])
-        self.setCentralWidget(self.splitter)
+        self.policy_banner = PolicyBanner(ctx)  # the organisation's policy notices, above everything
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.policy_banner)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
 
         self.accounts_strip = AccountsStrip(ctx)
         self.statusBar().addWidget(self.accounts_strip, 1)
@@ -122,6 +129,10 @@ class MainWindow(QMainWindow):
         self.search_action = QAction("&Search logs…", self)
         self.search_action.setShortcut(QKeySequence.StandardKey.Find)
         app_menu.addAction(self.search_action)
+        self.preferences_action = QAction("&Preferences…", self)
+        self.preferences_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        app_menu.addAction(self.preferences_action)
         app_menu.addSeparator()
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)

@@ -11,6 +11,7 @@ from ui.account_dialog import AccountsDialog
 from ui.context import UiContext
 from ui.log_viewer import LogViewer
 from ui.main_window import MainWindow
+from ui.preferences import PreferencesDialog
 from ui.rows import AccountRow, all_accounts
 from ui.tray import Tray
 
@@ -24,10 +25,12 @@ class Windows(QObject):
         self.main = main
         self.log_viewer: LogViewer | None = None
         self.accounts: AccountsDialog | None = None
+        self.preferences: PreferencesDialog | None = None
         self.tray: Tray | None = None
         main.quit_action.triggered.connect(self.quit_requested)
         main.search_action.triggered.connect(self.show_log_viewer)
         main.accounts_action.triggered.connect(self.show_accounts)
+        main.preferences_action.triggered.connect(self.show_preferences)
         if Tray.available():
             self.tray = Tray(main, main.status_selector, self)
             self.tray.quit_requested.connect(self.quit_requested)
@@ -56,6 +59,15 @@ class Windows(QObject):
         self.accounts.raise_()
         return self.accounts
 
+    def show_preferences(self) -> PreferencesDialog:
+        if self.preferences is None:
+            self.preferences = PreferencesDialog(self._ctx, self.main)
+        else:
+            self.preferences.reload()
+        self.preferences.show()
+        self.preferences.raise_()
+        return self.preferences
+
     def first_run_check(self) -> None:
         """No account yet: open the accounts dialog with its welcome text (the first-run assistant)."""
         core = self._ctx.core
@@ -67,7 +79,7 @@ class Windows(QObject):
         self._ctx.bridge.run(lambda: all_accounts(core), done)
 
     def close_all(self) -> None:
-        for w in (self.log_viewer, self.accounts):
+        for w in (self.log_viewer, self.accounts, self.preferences):
             if w is not None:
                 w.close()
         if self.tray is not None:

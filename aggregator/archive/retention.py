@@ -113,20 +113,15 @@ def plan(archive: Archive, scope: RetentionScope) -> RetentionPlan:
 def apply(archive: Archive, scope: RetentionScope, *, compact: bool = True) -> RetentionResult:
     """Delete what ``plan`` counts, in batches; then reclaim the space (see the module docstring)."""
     found = plan(archive, scope)
-    where, params = _where(archive, scope)
     deleted = 0
     while True:
-        ids = [int(r[0]) for r in archive.read_rows(f"SELECT id FROM messages WHERE {where} LIMIT {BATCH}", params)]  # noqa: S608
-        if not ids:
+        step = delete_batch(archive, scope)
+        if not step:
             break
-        archive.execute_write(
-            f"DELETE FROM messages WHERE id IN ({', '.join('?' * len(ids))})",  # noqa: S608
-            ids,
-        )
-        deleted += len(ids)
+        deleted += step
     reclaimed, how = (0, "")
-    if compact and deleted and archive.engine.dialect.name == "sqlite":
-        reclaimed, how = _compact(archive)
+    if compact and deleted:
+        reclaimed, how = compact_space(archive)
     log.info(
         "Retention: deleted %d messages older than %s (%s)", deleted, found.cutoff.isoformat(), how or "no compaction"
     )
@@ -139,6 +134,30 @@ def apply(archive: Archive, scope: RetentionScope, *, compact: bool = True) -> R
         reclaimed_bytes=reclaimed,
         compaction=how,
     )
+
+
+def delete_batch(archive: Archive, scope: RetentionScope, limit: int = BATCH) -> int:
+    """Delete at most ``limit`` of the messages ``scope`` covers (one transaction); returns how many.
+
+    A caller on the engine loop (the scheduled job) yields between batches, so logging goes on."""
+    where, params = _where(archive, scope)
+    ids = [int(r[0]) for r in archive.read_rows(f"SELECT id FROM messages WHERE {where} LIMIT {int(limit)}", params)]  # noqa: S608
+    if ids:
+        archive.execute_write(
+            f"DELETE FROM messages WHERE id IN ({', '.join('?' * len(ids))})",  # noqa: S608
+            ids,
+        )
+    return len(ids)
+
+
+def compact_space(archive: Archive, *, rewrite: bool = True) -> tuple[int, str]:
+    """Give freed space back (SQLite only): bytes reclaimed and how. ``rewrite=False`` never runs the
+    full ``VACUUM`` (seconds per GB), only the cheap incremental one where the file allows it."""
+    if archive.engine.dialect.name != "sqlite":
+        return 0, ""
+    if not rewrite and _pragma(archive, "auto_vacuum") != 2:
+        return 0, ""
+    return _compact(archive)
 
 
 def _pragma(archive: Archive, name: str) -> int:

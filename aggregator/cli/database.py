@@ -8,6 +8,7 @@ import argparse
 from aggregator.archive import Archive
 from aggregator.cli.errors import UsageError
 from aggregator.paths import ProfilePaths
+from aggregator.prefs.unlogged import purge_leftovers
 from aggregator.settings import Settings
 from aggregator.settings import database_url as check_url
 
@@ -29,5 +30,8 @@ def has_archive(args: argparse.Namespace, paths: ProfilePaths) -> bool:
 
 
 def open_archive(args: argparse.Namespace, paths: ProfilePaths) -> Archive:
+    """The archive, without the messages a crashed run kept of conversations that are not logged."""
     url = database_url(args, paths)
-    return Archive.open(url=url) if url is not None else Archive.open(path=paths.archive_file)
+    archive = Archive.open(url=url) if url is not None else Archive.open(path=paths.archive_file)
+    purge_leftovers(paths.config_dir, paths.lock_file, archive)
+    return archive

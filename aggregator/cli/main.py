@@ -20,6 +20,7 @@ from aggregator.cli import (
     run_cmd,
     search_cmd,
     send_cmd,
+    settings_cmd,
     stats_cmd,
     status_cmd,
     templates_cmd,
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     retention_cmd.add_parser(sub)
     policy_cmd.add_parser(sub)
     templates_cmd.add_parser(sub)
+    settings_cmd.add_parser(sub)
     return parser
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from aggregator.api import AggregatorError, ConfigurationError
 from aggregator.control.protocol import MAX_REQUEST, decode, encode, message_json
 from aggregator.core import Core
+from aggregator.prefs import commands as prefs_commands
 from aggregator.presence import commands as status_commands
 from aggregator.roster import commands as roster_commands
 
@@ -115,6 +116,8 @@ class ControlServer:
             return await self._status(request)
         if op in roster_commands.OPS:
             return roster_commands.run(self._core.roster, request)
+        if op in prefs_commands.OPS and self._core.prefs is not None:
+            return prefs_commands.run(self._core.prefs, request)
         raise ValueError(f"unknown op {op!r}")
 
     async def _status(self, request: dict[str, Any]) -> dict[str, Any]:

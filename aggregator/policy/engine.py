@@ -281,7 +281,7 @@ class PolicyEngine:
 
     def retention_plan(self) -> dict[AccountId, int]:
         """Days to keep, per account with a ``retention_days`` rule: what the scheduled retention job
-        (``aggregator/archive/retention.py``, the search issue) is to enforce. HOOK: no job runs it yet."""
+        (``aggregator/archive/retention.py``) enforces (``aggregator.prefs.retention_job``)."""
         plan: dict[AccountId, int] = {}
         for account_id in self._spheres():
             days = self.retention_days(account_id)
@@ -306,6 +306,27 @@ class PolicyEngine:
                 "the last valid policy required this account to be logged (the current policy file is unusable)",
             )
         return ALLOW
+
+    def sphere_logging_required(self, sphere: Sphere) -> Decision:
+        """DENY means: logging cannot be turned off for this sphere's accounts."""
+        policy = self._policy
+        if policy is not None and policy.spheres.get(sphere, ScopeRules()).logging_required:
+            return Decision(
+                Verdict.DENY, "logging", f"the organisation's policy requires {sphere.value} accounts to be logged"
+            )
+        if sphere in self._fail_safe.logging_spheres:
+            return Decision(
+                Verdict.DENY,
+                "logging",
+                f"the last valid policy required {sphere.value} accounts to be logged "
+                "(the current policy file is unusable)",
+            )
+        return ALLOW
+
+    def sphere_retention_days(self, sphere: Sphere) -> int | None:
+        """The sphere's ``retention_days`` rule: the most days the user may keep its messages."""
+        policy = self._policy
+        return None if policy is None else policy.spheres.get(sphere, ScopeRules()).retention_days
 
     def setting_lock(self, name: str) -> SettingLock | None:
         """Is this setting locked, and why?"""

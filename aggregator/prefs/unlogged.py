@@ -1,0 +1,160 @@
+"""Conversations that are not logged: shown while the app runs, removed from the archive afterwards.
+
+While logging is off for an account, its messages are stored as usual (the UI shows them from the
+archive), and the time span is written to ``unlogged.json`` in the config dir *before* any of them can
+arrive. When the app stops, and again at the next start (a crash, a kill), every message of the account
+received in such a span (``messages.received_at``) is deleted, in batches, index entries included, and
+the journal is cleared. Messages logged before logging was turned off are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aggregator.accounts.config import write_private_json
+from aggregator.archive import Archive
+from aggregator.archive.types import to_micros
+from aggregator.profile import InstanceLock, ProfileLockedError
+
+log = logging.getLogger(__name__)
+
+JOURNAL_FILE = "unlogged.json"
+BATCH = 2_000
+_MARGIN_US = 60_000_000
+_SELECT = (
+    "SELECT id FROM messages WHERE account_id = ? AND received_at >= ? AND received_at < ? "  # noqa: S608 (constants)
+    f"LIMIT {BATCH}"
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Logging was off for ``account_id`` from ``start`` until ``end`` (None: still off)."""
+
+    account_id: str
+    start: datetime
+    end: datetime | None = None
+
+
+class UnloggedJournal:
+    def __init__(self, config_dir: Path, clock: Callable[[], datetime] = _now) -> None:
+        self.path = config_dir / JOURNAL_FILE
+        self._clock = clock
+        self._spans: list[Span] = self._load()
+
+    @property
+    def spans(self) -> tuple[Span, ...]:
+        return tuple(self._spans)
+
+    def is_open(self, account_id: str) -> bool:
+        return any(s.account_id == account_id and s.end is None for s in self._spans)
+
+    def _load(self) -> list[Span]:
+        if not self.path.exists():
+            return []
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return [
+                Span(
+                    str(s["account"]),
+                    datetime.fromisoformat(s["from"]),
+                    datetime.fromisoformat(s["to"]) if s.get("to") else None,
+                )
+                for s in data["spans"]
+            ]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            # Unreadable: treat every message since the epoch as unlogged would delete logged history;
+            # keeping them is the lesser harm, said loudly.
+            log.error("Cannot read %s (%s); messages of unlogged conversations may remain", self.path, exc)
+            return []
+
+    def _save(self) -> None:
+        write_private_json(
+            self.path,
+            {
+                "spans": [
+                    {
+                        "account": s.account_id,
+                        "from": s.start.isoformat(),
+                        "to": s.end.isoformat() if s.end else None,
+                    }
+                    for s in self._spans
+                ]
+            },
+        )
+
+    def open(self, account_id: str) -> None:
+        """Logging is off for this account from now on (written to disk before returning)."""
+        if self.is_open(account_id):
+            return
+        self._spans.append(Span(account_id, self._clock()))
+        self._save()
+
+    def close(self, account_id: str) -> None:
+        """Logging is on again: what arrived while it was off is still removed at the next purge."""
+        now = self._clock()
+        changed = [
+            Span(s.account_id, s.start, now) if s.account_id == account_id and s.end is None else s for s in self._spans
+        ]
+        if changed != self._spans:
+            self._spans = changed
+            self._save()
+
+    def purge(self, archive: Archive) -> int:
+        """Delete the messages received in every span (all of them, batch by batch); clear the journal.
+        Returns how many messages went."""
+        if not self._spans:
+            return 0
+        now = self._clock()
+        deleted = 0
+        for span in self._spans:
+            end = span.end or now
+            # Open spans end "now" plus a margin: a message stamped a moment later is still caught.
+            params: list[object] = [
+                span.account_id,
+                to_micros(span.start),
+                to_micros(end) + (0 if span.end else 60_000_000),
+            ]
+            while True:
+                ids = [
+                    int(r[0])
+                    for r in archive.read_rows(
+                        _SELECT,
+                        params,
+                    )
+                ]
+                if not ids:
+                    break
+                archive.execute_write(f"DELETE FROM messages WHERE id IN ({', '.join('?' * len(ids))})", ids)  # noqa: S608
+                deleted += len(ids)
+        if deleted:
+            log.info("Removed %d messages of conversations that are not logged", deleted)
+        self._spans = []
+        self._save()
+        return deleted
+
+
+def purge_leftovers(config_dir: Path, lock_file: Path, archive: Archive) -> int:
+    """For commands that read the archive without a running instance (search, export, history): remove
+    what a crashed run left unlogged first. A running instance (or this command) holding the profile
+    lock: nothing is done here; the instance removes them when it stops."""
+    if not UnloggedJournal(config_dir).spans:
+        return 0
+    lock = InstanceLock(lock_file)
+    try:
+        lock.acquire()
+    except ProfileLockedError:
+        return 0
+    try:
+        return UnloggedJournal(config_dir).purge(archive)  # read again, under the lock
+    finally:
+        lock.release()
