@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
-from aggregator.api import AggregatorError, Sphere
+from aggregator.api import AggregatorError, ContactRef, Sphere
 from aggregator.archive.records import Direction
 from aggregator.search.tokens import tokens
 
@@ -65,11 +65,18 @@ class SearchQuery:
     #: Inclusive lower / exclusive upper bound of the message time, UTC.
     after: datetime | None = None
     before: datetime | None = None
+    #: Set by ``filters.narrow`` (the log viewer's controls), never typed. Exactly these contacts (not
+    #: names to look up): their direct conversations, and what they sent from that account elsewhere.
+    contacts: tuple[ContactRef, ...] = ()
+    #: Only these account ids (exact; an empty set matches nothing), on top of ``accounts``/``spheres``.
+    account_ids: frozenset[str] | None = None
 
     @property
     def has_filters(self) -> bool:
         return bool(
             self.senders
+            or self.contacts
+            or self.account_ids is not None
             or self.people
             or self.conversations
             or self.accounts
