@@ -168,7 +168,8 @@ class ConversationTab(QWidget):
             self.timeline = TimelineWindow(self._ctx, self.person.id, self.model, self.view, PAGE, self)
             layout = self.layout()
             assert isinstance(layout, QVBoxLayout)
-            layout.insertWidget(layout.indexOf(self.view) + 1, self.timeline.latest_button)
+            button = self.timeline.latest_button
+            layout.insertWidget(layout.indexOf(self.view) + 1, button, 0, Qt.AlignmentFlag.AlignRight)
         self.timeline.open_at(message_id)
 
     # -- sending ----------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ class MessageView(QTextBrowser):
         super().__init__(parent)
         self._model = model
         self.highlighted_id: int | None = None  # the message id shown highlighted (a search hit)
+        self.newer_paging = True  # False while a window is being placed: only the user's scrolling loads
         self.setOpenLinks(False)
         self.setAccessibleName("Messages")
         self.document().setDocumentMargin(8)
@@ -127,7 +128,7 @@ class MessageView(QTextBrowser):
         bar = self.verticalScrollBar()
         if value == bar.minimum() and bar.maximum() > 0 and self._model.canFetchMore(QModelIndex()):
             self._model.fetchMore(QModelIndex())
-        elif value == bar.maximum() and bar.maximum() > 0 and self._model.can_fetch_newer():
+        elif self.newer_paging and value == bar.maximum() and bar.maximum() > 0 and self._model.can_fetch_newer():
             self._model.fetch_newer()
 
     # -- a search hit ---------------------------------------------------------------------------
@@ -153,6 +154,11 @@ class MessageView(QTextBrowser):
         bar = self.verticalScrollBar()
         bar.setValue(max(bar.minimum(), min(bar.maximum(), int(top) - self.viewport().height() // 3)))
         return True
+
+    def allow_newer_paging(self) -> None:
+        """The window is placed: from now on reaching the bottom loads the next page (now, if there)."""
+        self.newer_paging = True
+        self._on_scroll(self.verticalScrollBar().value())
 
     def scroll_to_end(self) -> None:
         bar = self.verticalScrollBar()

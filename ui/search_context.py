@@ -22,6 +22,7 @@ class ContextView(QTextBrowser):
         self.setOpenLinks(False)
         self.setAccessibleName("Context of the selected result")
         self.document().setDocumentMargin(8)
+        self.setPlaceholderText("Select a result to see the messages before and after it.")
         self.anchorClicked.connect(self._open_link)
         self.shown: Context | None = None
 

@@ -72,10 +72,16 @@ class TimelineWindow(QObject):
         ids = [m.id for m in page]
         before = sum(1 for i in ids if i < message_id)
         after = sum(1 for i in ids if i > message_id)
+        self._view.newer_paging = False  # placing the window scrolls: that must not load pages
         self._model.show_window(page, has_older=before >= AROUND, has_newer=after >= AROUND)
         self._view.highlight(message_id)
         # Once the tab is laid out (it may just have been created), scroll again to the right place.
-        QTimer.singleShot(0, lambda: self._view.highlight(message_id) if generation == self._generation else None)
+        QTimer.singleShot(0, lambda: self._placed(generation, message_id))
+
+    def _placed(self, generation: int, message_id: int) -> None:
+        if generation == self._generation:
+            self._view.highlight(message_id)
+            self._view.allow_newer_paging()
 
     def jump_to_latest(self) -> None:
         self._generation += 1
@@ -94,6 +100,7 @@ class TimelineWindow(QObject):
             log.warning("Could not load the newest messages of person %s: %s", self._person_id, error)
             return
         self._model.show_window(rows, has_older=len(rows) >= self._page, has_newer=False)
+        self._view.newer_paging = True
         self._view.highlight(None)
         self._view.scroll_to_end()
         QTimer.singleShot(0, self._view.scroll_to_end)

@@ -65,10 +65,6 @@ def filtered_query(
 
     Raises ``SearchError`` for a malformed text, or when there is nothing at all to search for.
     """
-    if text.strip():
-        query = parse(text, now=now, tz=tz)
-    elif filters.empty:
-        raise SearchError('nothing to search for: type some words, or choose a person, account, sphere or day')
-    else:
-        query = SearchQuery()
-    return narrow(query, filters, tz=tz)
+    if filters.empty:
+        return parse(text, now=now, tz=tz)
+    return narrow(parse(text, now=now, tz=tz, alone=False), filters, tz=tz)

@@ -67,6 +67,11 @@ def test_days_are_inclusive_and_combine_with_typed_dates(world: World) -> None:
 def test_text_or_a_filter_is_needed_and_bad_text_still_fails(world: World) -> None:
     with pytest.raises(SearchError, match="nothing to search for"):
         filtered_query("  ", SearchFilters())
+    with pytest.raises(SearchError, match="besides the excluded words"):
+        filtered_query("-lunch", SearchFilters())
+    # With a filter, excluded words alone are a search: that person, without those words.
+    bob = SearchFilters(contacts=(ContactRef(WORK, "bob@corp.example"),))
+    assert bodies(world, "-tomorrow", bob) == ["ok, meeting notes sent"]
     with pytest.raises(SearchError, match="sphere"):
         filtered_query("sphere:moon", SearchFilters(account_id=WORK))
     assert bodies(world, "", SearchFilters(sphere=Sphere.PERSONAL)) == world.bodies("in:#team")

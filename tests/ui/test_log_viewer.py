@@ -238,6 +238,7 @@ def test_keyboard_context_pane_and_opening_the_conversation_at_a_hit(
     assert tab.view.highlighted_id == hit
     assert tab.view.textCursor().selectedText().endswith("the needle <i>here</i>")
     assert tab.timeline is not None and tab.timeline.latest_button.isVisibleTo(tab)
+    qtbot.wait(300)  # placing the window loads nothing more by itself
     bodies = [m.body for m in tab.model.messages]
     assert bodies[0] == "message 6" and bodies[-1] == "message 55"  # 25 before, 25 after
 
