@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 DEBOUNCE_MS = 150
 LIMIT = 200
 CONTEXT = 5  # messages before and after the selected hit
+CHOICES_DELAY_MS = 500
 ERROR_STYLE = "color: #c00000"
 
 
@@ -147,6 +148,16 @@ class LogViewer(QWidget):
         find.setShortcut(QKeySequence.StandardKey.Find)
         find.triggered.connect(self.focus_query)
         self.addAction(find)
+        QWidget.setTabOrder(self.results, self.open_button)
+        QWidget.setTabOrder(self.open_button, self.context_view)
+
+        # The person filter follows the buddy list (merges, renames, new contacts) while open.
+        self._choices_timer = QTimer(self)
+        self._choices_timer.setSingleShot(True)
+        self._choices_timer.setInterval(CHOICES_DELAY_MS)
+        self._choices_timer.timeout.connect(self._reload_if_shown)
+        for signal in (ctx.bridge.person_added, ctx.bridge.person_updated, ctx.bridge.person_removed):
+            signal.connect(lambda _e: self._choices_timer.start())
         self.resize(900, 640)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -162,6 +173,10 @@ class LogViewer(QWidget):
         """Read the persons and accounts for the filters (on the engine thread)."""
         core = self._ctx.core
         self._ctx.bridge.run(lambda: filter_choices(core), self._choices_loaded)
+
+    def _reload_if_shown(self) -> None:
+        if self.isVisible():
+            self.reload_choices()
 
     def _choices_loaded(self, choices: FilterChoices | None, error: BaseException | None) -> None:
         if error is not None or choices is None:
@@ -190,12 +205,13 @@ class LogViewer(QWidget):
         try:
             filters = self.filter_bar.filters()
         except FilterError as exc:
-            self._set_status(str(exc), error=True)
-            self.model.set_rows([])
+            self._set_status(str(exc), error=not exc.partial)
+            if not exc.partial:  # still typing a name: the results stay until it is chosen
+                self._clear_results()
             return
         if not text.strip() and filters == SearchFilters():
             self._set_status(" ")
-            self.model.set_rows([])
+            self._clear_results()
             return
         self._set_status("Searching…")
         core = self._ctx.core
@@ -209,12 +225,12 @@ class LogViewer(QWidget):
             return  # a newer query is under way: this answer is stale
         if isinstance(error, SearchError):
             self._set_status(str(error), error=True)
-            self.model.set_rows([])
+            self._clear_results()
             return
         if error is not None or answer is None:
             log.warning("The search failed: %s", error)
             self._set_status(f"The search failed: {error}", error=True)
-            self.model.set_rows([])
+            self._clear_results()
             return
         previous = self.selected()
         self.model.set_rows(answer.rows)
@@ -230,6 +246,10 @@ class LogViewer(QWidget):
             self.results.setCurrentIndex(self.model.index(keep, 0))
         else:
             self._show_context(None)
+
+    def _clear_results(self) -> None:
+        self.model.set_rows([])
+        self._show_context(None)
 
     def _set_status(self, text: str, *, error: bool = False) -> None:
         self.status.setStyleSheet(ERROR_STYLE if error else "")

@@ -19,7 +19,12 @@ ANYONE = "Anyone"
 
 
 class FilterError(ValueError):
-    """A filter control holds something that selects nothing; the message says what."""
+    """A filter control holds something that selects nothing; the message says what. ``partial``: the
+    user is still typing a name that some persons' names contain (a hint, not an error)."""
+
+    def __init__(self, message: str, *, partial: bool = False) -> None:
+        super().__init__(message)
+        self.partial = partial
 
 
 def _to_date(value: QDate) -> date:
@@ -134,6 +139,9 @@ class FilterBar(QWidget):
         wanted = text.casefold()
         found = [p for p in self._persons if p.name.casefold() == wanted]
         if not found:
+            partial = sum(1 for p in self._persons if wanted in p.name.casefold())
+            if partial:
+                raise FilterError(f"choose a person: {partial} name(s) contain {text!r}", partial=True)
             raise FilterError(f"no person is called {text!r}: choose one from the list, or clear the field")
         index = self.person.currentIndex()
         chosen = self.person.itemData(index) if index > 0 else None

@@ -87,6 +87,8 @@ class Windows(QObject):
         viewer = self.show_log_viewer()
         viewer.query.setText("release")
         settle(app, 1.0)
+        viewer.focus_results()  # the newest result selected: its context shows below
+        settle(app, 0.6)
         shoot(viewer, "log-viewer.png")
         viewer.close()
         dialog = self.show_accounts()

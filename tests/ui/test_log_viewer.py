@@ -139,17 +139,30 @@ def test_filters_combine_with_the_typed_query_and_errors_show_inline(
     viewer.filter_bar.account.setCurrentIndex(viewer.filter_bar.account.findData(w.account_id))
     qtbot.waitUntil(lambda: viewer.status.text() == "4 results", timeout=5000)
 
-    # A name that is nobody, and a malformed query: the reason in the status line, nothing else.
+    # Part of a name: a hint (the results stay); a name that is nobody, and a malformed query: the
+    # reason in the status line, nothing else.
+    viewer.filter_bar.person.setEditText(bob_name[:-1])
+    qtbot.waitUntil(lambda: viewer.status.text().startswith("choose a person: "), timeout=5000)
+    assert viewer.model.rowCount() == 4 and viewer.status.styleSheet() == ""
     viewer.filter_bar.person.setEditText("nobody at all")
     qtbot.waitUntil(lambda: "no person is called 'nobody at all'" in viewer.status.text(), timeout=5000)
     assert viewer.model.rowCount() == 0
     viewer.filter_bar.person.setEditText("")
+    search(viewer, qtbot, "release")
+    viewer.results.setCurrentIndex(viewer.model.index(0, 0))
+    qtbot.waitUntil(lambda: viewer.context_view.shown is not None, timeout=5000)
     search(viewer, qtbot, "release before:2024-13-45")
     assert viewer.status.text() == "before:2024-13-45: no such date"
+    assert viewer.context_view.shown is None and viewer.context_view.toPlainText() == ""
     assert "c00000" in viewer.status.styleSheet()
     assert viewer.model.rowCount() == 0
     search(viewer, qtbot, "release")
     assert viewer.status.text() == "4 results" and viewer.status.styleSheet() == ""
+
+    # A new person while the viewer is open joins the person filter.
+    before = viewer.filter_bar.person.count()
+    store(session, w.account_id, "erin@fake.test", [("hello", NOW)])
+    qtbot.waitUntil(lambda: viewer.filter_bar.person.count() == before + 1, timeout=5000)
 
 
 def test_a_stale_answer_never_replaces_a_newer_one_and_the_window_never_waits(
