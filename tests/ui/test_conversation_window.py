@@ -94,3 +94,16 @@ def test_an_older_page_asked_for_before_the_window_moved_is_dropped(qtbot: QtBot
     model.fetchMore(model.index(0, 0).parent())  # the page before m85
     model.prepend([msg(83), msg(84)], has_more=True)
     assert bodies(model) == ["m83", "m84", "m85", "m86", "m87"]
+
+
+def test_a_failed_stale_page_does_not_swallow_the_next_answer(qtbot: QtBot) -> None:
+    model = ConversationModel()
+    asked: list[object] = []
+    model.older_wanted.connect(asked.append)
+    model.fetchMore(model.index(0, 0).parent())  # the newest page, asked for by a new tab
+    model.show_window([msg(50), msg(51)], has_older=True, has_newer=False)
+    model.fetchMore(model.index(0, 0).parent())  # the user scrolls up at once
+    assert asked == [None, 1050]
+    model.load_failed()  # the newest page's answer: an error
+    model.prepend([msg(48), msg(49)], has_more=False)
+    assert bodies(model) == ["m48", "m49", "m50", "m51"]

@@ -223,6 +223,11 @@ def test_keyboard_context_pane_and_opening_the_conversation_at_a_hit(
     assert not viewer.open_button.isEnabled()
     QTest.keyClick(viewer.results, Qt.Key.Key_Return)
     assert "#team is a room" in viewer.status.text()
+    viewer.status.setText(" ")
+    rect = viewer.results.visualRect(viewer.model.index(0, 0))
+    QTest.mouseClick(viewer.results.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    QTest.mouseDClick(viewer.results.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert "#team is a room" in viewer.status.text()  # a double-click activates as Enter does
 
     # The second: bob's, with five messages before and after it in the pane, the hit marked.
     QTest.keyClick(viewer.results, Qt.Key.Key_Down)

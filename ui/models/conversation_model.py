@@ -73,6 +73,9 @@ class ConversationModel(QAbstractListModel):
         return self._loading
 
     def load_failed(self) -> None:
+        if self._stale:
+            self._stale -= 1  # a page asked for before ``show_window``: the current request is still on
+            return
         self._loading = False
 
     def prepend(self, older: Sequence[StoredMessage], *, has_more: bool) -> None:
@@ -129,7 +132,7 @@ class ConversationModel(QAbstractListModel):
 
     def show_window(self, messages: Sequence[StoredMessage], *, has_older: bool, has_newer: bool) -> None:
         """Replace what is shown with ``messages`` (oldest first), a stretch of the timeline."""
-        self._stale = int(self._loading)
+        self._stale += int(self._loading)  # every page still to come from before is for the old window
         self.beginResetModel()
         unique = sorted({m.id: m for m in messages}.values(), key=lambda m: m.id)
         self._messages = unique
