@@ -35,6 +35,7 @@ from ui.reply_info import ReplyInfo, reply_info
 from ui.rows import PersonRow
 from ui.templates_menu import TemplatesButton, template_store
 from ui.typing_indicator import TypingIndicator
+from ui.timeline_window import TimelineWindow
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +197,21 @@ class ConversationTab(QWidget):
             self.model.load_failed()
             return
         self.model.prepend(page, has_more=len(page) >= PAGE)
+
+    # -- opened at a message (a search hit) -------------------------------------------------------
+
+    timeline: TimelineWindow | None = None  # made by the first show_message
+
+    def show_message(self, message_id: int) -> None:
+        """Show a page of the timeline around ``message_id``, highlighted and scrolled to; scrolling
+        down loads newer pages, "Jump to latest" goes back to the newest messages."""
+        if self.timeline is None:
+            self.timeline = TimelineWindow(self._ctx, self.person.id, self.model, self.view, PAGE, self)
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            button = self.timeline.latest_button
+            layout.insertWidget(layout.indexOf(self.view) + 1, button, 0, Qt.AlignmentFlag.AlignRight)
+        self.timeline.open_at(message_id)
 
     # -- sending ----------------------------------------------------------------------------------
 

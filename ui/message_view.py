@@ -2,6 +2,8 @@
 
 Scrolling to the top asks the model for the previous page; new messages at the end keep the view
 pinned to the bottom if it was there. Links open in the desktop's browser (http and https only).
+Opened at a search hit, the hit is highlighted and scrolled to, and scrolling to the bottom asks the
+model for the next page.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from aggregator.api import MessageKind, MessageState
 from aggregator.archive.records import Direction, StoredMessage
 from ui.models.conversation_model import ConversationModel
 from ui.richtext import linkify
+
+HIGHLIGHT_STYLE = "background-color:#fff0a0; color:#000000"
 
 STATE_MARKS = {
     MessageState.PENDING: ("…", "sending"),
@@ -68,6 +72,8 @@ class MessageView(QTextBrowser):
     def __init__(self, model: ConversationModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._model = model
+        self.highlighted_id: int | None = None  # the message id shown highlighted (a search hit)
+        self.newer_paging = True  # False while a window is being placed: only the user's scrolling loads
         self.setOpenLinks(False)
         self.setAccessibleName("Messages")
         self.document().setDocumentMargin(8)
@@ -115,7 +121,7 @@ class MessageView(QTextBrowser):
 
     def _render_all(self) -> None:
         messages = self._model.messages
-        self.setHtml("".join(f"<p>{self._html_of(i, messages)}</p>" for i in range(len(messages))))
+        self.setHtml("".join(self._paragraph(i, messages) for i in range(len(messages))))
 
     def _at_bottom(self) -> bool:
         bar = self.verticalScrollBar()
@@ -125,7 +131,7 @@ class MessageView(QTextBrowser):
         bar = self.verticalScrollBar()
         messages = self._model.messages
         if first > 0 and last == len(messages) - 1:  # new messages at the end
-            stick = self._at_bottom()
+            stick = self._at_bottom() and not self._model.paging_newer
             cursor = QTextCursor(self.document())
             cursor.movePosition(QTextCursor.MoveOperation.End)
             for i in range(first, last + 1):
@@ -154,3 +160,38 @@ class MessageView(QTextBrowser):
         bar = self.verticalScrollBar()
         if value == bar.minimum() and bar.maximum() > 0 and self._model.canFetchMore(QModelIndex()):
             self._model.fetchMore(QModelIndex())
+        elif self.newer_paging and value == bar.maximum() and bar.maximum() > 0 and self._model.can_fetch_newer():
+            self._model.fetch_newer()
+
+    # -- a search hit ---------------------------------------------------------------------------
+
+    def _paragraph(self, row: int, messages: list[StoredMessage]) -> str:
+        if messages[row].id == self.highlighted_id:
+            return f'<p style="{HIGHLIGHT_STYLE}">{self._html_of(row, messages)}</p>'
+        return f"<p>{self._html_of(row, messages)}</p>"
+
+    def highlight(self, message_id: int | None) -> bool:
+        """Highlight ``message_id`` (None: nothing), select it and scroll it into the upper third of the
+        view. False if the model does not hold it."""
+        self.highlighted_id = message_id
+        self._render_all()
+        row = None if message_id is None else self._model.row_of(message_id)
+        if row is None:
+            return False
+        block = self.document().findBlockByNumber(row)
+        cursor = QTextCursor(block)
+        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+        self.setTextCursor(cursor)
+        top = self.document().documentLayout().blockBoundingRect(block).top()
+        bar = self.verticalScrollBar()
+        bar.setValue(max(bar.minimum(), min(bar.maximum(), int(top) - self.viewport().height() // 3)))
+        return True
+
+    def allow_newer_paging(self) -> None:
+        """The window is placed: from now on reaching the bottom loads the next page (now, if there)."""
+        self.newer_paging = True
+        self._on_scroll(self.verticalScrollBar().value())
+
+    def scroll_to_end(self) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())

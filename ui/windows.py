@@ -40,14 +40,18 @@ class Windows(QObject):
     def show_log_viewer(self) -> LogViewer:
         if self.log_viewer is None:
             self.log_viewer = LogViewer(self._ctx, self.main)
-            self.log_viewer.open_person.connect(self._open_person)
+            self.log_viewer.open_message.connect(self._open_message)
+        self.log_viewer.reload_choices()
         self.log_viewer.show()
         self.log_viewer.raise_()
-        self.log_viewer.query.setFocus()
+        self.log_viewer.activateWindow()
+        self.log_viewer.focus_query()
         return self.log_viewer
 
-    def _open_person(self, person_id: int) -> None:
-        self.main.open_person(person_id)
+    def _open_message(self, person_id: int, message_id: int) -> None:
+        tab = self.main.open_person(person_id)
+        if tab is not None:
+            tab.show_message(message_id)
         self.main.raise_()
         self.main.activateWindow()
 
@@ -95,6 +99,8 @@ class Windows(QObject):
         viewer = self.show_log_viewer()
         viewer.query.setText("release")
         settle(app, 1.0)
+        viewer.focus_results()  # the newest result selected: its context shows below
+        settle(app, 0.6)
         shoot(viewer, "log-viewer.png")
         viewer.close()
         dialog = self.show_accounts()

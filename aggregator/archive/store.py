@@ -371,20 +371,30 @@ class Archive:
         return [self._message(r) for r in rows]
 
     def history(
-        self, conversation_ids: Sequence[int], *, limit: int | None = None, before_id: int | None = None
+        self,
+        conversation_ids: Sequence[int],
+        *,
+        limit: int | None = None,
+        before_id: int | None = None,
+        after_id: int | None = None,
     ) -> list[StoredMessage]:
-        """Messages of the given conversations, oldest first; with ``limit``, the newest ``limit``."""
+        """Messages of the given conversations, oldest first; with ``limit``, the newest ``limit``
+        (before ``before_id``), or with ``after_id`` the oldest ``limit`` after it (paging forwards)."""
         if not conversation_ids:
             return []
         conds: list[ColumnElement[bool]] = [_M.c.conversation_id.in_(list(conversation_ids))]
         if before_id is not None:
             conds.append(_M.c.id < before_id)
-        query = select(_M).where(and_(*conds)).order_by(_M.c.id.desc())
+        if after_id is not None:
+            conds.append(_M.c.id > after_id)
+        forwards = after_id is not None
+        query = select(_M).where(and_(*conds)).order_by(_M.c.id if forwards else _M.c.id.desc())
         if limit is not None:
             query = query.limit(limit)
         rows = self._conn.execute(query).all()
         self._conn.commit()
-        return [self._message(r) for r in reversed(rows)]
+        ordered = rows if forwards else list(reversed(rows))
+        return [self._message(r) for r in ordered]
 
     def import_messages(self, messages: Iterable[NewMessage], *, batch_size: int = 10_000) -> ImportResult:
         """Store many messages fast (history imports): one transaction and one ``executemany`` per batch.

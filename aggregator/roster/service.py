@@ -32,7 +32,7 @@ from aggregator.roster.events import ContactTrustChanged
 from aggregator.roster.presence import PresenceBoard
 from aggregator.roster.records import PersonId
 from aggregator.roster.store import PersonStore
-from aggregator.roster.timeline import person_history
+from aggregator.roster.timeline import person_history, person_history_after, person_history_around
 from aggregator.roster.unread import UnreadCounter
 
 
@@ -113,3 +113,15 @@ class Roster:
         self, person_id: PersonId, limit: int | None = None, before_id: int | None = None
     ) -> list[StoredMessage]:
         return person_history(self._archive, self.directory.person(person_id), limit=limit, before_id=before_id)
+
+    def history_after(self, person_id: PersonId, after_id: int, limit: int | None = None) -> list[StoredMessage]:
+        """The person's messages newer than ``after_id``, oldest first (the oldest ``limit``)."""
+        return person_history_after(self._archive, self.directory.person(person_id), after_id, limit=limit)
+
+    def history_around(
+        self, person_id: PersonId, message_id: int, before: int = 25, after: int = 25
+    ) -> list[StoredMessage]:
+        """``message_id`` with up to ``before`` older and ``after`` newer messages of the person."""
+        return person_history_around(
+            self._archive, self.directory.person(person_id), message_id, before=before, after=after
+        )

@@ -19,3 +19,21 @@ def person_history(
     """Oldest first; with ``limit`` the newest ``limit`` (before ``before_id``, to page back).
     Message ids are time-ordered, so the id order interleaves the accounts correctly."""
     return archive.history(person_conversations(archive, person), limit=limit, before_id=before_id)
+
+
+def person_history_after(
+    archive: Archive, person: Person, after_id: int, *, limit: int | None = None
+) -> list[StoredMessage]:
+    """The oldest ``limit`` messages after ``after_id`` (paging forwards), oldest first."""
+    return archive.history(person_conversations(archive, person), limit=limit, after_id=after_id)
+
+
+def person_history_around(
+    archive: Archive, person: Person, message_id: int, *, before: int = 25, after: int = 25
+) -> list[StoredMessage]:
+    """``message_id`` (if it is in the person's timeline) with up to ``before`` older and ``after``
+    newer messages, oldest first: the page a conversation opens at when it opens at a search hit."""
+    conversations = person_conversations(archive, person)
+    older = archive.history(conversations, limit=max(0, before) + 1, before_id=message_id + 1)
+    newer = archive.history(conversations, limit=max(0, after), after_id=message_id) if after > 0 else []
+    return older + newer

@@ -61,6 +61,8 @@ class Scope:
     account_ids: frozenset[str] | None = None
     people: tuple[str, ...] = ()
     people_conversation_ids: frozenset[int] = frozenset()
+    contacts: tuple[tuple[str, str], ...] = ()  # (account id, handle), exactly
+    contact_conversation_ids: frozenset[int] = frozenset()
     senders: tuple[str, ...] = ()
     directions: tuple[int, ...] = ()
     min_id: int | None = None
@@ -105,6 +107,8 @@ def resolve(query: SearchQuery, accounts: Sequence[AccountInfo], conversations: 
     if query.spheres:
         in_sphere = {a.id for a in accounts if a.sphere in {s.value for s in query.spheres}}
         account_ids = in_sphere if account_ids is None else account_ids & in_sphere
+    if query.account_ids is not None:
+        account_ids = set(query.account_ids) if account_ids is None else account_ids & query.account_ids
     conversation_ids: set[int] | None = None
     if query.conversations:
         conversation_ids = set().union(
@@ -114,6 +118,8 @@ def resolve(query: SearchQuery, accounts: Sequence[AccountInfo], conversations: 
     people_convs: set[int] = set()
     for person in query.people:
         people_convs |= _pick(person, ((handle_names(c.handle), c.id) for c in directs))
+    wanted = {(r.account_id, r.handle) for r in query.contacts}
+    contact_convs = {c.id for c in directs if (c.account_id, c.handle) in wanted}
     min_id = None if query.after is None else id_floor(max(datetime_ms(query.after), 0))
     max_id = None if query.before is None else id_floor(max(datetime_ms(query.before), 0))
     return Scope(
@@ -121,6 +127,8 @@ def resolve(query: SearchQuery, accounts: Sequence[AccountInfo], conversations: 
         account_ids=None if account_ids is None else frozenset(account_ids),
         people=tuple(fold(p) for p in query.people),
         people_conversation_ids=frozenset(people_convs),
+        contacts=tuple(sorted(wanted)),
+        contact_conversation_ids=frozenset(contact_convs),
         senders=tuple(fold(s) for s in query.senders),
         directions=tuple(sorted({int(d) for d in query.directions})),
         min_id=min_id,
@@ -143,6 +151,21 @@ def _name_matches(patterns: Sequence[str], with_name: bool) -> tuple[str, list[A
             parts.append("instr(aggregator_fold(m.sender_name), ?) > 0")
             params.append(p)
     return " OR ".join(parts), params
+
+
+def _contact_matches(scope: Scope) -> tuple[str, list[Any]]:
+    """In a direct conversation with one of ``scope.contacts``, or sent by one of them (exact account
+    and handle, e.g. in a room); the same SQL on both dialects."""
+    parts: list[str] = []
+    params: list[Any] = []
+    if scope.contact_conversation_ids:
+        sql, values = _in("m.conversation_id", scope.contact_conversation_ids)
+        parts.append(sql)
+        params.extend(values)
+    for account_id, handle in scope.contacts:
+        parts.append("(m.account_id = ? AND m.sender = ?)")
+        params.extend((account_id, handle))
+    return f"({' OR '.join(parts)})", params
 
 
 def _lexeme(token: str) -> str:
@@ -230,6 +253,8 @@ def build(
             in_sql, in_values = _in("m.conversation_id", scope.people_conversation_ids)
             sql, values = f"{in_sql} OR {sql}", [*in_values, *values]
         add(f"({sql})", values)
+    if scope.contacts:
+        add(*_contact_matches(scope))
 
     if fulltext:
         where = " AND ".join([f"{FTS_TABLE} MATCH ?", *conds])
@@ -283,6 +308,8 @@ def _build_postgresql(query: SearchQuery, scope: Scope, *, limit: int, before_id
             in_sql, in_values = _in("m.conversation_id", scope.people_conversation_ids)
             sql, values = f"{in_sql} OR {sql}", [*in_values, *values]
         add(f"({sql})", values)
+    if scope.contacts:
+        add(*_contact_matches(scope))
     where = " AND ".join(conds) or "TRUE"
     sql = f"SELECT {_COLUMNS} FROM messages AS m WHERE {where} ORDER BY m.id DESC LIMIT ?"  # noqa: S608
     return Statement(sql, (*params, limit), has_snippet=False)

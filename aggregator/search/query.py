@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
-from aggregator.api import AggregatorError, Sphere
+from aggregator.api import AggregatorError, ContactRef, Sphere
 from aggregator.archive.records import Direction
 from aggregator.search.tokens import tokens
 
@@ -65,11 +65,18 @@ class SearchQuery:
     #: Inclusive lower / exclusive upper bound of the message time, UTC.
     after: datetime | None = None
     before: datetime | None = None
+    #: Set by ``filters.narrow`` (the log viewer's controls), never typed. Exactly these contacts (not
+    #: names to look up): their direct conversations, and what they sent from that account elsewhere.
+    contacts: tuple[ContactRef, ...] = ()
+    #: Only these account ids (exact; an empty set matches nothing), on top of ``accounts``/``spheres``.
+    account_ids: frozenset[str] | None = None
 
     @property
     def has_filters(self) -> bool:
         return bool(
             self.senders
+            or self.contacts
+            or self.account_ids is not None
             or self.people
             or self.conversations
             or self.accounts
@@ -239,10 +246,13 @@ class _Builder:
     excluded: list[Term] = field(default_factory=list)
 
 
-def parse(text: str, *, now: datetime | None = None, tz: tzinfo | None = None) -> SearchQuery:
+def parse(
+    text: str, *, now: datetime | None = None, tz: tzinfo | None = None, alone: bool = True
+) -> SearchQuery:
     """Parse ``text``. ``tz`` is the user's time zone for dates (default: the system's local zone).
 
     Raises ``SearchError`` (and nothing else) when the query is empty or a filter value is bad.
+    ``alone=False``: filters from elsewhere will be added, so only excluded words (or nothing) is fine.
     """
     current = now or datetime.now(tz)
     clock = _Clock(today=(current.astimezone(tz) if current.tzinfo else current).date(), tz=tz)
@@ -262,7 +272,7 @@ def parse(text: str, *, now: datetime | None = None, tz: tzinfo | None = None) -
     query = replace(query, terms=tuple(dict.fromkeys(built.terms)), excluded=tuple(dict.fromkeys(built.excluded)))
     if query.after is not None and query.before is not None and query.after >= query.before:
         raise SearchError("after: must be a day before before:; no message can match")
-    if not query.terms and not query.has_filters:
+    if alone and not query.terms and not query.has_filters:
         if query.excluded:
             raise SearchError("give at least one word or filter besides the excluded words")
         raise SearchError('nothing to search for: give some words, a "phrase" or a filter such as from:NAME')

@@ -54,7 +54,7 @@ class SearchService:
             self._require_fulltext()
         # The account and conversation tables are read only when a filter needs them.
         needs_accounts = bool(query.accounts or query.spheres)
-        needs_conversations = bool(query.conversations or query.people)
+        needs_conversations = bool(query.conversations or query.people or query.contacts)
         scope = resolve(
             query,
             self._accounts() if needs_accounts else (),

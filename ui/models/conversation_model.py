@@ -2,6 +2,10 @@
 
 The model never reads the archive itself: ``fetchMore`` emits ``older_wanted(before_id)``; the owner
 loads the page on the engine thread and hands it to ``prepend``.
+
+Opened at a search hit, the model holds a window in the middle of the timeline (``show_window``):
+it pages back as before, and forwards with ``fetch_newer`` -> ``newer_wanted(after_id)`` ->
+``append_newer``. Until the newest page is in, live messages are not appended (they would leave a gap).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ MESSAGE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 class ConversationModel(QAbstractListModel):
     older_wanted = Signal(object)  # the id to page back from (None: the newest page)
+    newer_wanted = Signal(object)  # the id to page forwards from (a window in the middle)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -28,6 +33,10 @@ class ConversationModel(QAbstractListModel):
         self._ids: list[int] = []
         self._has_more = True
         self._loading = False
+        self._has_newer = False  # a window in the middle: newer messages are not loaded
+        self._loading_newer = False
+        self._stale = 0  # answers still to come for pages asked before ``show_window``
+        self.paging_newer = False  # True while a newer page is being inserted (not live messages)
 
     # -- Qt's model interface -----------------------------------------------------------------------
 
@@ -64,10 +73,16 @@ class ConversationModel(QAbstractListModel):
         return self._loading
 
     def load_failed(self) -> None:
+        if self._stale:
+            self._stale -= 1  # a page asked for before ``show_window``: the current request is still on
+            return
         self._loading = False
 
     def prepend(self, older: Sequence[StoredMessage], *, has_more: bool) -> None:
         """A page of older messages (oldest first), all older than what is shown."""
+        if self._stale:
+            self._stale -= 1  # asked for before the window moved: it may not join up with it
+            return
         self._loading = False
         self._has_more = has_more
         first = self._ids[0] if self._ids else None
@@ -92,6 +107,8 @@ class ConversationModel(QAbstractListModel):
             return True
         if pos == 0 and self._has_more and self._ids:
             return False  # older than the loaded page: it shows up when the user scrolls back
+        if pos == len(self._ids) and self._has_newer:
+            return False  # newer than a window in the middle: it shows up when the user scrolls down
         self.beginInsertRows(QModelIndex(), pos, pos)
         self._messages.insert(pos, message)
         self._ids.insert(pos, message.id)
@@ -105,3 +122,58 @@ class ConversationModel(QAbstractListModel):
             self._messages[pos] = message
             index = self.index(pos, 0)
             self.dataChanged.emit(index, index)
+
+    # -- a window in the middle of the timeline (opened at a search hit) -----------------------------
+
+    @property
+    def at_newest(self) -> bool:
+        """Whether the newest messages are loaded (live messages are appended)."""
+        return not self._has_newer
+
+    def show_window(self, messages: Sequence[StoredMessage], *, has_older: bool, has_newer: bool) -> None:
+        """Replace what is shown with ``messages`` (oldest first), a stretch of the timeline."""
+        self._stale += int(self._loading)  # every page still to come from before is for the old window
+        self.beginResetModel()
+        unique = sorted({m.id: m for m in messages}.values(), key=lambda m: m.id)
+        self._messages = unique
+        self._ids = [m.id for m in unique]
+        self._has_more = has_older
+        self._has_newer = has_newer
+        self._loading = False
+        self._loading_newer = False
+        self.endResetModel()
+
+    def row_of(self, message_id: int) -> int | None:
+        pos = bisect.bisect_left(self._ids, message_id)
+        return pos if pos < len(self._ids) and self._ids[pos] == message_id else None
+
+    def can_fetch_newer(self) -> bool:
+        return self._has_newer and not self._loading_newer and bool(self._ids)
+
+    def fetch_newer(self) -> None:
+        if self.can_fetch_newer():
+            self._loading_newer = True
+            self.newer_wanted.emit(self._ids[-1])
+
+    def newer_failed(self) -> None:
+        self._loading_newer = False
+
+    def append_newer(self, newer: Sequence[StoredMessage], *, has_more: bool, after_id: int) -> None:
+        """A page of newer messages (oldest first) that follows ``after_id``; dropped if the window has
+        moved since it was asked for."""
+        if not self._ids or self._ids[-1] != after_id or not self._loading_newer:
+            return
+        self._loading_newer = False
+        self._has_newer = has_more
+        fresh = sorted({m.id: m for m in newer if m.id > after_id}.values(), key=lambda m: m.id)
+        if not fresh:
+            return
+        first = len(self._messages)
+        self.paging_newer = True
+        try:
+            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+            self._messages.extend(fresh)
+            self._ids.extend(m.id for m in fresh)
+            self.endInsertRows()
+        finally:
+            self.paging_newer = False

@@ -1,0 +1,108 @@
+"""What the log viewer shows, as frozen values built on the engine thread (through ``Bridge.run``).
+
+A search answer names each hit's conversation (the person's name for a direct conversation, the
+room's address otherwise) and account; the filter choices are the buddy list's persons and the accounts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aggregator.api import ContactRef, ConversationKind, Sphere
+from aggregator.archive.records import Direction, StoredMessage
+from aggregator.core import Core
+from aggregator.roster.naming import display_name
+from aggregator.roster.records import PersonId
+from aggregator.search.filters import SearchFilters, filtered_query
+from aggregator.search.service import Context, SearchService
+from aggregator.search.snippet import Segment
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    message: StoredMessage
+    snippet: tuple[Segment, ...]
+    conversation: str  # the person's name, or the room (or contact) address
+    person_id: PersonId | None  # None: a room, or a contact without a person
+    account: str  # the account's label or address
+
+    @property
+    def sender(self) -> str:
+        m = self.message
+        return "me" if m.direction is Direction.OUT else (m.sender_name or m.sender)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchAnswer:
+    rows: tuple[ResultRow, ...]
+    more: bool  # the limit was reached: there are probably more matches
+
+
+@dataclass(frozen=True, slots=True)
+class PersonChoice:
+    id: PersonId
+    name: str
+    contacts: tuple[ContactRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChoice:
+    id: str
+    name: str
+    sphere: Sphere
+
+
+@dataclass(frozen=True, slots=True)
+class FilterChoices:
+    persons: tuple[PersonChoice, ...]
+    accounts: tuple[AccountChoice, ...]
+
+
+def _account_name(core: Core, account_id: str) -> str:
+    try:
+        return core.accounts.config(account_id).display_name
+    except KeyError:
+        return account_id  # an account removed since: its messages stay in the archive
+
+
+def run_search(core: Core, text: str, filters: SearchFilters, limit: int) -> SearchAnswer:
+    """Raises ``SearchError`` for a query that cannot be understood."""
+    query = filtered_query(text, filters)
+    hits = SearchService(core.archive).search(query, limit=limit)
+    names: dict[ContactRef, tuple[PersonId, str] | None] = {}
+    accounts: dict[str, str] = {}
+    rows = []
+    for hit in hits:
+        m = hit.message
+        person: tuple[PersonId, str] | None = None
+        if m.conversation.kind is ConversationKind.DIRECT:
+            ref = ContactRef(m.account_id, m.conversation.handle)
+            if ref not in names:
+                found = core.roster.directory.person_of(ref)
+                names[ref] = None if found is None else (found.id, display_name(found))
+            person = names[ref]
+        if m.account_id not in accounts:
+            accounts[m.account_id] = _account_name(core, m.account_id)
+        rows.append(
+            ResultRow(
+                message=m,
+                snippet=hit.snippet,
+                conversation=person[1] if person else m.conversation.handle,
+                person_id=person[0] if person else None,
+                account=accounts[m.account_id],
+            )
+        )
+    return SearchAnswer(tuple(rows), more=len(hits) >= limit)
+
+
+def filter_choices(core: Core) -> FilterChoices:
+    persons = sorted(
+        (PersonChoice(p.id, display_name(p), p.refs) for p in core.roster.directory.persons()),
+        key=lambda c: (c.name.casefold(), c.id),
+    )
+    accounts = tuple(AccountChoice(c.id, c.display_name, c.sphere) for c in core.accounts.configs())
+    return FilterChoices(tuple(persons), accounts)
+
+
+def message_context(core: Core, message_id: int, n: int) -> Context | None:
+    return SearchService(core.archive).context(message_id, n)
