@@ -24,6 +24,7 @@ from aggregator.events import (
     MessageUpdated,
     TypingNotice,
 )
+from aggregator.presence.events import OwnStatusChanged
 from aggregator.roster.events import PersonAdded, PersonPresenceChanged, PersonRemoved, PersonUpdated, UnreadChanged
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class Bridge(QObject):
     person_removed = Signal(object)  # PersonRemoved
     person_presence = Signal(object)  # PersonPresenceChanged
     unread_changed = Signal(object)  # UnreadChanged
+    own_status = Signal(object)  # OwnStatusChanged
 
     # Emitted on the engine thread, received on the GUI thread (queued).
     _incoming = Signal(object)
@@ -67,6 +69,7 @@ class Bridge(QObject):
             PersonRemoved: self.person_removed,
             PersonPresenceChanged: self.person_presence,
             UnreadChanged: self.unread_changed,
+            OwnStatusChanged: self.own_status,
         }
         self._incoming.connect(self._deliver_event, Qt.ConnectionType.QueuedConnection)
         self._result.connect(self._deliver_result, Qt.ConnectionType.QueuedConnection)
