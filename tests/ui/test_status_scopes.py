@@ -23,8 +23,8 @@ def test_work_busy_changes_the_work_account_only(gui_world: GuiWorld, qtbot: QtB
         window = s.window
         selector = window.status_selector
         strip = window.accounts_strip
-        for account in (w.account_id, personal):
-            qtbot.waitUntil(lambda a=account: "connected" in strip.state_text(a), timeout=10_000)
+        qtbot.waitUntil(lambda: "connected" in strip.state_text(w.account_id), timeout=10_000)
+        qtbot.waitUntil(lambda: "connected" in strip.state_text(personal), timeout=10_000)
         qtbot.waitUntil(lambda: len(selector.accounts) == 2, timeout=5000)
         qtbot.waitUntil(lambda: strip.presence_text(w.account_id) == "available", timeout=5000)
         assert selector.scopes.text() == "Scopes"
