@@ -45,10 +45,10 @@ def presence_icon(kind: PresenceKind) -> QIcon:
 
 def badge_icon(kind: PresenceKind, count: int) -> QIcon:
     """The presence dot with the unread count painted on it (``99+`` above 99); the plain dot at 0."""
-    if count <= 0:
-        return presence_icon(kind)
     size = 64
     pixmap = _dot(kind, size)
+    if count <= 0:
+        return QIcon(pixmap)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     text = str(count) if count < 100 else "99+"
