@@ -80,6 +80,7 @@ class ConversationTab(QWidget):
         self.input = QPlainTextEdit()
         self.input.setAccessibleName("Message")
         self.input.setPlaceholderText("Write a message; Enter sends, Shift+Enter starts a new line")
+        self.input.setTabChangesFocus(True)  # Tab moves on (keyboard users); a tab character is rarely wanted
         self.input.setMaximumHeight(self.input.fontMetrics().height() * 4 + 12)
         self._enter = _EnterFilter(self)
         self._enter.submitted.connect(self.send)

@@ -83,7 +83,6 @@ class StatusSelector(QWidget):
         layout.setSpacing(4)
         layout.addLayout(row)
         layout.addWidget(self.message)
-        self.setFocusProxy(self.combo)
 
         self._rebuild_menu()
         ctx.bridge.own_status.connect(self._on_status)
