@@ -4,7 +4,7 @@ technology can read (its accessible name, or what Qt derives from its text or a 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible
+from PySide6.QtGui import QAccessible, QAccessibleInterface
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -52,7 +52,7 @@ def _inside(widget: QWidget, kind: type[QWidget]) -> bool:
 
 
 def accessible_name(widget: QWidget) -> str:
-    interface = QAccessible.queryAccessibleInterface(widget)
+    interface: QAccessibleInterface | None = QAccessible.queryAccessibleInterface(widget)
     derived = interface.text(QAccessible.Text.Name) if interface is not None else ""
     return (widget.accessibleName() or derived or "").strip()
 

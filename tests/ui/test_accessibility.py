@@ -11,6 +11,7 @@ from tests.ui.accessibility import unnamed_controls
 from tests.ui.conftest import GuiWorld
 from tests.ui.sessions import running_session
 from ui.app import Session
+from ui.conversation import ConversationTab
 
 
 def test_the_audit_finds_unnamed_controls(qtbot: QtBot) -> None:
@@ -44,9 +45,8 @@ def test_every_control_has_an_accessible_name(gui_world: GuiWorld, qtbot: QtBot)
         editor = accounts.editor()
         for index in range(editor.protocol.count()):  # every protocol's generated fields
             editor.protocol.setCurrentIndex(index)
-            windows[f"account editor ({editor.protocol.currentText()})"] = editor
-            problems = unnamed_controls(editor)
-            assert not problems, f"{editor.protocol.currentText()}: {problems}"
+            editor_problems = unnamed_controls(editor)
+            assert not editor_problems, f"account editor, {editor.protocol.currentText()}: {editor_problems}"
         windows["quick switcher"] = s.window.show_switcher()
         problems = {name: unnamed_controls(w) for name, w in windows.items()}
         assert {name: p for name, p in problems.items() if p} == {}
@@ -59,6 +59,7 @@ def test_tab_reaches_the_main_controls(gui_world: GuiWorld, qtbot: QtBot) -> Non
         window.activateWindow()
         qtbot.waitUntil(window.isActiveWindow, timeout=5000)
         tab = window.conversations.currentWidget()
+        assert isinstance(tab, ConversationTab)
         window.filter.setFocus()
         qtbot.waitUntil(lambda: QApplication.focusWidget() is window.filter, timeout=5000)
         reached: list[QWidget] = []
@@ -74,6 +75,6 @@ def test_tab_reaches_the_main_controls(gui_world: GuiWorld, qtbot: QtBot) -> Non
         assert window.tree in reached
         assert window.status_selector.combo in reached
         assert window.status_selector.message in reached
-        assert getattr(tab, "input", None) in reached
+        assert tab.input in reached
         # Tab leaves the message input instead of typing a tab into it.
-        assert "\t" not in getattr(tab, "input").toPlainText()
+        assert "\t" not in tab.input.toPlainText()
