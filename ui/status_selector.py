@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QAction, QActionGroup, QFont
+from PySide6.QtGui import QAction, QActionGroup, QFont, QIcon
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from aggregator.api import AccountId, Presence, PresenceKind, Sphere
@@ -34,6 +34,7 @@ CHOICES = (
 LABELS = dict(CHOICES) | {PresenceKind.EXTENDED_AWAY: "Extended away"}
 SPHERE_LABELS = {Sphere.WORK: "Work", Sphere.PERSONAL: "Personal"}
 SAME_AS_GLOBAL = "Same as the global status"
+SAME_AS_SPHERE = "Same as its sphere"
 
 
 def _snapshot(core: Core) -> tuple[OwnStatusChanged, list[AccountRow]]:
@@ -132,15 +133,26 @@ class StatusSelector(QWidget):
         self._submenus = {}
         menu.addSection("Spheres")
         for sphere in Sphere:
-            self._scope_submenu(SPHERE_LABELS[sphere], self.book.spheres.get(sphere), sphere=sphere)
+            chosen = self.book.spheres.get(sphere)
+            label = (
+                f"{SPHERE_LABELS[sphere]}: {LABELS[chosen.kind]}"
+                if chosen
+                else f"{SPHERE_LABELS[sphere]}: same as global"
+            )
+            self._scope_submenu(label, chosen, sphere=sphere)
         if self.accounts:
             menu.addSection("Accounts")
         for account in self.accounts:
             shown = self.shown.get(account.id)
-            title = f"{account.name} ({SPHERE_LABELS[account.sphere]})"
-            if shown is not None:
-                title += f", shows {LABELS[shown.kind]}"
-            self._scope_submenu(title, self.book.accounts.get(account.id), account=account.id)
+            chosen = self.book.accounts.get(account.id)
+            label = (
+                f"{account.name}: {LABELS[chosen.kind]}"
+                if chosen
+                else f"{account.name}: as {SPHERE_LABELS[account.sphere]}"
+            )
+            if shown is not None and (chosen is None or shown.kind is not chosen.kind):
+                label += f" (shows {LABELS[shown.kind]})"  # work hours or idleness quieten it
+            self._scope_submenu(label, chosen, account=account.id)
         overrides = self.overrides()
         self.scopes.setText(f"Scopes ({len(overrides)})" if overrides else "Scopes")
         tip = "Set a different status for Work, Personal or one account"
@@ -150,12 +162,11 @@ class StatusSelector(QWidget):
         self.scopes.setAccessibleDescription(tip)
 
     def _scope_submenu(
-        self, title: str, chosen: Presence | None, *, sphere: Sphere | None = None, account: AccountId | None = None
+        self, label: str, chosen: Presence | None, *, sphere: Sphere | None = None, account: AccountId | None = None
     ) -> QMenu:
-        label = f"{title}: {LABELS[chosen.kind]}" if chosen else f"{title}: same as global"
-        sub = self.scope_menu.addMenu(
-            presence_icon(chosen.kind) if chosen else presence_icon(PresenceKind.OFFLINE), label
-        )
+        shown = self.shown.get(account) if account else None
+        icon_kind = chosen.kind if chosen else (shown.kind if shown else None)
+        sub = self.scope_menu.addMenu(presence_icon(icon_kind) if icon_kind else QIcon(), label)
         sub.setAccessibleName(label)
         self._submenus[f"{sphere.value}" if sphere else f"account:{account}"] = sub
         if chosen is not None:
@@ -163,7 +174,7 @@ class StatusSelector(QWidget):
             font.setBold(True)
             sub.menuAction().setFont(font)
         group = QActionGroup(sub)
-        same = QAction(SAME_AS_GLOBAL, sub, checkable=True, checked=chosen is None)
+        same = QAction(SAME_AS_GLOBAL if sphere else SAME_AS_SPHERE, sub, checkable=True, checked=chosen is None)
         same.triggered.connect(lambda _c=False: self.set_scope(None, sphere=sphere, account=account))
         group.addAction(same)
         sub.addAction(same)

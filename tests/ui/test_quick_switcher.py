@@ -35,8 +35,8 @@ def test_matching_and_order(qtbot: QtBot) -> None:
     # Nothing typed: the open conversation first, then unread, then by name.
     assert names(model) == [4, 3, 2, 1]
     assert model.index(0, 0).data(OPEN_ROLE) is True
-    assert model.index(0, 0).data() == "Madame Lee  · open"
-    assert model.index(1, 0).data() == "Carol Danvers  (2 unread)"
+    assert model.index(0, 0).data() == "Madame Lee, open   \u2014 lee@home.test \u00b7 Personal"
+    assert model.index(1, 0).data() == "Carol Danvers (2 unread)   \u2014 cdanvers@home.test \u00b7 Personal"
     model.set_text("ada")
     # Open first (Madame: substring), then name prefix (Adam), word prefix (Zoe Adams), fuzzy (cArol DAnvers).
     assert names(model) == [4, 2, 1, 3]

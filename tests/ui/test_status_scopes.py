@@ -49,6 +49,8 @@ def test_work_busy_changes_the_work_account_only(gui_world: GuiWorld, qtbot: QtB
         personal_menu = selector.scope_submenu(sphere=Sphere.PERSONAL)
         assert personal_menu is not None and personal_menu.title() == "Personal: same as global"
         assert selector.combo.currentText() == "Available"
+        work_account_menu = selector.scope_submenu(account=w.account_id)
+        assert work_account_menu is not None and work_account_menu.title().endswith(": as Work (shows Busy)")
 
         # One account on its own, with a message; then back to the sphere's status.
         selector.message.setText("lunch")
@@ -58,6 +60,9 @@ def test_work_busy_changes_the_work_account_only(gui_world: GuiWorld, qtbot: QtB
         qtbot.waitUntil(lambda: strip.presence_text(personal) == "away: lunch", timeout=5000)
         assert on_engine(s, lambda c: c.status.book.accounts) == {personal: Presence(PresenceKind.AWAY, "lunch")}
         assert selector.scopes.text() == "Scopes (2)"
+        account_menu = selector.scope_submenu(account=personal)
+        assert account_menu is not None and account_menu.title().endswith(": Away")
+        assert account_menu.menuAction().font().bold()
 
         work_menu = selector.scope_submenu(sphere=Sphere.WORK)
         _action(work_menu, SAME_AS_GLOBAL).trigger()  # type: ignore[attr-defined]

@@ -105,10 +105,11 @@ class SwitcherModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             text = person.name
             if person.unread:
-                text += f"  ({person.unread} unread)"
+                text += f" ({person.unread} unread)"
             if row.is_open:
-                text += "  · open"
-            return text
+                text += ", open"
+            # Two persons may share a name: the address and the sphere tell them apart.
+            return f"{text}   \u2014 {person.best.handle} \u00b7 {person.sphere.value.capitalize()}"
         if role == Qt.ItemDataRole.DecorationRole:
             return presence_icon(person.presence)
         if role == Qt.ItemDataRole.ToolTipRole:
