@@ -58,9 +58,11 @@ def badge_icon(kind: PresenceKind, count: int) -> QIcon:
     painter.setFont(font)
     width = max(34, painter.fontMetrics().horizontalAdvance(text) + 12)
     badge = QRectF(size - width, 0, width, 34)
-    painter.setPen(Qt.PenStyle.NoPen)
+    outline = QPen(QColor("white"))
+    outline.setWidthF(3)  # keeps the badge apart from a red (busy) dot
+    painter.setPen(outline)
     painter.setBrush(QColor("#d62d20"))
-    painter.drawRoundedRect(badge, 17, 17)
+    painter.drawRoundedRect(badge.adjusted(1.5, 1.5, -1.5, -1.5), 15.5, 15.5)
     painter.setPen(QColor("white"))
     painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
     painter.end()
