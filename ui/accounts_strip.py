@@ -1,14 +1,18 @@
-"""The connection state of every account, with the reason when one is down (in the status bar)."""
+"""Every account in the status bar: the presence it shows, its connection state, the reason when it is down."""
 
 from __future__ import annotations
 
 import html
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from aggregator.api import AccountId
+from aggregator.api import AccountId, Presence
+from aggregator.core import Core
 from aggregator.events import AccountStateChanged, ConnectionState
+from aggregator.presence.events import OwnStatusChanged
 from ui.context import UiContext
+from ui.icons import PRESENCE_COLORS
 from ui.rows import AccountRow, all_accounts
 
 STATE_COLORS = {
@@ -21,27 +25,49 @@ STATE_COLORS = {
 }
 
 
+def _accounts_and_shown(core: Core) -> tuple[list[AccountRow], dict[AccountId, Presence]]:
+    return all_accounts(core), dict(core.status.snapshot().shown)
+
+
 class AccountsStrip(QWidget):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self._rows: dict[AccountId, AccountRow] = {}
         self._states: dict[AccountId, AccountStateChanged] = {}
+        self._shown: dict[AccountId, Presence] = {}
         self._label = QLabel()
         self._label.setAccessibleName("Accounts")
+        self._label.setTextFormat(Qt.TextFormat.RichText)  # names and reasons are escaped in _render
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._label)
         ctx.bridge.account_state.connect(self._on_state)
+        ctx.bridge.own_status.connect(self._on_own_status)
         self.reload()
 
     def reload(self) -> None:
         core = self._ctx.core
-        self._ctx.bridge.run(lambda: all_accounts(core), self._loaded)
+        self._ctx.bridge.run(lambda: _accounts_and_shown(core), self._loaded)
 
-    def _loaded(self, rows: list[AccountRow] | None, _error: BaseException | None) -> None:
-        self._rows = {r.id: r for r in rows or []}
+    def _loaded(
+        self, result: tuple[list[AccountRow], dict[AccountId, Presence]] | None, _error: BaseException | None
+    ) -> None:
+        rows, shown = result or ([], {})
+        self._rows = {r.id: r for r in rows}
+        self._shown.update(shown)
         self._render()
+
+    def _on_own_status(self, event: OwnStatusChanged) -> None:
+        self._shown = dict(event.shown)
+        self._render()
+
+    def presence_text(self, account_id: AccountId) -> str:
+        """What the account shows (or would show once connected): ``busy: in a meeting``."""
+        presence = self._shown.get(account_id)
+        if presence is None:
+            return ""
+        return presence.kind.value + (f": {presence.status}" if presence.status else "")
 
     def _on_state(self, event: AccountStateChanged) -> None:
         self._states[event.account_id] = event
@@ -69,9 +95,16 @@ class AccountsStrip(QWidget):
         for account_id, row in self._rows.items():
             event = self._states.get(account_id)
             state = event.state if event else row.state
-            color = STATE_COLORS.get(state, "#808080")
+            presence = self._shown.get(account_id)
+            if state is ConnectionState.CONNECTED and presence is not None:
+                color = PRESENCE_COLORS[presence.kind]
+            else:
+                color = STATE_COLORS.get(state, "#808080")
             text = self.state_text(account_id)
-            parts.append(f'<span style="color:{color}">●</span> {html.escape(row.name)}: {html.escape(text)}')
-            tips.append(f"{row.name} ({row.protocol}): {text}")
+            shows = self.presence_text(account_id)
+            both = f"{shows} · {text}" if shows else text
+            parts.append(f'<span style="color:{color}">●</span> {html.escape(row.name)}: {html.escape(both)}')
+            tips.append(f"{row.name} ({row.protocol}): shows {shows or 'nothing yet'}; {text}")
         self._label.setText("&nbsp;&nbsp;&nbsp;".join(parts))
         self._label.setToolTip("\n".join(tips))
+        self._label.setAccessibleDescription("; ".join(tips))

@@ -25,6 +25,7 @@ from aggregator.events import (
     TypingNotice,
 )
 from aggregator.policy.events import PolicyNotice
+from aggregator.presence.events import OwnStatusChanged
 from aggregator.roster.events import PersonAdded, PersonPresenceChanged, PersonRemoved, PersonUpdated, UnreadChanged
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class Bridge(QObject):
     person_presence = Signal(object)  # PersonPresenceChanged
     unread_changed = Signal(object)  # UnreadChanged
     policy_notice = Signal(object)  # PolicyNotice
+    own_status = Signal(object)  # OwnStatusChanged
 
     # Emitted on the engine thread, received on the GUI thread (queued).
     _incoming = Signal(object)
@@ -70,6 +72,7 @@ class Bridge(QObject):
             PersonPresenceChanged: self.person_presence,
             UnreadChanged: self.unread_changed,
             PolicyNotice: self.policy_notice,
+            OwnStatusChanged: self.own_status,
         }
         self._incoming.connect(self._deliver_event, Qt.ConnectionType.QueuedConnection)
         self._result.connect(self._deliver_result, Qt.ConnectionType.QueuedConnection)

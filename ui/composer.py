@@ -53,6 +53,7 @@ class Composer(QWidget):
         self._info: ReplyInfo | None = None
         self._programmatic = False
         self.input = QPlainTextEdit()
+        self.input.setTabChangesFocus(True)  # Tab moves on (keyboard users); a tab character is rarely wanted
         self.input.setAccessibleName("Message")
         self.input.setPlaceholderText("Write a message; Enter sends, Shift+Enter starts a new line, /me acts")
         self.input.setMaximumHeight(self.input.fontMetrics().height() * 4 + 12)

@@ -34,8 +34,8 @@ from ui.policy_prompt import ask_to_send, refusal_text
 from ui.reply_info import ReplyInfo, reply_info
 from ui.rows import PersonRow
 from ui.templates_menu import TemplatesButton, template_store
-from ui.typing_indicator import TypingIndicator
 from ui.timeline_window import TimelineWindow
+from ui.typing_indicator import TypingIndicator
 
 log = logging.getLogger(__name__)
 

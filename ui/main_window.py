@@ -27,6 +27,7 @@ from ui.models.roster_filter import RosterFilter
 from ui.models.roster_model import CONTACT, CONTACT_ROLE, GROUP, PERSON, PERSON_ID_ROLE, SPHERE, RosterModel
 from ui.person_actions import PersonActions
 from ui.policy_banner import PolicyBanner
+from ui.quick_switcher import QuickSwitcher
 from ui.roster_delegate import RosterDelegate
 from ui.roster_feed import RosterFeed
 from ui.rows import PersonRow
@@ -137,14 +138,18 @@ class MainWindow(QMainWindow):
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         app_menu.addAction(self.quit_action)
-        focus_filter = QAction("Filter contacts", self)
-        focus_filter.setShortcut(QKeySequence("Ctrl+K"))
-        focus_filter.triggered.connect(self._focus_filter)
-        self.addAction(focus_filter)
+        self.switcher_action = QAction("&Go to person…", self)
+        self.switcher_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.switcher_action.triggered.connect(self.show_switcher)
+        app_menu.insertAction(self.search_action, self.switcher_action)
 
-    def _focus_filter(self) -> None:
-        self.filter.setFocus()
-        self.filter.selectAll()
+    def show_switcher(self) -> QuickSwitcher:
+        """Ctrl+K: jump to a person (open conversations first)."""
+        dialog = QuickSwitcher(self.model.persons(), [t.person.id for t in self.conversations.tabs()], self)
+        dialog.chosen.connect(self.open_person)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
 
     # -- the buddy list ---------------------------------------------------------------------------
 

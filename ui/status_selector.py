@@ -1,53 +1,219 @@
-"""The user's own status, for every account at once (per sphere and per account can come later)."""
+"""The user's own status: one for every account, with overrides for Work, Personal and single accounts.
+
+A combo box sets the global status, a menu button beside it sets (or clears) the status of a sphere or
+of one account and names the scopes that override the global one, and a line holds the status message.
+What the widgets show comes from the core's ``OwnStatusChanged`` events (and one snapshot at start).
+"""
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtWidgets import QComboBox, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QActionGroup, QFont, QIcon
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QMenu, QToolButton, QVBoxLayout, QWidget
 
-from aggregator.api import Presence, PresenceKind
+from aggregator.api import AccountId, Presence, PresenceKind, Sphere
+from aggregator.core import Core
+from aggregator.presence.events import OwnStatusChanged
+from aggregator.presence.status import StatusBook
 from ui.context import UiContext
 from ui.icons import presence_icon
+from ui.rows import AccountRow, all_accounts
 
 log = logging.getLogger(__name__)
 
+#: What the user may choose (the core's ``CHOOSABLE``: extended away is for auto-away and protocols).
 CHOICES = (
     (PresenceKind.AVAILABLE, "Available"),
     (PresenceKind.AWAY, "Away"),
-    (PresenceKind.EXTENDED_AWAY, "Extended away"),
     (PresenceKind.BUSY, "Busy"),
     (PresenceKind.INVISIBLE, "Invisible"),
+    (PresenceKind.OFFLINE, "Offline"),
 )
+LABELS = dict(CHOICES) | {PresenceKind.EXTENDED_AWAY: "Extended away"}
+SPHERE_LABELS = {Sphere.WORK: "Work", Sphere.PERSONAL: "Personal"}
+SAME_AS_GLOBAL = "Same as the global status"
+SAME_AS_SPHERE = "Same as its sphere"
 
 
-class StatusSelector(QComboBox):
+def _snapshot(core: Core) -> tuple[OwnStatusChanged, list[AccountRow]]:
+    """On the engine thread: the choices, what every account shows, and the accounts' names."""
+    return core.status.snapshot(), all_accounts(core)
+
+
+class StatusSelector(QWidget):
+    """The global status combo, the per-scope menu button and the status message."""
+
+    global_changed = Signal(object)  # PresenceKind: the global status, as the core has it
+
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
-        self.setAccessibleName("My status")
-        self.setToolTip("Your status on every account")
-        for kind, label in CHOICES:
-            self.addItem(presence_icon(kind), label, kind.value)
-        core = ctx.core
-        ctx.bridge.run(lambda: core.status.book.global_status, self._loaded)
-        self.activated.connect(self._chosen)
+        self.book = StatusBook()
+        self.accounts: list[AccountRow] = []
+        self.shown: dict[AccountId, Presence] = {}
+        self._submenus: dict[str, QMenu] = {}
 
-    def _loaded(self, presence: Presence | None, _error: BaseException | None) -> None:
-        if presence is not None:
-            index = self.findData(presence.kind.value)
-            if index >= 0:
-                self.setCurrentIndex(index)
+        self.combo = QComboBox()
+        self.combo.setAccessibleName("My status")
+        self.combo.setToolTip("Your status on every account (unless a sphere or an account has its own)")
+        for kind, label in CHOICES:
+            self.combo.addItem(presence_icon(kind), label, kind.value)
+        self.combo.activated.connect(lambda index: self.set_kind(PresenceKind(str(self.combo.itemData(index)))))
+
+        self.scope_menu = QMenu(self)
+        self.scope_menu.setAccessibleName("Status per sphere and account")
+        self.scopes = QToolButton()
+        self.scopes.setAccessibleName("Status per sphere and account")
+        self.scopes.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.scopes.setMenu(self.scope_menu)
+
+        self.message = QLineEdit()
+        self.message.setAccessibleName("Status message")
+        self.message.setPlaceholderText("Status message (Enter sets it)")
+        self.message.setClearButtonEnabled(True)
+        self.message.returnPressed.connect(self._message_entered)
+
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.combo, 1)
+        row.addWidget(self.scopes)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(row)
+        layout.addWidget(self.message)
+
+        self._rebuild_menu()
+        ctx.bridge.own_status.connect(self._on_status)
+        ctx.bridge.account_state.connect(lambda e: self.reload() if e.account_id not in self.shown else None)
+        self.reload()
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        core = self._ctx.core
+        self._ctx.bridge.run(lambda: _snapshot(core), self._loaded)
+
+    def _loaded(self, result: tuple[OwnStatusChanged, list[AccountRow]] | None, error: BaseException | None) -> None:
+        if result is None:
+            log.warning("Could not read the own status: %s", error)
+            return
+        snapshot, self.accounts = result
+        self._on_status(snapshot, initial=True)
+
+    def _on_status(self, event: OwnStatusChanged, *, initial: bool = False) -> None:
+        self.book = event.book
+        self.shown = dict(event.shown)
+        if not initial and set(self.shown) != {a.id for a in self.accounts}:
+            self.reload()  # an account came or went: fetch the names again
+        index = self.combo.findData(self.book.global_status.kind.value)
+        if index >= 0:
+            self.combo.setCurrentIndex(index)
+        if not self.message.hasFocus():
+            self.message.setText(self.book.global_status.status)
+        self._rebuild_menu()
+        self.global_changed.emit(self.book.global_status.kind)
+
+    def overrides(self) -> list[str]:
+        """The scopes that override the global status, as the user reads them (``Work: Busy``)."""
+        found = [f"{SPHERE_LABELS[s]}: {LABELS[p.kind]}" for s, p in self.book.spheres.items()]
+        names = {a.id: a.name for a in self.accounts}
+        found += [f"{names.get(a, a)}: {LABELS[p.kind]}" for a, p in self.book.accounts.items()]
+        return found
+
+    # -- the menu ---------------------------------------------------------------------------------
+
+    def _rebuild_menu(self) -> None:
+        menu = self.scope_menu
+        menu.clear()
+        for old in self._submenus.values():
+            old.deleteLater()
+        self._submenus = {}
+        menu.addSection("Spheres")
+        for sphere in Sphere:
+            chosen = self.book.spheres.get(sphere)
+            label = (
+                f"{SPHERE_LABELS[sphere]}: {LABELS[chosen.kind]}"
+                if chosen
+                else f"{SPHERE_LABELS[sphere]}: same as global"
+            )
+            self._scope_submenu(label, chosen, sphere=sphere)
+        if self.accounts:
+            menu.addSection("Accounts")
+        for account in self.accounts:
+            shown = self.shown.get(account.id)
+            chosen = self.book.accounts.get(account.id)
+            label = (
+                f"{account.name}: {LABELS[chosen.kind]}"
+                if chosen
+                else f"{account.name}: as {SPHERE_LABELS[account.sphere]}"
+            )
+            if shown is not None and (chosen is None or shown.kind is not chosen.kind):
+                label += f" (shows {LABELS[shown.kind]})"  # work hours or idleness quieten it
+            self._scope_submenu(label, chosen, account=account.id)
+        overrides = self.overrides()
+        self.scopes.setText(f"Scopes ({len(overrides)})" if overrides else "Scopes")
+        tip = "Set a different status for Work, Personal or one account"
+        if overrides:
+            tip += ".\nOverriding the global status now:\n" + "\n".join(overrides)
+        self.scopes.setToolTip(tip)
+        self.scopes.setAccessibleDescription(tip)
+
+    def _scope_submenu(
+        self, label: str, chosen: Presence | None, *, sphere: Sphere | None = None, account: AccountId | None = None
+    ) -> QMenu:
+        shown = self.shown.get(account) if account else None
+        icon_kind = chosen.kind if chosen else (shown.kind if shown else None)
+        sub = self.scope_menu.addMenu(presence_icon(icon_kind) if icon_kind else QIcon(), label)
+        sub.setAccessibleName(label)
+        self._submenus[f"{sphere.value}" if sphere else f"account:{account}"] = sub
+        if chosen is not None:
+            font = QFont(sub.menuAction().font())
+            font.setBold(True)
+            sub.menuAction().setFont(font)
+        group = QActionGroup(sub)
+        same = QAction(SAME_AS_GLOBAL if sphere else SAME_AS_SPHERE, sub, checkable=True, checked=chosen is None)
+        same.triggered.connect(lambda _c=False: self.set_scope(None, sphere=sphere, account=account))
+        group.addAction(same)
+        sub.addAction(same)
+        sub.addSeparator()
+        for kind, text in CHOICES:
+            action = QAction(presence_icon(kind), text, sub, checkable=True)
+            action.setChecked(chosen is not None and chosen.kind is kind)
+            action.setData(kind.value)
+            action.triggered.connect(lambda _c=False, k=kind: self.set_scope(k, sphere=sphere, account=account))
+            group.addAction(action)
+            sub.addAction(action)
+        return sub
+
+    def scope_submenu(self, *, sphere: Sphere | None = None, account: AccountId | None = None) -> QMenu | None:
+        return self._submenus.get(f"{sphere.value}" if sphere else f"account:{account}")
+
+    # -- the user's commands ----------------------------------------------------------------------
 
     def set_kind(self, kind: PresenceKind) -> None:
-        index = self.findData(kind.value)
+        """Set the global status (keeping the message), as the combo and the tray's menu do."""
+        index = self.combo.findData(kind.value)
         if index >= 0:
-            self.setCurrentIndex(index)
-            self._chosen(index)
+            self.combo.setCurrentIndex(index)
+        self._send(Presence(kind, self.message.text().strip()))
 
-    def _chosen(self, index: int) -> None:
-        kind = PresenceKind(str(self.itemData(index)))
+    def set_scope(
+        self, kind: PresenceKind | None, *, sphere: Sphere | None = None, account: AccountId | None = None
+    ) -> None:
+        """Set (``kind``) or clear (None) the status of one sphere or one account."""
+        presence = None if kind is None else Presence(kind, self.message.text().strip())
+        self._send(presence, sphere=sphere, account=account)
+
+    def _message_entered(self) -> None:
+        self.set_kind(self.book.global_status.kind)
+
+    def _send(
+        self, presence: Presence | None, *, sphere: Sphere | None = None, account: AccountId | None = None
+    ) -> None:
         self._ctx.bridge.call(
-            self._ctx.core.status.set_status(Presence(kind)),
+            self._ctx.core.status.set_status(presence, sphere=sphere, account=account),
             lambda _r, err: log.warning("Could not set the status: %s", err) if err else None,
         )

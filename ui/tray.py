@@ -1,4 +1,4 @@
-"""The tray icon (where the desktop has a tray): unread count, status, show/hide, quit."""
+"""The tray icon (where the desktop has a tray): own presence with the unread count, status, show/hide, quit."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
 from aggregator.api import PresenceKind
-from ui.icons import presence_icon
-from ui.status_selector import CHOICES, StatusSelector
+from ui.icons import badge_icon
+from ui.status_selector import CHOICES, LABELS, StatusSelector
 
 
 class Tray(QObject):
@@ -18,25 +18,31 @@ class Tray(QObject):
         super().__init__(parent)
         self._window = window
         self._status = status
-        self.icon = QSystemTrayIcon(presence_icon(PresenceKind.AVAILABLE), self)
+        self.kind = PresenceKind.AVAILABLE
+        self.unread = 0
+        self.icon = QSystemTrayIcon(badge_icon(self.kind, 0), self)
         self.menu = QMenu()
+        self.menu.setAccessibleName("Aggregator")
         self.toggle_action = QAction("Hide window", self)
         self.toggle_action.triggered.connect(self.toggle_window)
         self.menu.addAction(self.toggle_action)
         self.menu.addSeparator()
+        self.status_actions: dict[PresenceKind, QAction] = {}
         group = QActionGroup(self)
         for kind, label in CHOICES:
-            action = QAction(presence_icon(kind), label, self)
+            action = QAction(badge_icon(kind, 0), label, self, checkable=True)
             action.triggered.connect(lambda _c=False, k=kind: status.set_kind(k))
             group.addAction(action)
             self.menu.addAction(action)
+            self.status_actions[kind] = action
         self.menu.addSeparator()
-        quit_action = QAction("Quit", self)
-        quit_action.triggered.connect(self.quit_requested)
-        self.menu.addAction(quit_action)
+        self.quit_action = QAction("Quit", self)
+        self.quit_action.triggered.connect(self.quit_requested)
+        self.menu.addAction(self.quit_action)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
-        self.set_unread(0)
+        status.global_changed.connect(self.set_presence)
+        self.set_presence(status.book.global_status.kind)
 
     @staticmethod
     def available() -> bool:
@@ -46,7 +52,20 @@ class Tray(QObject):
         self.icon.show()
 
     def set_unread(self, total: int) -> None:
-        self.icon.setToolTip(f"Aggregator: {total} unread" if total else "Aggregator")
+        self.unread = total
+        self._refresh()
+
+    def set_presence(self, kind: PresenceKind) -> None:
+        self.kind = kind
+        action = self.status_actions.get(kind)
+        if action is not None:
+            action.setChecked(True)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.icon.setIcon(badge_icon(self.kind, self.unread))
+        tip = f"Aggregator: {LABELS[self.kind]}"
+        self.icon.setToolTip(f"{tip}, {self.unread} unread" if self.unread else tip)
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:

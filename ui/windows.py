@@ -11,6 +11,7 @@ from ui.account_dialog import AccountsDialog
 from ui.context import UiContext
 from ui.log_viewer import LogViewer
 from ui.main_window import MainWindow
+from ui.message_alerts import desktop_alerts
 from ui.preferences import PreferencesDialog
 from ui.rows import AccountRow, all_accounts
 from ui.tray import Tray
@@ -36,6 +37,9 @@ class Windows(QObject):
             self.tray.quit_requested.connect(self.quit_requested)
             main.feed.total_unread.connect(self.tray.set_unread)
             self.tray.show()
+        tray_icon = self.tray.icon if self.tray is not None else None
+        self.alerts = desktop_alerts(ctx, main, main.conversations, tray_icon, self)
+        self.alerts.opened.connect(self._open_person)
 
     def show_log_viewer(self) -> LogViewer:
         if self.log_viewer is None:
@@ -52,6 +56,14 @@ class Windows(QObject):
         tab = self.main.open_person(person_id)
         if tab is not None:
             tab.show_message(message_id)
+        self._raise_main()
+
+    def _open_person(self, person_id: int) -> None:
+        self.main.open_person(person_id)
+        self._raise_main()
+
+    def _raise_main(self) -> None:
+        self.main.show()
         self.main.raise_()
         self.main.activateWindow()
 
@@ -83,6 +95,7 @@ class Windows(QObject):
         self._ctx.bridge.run(lambda: all_accounts(core), done)
 
     def close_all(self) -> None:
+        self.alerts.close()
         for w in (self.log_viewer, self.accounts, self.preferences):
             if w is not None:
                 w.close()

@@ -16,6 +16,7 @@ from aggregator.accounts.config import AccountConfig
 from aggregator.api import AccountError, AccountId, Adapter, Presence, Sphere
 from aggregator.bus import EventBus
 from aggregator.events import AccountStateChanged, ConnectionState
+from aggregator.presence.events import OwnStatusChanged
 from aggregator.presence.idle import AppInputIdle, IdleSource
 from aggregator.presence.rules import notifications_held, shown_presence
 from aggregator.presence.status import StatusBook, StatusFile
@@ -51,8 +52,11 @@ class OwnStatus:
         self._idle: float | None = None
         self._sent: dict[AccountId, Presence] = {}
         self._task: asyncio.Task[None] | None = None
+        self._bus: EventBus | None = None
+        self._published: OwnStatusChanged | None = None
 
     def attach(self, bus: EventBus) -> None:
+        self._bus = bus
         bus.subscribe(AccountStateChanged, self._on_state)
 
     # -- reading --------------------------------------------------------------------------------------
@@ -62,6 +66,10 @@ class OwnStatus:
 
     def shown(self, account_id: AccountId) -> Presence:
         return shown_presence(self.book, account_id, self._sphere(account_id), self._clock(), self._idle)
+
+    def snapshot(self) -> OwnStatusChanged:
+        """The choices and what every configured account shows now."""
+        return OwnStatusChanged(book=self.book, shown=tuple((a.id, self.shown(a.id)) for a in self._accounts()))
 
     def now(self) -> datetime:
         """The local time work hours are judged by (the injected clock in tests)."""
@@ -124,6 +132,16 @@ class OwnStatus:
             except AccountError as exc:
                 self._sent.pop(account.id, None)
                 log.info("%s: could not set the presence: %s", account.id, exc)
+        self._publish()
+
+    def _publish(self) -> None:
+        """Announce the choices and the shown presences when they differ from the last announcement."""
+        if self._bus is None:
+            return
+        snapshot = self.snapshot()
+        if snapshot != self._published:
+            self._published = snapshot
+            self._bus.publish(snapshot)
 
     def _on_state(self, event: AccountStateChanged) -> None:
         self._sent.pop(event.account_id, None)

@@ -1,0 +1,64 @@
+"""Helpers for window tests on the fake world: a second (personal) account, a running session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from pytestqt.qtbot import QtBot
+
+from aggregator.accounts.config import AccountConfig, AccountStore, make_account_id
+from aggregator.accounts.secrets import SecretStore
+from aggregator.api import Sphere
+from aggregator.core import Core
+from aggregator.profile import profile_id
+from aggregator.registry import ProtocolRegistry
+from tests.ui.conftest import GuiWorld, fast_core
+from ui.app import Session, start_session
+
+T = TypeVar("T")
+
+
+@contextmanager
+def extra_account(world: GuiWorld, address: str, password: str, sphere: Sphere) -> Iterator[str]:
+    """One more fake account (``address`` logs in with ``password``); its id."""
+    account_id = make_account_id("fake", address)
+    AccountStore(world.paths.accounts_file).add(
+        AccountConfig(
+            id=account_id,
+            protocol="fake",
+            address=address,
+            server=world.server.address,
+            allow_plaintext=True,
+            sphere=sphere,
+        )
+    )
+    secrets = SecretStore(profile_id(world.paths))
+    secrets.set_password(account_id, password)
+    try:
+        yield account_id
+    finally:
+        secrets.delete(account_id)
+
+
+@contextmanager
+def running_session(world: GuiWorld, qtbot: QtBot) -> Iterator[Session]:
+    session = start_session(world.paths, ProtocolRegistry.discover(), core_factory=fast_core)
+    qtbot.addWidget(session.window)
+    session.window.show()
+    try:
+        yield session
+    finally:
+        session.window.save_state()
+        session.shutdown()
+
+
+def on_engine(session: Session, fn: Callable[[Core], T]) -> T:
+    """Read the core on the engine thread (tests only: this waits)."""
+    core = session.ctx.core
+
+    async def read() -> T:
+        return fn(core)
+
+    return session.engine.call(read(), timeout=10)

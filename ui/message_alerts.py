@@ -1,0 +1,145 @@
+"""When a new message gets a desktop notification, and what it says.
+
+A notification is shown for a new incoming direct message (chat or /me), never for our own messages
+(sent here or echoed from another device), never for backfilled history, never for the conversation
+that is open and focused in the active window, and never while ``core.status.notifications_held``
+says the account's sphere is off duty (work hours). A message without a notification stays unread.
+Room messages get none (there is no mention detection yet).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QSystemTrayIcon, QWidget
+
+from aggregator.api import ContactRef, ConversationKind, MessageKind
+from aggregator.archive.records import Direction, StoredMessage
+from aggregator.core import Core
+from aggregator.events import MessageStored
+from aggregator.roster.naming import display_name
+from ui.context import UiContext
+from ui.conversation import ConversationPane, ConversationTab
+from ui.freedesktop import FreedesktopNotifier
+from ui.notifications import LogNotifier, Notification, Notifier, TrayNotifier
+
+log = logging.getLogger(__name__)
+
+#: Characters of the message shown in a notification.
+EXCERPT = 160
+_NOTIFIED_KINDS = (MessageKind.CHAT, MessageKind.ACTION)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_SPACE = re.compile(r"\s+")
+
+
+def excerpt(body: str, limit: int = EXCERPT) -> str:
+    """One line of plain text: control and bidi-override characters dropped, whitespace collapsed."""
+    text = _SPACE.sub(" ", _CONTROL.sub("", body)).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def wanted(message: StoredMessage) -> bool:
+    """Whether the message is of the kind that notifies at all (before focus and work hours)."""
+    return (
+        message.direction is Direction.IN
+        and not message.is_backfill
+        and message.conversation.kind is ConversationKind.DIRECT
+        and message.kind in _NOTIFIED_KINDS
+    )
+
+
+def conversation_focused(window: QWidget, pane: ConversationPane, message: StoredMessage) -> bool:
+    """Whether the message's conversation is the current tab of ``window`` and that window is active."""
+    tab = pane.currentWidget()
+    return (
+        window.isActiveWindow()
+        and not window.isMinimized()
+        and isinstance(tab, ConversationTab)
+        and pane.isVisible()
+        and tab.shows(message)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    person_id: int | None
+    name: str
+    held: bool
+
+
+def _sender(core: Core, message: StoredMessage) -> Sender:
+    """On the engine thread: who wrote (the person's name), and whether notifications wait."""
+    held = core.status.notifications_held(message.account_id)
+    person = core.roster.directory.person_of(ContactRef(message.account_id, message.conversation.handle))
+    if person is not None:
+        return Sender(person.id, display_name(person), held)
+    return Sender(None, message.sender_name or message.sender, held)
+
+
+class MessageAlerts(QObject):
+    opened = Signal(int)  # a person whose notification was clicked
+    shown = Signal(object)  # Notification, after it went to the notifier
+    held = Signal(object)  # StoredMessage that got none because its sphere is off duty
+
+    def __init__(
+        self,
+        ctx: UiContext,
+        notifier: Notifier,
+        focused: Callable[[StoredMessage], bool],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._focused = focused
+        self._notifier = notifier
+        notifier.clicked.connect(self.opened)
+        ctx.bridge.message_stored.connect(self._on_stored)
+
+    @property
+    def notifier(self) -> Notifier:
+        return self._notifier
+
+    def set_notifier(self, notifier: Notifier) -> None:
+        self._notifier.clicked.disconnect(self.opened)
+        self._notifier = notifier
+        notifier.clicked.connect(self.opened)
+
+    def close(self) -> None:
+        self._notifier.close()
+
+    def _on_stored(self, event: MessageStored) -> None:
+        message = event.message
+        if not wanted(message) or self._focused(message):
+            return
+        core = self._ctx.core
+        self._ctx.bridge.run(lambda: _sender(core, message), lambda s, e: self._looked_up(message, s, e))
+
+    def _looked_up(self, message: StoredMessage, sender: Sender | None, error: BaseException | None) -> None:
+        if sender is None:
+            log.warning("No notification for message %s: %s", message.id, error)
+            return
+        if sender.held:
+            log.debug("Notification for message %s held: its sphere is off duty", message.id)
+            self.held.emit(message)
+            return
+        if self._focused(message):  # opened while we looked the sender up
+            return
+        body = excerpt(message.body)
+        if message.kind is MessageKind.ACTION:
+            body = f"* {sender.name} {body}"
+        notification = Notification(title=excerpt(sender.name, 80), body=body, person_id=sender.person_id)
+        self._notifier.show(notification)
+        self.shown.emit(notification)
+
+
+def desktop_alerts(
+    ctx: UiContext, window: QWidget, pane: ConversationPane, tray: QSystemTrayIcon | None, parent: QObject
+) -> MessageAlerts:
+    """Alerts through the freedesktop service, else the tray's balloon, else the log."""
+    fallback: Notifier = TrayNotifier(tray, parent) if tray is not None else LogNotifier(parent)
+    notifier = FreedesktopNotifier(fallback, parent)
+    return MessageAlerts(ctx, notifier, lambda m: conversation_focused(window, pane, m), parent)

@@ -1,0 +1,94 @@
+"""Ctrl+K: a small popup to jump to a person. Type part of a name or address, Up/Down to choose,
+Enter opens the conversation, Escape closes. Open conversations are listed first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QAbstractItemView, QDialog, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
+
+from ui.models.switcher_model import SwitcherModel
+from ui.rows import PersonRow
+
+_MOVES = {
+    Qt.Key.Key_Up: -1,
+    Qt.Key.Key_Down: 1,
+    Qt.Key.Key_PageUp: -8,
+    Qt.Key.Key_PageDown: 8,
+}
+
+
+class QuickSwitcher(QDialog):
+    chosen = Signal(int)  # the person to open
+
+    def __init__(self, persons: Iterable[PersonRow], open_ids: Sequence[int], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Go to a person")
+        self.setAccessibleName("Go to a person")
+        self.setModal(True)
+        self.model = SwitcherModel(self)
+        self.model.set_persons(persons, open_ids)
+
+        self.filter = QLineEdit()
+        self.filter.setAccessibleName("Find a person")
+        self.filter.setPlaceholderText("Name or address; Enter opens, Escape closes")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self._filter_changed)
+        self.filter.installEventFilter(self)
+
+        self.list = QListView()
+        self.list.setAccessibleName("Persons")
+        self.list.setModel(self.model)
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list.setUniformItemSizes(True)
+        self.list.activated.connect(self._activated)
+
+        self.empty = QLabel("Nobody matches.")
+        self.empty.setAccessibleName("Nobody matches")
+        self.empty.hide()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.empty)
+        self.resize(420, 360)
+        self._select_first()
+
+    def _filter_changed(self, text: str) -> None:
+        self.model.set_text(text)
+        self._select_first()
+
+    def _select_first(self) -> None:
+        has_rows = self.model.rowCount() > 0
+        self.empty.setVisible(not has_rows)
+        if has_rows:
+            self.list.setCurrentIndex(self.model.index(0, 0))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.filter and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            step = _MOVES.get(Qt.Key(event.key()))
+            if step is not None:
+                self._move(step)
+                return True
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self._activated(self.list.currentIndex())
+                return True
+        return super().eventFilter(watched, event)
+
+    def _move(self, step: int) -> None:
+        count = self.model.rowCount()
+        if not count:
+            return
+        current = self.list.currentIndex().row()
+        row = min(max(current + step, 0), count - 1) if current >= 0 else 0
+        self.list.setCurrentIndex(self.model.index(row, 0))
+
+    def _activated(self, index: QModelIndex) -> None:
+        person_id = self.model.person_id(index.row()) if index.isValid() else None
+        if person_id is None:
+            return
+        self.accept()
+        self.chosen.emit(person_id)
