@@ -39,6 +39,19 @@ def pinned_certificate_path(paths: ProfilePaths, account_id: AccountId) -> Path:
     return paths.config_dir / CERTS_DIR / f"{_UNSAFE.sub('_', account_id)}-{digest}.pem"
 
 
+def certificate_lines(certificate: CertificateDetails) -> list[tuple[str, str]]:
+    """The details a user decides on, as (label, value) pairs of plain text (UI and CLI alike)."""
+    when = "%Y-%m-%d %H:%M UTC"
+    return [
+        ("Server", certificate.host),
+        ("Problem", certificate.problem or "not trusted"),
+        ("Issued to", certificate.subject + (" (self-signed)" if certificate.self_signed else "")),
+        ("Issued by", certificate.issuer),
+        ("Valid", f"from {certificate.not_before:{when}} until {certificate.not_after:{when}}"),
+        ("SHA-256", certificate.fingerprint_sha256),
+    ]
+
+
 def normalize_fingerprint(text: str) -> str:
     """A SHA-256 fingerprint as ``AB:CD:...`` from any spacing, colons or case; bad input raises."""
     bare = re.sub(r"[\s:]", "", text).upper().removeprefix("SHA256")
