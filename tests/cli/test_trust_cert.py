@@ -4,6 +4,7 @@ IRC account that has no CA file (the test CA's server certificate is not trusted
 from __future__ import annotations
 
 import json
+import re
 
 from tests.cli.conftest import Profile
 from tests.contract.irc_harness import IrcHarness
@@ -46,6 +47,18 @@ async def test_trust_cert_shows_the_certificate_and_asks(
 
     again = (await profile.run("account", "trust-cert", account_id, timeout=TIMEOUT)).ok()
     assert "already trusted" in again.stdout
+
+
+async def test_run_names_the_certificate_and_the_command_to_review_it(
+    profile: Profile, irc_harness: IrcHarness, test_certs: TestCerts
+) -> None:
+    account_id = await add_untrusted(profile, irc_harness)
+    headless = await profile.headless()
+    pattern = rf"{re.escape(account_id)}: failed: .*not trusted"
+    failed = headless.lines[await headless.wait_line(pattern, timeout=TIMEOUT)]
+    assert leaf_fingerprint(test_certs.cert_file) in failed
+    assert f"aggregator account trust-cert {account_id}" in failed
+    assert await headless.stop() == 0
 
 
 async def test_trust_cert_with_a_fingerprint_trusts_only_that_certificate(
