@@ -8,7 +8,6 @@ confirmed, the certificate becomes the account's CA file and the account connect
 from __future__ import annotations
 
 import argparse
-import sys
 
 from aggregator.accounts.config import AccountConfig, AccountStore
 from aggregator.accounts.trust import (
@@ -19,7 +18,7 @@ from aggregator.accounts.trust import (
 )
 from aggregator.api import AggregatorError, CertificateDetails, ConfigurationError, PolicyError
 from aggregator.cli.errors import UsageError
-from aggregator.cli.output import out
+from aggregator.cli.output import ask, out
 from aggregator.cli.session import running_core
 from aggregator.core import Core
 from aggregator.events import ConnectionState
@@ -70,10 +69,7 @@ async def _trust(core: Core, account_id: str, fingerprint: str) -> tuple[Connect
 
 
 def _confirmed() -> bool:
-    sys.stdout.write("Trust this certificate for this account? [y/N] ")
-    sys.stdout.flush()
-    answer = sys.stdin.readline()
-    return answer.strip().lower() in ("y", "yes")
+    return ask("Trust this certificate for this account? [y/N] ").strip().lower() in ("y", "yes")
 
 
 def cmd_trust_cert(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
