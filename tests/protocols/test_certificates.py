@@ -118,3 +118,21 @@ def test_only_a_pinned_server_certificate_enables_partial_chains(test_certs: Tes
     garbage = tmp_path / "garbage.pem"
     garbage.write_text("not a certificate")
     assert not flags(garbage)
+
+
+async def test_a_pinned_leaf_verifies_alone_and_the_host_name_is_still_checked(
+    test_certs: TestCerts, tmp_path: Path
+) -> None:
+    async def handshake(server_name: str, *, pinned: bool) -> None:
+        context = ssl.create_default_context(cafile=str(test_certs.cert_file))  # the leaf only, not its CA
+        if pinned:
+            accept_pinned_certificate(context, test_certs.cert_file)
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context, server_hostname=server_name)
+        writer.close()
+
+    async with serving(idle, server_context(test_certs, tmp_path)) as port:
+        await handshake("localhost", pinned=True)
+        with pytest.raises(ssl.SSLCertVerificationError, match="certificate verify failed"):
+            await handshake("localhost", pinned=False)
+        with pytest.raises(ssl.SSLCertVerificationError, match="Hostname mismatch"):
+            await handshake("chat.example.org", pinned=True)
