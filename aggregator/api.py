@@ -42,10 +42,41 @@ class AuthenticationError(AccountError):
     retryable = False
 
 
+@dataclass(frozen=True, slots=True)
+class CertificateDetails:
+    """The certificate a server presented, as the user needs to see it before deciding to trust it."""
+
+    #: Where the certificate was presented ("host:port").
+    host: str
+    #: Why verification failed, in OpenSSL's words (e.g. "self-signed certificate").
+    problem: str
+    subject: str
+    issuer: str
+    not_before: datetime
+    not_after: datetime
+    #: SHA-256 of the DER leaf, upper-case hex pairs joined by ":".
+    fingerprint_sha256: str
+    #: The leaf certificate (PEM).
+    pem: str
+    #: The chain as presented, leaf first (PEM each); empty when the TLS library does not expose it.
+    chain_pem: tuple[str, ...] = ()
+
+    @property
+    def self_signed(self) -> bool:
+        return self.subject == self.issuer
+
+
 class CertificateError(AccountError):
-    """The server's TLS certificate was not trusted. The message names the problem."""
+    """The server's TLS certificate was not trusted. The message names the problem; ``certificate``
+    holds what the server presented when the adapter could read it (None otherwise); ``problem`` is
+    the verification problem alone (e.g. "self-signed certificate"), empty when unknown."""
 
     retryable = False
+
+    def __init__(self, message: str, certificate: CertificateDetails | None = None, problem: str = "") -> None:
+        super().__init__(message)
+        self.certificate = certificate
+        self.problem = problem or (certificate.problem if certificate is not None else "")
 
 
 class PlaintextRefusedError(AccountError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from aggregator.api import AccountId, ContactRef, ConversationKey, Presence
+from aggregator.api import AccountId, CertificateDetails, ContactRef, ConversationKey, Presence
 from aggregator.archive.records import StoredMessage
 
 
@@ -29,6 +29,8 @@ class AccountStateChanged(CoreEvent):
     state: ConnectionState
     reason: str = ""
     retry_in: float | None = None
+    #: With FAILED on an untrusted certificate: what the server presented (the user may trust it).
+    certificate: CertificateDetails | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

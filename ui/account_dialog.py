@@ -30,11 +30,14 @@ from PySide6.QtWidgets import (
 from aggregator.accounts.config import AccountConfig, make_account_id
 from aggregator.api import AccountField, AccountId, FieldKind, ProtocolInfo, Sphere
 from aggregator.core import Core
+from ui.certificate_dialog import review_certificate
 from ui.context import UiContext
 from ui.rows import AccountRow, all_accounts
 
 #: Fields that are AccountConfig attributes; the rest are protocol options.
 _CONFIG_FIELDS = ("address", "server", "ca_file", "allow_plaintext")
+
+CERTIFICATE_PROBLEM = "Certificate problem — review…"
 
 _FIXED_ROWS = 3  # protocol, sphere, label; the protocol's own fields follow
 
@@ -218,8 +221,11 @@ class AccountsDialog(QDialog):
         self.edit_button = QPushButton("Edit…")
         self.remove_button = QPushButton("Remove")
         self.enable_button = QPushButton("Disable")
+        self.certificate_button = QPushButton(CERTIFICATE_PROBLEM)
+        self.certificate_button.setAccessibleName("Review the certificate of the selected account")
+        self._rows: dict[AccountId, AccountRow] = {}
         buttons = QHBoxLayout()
-        for b in (self.add_button, self.edit_button, self.remove_button, self.enable_button):
+        for b in (self.add_button, self.edit_button, self.remove_button, self.enable_button, self.certificate_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -233,8 +239,9 @@ class AccountsDialog(QDialog):
         self.edit_button.clicked.connect(self.edit_account)
         self.remove_button.clicked.connect(self.remove_account)
         self.enable_button.clicked.connect(self.toggle_enabled)
+        self.certificate_button.clicked.connect(self.review_certificate)
         self.list.currentRowChanged.connect(self._selection_changed)
-        self.list.itemDoubleClicked.connect(lambda _i: self.edit_account())
+        self.list.itemDoubleClicked.connect(self._activated)
         ctx.bridge.account_state.connect(lambda _e: self.reload())
         self.resize(560, 360)
         self.reload()
@@ -252,10 +259,12 @@ class AccountsDialog(QDialog):
         configs, rows = result
         current = self.selected()
         self._configs = {c.id: c for c in configs}
+        self._rows = {r.id: r for r in rows}
         self.list.clear()
         for row in rows:
             state = row.state.value if row.enabled else "disabled"
-            item = QListWidgetItem(f"{row.name}  —  {row.protocol}, {row.sphere.value}: {state}")
+            problem = f"  —  {CERTIFICATE_PROBLEM}" if row.certificate is not None else ""
+            item = QListWidgetItem(f"{row.name}  —  {row.protocol}, {row.sphere.value}: {state}{problem}")
             item.setData(Qt.ItemDataRole.UserRole, row.id)
             self.list.addItem(item)
             if row.id == current:
@@ -266,7 +275,9 @@ class AccountsDialog(QDialog):
                 "the password is kept in your system's keyring, never in a file."
             )
         else:
-            self.intro.setText("Your accounts. Double-click one to edit it.")
+            self.intro.setText(
+                "Your accounts. Double-click one to edit it (or, with a certificate problem, to review it)."
+            )
         self._selection_changed()
 
     def selected(self) -> AccountId | None:
@@ -278,6 +289,20 @@ class AccountsDialog(QDialog):
         for b in (self.edit_button, self.remove_button, self.enable_button):
             b.setEnabled(account is not None)
         self.enable_button.setText("Enable" if account is not None and not account.enabled else "Disable")
+        row = self._rows.get(self.selected() or "")
+        self.certificate_button.setVisible(row is not None and row.certificate is not None)
+
+    def _activated(self, _item: QListWidgetItem) -> None:
+        if not self.review_certificate():
+            self.edit_account()
+
+    def review_certificate(self) -> bool:
+        """Open the certificate dialog of the selected account; False when it has no certificate problem."""
+        row = self._rows.get(self.selected() or "")
+        if row is None or row.certificate is None:
+            return False
+        review_certificate(self._ctx, row.id, row.name, row.certificate, self)
+        return True
 
     def _done(self, _result: object, error: BaseException | None) -> None:
         if error is not None:

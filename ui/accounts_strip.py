@@ -1,16 +1,21 @@
-"""Every account in the status bar: the presence it shows, its connection state, the reason when it is down."""
+"""Every account in the status bar: the presence it shows, its connection state, the reason when it is down.
+
+An account that failed on an untrusted certificate gets a "Certificate problem — review…" button;
+the certificate dialog also opens by itself, once, when that failure happens while the window is open.
+"""
 
 from __future__ import annotations
 
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from aggregator.api import AccountId, Presence
+from aggregator.api import AccountId, CertificateDetails, Presence
 from aggregator.core import Core
 from aggregator.events import AccountStateChanged, ConnectionState
 from aggregator.presence.events import OwnStatusChanged
+from ui.certificate_dialog import CertificateDialog, review_certificate
 from ui.context import UiContext
 from ui.icons import PRESENCE_COLORS
 from ui.rows import AccountRow, all_accounts
@@ -39,7 +44,9 @@ class AccountsStrip(QWidget):
         self._label = QLabel()
         self._label.setAccessibleName("Accounts")
         self._label.setTextFormat(Qt.TextFormat.RichText)  # names and reasons are escaped in _render
-        layout = QHBoxLayout(self)
+        self.review_buttons: dict[AccountId, QPushButton] = {}
+        self._auto_shown: set[tuple[AccountId, str]] = set()
+        self._layout = layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._label)
         ctx.bridge.account_state.connect(self._on_state)
@@ -74,6 +81,42 @@ class AccountsStrip(QWidget):
         if event.account_id not in self._rows:
             self.reload()
         self._render()
+        certificate = event.certificate
+        if event.state is ConnectionState.FAILED and certificate is not None and self.window().isVisible():
+            key = (event.account_id, certificate.fingerprint_sha256)
+            if key not in self._auto_shown:  # once per certificate: Cancel is respected
+                self._auto_shown.add(key)
+                self.review(event.account_id)
+
+    def certificate_of(self, account_id: AccountId) -> CertificateDetails | None:
+        """The untrusted certificate the account is FAILED on now, if any."""
+        event = self._states.get(account_id)
+        if event is not None:
+            return event.certificate if event.state is ConnectionState.FAILED else None
+        row = self._rows.get(account_id)
+        return row.certificate if row is not None else None
+
+    def review(self, account_id: AccountId) -> CertificateDialog | None:
+        """Open the certificate dialog for this account (None when it has no certificate problem)."""
+        certificate = self.certificate_of(account_id)
+        if certificate is None:
+            return None
+        row = self._rows.get(account_id)
+        return review_certificate(self._ctx, account_id, row.name if row else account_id, certificate, self.window())
+
+    def _render_review_buttons(self) -> None:
+        wanted = {a for a in self._rows if self.certificate_of(a) is not None}
+        for account_id in set(self.review_buttons) - wanted:
+            self.review_buttons.pop(account_id).deleteLater()
+        for account_id in sorted(wanted - set(self.review_buttons)):
+            name = self._rows[account_id].name
+            button = QPushButton(f"{name}: Certificate problem — review…")
+            button.setAccessibleName(f"Review the certificate of {name}")
+            button.setToolTip("The server presented a certificate that is not trusted: see it and decide")
+            button.setStyleSheet("color: #cc2b2b")
+            button.clicked.connect(lambda _checked=False, a=account_id: self.review(a))
+            self._layout.addWidget(button)
+            self.review_buttons[account_id] = button
 
     def state_text(self, account_id: AccountId) -> str:
         row = self._rows.get(account_id)
@@ -87,6 +130,7 @@ class AccountsStrip(QWidget):
         return text
 
     def _render(self) -> None:
+        self._render_review_buttons()
         if not self._rows:
             self._label.setText("No account yet: Accounts → Add account…")
             return

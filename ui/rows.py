@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aggregator.api import AccountId, ConfigurationError, ContactRef, PresenceKind, Sphere
+from aggregator.api import AccountId, CertificateDetails, ConfigurationError, ContactRef, PresenceKind, Sphere
 from aggregator.core import Core
 from aggregator.events import ConnectionState
 from aggregator.roster.naming import contact_display_name, display_name
@@ -50,6 +50,8 @@ class AccountRow:
     enabled: bool
     state: ConnectionState
     reason: str = ""
+    #: The untrusted certificate the account FAILED on (the user may review and trust it).
+    certificate: CertificateDetails | None = None
 
 
 def _protocol_name(core: Core, account_id: AccountId) -> tuple[str, str]:
@@ -131,6 +133,7 @@ def all_accounts(core: Core) -> list[AccountRow]:
                 sphere=config.sphere,
                 enabled=config.enabled,
                 state=core.accounts.state(config.id),
+                certificate=core.accounts.presented_certificate(config.id),
             )
         )
     return rows

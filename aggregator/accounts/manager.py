@@ -10,7 +10,7 @@ from aggregator.accounts.backoff import Backoff
 from aggregator.accounts.config import AccountConfig
 from aggregator.accounts.secrets import SecretStore
 from aggregator.accounts.supervisor import AccountSupervisor
-from aggregator.api import AccountId, Adapter, AdapterEvent, NotConnectedError
+from aggregator.api import AccountId, Adapter, AdapterEvent, CertificateDetails, NotConnectedError
 from aggregator.archive import Archive, StatusKind
 from aggregator.bus import EventBus
 from aggregator.events import AccountStateChanged, ConnectionState
@@ -119,6 +119,11 @@ class AccountManager:
             return ConnectionState.DISABLED if config and not config.enabled else ConnectionState.OFFLINE
         return sup.state
 
+    def presented_certificate(self, account_id: AccountId) -> CertificateDetails | None:
+        """The certificate an account FAILED on (what its server presented), awaiting the user's decision."""
+        sup = self._supervisors.get(account_id)
+        return sup.certificate if sup is not None and sup.state is ConnectionState.FAILED else None
+
     def connected_adapter(self, account_id: AccountId) -> Adapter:
         sup = self._supervisors.get(account_id)
         if sup is None or not sup.connected:
@@ -135,4 +140,10 @@ class AccountManager:
         self._publish(account, state, reason, retry_in)
 
     def _publish(self, account: AccountConfig, state: ConnectionState, reason: str, retry_in: float | None) -> None:
-        self._bus.publish(AccountStateChanged(account_id=account.id, state=state, reason=reason, retry_in=retry_in))
+        sup = self._supervisors.get(account.id)
+        certificate = sup.certificate if sup is not None and state is ConnectionState.FAILED else None
+        self._bus.publish(
+            AccountStateChanged(
+                account_id=account.id, state=state, reason=reason, retry_in=retry_in, certificate=certificate
+            )
+        )

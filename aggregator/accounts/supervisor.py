@@ -15,6 +15,8 @@ from aggregator.api import (
     Adapter,
     AdapterEvent,
     AggregatorError,
+    CertificateDetails,
+    CertificateError,
     ConnectionLost,
     Credentials,
     CredentialsUpdated,
@@ -54,6 +56,8 @@ class AccountSupervisor:
         self._adapter: Adapter | None = None
         self.state = ConnectionState.OFFLINE
         self.reason = ""
+        #: What the server presented when the last attempt failed on its certificate (else None).
+        self.certificate: CertificateDetails | None = None
         self._lost = asyncio.Event()
         self._stopping = asyncio.Event()
         self._state_changed = asyncio.Event()
@@ -141,6 +145,7 @@ class AccountSupervisor:
             return
         try:
             while not self._stopping.is_set():
+                self.certificate = None
                 self._set_state(ConnectionState.CONNECTING)
                 self._lost.clear()
                 try:
@@ -153,6 +158,7 @@ class AccountSupervisor:
                 except AccountError as exc:
                     await self._safe_disconnect()
                     if not exc.retryable:
+                        self.certificate = exc.certificate if isinstance(exc, CertificateError) else None
                         self._set_state(ConnectionState.FAILED, str(exc))
                         return
                     reason = str(exc)

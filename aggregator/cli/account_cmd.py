@@ -1,4 +1,4 @@
-"""``aggregator account add|list|remove|enable|disable``."""
+"""``aggregator account add|list|remove|enable|disable|trust-cert``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from aggregator.accounts.config import AccountConfig, AccountStore, make_account_id
 from aggregator.accounts.secrets import SecretStore, check_keyring_available
 from aggregator.api import ConfigurationError, ProtocolInfo, Sphere
+from aggregator.cli import trust_cmd
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out, warn
 from aggregator.control.client import ControlUnavailableError, request
@@ -48,6 +49,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         p = acts.add_parser(name, help=text)
         p.add_argument("account", metavar="ACCOUNT", help="account id, address or label")
         p.set_defaults(func=func)
+    trust_cmd.add_parser(acts)
 
 
 def _refuse_if_running(paths: ProfilePaths) -> None:

@@ -29,3 +29,11 @@ def status(text: str) -> None:
 
 def warn(text: str) -> None:
     err(f"aggregator: warning: {text}")
+
+
+def ask(question: str) -> str:
+    """Write ``question`` (no newline) and read one line of standard input; "" at its end."""
+    with _lock:
+        sys.stdout.write(question)
+        sys.stdout.flush()
+    return sys.stdin.readline()

@@ -42,6 +42,11 @@ def state_line(event: AccountStateChanged) -> str:
         line += f": {event.reason}"
     if event.retry_in is not None:
         line += f"; retrying in {event.retry_in:.1f} s"
+    if event.certificate is not None:
+        line += (
+            f"; the server presented SHA-256 {event.certificate.fingerprint_sha256}"
+            f" (review it: aggregator account trust-cert {event.account_id})"
+        )
     return line
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from aggregator.api import CertificateError, ConfigurationError, NetworkError, PlaintextRefusedError
+from protocols.certificates import accept_pinned_certificate, presented_certificate
 from protocols.irc import events as ev
 from protocols.irc.client import IrcClient
 from protocols.irc.flood import SendQueue
@@ -60,6 +61,7 @@ def tls_context(
         context = ssl.create_default_context(cafile=str(ca_file) if ca_file is not None else None)
     except (OSError, ssl.SSLError) as exc:
         raise ConfigurationError(f"cannot use the CA file {ca_file}: {exc}") from None
+    accept_pinned_certificate(context, ca_file)
     if client_cert is not None:
         for path in (client_cert, client_key):
             if path is None:
@@ -152,7 +154,11 @@ class IrcConnection:
         except TimeoutError:
             raise NetworkError(f"cannot reach {self.where}: no answer in {CONNECT_TIMEOUT:g} s") from None
         except ssl.SSLCertVerificationError as exc:
-            raise CertificateError(f"the certificate of {self.where} is not trusted: {exc.verify_message}") from None
+            problem = str(exc.verify_message or exc)
+            presented = await presented_certificate(self.host, self.port, problem=problem)
+            raise CertificateError(
+                f"the certificate of {self.where} is not trusted: {problem}", presented, problem
+            ) from None
         except ssl.SSLError as exc:
             if "WRONG_VERSION_NUMBER" in str(exc) or "wrong version number" in str(exc).lower():
                 raise PlaintextRefusedError(

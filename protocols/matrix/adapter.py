@@ -47,7 +47,7 @@ import ssl
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import nio
@@ -83,6 +83,7 @@ from aggregator.api import (
     SubscriptionRequested,
     TrustLevel,
 )
+from protocols.certificates import accept_pinned_certificate, presented_certificate
 from protocols.matrix import mapping
 from protocols.matrix.addresses import homeserver_url, is_room_id, normalize_address, normalize_handle
 
@@ -111,9 +112,18 @@ _TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
 
 def _ssl_context(ca_file: Path | None) -> ssl.SSLContext:
     try:
-        return ssl.create_default_context(cafile=str(ca_file) if ca_file is not None else None)
+        context = ssl.create_default_context(cafile=str(ca_file) if ca_file is not None else None)
     except (OSError, ssl.SSLError) as exc:
         raise ConfigurationError(f"cannot read the CA file {ca_file}: {exc}") from None
+    accept_pinned_certificate(context, ca_file)
+    return context
+
+
+def _certificate_problem(exc: aiohttp.ClientConnectorCertificateError) -> str:
+    error = exc.certificate_error
+    if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
+        return str(error.verify_message)
+    return str(error)
 
 
 class MatrixAdapter:
@@ -184,7 +194,10 @@ class MatrixAdapter:
             raise NetworkError(f"{self._homeserver} did not answer within {CONNECT_TIMEOUT:g} s") from None
         except _TRANSPORT_ERRORS as exc:
             await self._close()
-            raise self._transport_error(exc) from None
+            raise await self._with_presented(self._transport_error(exc)) from None
+        except CertificateError as exc:
+            await self._close()
+            raise await self._with_presented(exc) from None
         except BaseException:
             await self._close()
             raise
@@ -927,7 +940,8 @@ class MatrixAdapter:
 
     def _transport_error(self, exc: BaseException) -> AccountError:
         if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-            return CertificateError(f"the certificate of {self._homeserver} is not trusted: {exc.certificate_error}")
+            problem = _certificate_problem(exc)
+            return CertificateError(f"the certificate of {self._homeserver} is not trusted: {problem}", None, problem)
         if isinstance(exc, aiohttp.ClientConnectorSSLError):
             return NetworkError(f"TLS with {self._homeserver} failed: {exc.os_error}")
         if isinstance(exc, TimeoutError):
@@ -935,6 +949,16 @@ class MatrixAdapter:
         if isinstance(exc, aiohttp.ClientConnectorError):
             return NetworkError(f"cannot reach {self._homeserver}: {exc.os_error.strerror or exc.os_error}")
         return NetworkError(f"connection to {self._homeserver} failed: {exc}")
+
+    async def _with_presented(self, error: AccountError) -> AccountError:
+        """A certificate error with the certificate the homeserver presents (read without verifying)."""
+        if not isinstance(error, CertificateError) or error.certificate is not None:
+            return error
+        parts = urlsplit(self._homeserver)
+        if parts.scheme != "https" or not parts.hostname:
+            return error
+        presented = await presented_certificate(parts.hostname, parts.port or 443, problem=error.problem)
+        return CertificateError(str(error), presented, error.problem)
 
     @staticmethod
     def _describe(reply: Any) -> str:

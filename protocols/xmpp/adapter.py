@@ -84,8 +84,17 @@ from aggregator.api import (
     TypingChanged,
     UnsupportedError,
 )
+from protocols.certificates import accept_pinned_certificate, presented_certificate
 from protocols.xmpp import mapping
-from protocols.xmpp.addresses import Jid, normalize_address, normalize_handle, parse_jid, parse_server
+from protocols.xmpp.addresses import (
+    DEFAULT_DIRECT_TLS_PORT,
+    DEFAULT_PORT,
+    Jid,
+    normalize_address,
+    normalize_handle,
+    parse_jid,
+    parse_server,
+)
 from protocols.xmpp.mapping import StanzaError
 from protocols.xmpp.positions import PositionStore
 
@@ -257,6 +266,7 @@ class XmppAdapter:
             client.plugin["feature_mechanisms"].unencrypted_scram = True
         if self._settings.ca_file is not None:
             client.ca_certs = self._settings.ca_file
+            accept_pinned_certificate(client.ssl_context, self._settings.ca_file)
         client.exception = self._library_exception
         handlers: dict[str, Callable[[Any], None]] = {
             "connection_failed": self._on_connection_failed,
@@ -336,6 +346,9 @@ class XmppAdapter:
         except TimeoutError:
             await self._close(polite=False)  # no session to end politely
             raise NetworkError(f"{self._where} did not complete the login within {CONNECT_TIMEOUT:g} s") from None
+        except CertificateError as exc:
+            await self._close(polite=False)
+            raise await self._with_presented(exc) from None
         except BaseException:
             await self._close(polite=False)  # no session to end politely
             raise
@@ -384,7 +397,26 @@ class XmppAdapter:
             if self._settings.ca_file
             else " (checked against the system's CAs; set a CA file for a private CA)"
         )
-        return CertificateError(f"the TLS certificate of {self._where} is not trusted: {problem}{hint}")
+        return CertificateError(f"the TLS certificate of {self._where} is not trusted: {problem}{hint}", None, problem)
+
+    async def _with_presented(self, error: CertificateError) -> CertificateError:
+        """The error with the certificate the server presents, read over a second, unverified handshake
+        (STARTTLS unless direct TLS) that never logs in. Without SRV lookup: the configured server, or
+        the domain on the default port."""
+        if error.certificate is not None:
+            return error
+        host, port = self._server or (
+            self._own.domain,
+            DEFAULT_DIRECT_TLS_PORT if self._direct_tls else DEFAULT_PORT,
+        )
+        presented = await presented_certificate(
+            host,
+            port,
+            problem=error.problem,
+            server_name=self._own.domain,
+            xmpp_domain=None if self._direct_tls else self._own.domain,
+        )
+        return CertificateError(str(error), presented, error.problem)
 
     def _on_ssl_invalid_chain(self, error: Any) -> None:
         if isinstance(error, ssl.SSLCertVerificationError):
