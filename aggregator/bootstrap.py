@@ -28,6 +28,9 @@ from aggregator.presence.service import OwnStatus
 from aggregator.presence.status import StatusFile
 from aggregator.profile import profile_id
 from aggregator.registry import ProtocolRegistry
+from aggregator.rooms.service import RoomService
+from aggregator.rooms.store import FILE_NAME as ROOMS_FILE
+from aggregator.rooms.store import RoomStore
 from aggregator.roster.service import Roster
 from aggregator.settings import Settings
 
@@ -101,6 +104,16 @@ def build_core(
         adapter_of=accounts.connected_adapter,
     )
     router_ref.append(router)
+    rooms = RoomService(
+        archive,
+        RoomStore(paths.config_dir / ROOMS_FILE),
+        registry=registry,
+        accounts=accounts.configs,
+        adapter_of=accounts.connected_adapter,
+    )
+    rooms.load()
+    rooms.attach(bus)
+    outbound.is_known_room = rooms.is_room
     return Core(
         settings=settings,
         paths=paths,
@@ -116,6 +129,7 @@ def build_core(
         router=router,
         roster=roster,
         status=status,
+        rooms=rooms,
         policy_log=policy_log,
         policy_report=policy_report,
     )
