@@ -20,6 +20,7 @@ from aggregator.api import AggregatorError, ConfigurationError
 from aggregator.control.protocol import MAX_REQUEST, decode, encode, message_json
 from aggregator.core import Core
 from aggregator.presence import commands as status_commands
+from aggregator.rooms import commands as room_commands
 from aggregator.roster import commands as roster_commands
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,8 @@ class ControlServer:
             return await self._status(request)
         if op in roster_commands.OPS:
             return roster_commands.run(self._core.roster, request)
+        if op in room_commands.OPS:
+            return await room_commands.run(self._core.rooms, request)
         raise ValueError(f"unknown op {op!r}")
 
     async def _status(self, request: dict[str, Any]) -> dict[str, Any]:

@@ -101,6 +101,25 @@ class RoomService:
     def room(self, key: ConversationKey) -> Room | None:
         return self._rows.get(key)
 
+    def find(self, account_id: AccountId, text: str) -> Room:
+        """The account's room named ``text`` (its address as joined, or its handle); raises
+        ``ConfigurationError`` naming the account's rooms when there is none."""
+        wanted = text.strip()
+        rows = self.rooms(account_id)
+        for row in rows:
+            if wanted in (row.key.handle, row.address) or wanted.casefold() == row.address.casefold():
+                return row
+        config = self._config(account_id)
+        try:
+            key = self._key_of(config, WantedRoom(wanted))
+        except ConfigurationError:
+            key = None
+        found = self._rows.get(key) if key is not None else None
+        if found is None:
+            known = ", ".join(r.name for r in rows) or "none"
+            raise ConfigurationError(f"{account_id} has no room {wanted!r} (rooms: {known})")
+        return found
+
     def is_room(self, account_id: AccountId, handle: str) -> bool:
         """Whether ``handle`` is a room this account knows (for sends to a room address)."""
         return ConversationKey.room(account_id, handle) in self._rows
