@@ -24,6 +24,7 @@ from aggregator.events import (
     MessageUpdated,
     TypingNotice,
 )
+from aggregator.rooms.events import RoomChanged, RoomRemoved
 from aggregator.roster.events import PersonAdded, PersonPresenceChanged, PersonRemoved, PersonUpdated, UnreadChanged
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ class Bridge(QObject):
     person_removed = Signal(object)  # PersonRemoved
     person_presence = Signal(object)  # PersonPresenceChanged
     unread_changed = Signal(object)  # UnreadChanged
+    room_changed = Signal(object)  # RoomChanged
+    room_removed = Signal(object)  # RoomRemoved
 
     # Emitted on the engine thread, received on the GUI thread (queued).
     _incoming = Signal(object)
@@ -67,6 +70,8 @@ class Bridge(QObject):
             PersonRemoved: self.person_removed,
             PersonPresenceChanged: self.person_presence,
             UnreadChanged: self.unread_changed,
+            RoomChanged: self.room_changed,
+            RoomRemoved: self.room_removed,
         }
         self._incoming.connect(self._deliver_event, Qt.ConnectionType.QueuedConnection)
         self._result.connect(self._deliver_result, Qt.ConnectionType.QueuedConnection)

@@ -25,6 +25,7 @@ from ui.context import UiContext
 from ui.conversation import ConversationPane, ConversationTab
 from ui.models.roster_filter import RosterFilter
 from ui.models.roster_model import CONTACT, CONTACT_ROLE, GROUP, PERSON, PERSON_ID_ROLE, SPHERE, RosterModel
+from ui.room_actions import RoomActions
 from ui.roster_delegate import RosterDelegate
 from ui.roster_feed import RosterFeed
 from ui.rows import PersonRow
@@ -101,6 +102,7 @@ class MainWindow(QMainWindow):
         self.feed.person_gone.connect(self.conversations.close_person)
         self.feed.loaded.connect(self._expand_containers)
         self._build_menu()
+        self.rooms = RoomActions(ctx, self)  # rooms in the buddy list, room tabs, the Rooms menu
         self._restore()
         self.feed.load()
 
@@ -165,7 +167,7 @@ class MainWindow(QMainWindow):
             tab = self.open_person(int(person_index.data(PERSON_ID_ROLE)))
             if tab is not None and isinstance(ref, ContactRef):
                 tab.choose_reply_target(ref)
-        else:
+        elif not self.rooms.open_index(index):
             self.tree.setExpanded(index, not self.tree.isExpanded(index))
 
     def open_person(self, person_id: PersonId) -> ConversationTab | None:
