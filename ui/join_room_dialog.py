@@ -43,6 +43,7 @@ class JoinRoomDialog(QDialog):
         self._ctx = ctx
         self.setWindowTitle("Join room")
         self.setAccessibleName("Join room")
+        self.setMinimumWidth(480)
         self.account = QComboBox()
         self.account.setAccessibleName("Account")
         self.address = QLineEdit()
@@ -107,7 +108,11 @@ class JoinRoomDialog(QDialog):
         self.join_button.setText("&Join")
         self.join_button.setDefault(True)  # disabling it took that away
         if error is not None or row is None:
-            self._show_error(f"Could not join: {error}")
+            reason = str(error) or type(error).__name__
+            # Adapters often say "cannot join ROOM: why" already: do not say it twice.
+            self._show_error(
+                reason[0].upper() + reason[1:] if reason.startswith("cannot join") else f"Could not join: {reason}"
+            )
             self.address.setFocus()
             self.address.selectAll()
             return

@@ -9,9 +9,10 @@ from PySide6.QtCore import QObject, Signal
 
 from aggregator.api import ConversationKey
 from aggregator.rooms.events import RoomChanged, RoomRemoved
+from aggregator.roster.events import UnreadChanged
 from ui.context import UiContext
 from ui.models.roster_model import RosterModel
-from ui.room_rows import RoomRow, all_rooms, room_row
+from ui.room_rows import RoomRow, all_rooms, room_of_conversation, room_row
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class RoomFeed(QObject):
         self._early: list[RoomChanged | RoomRemoved] = []
         ctx.bridge.room_changed.connect(self._on_changed)
         ctx.bridge.room_removed.connect(self._on_removed)
+        ctx.bridge.unread_changed.connect(self._on_unread)
 
     def load(self) -> None:
         core = self._ctx.core
@@ -56,6 +58,17 @@ class RoomFeed(QObject):
             return
         self._model.upsert_room(row)
         self.room_changed.emit(row)
+
+    def _on_unread(self, event: UnreadChanged) -> None:
+        conv_id = event.conversation_id
+        if not self._ready or conv_id is None or event.person_id is not None:
+            return  # a person's conversation: the roster feed's business
+        core = self._ctx.core
+        self._ctx.bridge.run(lambda: room_of_conversation(core, conv_id), self._apply_if_known)
+
+    def _apply_if_known(self, row: RoomRow | None, error: BaseException | None) -> None:
+        if row is not None and self._model.room(row.key) is not None:
+            self._apply(row, error)
 
     def _on_removed(self, event: RoomRemoved) -> None:
         if not self._ready:

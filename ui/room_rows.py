@@ -27,10 +27,17 @@ class RoomRow:
     error: str
     autojoin: bool
     can_set_topic: bool
+    unread: int = 0
 
     @property
     def account_id(self) -> AccountId:
         return self.key.account_id
+
+    @property
+    def short_name(self) -> str:
+        """The buddy list's label: ``team`` for ``team@conference.example.org``; other addresses whole."""
+        local, at, _domain = self.name.partition("@")
+        return local if at and local and not self.name.startswith("@") else self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,23 @@ class GroupChatAccount:
     id: AccountId
     name: str
     protocol: str
+
+
+def room_unread(core: Core, key: ConversationKey) -> int:
+    conv_id = core.archive.conversation_id(key, create=False)
+    return 0 if conv_id is None else core.roster.unread.conversation(conv_id)
+
+
+def mark_room_read(core: Core, key: ConversationKey) -> None:
+    conv_id = core.archive.conversation_id(key, create=False)
+    if conv_id is not None:
+        core.roster.unread.mark_conversation_read(conv_id)
+
+
+def room_of_conversation(core: Core, conversation_id: int) -> RoomRow | None:
+    """The room row of an archive conversation, if it is a room the directory knows."""
+    room = core.rooms.room(core.archive.conversation_key(conversation_id))
+    return None if room is None else room_row(core, room)
 
 
 def room_row(core: Core, room: Room) -> RoomRow:
@@ -66,6 +90,7 @@ def room_row(core: Core, room: Room) -> RoomRow:
         error=room.error,
         autojoin=room.autojoin,
         can_set_topic=can_set_topic,
+        unread=room_unread(core, room.key),
     )
 
 

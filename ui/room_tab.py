@@ -32,7 +32,7 @@ from ui.icons import presence_icon
 from ui.message_view import MessageView
 from ui.models.conversation_model import ConversationModel
 from ui.models.member_model import MemberModel
-from ui.room_rows import RoomRow
+from ui.room_rows import RoomRow, mark_room_read
 
 log = logging.getLogger(__name__)
 
@@ -190,8 +190,24 @@ class RoomTab(QWidget):
         self.model.prepend(page, has_more=len(page) >= PAGE)
 
     def _on_stored(self, event: MessageStored) -> None:
-        if self.shows(event.message):
-            self.model.add(event.message)
+        if self.shows(event.message) and self.model.add(event.message) and self.is_seen():
+            self.mark_read()
+
+    def is_seen(self) -> bool:
+        """Whether the user has this tab in front of them."""
+        pane = self.parentWidget()
+        while pane is not None and not isinstance(pane, QTabWidget):
+            pane = pane.parentWidget()
+        current = pane.currentWidget() if pane is not None else None
+        return current is self and self.window().isActiveWindow()
+
+    def mark_read(self) -> None:
+        core, key = self._ctx.core, self.room.key
+        self._ctx.bridge.run(lambda: mark_room_read(core, key), lambda _r, _e: None)
+
+    def on_current_tab(self, _index: int) -> None:
+        if self.is_seen():
+            self.mark_read()
 
     def _on_updated(self, event: MessageUpdated) -> None:
         if self.shows(event.message):
@@ -260,10 +276,12 @@ def open_room(ctx: UiContext, pane: QTabWidget, room: RoomRow) -> RoomTab:
     if tab is None:
         tab = RoomTab(ctx, room, pane)
         tab.left.connect(lambda key: close_room(pane, key))
+        pane.currentChanged.connect(tab.on_current_tab)
         pane.addTab(tab, _room_icon(room), room.name)
         pane.setTabToolTip(pane.indexOf(tab), f"Room {room.name} on {room.account}")
     pane.setCurrentWidget(tab)
     tab.input.setFocus()
+    tab.mark_read()
     return tab
 
 

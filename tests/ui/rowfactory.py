@@ -45,6 +45,7 @@ def room(
     topic: str = "",
     nick: str = "me",
     account_id: str = "fake:me@fake.test",
+    unread: int = 0,
 ) -> RoomRow:
     return RoomRow(
         key=ConversationKey.room(account_id, handle),
@@ -60,4 +61,5 @@ def room(
         error="",
         autojoin=False,
         can_set_topic=True,
+        unread=unread,
     )

@@ -15,7 +15,7 @@ from aggregator.registry import ProtocolRegistry
 from tests.ui.conftest import GuiWorld, fast_core
 from ui.app import Session, start_session
 from ui.models.member_model import MemberModel
-from ui.models.roster_model import MEMBERS_ROLE, PROTOCOLS_ROLE
+from ui.models.roster_model import MEMBERS_ROLE, PROTOCOLS_ROLE, UNREAD_ROLE
 from ui.room_tab import RoomTab, room_tab
 
 FAIL = QAbstractItemModelTester.FailureReportingMode.Fatal
@@ -63,10 +63,11 @@ def test_join_a_room_talk_set_the_topic_and_leave(gui_world: GuiWorld, session: 
     QTest.keyClicks(dialog.address, "not a room")
     dialog.join_button.click()
     qtbot.waitUntil(lambda: "is not a room address" in dialog.error.text(), timeout=5000)
+    assert dialog.error.text().startswith("Could not join: 'not a room' is not a room address")
     dialog.address.setText("vip@rooms.fake.test")
     dialog.join_button.click()
     qtbot.waitUntil(lambda: "members only" in dialog.error.text(), timeout=5000)
-    assert dialog.isVisible() and dialog.error.text().startswith("Could not join: ")
+    assert dialog.isVisible() and dialog.error.text() == "Cannot join vip@rooms.fake.test: members only"
 
     dialog.address.setText(TEAM)
     QTest.keyClicks(dialog.nick, "Ali")
@@ -108,15 +109,20 @@ def test_join_a_room_talk_set_the_topic_and_leave(gui_world: GuiWorld, session: 
     QTest.keyClick(tab.topic, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: w.server.room_topic(TEAM) == ("shipped", "Ali"), timeout=5000)
 
-    # Closing the tab and opening the room again from the buddy list shows the history.
+    # With the tab closed, a message is unread; opening the room from the buddy list shows the
+    # history and marks it read.
     window.conversations.removeTab(window.conversations.indexOf(tab))
     tab.deleteLater()
+    w.on_server(w.server.say_in_room(w.carol, TEAM, "anyone?"))
+    qtbot.waitUntil(lambda: window.model.room_index(key).data(UNREAD_ROLE) == 1, timeout=5000)
     proxy_index = window.proxy.mapFromSource(window.model.room_index(key))
     window.tree.setCurrentIndex(proxy_index)
     window.tree.activated.emit(proxy_index)
     again = room_tab(window.conversations, key)
     assert again is not None and window.conversations.currentWidget() is again
-    qtbot.waitUntil(lambda: "Carol: standup" in again.view.toPlainText(), timeout=5000)
+    qtbot.waitUntil(lambda: "Carol: anyone?" in again.view.toPlainText(), timeout=5000)
+    assert "Carol: standup" in again.view.toPlainText()
+    qtbot.waitUntil(lambda: window.model.room_index(key).data(UNREAD_ROLE) == 0, timeout=5000)
 
     # Leave (the Rooms menu acts on the current room tab): the tab and the buddy-list row go.
     assert window.rooms.leave_action.isEnabled()

@@ -113,7 +113,7 @@ def test_rooms_group_in_the_sphere_of_their_account(qtbot: QtBot) -> None:
     assert _names(model)[:7] == [
         "Work  (0/2)",
         "  Rooms  (1)",
-        "    team@rooms.test",
+        "    team",
         "  Rooms",
         "    Bob",
         "      bob1@fake.test",
@@ -130,11 +130,11 @@ def test_rooms_group_in_the_sphere_of_their_account(qtbot: QtBot) -> None:
     assert model.room_index(room("team@rooms.test").key).data(PROTOCOLS_ROLE) == "3 members"
     assert model.room_index(room("dev@rooms.test").key).data(PROTOCOLS_ROLE) == "not joined"
     model.upsert_room(room("dev@rooms.test", sphere=Sphere.WORK))  # its account moved to work
-    assert [n.strip() for n in _names(model)[:4]] == ["Work  (0/2)", "Rooms  (2)", "dev@rooms.test", "team@rooms.test"]
+    assert [n.strip() for n in _names(model)[:4]] == ["Work  (0/2)", "Rooms  (2)", "dev", "team"]
     assert model.rowCount(model.sphere_index(Sphere.PERSONAL)) == 0
 
     proxy.set_text("ship")  # a room matches on its topic
-    assert [n.strip() for n in _names(proxy)] == ["Work  (0/2)", "Rooms  (2)", "team@rooms.test"]
+    assert [n.strip() for n in _names(proxy)] == ["Work  (0/2)", "Rooms  (2)", "team"]
     assert not proxy.first_person().isValid()  # Enter opens persons only
     proxy.set_text("")
 
@@ -142,5 +142,8 @@ def test_rooms_group_in_the_sphere_of_their_account(qtbot: QtBot) -> None:
     model.remove_room(room("team@rooms.test").key)  # the empty Rooms group goes too
     assert _names(model)[:2] == ["Work  (0/2)", "  Rooms"]
     assert model.rooms() == [] and not model.room_index(room("team@rooms.test").key).isValid()
-    model.set_rooms([room("a@rooms.test"), room("b@rooms.test", sphere=Sphere.WORK)])
+    model.set_rooms([room("#a"), room("b@rooms.test", sphere=Sphere.WORK, unread=3)])
     assert len(model.rooms()) == 2
+    assert model.room_index(room("#a").key).data() == "#a"  # only an address@service is shortened
+    b = model.room_index(room("b@rooms.test").key)
+    assert b.data(UNREAD_ROLE) == 3 and "3 unread" in b.data(Qt.ItemDataRole.ToolTipRole)

@@ -234,7 +234,7 @@ class RosterModel(QAbstractItemModel):
     def _room_data(row: RoomRow, role: int) -> Any:
         count = f"{len(row.members)} member{'s' if len(row.members) != 1 else ''}"
         if role == Qt.ItemDataRole.DisplayRole:
-            return row.name
+            return row.short_name
         if role == Qt.ItemDataRole.DecorationRole:
             return presence_icon(PresenceKind.AVAILABLE if row.joined else PresenceKind.OFFLINE)
         if role == STATUS_ROLE:
@@ -246,11 +246,13 @@ class RosterModel(QAbstractItemModel):
         if role == ROOM_KEY_ROLE:
             return row.key
         if role == UNREAD_ROLE:
-            return 0
+            return row.unread
         if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
             state = f"joined as {row.nick}, {count}" if row.joined else "not joined"
             if row.error:
                 state += f" ({row.error})"
+            if row.unread:
+                state += f", {row.unread} unread"
             text = f"Room {row.name} on {row.account} ({row.protocol}): {state}"
             return text + (f"\nTopic: {row.topic}" if row.topic else "")
         return None
