@@ -163,7 +163,7 @@ class RoomService:
             if not live.joined:  # the adapter's RoomJoined may still be on its way through the queue
                 self._live[key] = replace(live, joined=True, nick=live.nick or nick)
         self._errors.pop(key, None)
-        entries = [w for w in self._wanted.get(account_id, []) if self._key_of(config, w) != key]
+        entries = [w for w in self._wanted.get(account_id, []) if self._safe_key(config, w) != key]
         self._wanted[account_id] = [*entries, wanted]
         self._save()
         self._refresh(account_id)
@@ -177,18 +177,19 @@ class RoomService:
         if row is None:
             raise ConfigurationError(f"{key.account_id} has no room {key.handle}")
         entries = self._wanted.get(key.account_id, [])
-        kept = [w for w in entries if self._key_of(config, w) != key]
+        kept = [w for w in entries if self._safe_key(config, w) != key]
         if len(kept) != len(entries):
             self._wanted[key.account_id] = kept
             self._save()
         self._errors.pop(key, None)
         adapter = self._group_chat(key.account_id)
         if adapter is not None and row.joined:
-            self._leaving.add(key)
+            self._leaving.add(key)  # until its RoomLeft arrives: that one is no error
             try:
                 await adapter.leave_room(key)
-            finally:
+            except BaseException:
                 self._leaving.discard(key)
+                raise
         self._live.pop(key, None)
         self._refresh(key.account_id)
         return self._rows.get(key)
@@ -210,13 +211,16 @@ class RoomService:
 
     def _on_joined(self, event: RoomJoined) -> None:
         key = event.conversation
+        self._leaving.discard(key)
         self._live[key] = replace(self._live_room(key), joined=True, nick=event.nick)
         self._errors.pop(key, None)
         self._refresh(key.account_id)
 
     def _on_left(self, event: RoomLeft) -> None:
         key = event.conversation
-        if key not in self._leaving and key in self._rows:
+        if key in self._leaving:
+            self._leaving.discard(key)
+        elif key in self._rows:
             self._errors[key] = event.reason or "left the room"
         self._live.pop(key, None)
         self._refresh(key.account_id)
@@ -301,6 +305,12 @@ class RoomService:
             except ConfigurationError as exc:
                 raise ConfigurationError(f"{wanted.address!r} is not a room address: {exc}") from None
         return ConversationKey.room(config.id, handle)
+
+    def _safe_key(self, config: AccountConfig, wanted: WantedRoom) -> ConversationKey | None:
+        try:
+            return self._key_of(config, wanted)
+        except ConfigurationError:
+            return None
 
     def _refresh(self, account_id: AccountId, *, publish: bool = True) -> None:
         """Recompute the account's rows from what it wants and what the adapter reported; publish the

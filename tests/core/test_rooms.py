@@ -71,6 +71,12 @@ async def test_autojoin_rooms_are_joined_after_every_connect(world: CoreWorld) -
     await eventually(lambda: (core.rooms.room(room_key(world)) or room).joined)
     await eventually(lambda: world.alice in world.server.room_members(TEAM))
 
+    # Leaving an autojoin room: it stays listed, not joined, without an error; the next connect rejoins it.
+    kept = await core.rooms.leave(room_key(world))
+    assert kept is not None and kept.autojoin and not kept.joined
+    await world.drain()
+    assert core.rooms.room(room_key(world)) == kept and world.alice not in world.server.room_members(TEAM)
+
 
 async def test_join_is_remembered_leave_forgets_and_the_topic_can_be_set(world: CoreWorld) -> None:
     core = await world.start()
