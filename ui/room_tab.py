@@ -44,6 +44,10 @@ async def _send(core: Core, key: ConversationKey, body: str) -> StoredMessage:
     return await core.outbound.send(key.account_id, key.handle, body)
 
 
+async def _join(core: Core, account_id: str, address: str, nick: str | None) -> Room:
+    return await core.rooms.join(account_id, address, nick)
+
+
 async def _leave(core: Core, key: ConversationKey) -> Room | None:
     return await core.rooms.leave(key)
 
@@ -76,9 +80,14 @@ class RoomTab(QWidget):
         self.leave_button.setAccessibleName("Leave room")
         self.leave_button.setToolTip("Leave the room and stop joining it when the account connects")
         self.leave_button.clicked.connect(self.leave)
+        self.join_button = QPushButton("Join")
+        self.join_button.setAccessibleName("Join the room")
+        self.join_button.setToolTip("Try to join the room now")
+        self.join_button.clicked.connect(self.join)
         header = QHBoxLayout()
         header.addWidget(self._title)
         header.addWidget(self.state, 1)
+        header.addWidget(self.join_button)
         header.addWidget(self.leave_button)
 
         self.topic = QLineEdit()
@@ -160,6 +169,7 @@ class RoomTab(QWidget):
         else:
             self.state.setText(f"not joined; joined when {room.account} connects")
             self.state.setStyleSheet("")
+        self.join_button.setVisible(not room.joined)
         editable = room.can_set_topic and room.joined
         if not self.topic.hasFocus() or not editable:
             self.topic.setText(room.topic)
@@ -241,6 +251,17 @@ class RoomTab(QWidget):
         if error is not None:
             self.topic.setText(self.room.topic)
             self._show_error(f"The topic was not changed: {error}")
+
+    def join(self) -> None:
+        self.join_button.setEnabled(False)
+        self.error.hide()
+        room = self.room
+        self._ctx.bridge.call(_join(self._ctx.core, room.key.account_id, room.name, room.nick), self._joined)
+
+    def _joined(self, _room: Room | None, error: BaseException | None) -> None:
+        self.join_button.setEnabled(True)
+        if error is not None:
+            self._show_error(f"Not joined: {error}")
 
     def leave(self) -> None:
         self.leave_button.setEnabled(False)

@@ -79,6 +79,7 @@ def test_join_a_room_talk_set_the_topic_and_leave(gui_world: GuiWorld, session: 
     qtbot.waitUntil(lambda: tab.members.nicks == ["Ali", "Carol"], timeout=5000)
     assert tab.topic.text() == "release at five" and not tab.topic.isReadOnly()
     assert "joined as Ali" in tab.state.text() and "2 members" in tab.state.text()
+    assert tab.join_button.isHidden()
 
     # The buddy list: a Rooms group in the account's sphere, with the member count.
     key = tab.key
@@ -133,3 +134,24 @@ def test_join_a_room_talk_set_the_topic_and_leave(gui_world: GuiWorld, session: 
     work = window.model.sphere_index(Sphere.WORK)
     groups = [window.model.index(r, 0, work).data() for r in range(window.model.rowCount(work))]
     assert not any(str(name).startswith("Rooms") for name in groups)  # the empty Rooms group went too
+
+
+def test_a_refused_room_shows_why_and_can_be_tried_again(gui_world: GuiWorld, session: Session, qtbot: QtBot) -> None:
+    w, window = gui_world, session.window
+    w.server.refuse_joins("vip@rooms.fake.test", "members only")
+    qtbot.waitUntil(lambda: "connected" in window.accounts_strip.state_text(w.account_id), timeout=10_000)
+    key = ConversationKey.room(w.account_id, "vip@rooms.fake.test")
+    core = session.ctx.core
+    # Remembered while the account was offline, as an autojoin room would be; then refused at the join.
+    session.ctx.bridge.call(core.accounts.stop_account(w.account_id), lambda _r, _e: None)
+    qtbot.waitUntil(lambda: "connected" not in window.accounts_strip.state_text(w.account_id), timeout=5000)
+    session.ctx.bridge.call(core.rooms.join(w.account_id, "vip@rooms.fake.test"), lambda _r, _e: None)
+    qtbot.waitUntil(lambda: window.model.room(key) is not None, timeout=5000)
+    tab = window.rooms.open(key)
+    assert tab is not None and "not joined" in tab.state.text() and tab.topic.isReadOnly()
+    session.ctx.bridge.run(lambda: core.accounts.start([w.account_id]), lambda _r, _e: None)
+    qtbot.waitUntil(lambda: "members only" in tab.state.text(), timeout=10_000)
+    assert tab.join_button.isVisible()
+    tab.join_button.click()
+    qtbot.waitUntil(lambda: tab.error.isVisible(), timeout=5000)
+    assert tab.error.text() == "Not joined: cannot join vip@rooms.fake.test: members only"
