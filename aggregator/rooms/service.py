@@ -109,11 +109,7 @@ class RoomService:
         for row in rows:
             if wanted in (row.key.handle, row.address) or wanted.casefold() == row.address.casefold():
                 return row
-        config = self._config(account_id)
-        try:
-            key = self._key_of(config, WantedRoom(wanted))
-        except ConfigurationError:
-            key = None
+        key = self._safe_key(self._config(account_id), WantedRoom(wanted))
         found = self._rows.get(key) if key is not None else None
         if found is None:
             known = ", ".join(r.name for r in rows) or "none"
@@ -123,10 +119,6 @@ class RoomService:
     def is_room(self, account_id: AccountId, handle: str) -> bool:
         """Whether ``handle`` is a room this account knows (for sends to a room address)."""
         return ConversationKey.room(account_id, handle) in self._rows
-
-    def can_set_topic(self, account_id: AccountId) -> bool:
-        """Whether the account's protocol has group chats (and so a settable topic)."""
-        return bool(self._info(self._config(account_id)).capabilities & Capability.GROUP_CHAT)
 
     def history(
         self, key: ConversationKey, *, limit: int | None = None, before_id: int | None = None
