@@ -30,6 +30,9 @@ from aggregator.presence.service import OwnStatus
 from aggregator.presence.status import StatusFile
 from aggregator.profile import profile_id
 from aggregator.registry import ProtocolRegistry
+from aggregator.rooms.service import RoomService
+from aggregator.rooms.store import FILE_NAME as ROOMS_FILE
+from aggregator.rooms.store import RoomStore
 from aggregator.roster.service import Roster
 from aggregator.settings import Settings
 
@@ -114,6 +117,16 @@ def build_core(
         adapter_of=accounts.connected_adapter,
     )
     router_ref.append(router)
+    rooms = RoomService(
+        archive,
+        RoomStore(paths.config_dir / ROOMS_FILE),
+        registry=registry,
+        accounts=accounts.configs,
+        adapter_of=accounts.connected_adapter,
+    )
+    rooms.load()
+    rooms.attach(bus)
+    outbound.is_known_room = rooms.is_room
     return Core(
         settings=prefs.settings,
         paths=paths,
@@ -129,6 +142,7 @@ def build_core(
         router=router,
         roster=roster,
         status=status,
+        rooms=rooms,
         policy_log=policy_log,
         policy_report=policy_report,
         prefs=prefs,

@@ -21,6 +21,7 @@ from aggregator.policy.log import PolicyLog
 from aggregator.prefs.service import Preferences
 from aggregator.presence.service import OwnStatus
 from aggregator.registry import ProtocolRegistry
+from aggregator.rooms.service import RoomService
 from aggregator.roster.service import Roster
 from aggregator.settings import Settings
 
@@ -43,6 +44,7 @@ class Core:
     router: EventRouter
     roster: Roster
     status: OwnStatus
+    rooms: RoomService
     policy_log: PolicyLog | None = None
     #: What applying the policy file did at start (warnings to show prominently, accounts created).
     policy_report: PolicyReport | None = None
@@ -70,6 +72,7 @@ class Core:
         """Disconnect every account, handle every event already received, close the archive."""
         await self.status.stop()
         await self.accounts.stop()
+        await self.rooms.wait_idle()
         await self.outbound.wait_flushed()
         if self.prefs is not None:
             await self.prefs.stop()  # removes the messages of conversations that are not logged

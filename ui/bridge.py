@@ -26,6 +26,7 @@ from aggregator.events import (
 )
 from aggregator.policy.events import PolicyNotice
 from aggregator.presence.events import OwnStatusChanged
+from aggregator.rooms.events import RoomChanged, RoomRemoved
 from aggregator.roster.events import PersonAdded, PersonPresenceChanged, PersonRemoved, PersonUpdated, UnreadChanged
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ class Bridge(QObject):
     unread_changed = Signal(object)  # UnreadChanged
     policy_notice = Signal(object)  # PolicyNotice
     own_status = Signal(object)  # OwnStatusChanged
+    room_changed = Signal(object)  # RoomChanged
+    room_removed = Signal(object)  # RoomRemoved
 
     # Emitted on the engine thread, received on the GUI thread (queued).
     _incoming = Signal(object)
@@ -73,6 +76,8 @@ class Bridge(QObject):
             UnreadChanged: self.unread_changed,
             PolicyNotice: self.policy_notice,
             OwnStatusChanged: self.own_status,
+            RoomChanged: self.room_changed,
+            RoomRemoved: self.room_removed,
         }
         self._incoming.connect(self._deliver_event, Qt.ConnectionType.QueuedConnection)
         self._result.connect(self._deliver_result, Qt.ConnectionType.QueuedConnection)

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 ERROR_STYLE = "color: #c00000"
 
 
-class _EnterFilter(QObject):
+class EnterFilter(QObject):
     """Enter sends; Shift+Enter is a new line."""
 
     submitted = Signal()
@@ -57,7 +57,7 @@ class Composer(QWidget):
         self.input.setAccessibleName("Message")
         self.input.setPlaceholderText("Write a message; Enter sends, Shift+Enter starts a new line, /me acts")
         self.input.setMaximumHeight(self.input.fontMetrics().height() * 4 + 12)
-        self._enter = _EnterFilter(self)
+        self._enter = EnterFilter(self)
         self._enter.submitted.connect(self.submitted)
         self.input.installEventFilter(self._enter)
         self.send_button = QPushButton("Send")

@@ -28,6 +28,7 @@ from ui.models.roster_model import CONTACT, CONTACT_ROLE, GROUP, PERSON, PERSON_
 from ui.person_actions import PersonActions
 from ui.policy_banner import PolicyBanner
 from ui.quick_switcher import QuickSwitcher
+from ui.room_actions import RoomActions
 from ui.roster_delegate import RosterDelegate
 from ui.roster_feed import RosterFeed
 from ui.rows import PersonRow
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         self.tab_memory = TabMemory(self.conversations, settings, self.open_person, self)
         self.feed.loaded.connect(self.tab_memory.restore)
         self._build_menu()
+        self.rooms = RoomActions(ctx, self)  # rooms in the buddy list, room tabs, the Rooms menu
         self._restore()
         self.feed.load()
 
@@ -189,7 +191,7 @@ class MainWindow(QMainWindow):
             tab = self.open_person(int(person_index.data(PERSON_ID_ROLE)))
             if tab is not None and isinstance(ref, ContactRef):
                 tab.choose_reply_target(ref)
-        else:
+        elif not self.rooms.open_index(index):
             self.tree.setExpanded(index, not self.tree.isExpanded(index))
 
     def open_person(self, person_id: PersonId) -> ConversationTab | None:

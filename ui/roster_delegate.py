@@ -1,4 +1,5 @@
-"""Paints a buddy-list row: presence dot, name, status text, the protocols, an unread badge."""
+"""Paints a buddy-list row: presence dot, name, status text, the protocols, an unread badge (a room:
+joined dot, address, topic, member count)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QFont, QIcon, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from ui.models.roster_model import KIND_ROLE, PERSON, PROTOCOLS_ROLE, SPHERE, STATUS_ROLE, UNREAD_ROLE
+from ui.models.roster_model import KIND_ROLE, PERSON, PROTOCOLS_ROLE, ROOM, SPHERE, STATUS_ROLE, UNREAD_ROLE
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -19,7 +20,7 @@ class RosterDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         kind = index.data(KIND_ROLE)
-        if kind not in (PERSON, "contact"):
+        if kind not in (PERSON, "contact", ROOM):
             opt = QStyleOptionViewItem(option)
             self.initStyleOption(opt, index)
             if kind == SPHERE:

@@ -17,6 +17,7 @@ from aggregator.cli import (
     persons_cmd,
     policy_cmd,
     retention_cmd,
+    rooms_cmd,
     run_cmd,
     search_cmd,
     send_cmd,
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     send_cmd.add_parser(sub)
     history_cmd.add_parser(sub)
     persons_cmd.add_parser(sub)
+    rooms_cmd.add_parser(sub)
     status_cmd.add_parser(sub)
     search_cmd.add_parser(sub)
     stats_cmd.add_parser(sub)

@@ -21,6 +21,7 @@ from aggregator.control.protocol import MAX_REQUEST, decode, encode, message_jso
 from aggregator.core import Core
 from aggregator.prefs import commands as prefs_commands
 from aggregator.presence import commands as status_commands
+from aggregator.rooms import commands as room_commands
 from aggregator.roster import commands as roster_commands
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,8 @@ class ControlServer:
             return roster_commands.run(self._core.roster, request)
         if op in prefs_commands.OPS and self._core.prefs is not None:
             return prefs_commands.run(self._core.prefs, request)
+        if op in room_commands.OPS:
+            return await room_commands.run(self._core.rooms, request)
         raise ValueError(f"unknown op {op!r}")
 
     async def _status(self, request: dict[str, Any]) -> dict[str, Any]:

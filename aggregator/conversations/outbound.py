@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, time
 
 from aggregator.accounts.manager import AccountManager
@@ -51,6 +52,9 @@ class OutboundService:
         self._registry = registry
         self._locks: dict[AccountId, asyncio.Lock] = {}
         self._flushes: set[asyncio.Task[None]] = set()
+        #: Whether a handle is a room the account knows (the room directory), for protocols whose
+        #: addresses do not say so themselves (an XMPP room looks like a person's address).
+        self.is_known_room: Callable[[AccountId, str], bool] = lambda _account, _handle: False
         bus.subscribe(AccountStateChanged, self._on_state, priority=PRIORITY_CORE)
 
     def _lock(self, account_id: AccountId) -> asyncio.Lock:
@@ -67,7 +71,7 @@ class OutboundService:
             raise ConfigurationError(
                 f"the message is {len(body)} characters long; {info.name} allows at most {info.max_body_length}"
             )
-        if info.is_room_handle(handle):
+        if info.is_room_handle(handle) or self.is_known_room(account_id, handle):
             return ConversationKey.room(account_id, handle)
         return ConversationKey.direct(account_id, handle)
 

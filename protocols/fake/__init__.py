@@ -41,7 +41,7 @@ PROTOCOL = ProtocolInfo(
             help="The fake server offers no encryption: it only works with this on.",
         ),
     ),
-    capabilities=Capability.DIRECT_MESSAGES | Capability.TYPING,
+    capabilities=Capability.DIRECT_MESSAGES | Capability.TYPING | Capability.GROUP_CHAT,
     presence_kinds=tuple(PresenceKind),
     normalize_address=normalize_address,
     normalize_handle=normalize_address,

@@ -24,7 +24,6 @@ from aggregator.api import (
     Presence,
     ProtocolError,
     SendReceipt,
-    UnsupportedError,
 )
 from protocols.fake import mapping, wire
 from protocols.fake.addresses import normalize_address, parse_server
@@ -35,6 +34,12 @@ log = logging.getLogger(__name__)
 #: Seconds to wait for the TCP connection, the login reply, and a send's acknowledgement.
 CONNECT_TIMEOUT = 10.0
 REPLY_TIMEOUT = 30.0
+
+
+def _reason(reply: Frame, op: str = "") -> str:
+    """The server's reason in an error reply, without the ``op:`` prefix the server puts first."""
+    reason = reply.get("reason")
+    return reason.removeprefix(f"{op}: ") if isinstance(reason, str) else "no reason given"
 
 
 class FakeAdapter:
@@ -65,8 +70,7 @@ class FakeAdapter:
         await self.disconnect()  # drop what is left of an earlier, lost connection
         if not self._settings.allow_plaintext:
             raise PlaintextRefusedError(
-                f"the server {self._where} offers no encryption; "
-                "allow plaintext for this account to connect anyway"
+                f"the server {self._where} offers no encryption; allow plaintext for this account to connect anyway"
             )
         if not credentials.password:
             raise AuthenticationError(f"{self._address}: no password given")
@@ -199,7 +203,7 @@ class FakeAdapter:
         }
         reply = await self._request(frame)
         if reply["op"] == "error":
-            raise ProtocolError(f"{self._where} refused the message: {reply.get('reason')!s}")
+            raise ProtocolError(f"{self._where} refused the message: {_reason(reply)}")
         try:
             return SendReceipt(
                 remote_id=wire.text(reply, "server_id"),
@@ -209,8 +213,36 @@ class FakeAdapter:
             raise ProtocolError(f"{self._where} sent a malformed acknowledgement: {exc}") from None
 
     def _recipient(self, conversation: ConversationKey) -> str:
-        if conversation.kind is not ConversationKind.DIRECT:
-            raise UnsupportedError("the fake protocol has no group chats")
+        return normalize_address(conversation.handle)
+
+    # -------------------------------------------------------------------------------- group chat
+
+    async def join_room(self, room: str, nick: str | None = None) -> ConversationKey:
+        """Joins (or creates) ``room`` as ``nick`` (default: the user name); the server reports the
+        join, the members and the topic before it acknowledges."""
+        address = normalize_address(room)
+        frame: Frame = {"op": "join", "room": address}
+        if nick is not None and nick.strip():
+            frame["nick"] = nick.strip()
+        reply = await self._request(frame)
+        if reply["op"] == "error":
+            raise ProtocolError(f"cannot join {address}: {_reason(reply, 'join')}")
+        return ConversationKey.room(self._account_id, address)
+
+    async def leave_room(self, room: ConversationKey) -> None:
+        reply = await self._request({"op": "leave", "room": self._room(room)})
+        if reply["op"] == "error":
+            raise ProtocolError(f"cannot leave {room.handle}: {_reason(reply, 'leave')}")
+
+    async def set_topic(self, room: ConversationKey, topic: str) -> None:
+        reply = await self._request({"op": "topic", "room": self._room(room), "topic": topic})
+        if reply["op"] == "error":
+            raise ProtocolError(f"cannot set the topic of {room.handle}: {_reason(reply, 'topic')}")
+
+    @staticmethod
+    def _room(conversation: ConversationKey) -> str:
+        if conversation.kind is not ConversationKind.ROOM:
+            raise ProtocolError(f"{conversation.handle} is not a room")
         return normalize_address(conversation.handle)
 
     async def _request(self, frame: Frame) -> Frame:

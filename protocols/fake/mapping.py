@@ -12,6 +12,10 @@ from aggregator.api import (
     Presence,
     PresenceChanged,
     PresenceKind,
+    RoomJoined,
+    RoomLeft,
+    RoomMembers,
+    RoomTopic,
     RosterItem,
     RosterItemChanged,
     RosterItemRemoved,
@@ -69,7 +73,29 @@ def to_event(frame: Frame, account_id: AccountId) -> AdapterEvent:
         return TypingChanged(
             account_id=account_id, conversation=conversation, handle=peer, typing=wire.flag(frame, "typing")
         )
+    if op in ("room_joined", "room_left", "room_members", "room_topic"):
+        return _room_event(frame, account_id)
     raise WireError(f"unknown op {op!r}")
+
+
+def _room_event(frame: Frame, account_id: AccountId) -> AdapterEvent:
+    op = frame["op"]
+    room = ConversationKey.room(account_id, handle(frame, "room"))
+    if op == "room_joined":
+        return RoomJoined(account_id=account_id, conversation=room, nick=wire.text(frame, "nick"))
+    if op == "room_left":
+        return RoomLeft(account_id=account_id, conversation=room, reason=wire.text(frame, "reason", default=""))
+    if op == "room_members":
+        members = frame.get("members")
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            raise WireError("room_members: 'members' is not a list of nicks")
+        return RoomMembers(account_id=account_id, conversation=room, members=tuple(members))
+    return RoomTopic(
+        account_id=account_id,
+        conversation=room,
+        topic=wire.text(frame, "topic", default=""),
+        set_by=wire.optional_text(frame, "by"),
+    )
 
 
 def _message(frame: Frame, account_id: AccountId) -> MessageReceived:
@@ -78,9 +104,13 @@ def _message(frame: Frame, account_id: AccountId) -> MessageReceived:
     kind = _KINDS.get(wire.text(frame, "kind", default="chat"))
     if kind is None:
         raise WireError(f"message: unknown kind {frame['kind']!r}")
+    if frame.get("room") is not None:
+        conversation = ConversationKey.room(account_id, handle(frame, "room"))
+    else:
+        conversation = ConversationKey.direct(account_id, to if echo else sender)
     return MessageReceived(
         account_id=account_id,
-        conversation=ConversationKey.direct(account_id, to if echo else sender),
+        conversation=conversation,
         sender=sender,
         body=wire.text(frame, "body"),
         server_id=wire.text(frame, "server_id"),
@@ -89,4 +119,5 @@ def _message(frame: Frame, account_id: AccountId) -> MessageReceived:
         is_backfill=wire.flag(frame, "offline"),
         is_own_echo=echo,
         idempotency_key=wire.optional_text(frame, "key") if echo else None,
+        sender_name=wire.optional_text(frame, "nick"),
     )

@@ -1,7 +1,9 @@
 """``FakeServer``: an asyncio TCP server speaking the fake protocol (JSON lines) on loopback.
 
 Tests start one per test (``port=0`` picks a free port) and script it: users, offline messages,
-presence, dropped connections, failing logins, slow or rejected sends. Run it standalone with
+presence, dropped connections, failing logins, slow or rejected sends, and group chats (rooms with
+members, a topic and room messages; a user with no session can be put in a room as a scripted
+member). Run it standalone with
 ``python -m protocols.fake.server --port 5999 --user alice@fake.test:pw --user bob@fake.test:pw``.
 """
 
@@ -37,8 +39,25 @@ class StoredMessage:
     timestamp: datetime
     kind: str = "chat"
     idempotency_key: str | None = None
+    room: str | None = None  # a room message: ``to`` is the room, ``nick`` the sender's nick in it
+    nick: str | None = None
 
     def frame(self, *, offline: bool = False, echo: bool = False) -> Frame:
+        if self.room is not None:
+            return {
+                "op": "message",
+                "server_id": self.server_id,
+                "from": self.sender,
+                "to": self.to,
+                "room": self.room,
+                "nick": self.nick,
+                "body": self.body,
+                "kind": self.kind,
+                "timestamp": wire.format_timestamp(self.timestamp),
+                "offline": offline,
+                "echo": echo,
+                "key": self.idempotency_key if echo else None,
+            }
         return {
             "op": "message",
             "server_id": self.server_id,
@@ -77,6 +96,20 @@ class _User:
     keys: dict[str, StoredMessage] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class _Room:
+    """A group chat: members (user -> nick), a topic, and who set it."""
+
+    topic: str = ""
+    topic_by: str | None = None
+    members: dict[str, str] = field(default_factory=dict)
+    scripted: set[str] = field(default_factory=set)  # members without a session (never dropped)
+    refusal: str | None = None  # every join is refused with this reason
+
+    def nick_holder(self, nick: str) -> str | None:
+        return next((user for user, held in self.members.items() if held.casefold() == nick.casefold()), None)
+
+
 class FakeServer:
     """A fake IM server on ``host`` (loopback); ``port`` is known after ``start()``."""
 
@@ -90,6 +123,7 @@ class FakeServer:
         #: Every typing notice clients sent: (from, to, typing), in order.
         self.typing_log: list[tuple[str, str, bool]] = []
         self._users: dict[str, _User] = {}
+        self._rooms: dict[str, _Room] = {}
         self._sessions: set[_Session] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
@@ -215,6 +249,58 @@ class FakeServer:
         for session in self._sessions_of(self._user_name(address)):
             session.writer.write(data)
 
+    # ------------------------------------------------------------------------------- group chats
+
+    def create_room(self, address: str, topic: str = "", *, topic_by: str | None = None) -> str:
+        """Creates a room (clients also create one by joining it); returns its normalised address."""
+        room = normalize_address(address)
+        self._rooms.setdefault(room, _Room(topic=topic, topic_by=topic_by))
+        return room
+
+    def refuse_joins(self, address: str, reason: str) -> None:
+        """Every later join of the room fails with ``reason`` (a members-only room, a ban)."""
+        self._rooms[self.create_room(address)].refusal = reason
+
+    def room_members(self, address: str) -> dict[str, str]:
+        """user -> nick of the room's members."""
+        return dict(self._room(address).members)
+
+    def room_topic(self, address: str) -> tuple[str, str | None]:
+        found = self._room(address)
+        return found.topic, found.topic_by
+
+    async def enter_room(self, user: str, address: str, nick: str) -> None:
+        """Puts ``user`` in the room as ``nick`` without a session (a scripted member)."""
+        room = self._room(address)
+        name = self._user_name(user)
+        room.members[name] = nick
+        room.scripted.add(name)
+        self._push_members(address)
+
+    async def say_in_room(self, user: str, address: str, body: str) -> StoredMessage:
+        """As if the member ``user`` said ``body`` in the room."""
+        name, key = self._user_name(user), normalize_address(address)
+        room = self._room(key)
+        if name not in room.members:
+            raise KeyError(f"{name!r} is not in the room {key!r}")
+        message = StoredMessage(self._next_id(), name, key, body, wire.now(), room=key, nick=room.members[name])
+        self._route_room(message)
+        return message
+
+    async def set_room_topic(self, user: str, address: str, topic: str) -> None:
+        """As if ``user`` set the room's topic."""
+        key = normalize_address(address)
+        room = self._room(key)
+        room.topic, room.topic_by = topic, room.members.get(self._user_name(user), user)
+        self._push_topic(key)
+
+    def _room(self, address: str) -> _Room:
+        key = normalize_address(address)
+        found = self._rooms.get(key)
+        if found is None:
+            raise KeyError(f"no room {key!r} on this fake server")
+        return found
+
     # ------------------------------------------------------------------------------- connections
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -242,6 +328,7 @@ class FakeServer:
             writer.close()
             if session.user and not self.online(session.user):
                 self._set_presence(session.user, PresenceKind.OFFLINE.value, "")
+                self._drop_from_rooms(session.user)
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
@@ -264,6 +351,12 @@ class FakeServer:
                 if kind not in _PRESENCE_VALUES:
                     raise WireError(f"presence: unknown kind {kind!r}")
                 self._set_presence(session.user, kind, wire.text(frame, "status", default=""))
+            elif op == "join":
+                self._join(session, session.user, frame)
+            elif op == "leave":
+                self._leave(session, session.user, frame)
+            elif op == "topic":
+                self._topic(session, session.user, frame)
             elif op == "typing":
                 to = self._user_name(wire.text(frame, "to"))
                 self.typing_log.append((session.user, to, wire.flag(frame, "typing")))
@@ -314,15 +407,24 @@ class FakeServer:
             raise WireError("send rejected by the server")
         if len(body) > wire.MAX_BODY_LENGTH:
             raise WireError(f"send: body longer than {wire.MAX_BODY_LENGTH} characters")
-        if to not in self._users:
+        room = self._rooms.get(to)
+        if room is not None and user not in room.members:
+            raise WireError(f"send: you are not in the room {to!r}")
+        if room is None and to not in self._users:
             raise WireError(f"send: unknown recipient {to!r}")
         message = sender.keys.get(key) if key else None
         if message is None:
-            message = StoredMessage(self._next_id(), user, to, body, wire.now(), kind, key)
+            nick = room.members[user] if room is not None else None
+            message = StoredMessage(
+                self._next_id(), user, to, body, wire.now(), kind, key, to if room is not None else None, nick
+            )
             sender.accepted.append(message)
             if key:
                 sender.keys[key] = message
-            self._route(message)
+            if room is not None:
+                self._route_room(message)
+            else:
+                self._route(message)
         else:
             log.info("fake server: %s resent %s, acked with %s", user, key, message.server_id)
         timestamp = wire.format_timestamp(message.timestamp)
@@ -331,6 +433,70 @@ class FakeServer:
             asyncio.get_running_loop().call_later(self.ack_delay, session.send, ack)
         else:
             session.send(ack)
+
+    def _join(self, session: _Session, user: str, frame: Frame) -> None:
+        key = normalize_address(wire.text(frame, "room"))
+        nick = wire.text(frame, "nick", default=user.partition("@")[0]).strip()
+        if not nick:
+            raise WireError("join: the nick is empty")
+        room = self._rooms.setdefault(key, _Room())
+        if room.refusal is not None:
+            raise WireError(f"join: {room.refusal}")
+        holder = room.nick_holder(nick)
+        if holder is not None and holder != user:
+            raise WireError(f"join: the nick {nick!r} is already in use in {key}")
+        room.members[user] = nick
+        for own in self._sessions_of(user):
+            own.send({"op": "room_joined", "room": key, "nick": nick})
+        self._push_members(key)
+        for own in self._sessions_of(user):
+            own.send({"op": "room_topic", "room": key, "topic": room.topic, "by": room.topic_by})
+        session.send({"op": "ack", "id": frame.get("id"), "room": key})
+
+    def _leave(self, session: _Session, user: str, frame: Frame) -> None:
+        key = normalize_address(wire.text(frame, "room"))
+        room = self._rooms.get(key)
+        if room is not None and room.members.pop(user, None) is not None:
+            room.scripted.discard(user)
+            self._push_members(key)
+        for own in self._sessions_of(user):
+            own.send({"op": "room_left", "room": key, "reason": "left"})
+        session.send({"op": "ack", "id": frame.get("id"), "room": key})
+
+    def _topic(self, session: _Session, user: str, frame: Frame) -> None:
+        key = normalize_address(wire.text(frame, "room"))
+        room = self._rooms.get(key)
+        if room is None or user not in room.members:
+            raise WireError(f"topic: you are not in the room {key!r}")
+        room.topic, room.topic_by = wire.text(frame, "topic"), room.members[user]
+        self._push_topic(key)
+        session.send({"op": "ack", "id": frame.get("id"), "room": key})
+
+    def _drop_from_rooms(self, user: str) -> None:
+        """A user whose last session closed leaves every room (as in XMPP MUC)."""
+        for key, room in self._rooms.items():
+            if user in room.members and user not in room.scripted:
+                del room.members[user]
+                self._push_members(key)
+
+    def _room_sessions(self, room: _Room) -> list[_Session]:
+        return [s for s in self._sessions if s.user is not None and s.user in room.members]
+
+    def _push_members(self, key: str) -> None:
+        room = self._rooms[key]
+        frame = {"op": "room_members", "room": key, "members": sorted(room.members.values(), key=str.casefold)}
+        for session in self._room_sessions(room):
+            session.send(frame)
+
+    def _push_topic(self, key: str) -> None:
+        room = self._rooms[key]
+        for session in self._room_sessions(room):
+            session.send({"op": "room_topic", "room": key, "topic": room.topic, "by": room.topic_by})
+
+    def _route_room(self, message: StoredMessage) -> None:
+        room = self._rooms[message.to]
+        for session in self._room_sessions(room):
+            session.send(message.frame(echo=session.user == message.sender))
 
     # ------------------------------------------------------------------------------------ routing
 

@@ -1,8 +1,11 @@
 """The fake protocol's wire format: one JSON object per line, UTF-8, with an ``op`` field.
 
-Client to server: ``login``, ``send``, ``presence``, ``typing``, ``ping``.
+Client to server: ``login``, ``send``, ``presence``, ``typing``, ``ping``, and for group chats ``join``
+(``room``, ``nick``), ``leave`` (``room``), ``topic`` (``room``, ``topic``); a ``send`` to a room address
+goes to the room.
 Server to client: ``login_ok``, ``login_error``, ``roster``, ``roster_item``, ``roster_remove``,
-``presence``, ``message``, ``typing``, ``ack``, ``error``, ``pong``.
+``presence``, ``message`` (with ``room`` and ``nick`` for a room message), ``typing``, ``room_joined``,
+``room_left``, ``room_members``, ``room_topic``, ``ack``, ``error``, ``pong``.
 """
 
 from __future__ import annotations

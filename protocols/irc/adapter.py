@@ -593,7 +593,8 @@ class IrcAdapter:
         channel = room.strip()
         if not client.is_channel(channel):
             channel = "#" + channel
-        await self._join(channel)
+        if client.casefold(channel) not in client.channels:  # already in: a JOIN would get no answer
+            await self._join(channel)
         return ConversationKey.room(self._account_id, self._handle(channel))
 
     async def _join(self, channel: str) -> None:

@@ -177,6 +177,7 @@ class _Room:
     occupants: dict[str, str | None] = field(default_factory=dict)  # nick -> real bare JID if shown
     subject: str = ""
     topic_waiter: tuple[str, asyncio.Future[None]] | None = None
+    rejoin: asyncio.Task[None] | None = None  # the join after a (re)connect, while it runs
 
 
 @dataclass
@@ -480,7 +481,7 @@ class XmppAdapter:
         if login is not None:
             login.succeed()
         for room in list(self._rooms.values()):
-            self._spawn(self._rejoin(client, room), f"join {room.jid}")
+            room.rejoin = self._spawn(self._rejoin(client, room), f"join {room.jid}")
 
     def _on_stream_error(self, error: Any) -> None:
         self._stream_error = mapping.failure_condition(error)
@@ -1053,6 +1054,14 @@ class XmppAdapter:
         if not jid.localpart or jid.resource:
             raise ConfigurationError(f"cannot join {room!r}: a room address is room@conference.example.org")
         wanted = (nick or "").strip() or self._default_nick
+        state = self._rooms.get(jid.bare)
+        # A join under way (the rejoin after a connect, or another caller's): wait for it, never join twice.
+        running = state.rejoin if state is not None else None
+        if running is not None and not running.done():
+            await asyncio.shield(running)
+        elif state is not None and state.joined is not None and not state.present:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(state.joined)
         state = self._rooms.get(jid.bare)
         if state is not None and state.present:
             return self._room_key(state)  # already in (a nick change is not supported here)

@@ -1,8 +1,9 @@
-"""Build ``PersonRow`` values for model tests without a core."""
+"""Build ``PersonRow`` and ``RoomRow`` values for model tests without a core."""
 
 from __future__ import annotations
 
-from aggregator.api import ContactRef, PresenceKind, Sphere
+from aggregator.api import ContactRef, ConversationKey, PresenceKind, Sphere
+from ui.room_rows import RoomRow
 from ui.rows import ContactRow, PersonRow
 
 
@@ -32,4 +33,33 @@ def person(
         protocols=("Fake",),
         unread=unread,
         contacts=contacts,
+    )
+
+
+def room(
+    handle: str,
+    *,
+    sphere: Sphere = Sphere.PERSONAL,
+    members: tuple[str, ...] = (),
+    joined: bool = True,
+    topic: str = "",
+    nick: str = "me",
+    account_id: str = "fake:me@fake.test",
+    unread: int = 0,
+) -> RoomRow:
+    return RoomRow(
+        key=ConversationKey.room(account_id, handle),
+        name=handle,
+        sphere=sphere,
+        account="me@fake.test",
+        protocol="Fake",
+        nick=nick if joined else None,
+        joined=joined,
+        members=members if joined else (),
+        topic=topic,
+        topic_set_by=None,
+        error="",
+        autojoin=False,
+        can_set_topic=True,
+        unread=unread,
     )

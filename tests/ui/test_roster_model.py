@@ -7,11 +7,17 @@ from PySide6.QtTest import QAbstractItemModelTester
 from pytestqt.qtbot import QtBot
 
 from aggregator.api import PresenceKind, Sphere
-from tests.ui.rowfactory import person
+from tests.ui.rowfactory import person, room
 from ui.models.roster_filter import RosterFilter
 from ui.models.roster_model import (
+    KIND_ROLE,
+    MEMBERS_ROLE,
     PERSON_ID_ROLE,
     PERSON_MIME,
+    PROTOCOLS_ROLE,
+    ROOM,
+    ROOM_KEY_ROLE,
+    STATUS_ROLE,
     UNREAD_ROLE,
     DropKind,
     DropRequest,
@@ -97,6 +103,53 @@ def test_filter_by_name_or_address(qtbot: QtBot) -> None:
     assert not proxy.first_person().isValid()
     proxy.set_text("")
     assert proxy.rowCount(proxy.mapFromSource(model.sphere_index(Sphere.PERSONAL))) == 2
+
+
+def test_rooms_group_in_the_sphere_of_their_account(qtbot: QtBot) -> None:
+    model = RosterModel()
+    proxy = RosterFilter(model)
+    QAbstractItemModelTester(model, FAIL)
+    QAbstractItemModelTester(proxy, FAIL)
+    model.set_rooms([room("team@rooms.test", sphere=Sphere.WORK, members=("Ali", "Carol"), topic="ship it")])
+    model.set_persons([person(1, "Bob", sphere=Sphere.WORK, group="Rooms"), person(2, "Adam", sphere=Sphere.WORK)])
+    # The persons' reset keeps the rooms; a roster group that happens to be called "Rooms" is another group.
+    assert _names(model)[:7] == [
+        "Work  (0/2)",
+        "  Rooms  (1)",
+        "    team",
+        "  Rooms",
+        "    Bob",
+        "      bob1@fake.test",
+        "  Adam",
+    ]
+    team = model.room_index(room("team@rooms.test").key)
+    assert team.data(KIND_ROLE) == ROOM and team.data(MEMBERS_ROLE) == 2
+    assert team.data(PROTOCOLS_ROLE) == "2 members" and team.data(STATUS_ROLE) == "ship it"
+    assert team.data(ROOM_KEY_ROLE) == room("team@rooms.test").key
+    assert "joined as me, 2 members" in team.data(Qt.ItemDataRole.AccessibleTextRole)
+
+    model.upsert_room(room("dev@rooms.test", sphere=Sphere.PERSONAL, joined=False))
+    model.upsert_room(room("team@rooms.test", sphere=Sphere.WORK, members=("Ali", "Carol", "Dan"), topic="ship it"))
+    assert model.room_index(room("team@rooms.test").key).data(PROTOCOLS_ROLE) == "3 members"
+    assert model.room_index(room("dev@rooms.test").key).data(PROTOCOLS_ROLE) == "not joined"
+    model.upsert_room(room("dev@rooms.test", sphere=Sphere.WORK))  # its account moved to work
+    assert [n.strip() for n in _names(model)[:4]] == ["Work  (0/2)", "Rooms  (2)", "dev", "team"]
+    assert model.rowCount(model.sphere_index(Sphere.PERSONAL)) == 0
+
+    proxy.set_text("ship")  # a room matches on its topic
+    assert [n.strip() for n in _names(proxy)] == ["Work  (0/2)", "Rooms  (2)", "team"]
+    assert not proxy.first_person().isValid()  # Enter opens persons only
+    proxy.set_text("")
+
+    model.remove_room(room("dev@rooms.test").key)
+    model.remove_room(room("team@rooms.test").key)  # the empty Rooms group goes too
+    assert _names(model)[:2] == ["Work  (0/2)", "  Rooms"]
+    assert model.rooms() == [] and not model.room_index(room("team@rooms.test").key).isValid()
+    model.set_rooms([room("#a"), room("b@rooms.test", sphere=Sphere.WORK, unread=3)])
+    assert len(model.rooms()) == 2
+    assert model.room_index(room("#a").key).data() == "#a"  # only an address@service is shortened
+    b = model.room_index(room("b@rooms.test").key)
+    assert b.data(UNREAD_ROLE) == 3 and "3 unread" in b.data(Qt.ItemDataRole.ToolTipRole)
 
 
 def test_dragging_a_person_asks_to_merge_it_or_move_it(qtbot: QtBot) -> None:

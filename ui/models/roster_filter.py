@@ -1,4 +1,5 @@
-"""Type-to-filter over the buddy list: a person matches on its name or any contact's name or address.
+"""Type-to-filter over the buddy list: a person matches on its name or any contact's name or address,
+a room on its address or topic.
 
 Matches against the keys the model precomputed (casefolded); never calls ``data()`` per row.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel
 
-from ui.models.roster_model import CONTACT, PERSON, RosterModel
+from ui.models.roster_model import CONTACT, PERSON, ROOM, RosterModel
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -36,7 +37,7 @@ class RosterFilter(QSortFilterProxyModel):
         if not self._needle:
             return True
         node = self._model.child_node(source_row, source_parent)
-        if node.kind in (PERSON, CONTACT):
+        if node.kind in (PERSON, CONTACT, ROOM):
             return self._needle in node.key
         return False  # spheres and groups show when a person under them matches
 
@@ -48,7 +49,7 @@ class RosterFilter(QSortFilterProxyModel):
             kind = self._model.node(self.mapToSource(index)).kind
             if kind == PERSON:
                 return index
-            if kind != CONTACT:
+            if kind not in (CONTACT, ROOM):
                 found = self.first_person(index)
                 if found.isValid():
                     return found

@@ -1,5 +1,7 @@
 """The merged buddy list as a tree: sphere -> group (when the roster has groups) -> person -> contact.
 
+Rooms (group chats) go in a "Rooms" group first in the sphere of their account: sphere -> Rooms -> room.
+
 Fed with ``PersonRow`` values (built on the engine thread). Each node keeps a casefolded filter key,
 computed once, so the filter proxy never calls ``data()`` from Python per row.
 
@@ -29,9 +31,10 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from aggregator.api import Sphere
+from aggregator.api import ConversationKey, PresenceKind, Sphere
 from aggregator.roster.records import PersonId
 from ui.icons import presence_icon
+from ui.room_rows import RoomRow
 from ui.rows import ContactRow, PersonRow
 
 Index = QModelIndex | QPersistentModelIndex
@@ -43,8 +46,20 @@ PROTOCOLS_ROLE = Qt.ItemDataRole.UserRole + 4
 UNREAD_ROLE = Qt.ItemDataRole.UserRole + 5
 PRESENCE_ROLE = Qt.ItemDataRole.UserRole + 6
 CONTACT_ROLE = Qt.ItemDataRole.UserRole + 7
+ROOM_KEY_ROLE = Qt.ItemDataRole.UserRole + 8
+MEMBERS_ROLE = Qt.ItemDataRole.UserRole + 9
 
-SPHERE, GROUP, PERSON, CONTACT = "sphere", "group", "person", "contact"
+SPHERE, GROUP, PERSON, CONTACT, ROOM = "sphere", "group", "person", "contact", "room"
+
+
+class _RoomsGroup:
+    """The payload of a sphere's "Rooms" group: never equal to a roster group's name (a str)."""
+
+    def __str__(self) -> str:
+        return "Rooms"
+
+
+ROOMS_GROUP = _RoomsGroup()
 SPHERE_TITLES = {Sphere.WORK: "Work", Sphere.PERSONAL: "Personal"}
 
 PERSON_MIME = "application/x-aggregator-person-ids"
@@ -97,6 +112,14 @@ def _person_sort(row: PersonRow) -> tuple[Any, ...]:
     return (1, row.name.casefold(), row.id)
 
 
+def _room_sort(row: RoomRow) -> tuple[Any, ...]:
+    return (row.name.casefold(), row.key.account_id, row.key.handle)
+
+
+def _room_key(row: RoomRow) -> str:
+    return f"{row.name}\n{row.key.handle}\n{row.topic}".casefold()
+
+
 class RosterModel(QAbstractItemModel):
     drop_requested = Signal(object)  # DropRequest
 
@@ -105,6 +128,7 @@ class RosterModel(QAbstractItemModel):
         self._root = Node("root", None, None, ())
         self._nodes: dict[int, Node] = {}
         self._persons: dict[PersonId, Node] = {}
+        self._rooms: dict[ConversationKey, Node] = {}
         self._sphere_unread: dict[Sphere, int] = {}
         for order, sphere in enumerate((Sphere.WORK, Sphere.PERSONAL)):
             node = Node(SPHERE, sphere, self._root, (order,))
@@ -234,9 +258,13 @@ class RosterModel(QAbstractItemModel):
             return self._person_data(node.payload, role)
         if node.kind == CONTACT:
             return self._contact_data(node.payload, role)
+        if node.kind == ROOM:
+            return self._room_data(node.payload, role)
         if role == Qt.ItemDataRole.DisplayRole:
             if node.kind == SPHERE:
                 return self._sphere_title(node)
+            if node.payload is ROOMS_GROUP:
+                return f"Rooms  ({len(node.children)})"
             return str(node.payload)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return self.data(index, Qt.ItemDataRole.DisplayRole)
@@ -304,6 +332,33 @@ class RosterModel(QAbstractItemModel):
             return f"{row.name} <{row.ref.handle}> on {row.account} ({row.protocol}): {row.presence.value}"
         return None
 
+    @staticmethod
+    def _room_data(row: RoomRow, role: int) -> Any:
+        count = f"{len(row.members)} member{'s' if len(row.members) != 1 else ''}"
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.short_name
+        if role == Qt.ItemDataRole.DecorationRole:
+            return presence_icon(PresenceKind.AVAILABLE if row.joined else PresenceKind.OFFLINE)
+        if role == STATUS_ROLE:
+            return row.topic
+        if role == PROTOCOLS_ROLE:
+            return count if row.joined else "not joined"
+        if role == MEMBERS_ROLE:
+            return len(row.members)
+        if role == ROOM_KEY_ROLE:
+            return row.key
+        if role == UNREAD_ROLE:
+            return row.unread
+        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+            state = f"joined as {row.nick}, {count}" if row.joined else "not joined"
+            if row.error:
+                state += f" ({row.error})"
+            if row.unread:
+                state += f", {row.unread} unread"
+            text = f"Room {row.name} on {row.account} ({row.protocol}): {state}"
+            return text + (f"\nTopic: {row.topic}" if row.topic else "")
+        return None
+
     # -- feeding ------------------------------------------------------------------------------------
 
     def sphere_index(self, sphere: Sphere) -> QModelIndex:
@@ -330,8 +385,8 @@ class RosterModel(QAbstractItemModel):
         self._persons.clear()
         self._nodes = {}
         for sphere in self._root.children:
-            sphere.children.clear()
-            self._nodes[sphere.id] = sphere
+            sphere.children = [c for c in sphere.children if c.payload is ROOMS_GROUP]
+            self._register(sphere)
         for row in rows:
             parent = self._container(row, create_silently=True)
             node = self._make_person(row, parent)
@@ -408,7 +463,104 @@ class RosterModel(QAbstractItemModel):
             self.endRemoveRows()
         self._sphere_changed(sphere)
 
+    # -- rooms --------------------------------------------------------------------------------------
+
+    def room(self, key: ConversationKey) -> RoomRow | None:
+        node = self._rooms.get(key)
+        return None if node is None else node.payload
+
+    def rooms(self) -> list[RoomRow]:
+        return [n.payload for n in self._rooms.values()]
+
+    def room_index(self, key: ConversationKey) -> QModelIndex:
+        node = self._rooms.get(key)
+        return QModelIndex() if node is None else self.createIndex(node.row(), 0, node.id)
+
+    def set_rooms(self, rows: Iterable[RoomRow]) -> None:
+        self.beginResetModel()
+        for node in self._rooms.values():
+            self._forget(node)
+        self._rooms.clear()
+        for sphere in self._root.children:
+            for group in [c for c in sphere.children if c.payload is ROOMS_GROUP]:
+                self._nodes.pop(group.id, None)
+                sphere.children.remove(group)
+        for row in rows:
+            group = self._rooms_group(row.sphere, create_silently=True)
+            node = self._make_room(row, group)
+            bisect.insort(group.children, node, key=lambda n: n.sort_key)
+        self.endResetModel()
+
+    def upsert_room(self, row: RoomRow) -> None:
+        node = self._rooms.get(row.key)
+        if node is not None:
+            old: RoomRow = node.payload
+            if old.sphere == row.sphere and _room_sort(old) == _room_sort(row):
+                node.payload = row
+                node.key = _room_key(row)
+                index = self.createIndex(node.row(), 0, node.id)
+                self.dataChanged.emit(index, index)
+                return
+            self.remove_room(row.key)
+        group = self._rooms_group(row.sphere)
+        key = _room_sort(row)
+        position = bisect.bisect(group.children, key, key=lambda n: n.sort_key)
+        self.beginInsertRows(self.createIndex(group.row(), 0, group.id), position, position)
+        group.children.insert(position, self._make_room(row, group))
+        self.endInsertRows()
+        self._group_changed(group)
+
+    def remove_room(self, key: ConversationKey) -> None:
+        node = self._rooms.pop(key, None)
+        if node is None:
+            return
+        group = node.parent
+        assert group is not None and group.parent is not None
+        row = node.row()
+        self.beginRemoveRows(self.createIndex(group.row(), 0, group.id), row, row)
+        del group.children[row]
+        self._forget(node)
+        self.endRemoveRows()
+        if group.children:
+            self._group_changed(group)
+            return
+        sphere = group.parent
+        grow = group.row()
+        self.beginRemoveRows(self.createIndex(sphere.row(), 0, sphere.id), grow, grow)
+        del sphere.children[grow]
+        del self._nodes[group.id]
+        self.endRemoveRows()
+
+    def _rooms_group(self, sphere: Sphere, *, create_silently: bool = False) -> Node:
+        parent = self._sphere_node(sphere)
+        for child in parent.children:
+            if child.payload is ROOMS_GROUP:
+                return child
+        group = Node(GROUP, ROOMS_GROUP, parent, (-1,))
+        self._nodes[group.id] = group
+        if not create_silently:
+            self.beginInsertRows(self.createIndex(parent.row(), 0, parent.id), 0, 0)
+        parent.children.insert(0, group)
+        if not create_silently:
+            self.endInsertRows()
+        return group
+
+    def _make_room(self, row: RoomRow, group: Node) -> Node:
+        node = Node(ROOM, row, group, _room_sort(row), _room_key(row))
+        self._nodes[node.id] = node
+        self._rooms[row.key] = node
+        return node
+
+    def _group_changed(self, group: Node) -> None:
+        index = self.createIndex(group.row(), 0, group.id)
+        self.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole])
+
     # -- internals ----------------------------------------------------------------------------------
+
+    def _register(self, node: Node) -> None:
+        self._nodes[node.id] = node
+        for child in node.children:
+            self._register(child)
 
     def _forget(self, node: Node) -> None:
         self._nodes.pop(node.id, None)

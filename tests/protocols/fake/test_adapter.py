@@ -25,11 +25,14 @@ from aggregator.api import (
     PresenceChanged,
     PresenceKind,
     ProtocolError,
+    RoomJoined,
+    RoomLeft,
+    RoomMembers,
+    RoomTopic,
     RosterItemChanged,
     RosterItemRemoved,
     RosterSnapshot,
     TypingChanged,
-    UnsupportedError,
 )
 from protocols.fake import PROTOCOL, FakeAdapter
 from protocols.fake.server import FakeServer
@@ -205,7 +208,9 @@ async def test_rejected_and_misaddressed_sends_are_protocol_errors(server: FakeS
     with pytest.raises(ProtocolError, match="rejected"):
         await adapter.send_message(TO_BOB, OutgoingMessage("x", "k2"))
     assert server.received(ALICE) == []
-    with pytest.raises(UnsupportedError):
+    server.reject_sends = False
+    server.create_room("room@fake.test")
+    with pytest.raises(ProtocolError, match="not in the room"):
         await adapter.send_message(ConversationKey.room("x", "room@fake.test"), OutgoingMessage("x", "k3"))
 
 
@@ -308,3 +313,35 @@ async def test_a_failing_sink_does_not_stop_the_adapter(server: FakeServer) -> N
         while not any(isinstance(e, MessageReceived) for e in seen):
             await asyncio.sleep(0.01)
     await adapter.disconnect()
+
+
+async def test_group_chat_join_members_topic_messages_and_leave(server: FakeServer, client: NewClient) -> None:
+    room = server.create_room("team@rooms.fake.test", "release day", topic_by="carol")
+    await server.enter_room(CAROL, room, "Carol")
+    alice, sink = await client(ALICE)
+    key = await alice.join_room(room, "Ali")
+    assert key == ConversationKey.room(f"fake:{ALICE}", room)
+    # Reported before the join returns, in the order of the wire.
+    assert sink.of_type(RoomJoined)[-1].nick == "Ali"
+    assert sink.of_type(RoomMembers)[-1].members == ("Ali", "Carol")
+    assert (sink.of_type(RoomTopic)[-1].topic, sink.of_type(RoomTopic)[-1].set_by) == ("release day", "carol")
+
+    await server.say_in_room(CAROL, room, "hello team")
+    said = await sink.wait_for(MessageReceived, lambda e: e.body == "hello team")
+    assert (said.conversation, said.sender, said.sender_name) == (key, CAROL, "Carol")
+    receipt = await alice.send_message(key, OutgoingMessage("hi carol", "room-k1"))
+    echo = await sink.wait_for(MessageReceived, lambda e: e.body == "hi carol")
+    assert echo.is_own_echo and echo.conversation == key and echo.server_id == receipt.remote_id
+    assert echo.sender_name == "Ali"
+
+    await alice.set_topic(key, "shipped")
+    assert (await sink.wait_for(RoomTopic, lambda e: e.topic == "shipped")).set_by == "Ali"
+    bob, _ = await client(BOB)
+    with pytest.raises(ProtocolError, match="already in use"):
+        await bob.join_room(room, "ali")
+    server.refuse_joins("vip@rooms.fake.test", "members only")
+    with pytest.raises(ProtocolError, match=r"cannot join vip@rooms\.fake\.test: members only"):
+        await bob.join_room("vip@rooms.fake.test")
+    await alice.leave_room(key)
+    assert (await sink.wait_for(RoomLeft)).conversation == key
+    assert server.room_members(room) == {CAROL: "Carol"}

@@ -1,0 +1,71 @@
+"""``rooms.json`` in the profile's config dir: the rooms the user joined, per account.
+
+Written atomically (temp file, fsync, rename; mode 0600). An unreadable file is set aside as
+``rooms.json.broken`` (nothing is lost) and the profile goes on with no joined rooms.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from aggregator.accounts.config import write_private_json
+from aggregator.api import AccountId
+from aggregator.rooms.records import WantedRoom
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "rooms.json"
+FILE_VERSION = 1
+
+
+def _entry(value: Any) -> WantedRoom:
+    if not isinstance(value, Mapping) or not isinstance(value.get("address"), str) or not value["address"].strip():
+        raise ValueError(f"a room entry is not {{'address': ..., 'nick': ...}}: {value!r}")
+    nick, handle = value.get("nick"), value.get("handle")
+    return WantedRoom(
+        address=value["address"].strip(),
+        nick=nick if isinstance(nick, str) and nick.strip() else None,
+        handle=handle if isinstance(handle, str) and handle else None,
+    )
+
+
+class RoomStore:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def load(self) -> dict[AccountId, list[WantedRoom]]:
+        if not self._path.exists():
+            return {}
+        try:
+            data = json.loads(self._path.read_text(encoding="utf-8"))
+            accounts = data["accounts"]
+            if not isinstance(accounts, Mapping):
+                raise ValueError("'accounts' is not an object")
+            return {str(account): [_entry(e) for e in entries] for account, entries in accounts.items()}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            broken = self._path.with_name(self._path.name + ".broken")
+            log.error("Cannot read %s (%s); it is kept as %s and no rooms are joined from it", self._path, exc, broken)
+            try:
+                self._path.replace(broken)
+            except OSError as move_error:
+                log.error("Could not set %s aside: %s", self._path, move_error)
+            return {}
+
+    def save(self, rooms: Mapping[AccountId, Sequence[WantedRoom]]) -> None:
+        accounts = {
+            account: [
+                {k: v for k, v in (("address", r.address), ("nick", r.nick), ("handle", r.handle)) if v is not None}
+                for r in entries
+            ]
+            for account, entries in sorted(rooms.items())
+            if entries
+        }
+        write_private_json(self._path, {"version": FILE_VERSION, "accounts": accounts})
