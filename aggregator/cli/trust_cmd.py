@@ -3,11 +3,14 @@ trust it for that account (y/N, or ``--fingerprint`` for scripts).
 
 The account connects once, alone; when it fails on its certificate, the details are shown and, once
 confirmed, the certificate becomes the account's CA file and the account connects again to prove it.
+With a running instance (GUI or headless) the request goes through its control socket instead: the
+certificate shown is the one the instance holds for the FAILED account, and the instance reconnects it.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from aggregator.accounts.config import AccountConfig, AccountStore
 from aggregator.accounts.trust import (
@@ -20,6 +23,7 @@ from aggregator.api import AggregatorError, CertificateDetails, ConfigurationErr
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import ask, out
 from aggregator.cli.session import running_core
+from aggregator.control.client import request
 from aggregator.core import Core
 from aggregator.events import ConnectionState
 from aggregator.paths import ProfilePaths
@@ -81,10 +85,7 @@ def cmd_trust_cert(args: argparse.Namespace, paths: ProfilePaths, registry: Prot
         raise UsageError(str(exc)) from None
     lock = InstanceLock(paths.lock_file)
     if lock.is_held_elsewhere():
-        raise AggregatorError(
-            "the profile is in use by a running instance: review the certificate in its Accounts dialog, "
-            "or stop it first"
-        )
+        return _through_instance(paths, account.id, wanted)
     lock.acquire()
     try:
         with running_core(paths) as (engine, core):
@@ -97,23 +98,64 @@ def cmd_trust_cert(args: argparse.Namespace, paths: ProfilePaths, registry: Prot
                 return 0
             if certificate is None:
                 raise AggregatorError(f"{account.id} did not fail on an untrusted certificate: {reason or state.value}")
-            out(f"The certificate of {account.id}'s server is not trusted:")
-            for label, value in certificate_lines(certificate):
-                out(f"  {label + ':':<11}{value}")
-            if wanted is not None:
-                if wanted != certificate.fingerprint_sha256:
-                    raise AggregatorError(
-                        f"the certificate's fingerprint is {certificate.fingerprint_sha256}, not {wanted}; "
-                        "nothing was trusted"
-                    )
-            elif not _confirmed():
-                out("Nothing was trusted.")
+            if not _decided(account.id, certificate_lines(certificate), certificate.fingerprint_sha256, wanted):
                 return 1
             state, reason = engine.call(_trust(core, account.id, certificate.fingerprint_sha256))
     finally:
         lock.release()
-    out(f"{account.id} now trusts this certificate ({certificate.fingerprint_sha256}).")
+    return _outcome(account.id, certificate.fingerprint_sha256, state, reason)
+
+
+def _decided(account_id: str, lines: list[tuple[str, str]], fingerprint: str, wanted: str | None) -> bool:
+    """Show the certificate; True when it is to be trusted (``wanted`` matches, or the user said yes)."""
+    out(f"The certificate of {account_id}'s server is not trusted:")
+    for label, value in lines:
+        out(f"  {label + ':':<11}{value}")
+    if wanted is not None:
+        if wanted != fingerprint:
+            raise AggregatorError(f"the certificate's fingerprint is {fingerprint}, not {wanted}; nothing was trusted")
+        return True
+    if not _confirmed():
+        out("Nothing was trusted.")
+        return False
+    return True
+
+
+def _outcome(account_id: str, fingerprint: str, state: ConnectionState, reason: str) -> int:
+    out(f"{account_id} now trusts this certificate ({fingerprint}).")
     if state is not ConnectionState.CONNECTED:
-        raise AggregatorError(f"{account.id} still does not connect: {reason or state.value}")
-    out(f"{account.id} connected.")
+        raise AggregatorError(f"{account_id} still does not connect: {reason or state.value}")
+    out(f"{account_id} connected.")
     return 0
+
+
+def _ask_instance(paths: ProfilePaths, payload: dict[str, Any]) -> dict[str, Any]:
+    reply = request(paths.control_socket, payload, timeout=CONNECT_WAIT + 30)
+    if not reply.get("ok"):
+        error = str(reply.get("error", "the running instance refused the request"))
+        if reply.get("policy"):
+            raise PolicyError(error, rule=str(reply.get("rule", "")))
+        raise UsageError(error) if reply.get("usage") else AggregatorError(error)
+    return reply
+
+
+def _through_instance(paths: ProfilePaths, account_id: str, wanted: str | None) -> int:
+    """The profile is in use: show the certificate the running instance holds for the account, and
+    have the instance trust it and reconnect the account."""
+    shown = _ask_instance(paths, {"op": "trust.show", "account": account_id})
+    state = ConnectionState(shown["state"])
+    if state is ConnectionState.CONNECTED:
+        out(f"{account_id} is connected in the running instance: its server's certificate is already trusted.")
+        return 0
+    certificate = shown.get("certificate")
+    if certificate is None:
+        raise AggregatorError(
+            f"{account_id} did not fail on an untrusted certificate in the running instance: "
+            f"{shown.get('reason') or state.value}"
+        )
+    fingerprint = str(certificate["fingerprint"])
+    lines = [(str(label), str(value)) for label, value in certificate["lines"]]
+    if not _decided(account_id, lines, fingerprint, wanted):
+        return 1
+    done = _ask_instance(paths, {"op": "trust.accept", "account": account_id, "fingerprint": fingerprint})
+    return _outcome(account_id, fingerprint, ConnectionState(done["state"]), str(done.get("reason", "")))

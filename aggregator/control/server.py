@@ -16,6 +16,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
+from aggregator.accounts import trust_commands
 from aggregator.api import AggregatorError, ConfigurationError
 from aggregator.control.protocol import MAX_REQUEST, decode, encode, message_json
 from aggregator.core import Core
@@ -121,6 +122,8 @@ class ControlServer:
             return prefs_commands.run(self._core.prefs, request)
         if op in room_commands.OPS:
             return await room_commands.run(self._core.rooms, request)
+        if op in trust_commands.OPS:
+            return await trust_commands.run(self._core, request)
         raise ValueError(f"unknown op {op!r}")
 
     async def _status(self, request: dict[str, Any]) -> dict[str, Any]:

@@ -78,3 +78,33 @@ async def test_trust_cert_with_a_fingerprint_trusts_only_that_certificate(
     trusted = (await profile.run("account", "trust-cert", account_id, "--fingerprint", typed, timeout=TIMEOUT)).ok()
     assert "[y/N]" not in trusted.stdout and f"{account_id} connected." in trusted.stdout
     assert ca_file_of(profile, account_id) is not None
+
+
+async def test_trust_cert_through_the_running_instance(
+    profile: Profile, irc_harness: IrcHarness, test_certs: TestCerts
+) -> None:
+    account_id = await add_untrusted(profile, irc_harness)
+    fingerprint = leaf_fingerprint(test_certs.cert_file)
+    headless = await profile.headless()
+    await headless.wait_line(rf"{re.escape(account_id)}: failed: .*not trusted", timeout=TIMEOUT)
+
+    declined = await profile.run("account", "trust-cert", account_id, stdin="n\n", timeout=TIMEOUT)
+    assert declined.rc == 1, str(declined)
+    assert fingerprint in declined.stdout and "CN=localhost" in declined.stdout and "[y/N]" in declined.stdout
+    assert "Nothing was trusted." in declined.stdout
+    assert ca_file_of(profile, account_id) is None
+
+    wrong = await profile.run("account", "trust-cert", account_id, "--fingerprint", "CD" * 32, timeout=TIMEOUT)
+    assert "nothing was trusted" in wrong.error_line(1)
+    assert ca_file_of(profile, account_id) is None
+
+    start = len(headless.lines)
+    accepted = (await profile.run("account", "trust-cert", account_id, stdin="y\n", timeout=TIMEOUT)).ok()
+    assert f"{account_id} connected." in accepted.stdout, str(accepted)
+    assert ca_file_of(profile, account_id) is not None
+    await headless.wait_line(rf"^\S+ {re.escape(account_id)}: connected\b", start=start, timeout=TIMEOUT)
+    assert headless.running  # the instance reconnected the account itself; it was never stopped
+
+    again = (await profile.run("account", "trust-cert", account_id, timeout=TIMEOUT)).ok()
+    assert "already trusted" in again.stdout
+    assert await headless.stop() == 0
