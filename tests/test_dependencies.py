@@ -34,7 +34,7 @@ def declared() -> set[str]:
 
 
 def imported_top_levels(source: str) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names.update(alias.name.partition(".")[0] for alias in node.names)
