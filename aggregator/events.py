@@ -34,6 +34,13 @@ class AccountStateChanged(CoreEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AccountsChanged(CoreEvent):
+    """Accounts were added, edited (renamed, enabled, disabled, another sphere…) or removed in this run."""
+
+    account_ids: tuple[AccountId, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MessageStored(CoreEvent):
     """A new message row exists; ``message.id`` is its row id."""
 

@@ -51,6 +51,7 @@ class AccountsStrip(QWidget):
         layout.addWidget(self._label)
         ctx.bridge.account_state.connect(self._on_state)
         ctx.bridge.own_status.connect(self._on_own_status)
+        ctx.bridge.accounts_changed.connect(lambda _e: self.reload())  # added, renamed, removed, (dis)abled
         self.reload()
 
     def reload(self) -> None:
@@ -62,6 +63,9 @@ class AccountsStrip(QWidget):
     ) -> None:
         rows, shown = result or ([], {})
         self._rows = {r.id: r for r in rows}
+        # The rows were read just now: a remembered event that disagrees (a disabled account's last
+        # "offline", a removed account) is older; one that agrees keeps its reason and retry time.
+        self._states = {a: e for a, e in self._states.items() if a in self._rows and self._rows[a].state is e.state}
         self._shown.update(shown)
         self._render()
 

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from aggregator.bus import PRIORITY_UI, EventBus, Subscription
 from aggregator.engine import EngineThread, on_result
 from aggregator.events import (
+    AccountsChanged,
     AccountStateChanged,
     AccountWarning,
     ContactPresenceChanged,
@@ -39,6 +40,7 @@ class Bridge(QObject):
     # Every event also comes out of ``event``; the typed signals are for the widgets that want one kind.
     event = Signal(object)  # type: ignore[assignment]  # QObject.event() is a method; this is our signal
     account_state = Signal(object)  # AccountStateChanged
+    accounts_changed = Signal(object)  # AccountsChanged
     account_warning = Signal(object)  # AccountWarning
     message_stored = Signal(object)  # MessageStored
     message_updated = Signal(object)  # MessageUpdated
@@ -64,6 +66,7 @@ class Bridge(QObject):
         self._subscriptions: list[Subscription] = []
         self._routes: dict[type[Any], Any] = {
             AccountStateChanged: self.account_state,
+            AccountsChanged: self.accounts_changed,
             AccountWarning: self.account_warning,
             MessageStored: self.message_stored,
             MessageUpdated: self.message_updated,

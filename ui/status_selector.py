@@ -88,6 +88,7 @@ class StatusSelector(QWidget):
         self._rebuild_menu()
         ctx.bridge.own_status.connect(self._on_status)
         ctx.bridge.account_state.connect(lambda e: self.reload() if e.account_id not in self.shown else None)
+        ctx.bridge.accounts_changed.connect(lambda _e: self.reload())  # a new name, a new sphere, one more or less
         self.reload()
 
     # -- reading ----------------------------------------------------------------------------------

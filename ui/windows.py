@@ -70,7 +70,6 @@ class Windows(QObject):
     def show_accounts(self) -> AccountsDialog:
         if self.accounts is None:
             self.accounts = AccountsDialog(self._ctx, self.main)
-            self.accounts.finished.connect(lambda _r: self.main.accounts_strip.reload())
         self.accounts.show()
         self.accounts.raise_()
         return self.accounts

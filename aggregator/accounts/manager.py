@@ -13,7 +13,7 @@ from aggregator.accounts.supervisor import AccountSupervisor
 from aggregator.api import AccountId, Adapter, AdapterEvent, CertificateDetails, NotConnectedError
 from aggregator.archive import Archive, StatusKind
 from aggregator.bus import EventBus
-from aggregator.events import AccountStateChanged, ConnectionState
+from aggregator.events import AccountsChanged, AccountStateChanged, ConnectionState
 from aggregator.paths import ProfilePaths
 from aggregator.registry import ProtocolRegistry
 
@@ -53,9 +53,15 @@ class AccountManager:
         self._configs: dict[AccountId, AccountConfig] = {}
 
     def configure(self, accounts: Iterable[AccountConfig]) -> None:
+        """Take new or edited accounts; publishes ``AccountsChanged`` for those that differ."""
+        changed: list[AccountId] = []
         for account in accounts:
+            if self._configs.get(account.id) != account:
+                changed.append(account.id)
             self._configs[account.id] = account
             self._archive.upsert_account(account.id, account.protocol, account.address, account.label, account.sphere)
+        if changed:
+            self._bus.publish(AccountsChanged(account_ids=tuple(changed)))
 
     def configs(self) -> list[AccountConfig]:
         return list(self._configs.values())
@@ -106,8 +112,8 @@ class AccountManager:
         supervisor = self._supervisors.pop(account_id, None)
         if supervisor is not None:
             await supervisor.stop()
-        if forget:
-            self._configs.pop(account_id, None)
+        if forget and self._configs.pop(account_id, None) is not None:
+            self._bus.publish(AccountsChanged(account_ids=(account_id,)))
 
     def supervisor(self, account_id: AccountId) -> AccountSupervisor | None:
         return self._supervisors.get(account_id)
