@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from aggregator.api import AccountId, CertificateDetails, ConfigurationError, ContactRef, PresenceKind, Sphere
 from aggregator.core import Core
 from aggregator.events import ConnectionState
+from aggregator.roster.buddylist import UNGROUPED, groups_of
 from aggregator.roster.naming import contact_display_name, display_name
 from aggregator.roster.records import Person, PersonId
 
@@ -39,6 +40,13 @@ class PersonRow:
     contacts: tuple[ContactRow, ...]
     #: The user's own groups of the person (``group`` is the first of them, when there are any).
     local_groups: tuple[str, ...] = ()
+    #: Every group the buddy list shows the person under (the user's own groups, else its contacts'
+    #: server roster groups, as the core's ``buddy_list``); empty: right under the sphere.
+    groups: tuple[str, ...] = ()
+
+    def shown_groups(self) -> tuple[str, ...]:
+        """The groups the person is shown under (``group`` alone for rows built without ``groups``)."""
+        return self.groups or ((self.group,) if self.group else ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,18 +84,16 @@ def person_row(core: Core, person: Person) -> PersonRow:
     board = core.roster.presence
     presence, best = board.view(person)
     contacts = []
-    group = person.groups[0] if person.groups else ""  # the user's own group first, then the server's
+    groups = tuple(name for name, local in groups_of(person) if local or name != UNGROUPED)
     for contact in person.contacts:
         p = board.presence_of(contact.ref)
         account, protocol = _protocol_name(core, contact.ref.account_id)
         contacts.append(ContactRow(contact.ref, contact_display_name(contact), p.kind, p.status, account, protocol))
-        if not group and contact.groups:
-            group = contact.groups[0]
     return PersonRow(
         id=person.id,
         sphere=person.sphere,
         name=display_name(person),
-        group=group,
+        group=groups[0] if groups else "",
         presence=presence.kind,
         status=presence.status,
         best=best,
@@ -95,6 +101,7 @@ def person_row(core: Core, person: Person) -> PersonRow:
         unread=core.roster.unread.person(person.id),
         contacts=tuple(contacts),
         local_groups=person.groups,
+        groups=groups,
     )
 
 

@@ -13,6 +13,7 @@ def person(
     *,
     sphere: Sphere = Sphere.PERSONAL,
     group: str = "",
+    groups: tuple[str, ...] = (),
     presence: PresenceKind = PresenceKind.OFFLINE,
     status: str = "",
     unread: int = 0,
@@ -26,13 +27,15 @@ def person(
         id=pid,
         sphere=sphere,
         name=name,
-        group=group,
+        group=group or (groups[0] if groups else ""),
         presence=presence,
         status=status,
         best=contacts[0].ref,
         protocols=("Fake",),
         unread=unread,
         contacts=contacts,
+        local_groups=groups,
+        groups=groups,
     )
 
 

@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 from aggregator.api import Sphere
 from aggregator.registry import ProtocolRegistry
 from tests.ui.conftest import GuiWorld, fast_core
+from tests.ui.sessions import on_engine
 from ui.app import Session, start_session
 from ui.conversation import ConversationTab
 from ui.main_window import MainWindow
@@ -315,3 +316,27 @@ def test_a_merge_the_policy_forbids_shows_the_reason_and_the_rule(
     # Nothing changed in the buddy list.
     assert window.model.person(carol.id) is not None and f"  {carol.name}" in tree_lines(window)
     assert window.proxy.rowCount(tree_index(window, bob.id)) == 1
+
+
+def test_a_person_in_two_groups_shows_under_both_and_leaves_one(
+    gui_world: GuiWorld, session: Session, qtbot: QtBot
+) -> None:
+    window = session.window
+    bob = person_of(window, gui_world.bob)
+    on_engine(session, lambda core: core.roster.directory.group(bob.id, "Friends", "Climbing"))
+
+    def under(group: str) -> bool:
+        lines = tree_lines(window)
+        return f"  {group}" in lines and lines[lines.index(f"  {group}") + 1] == f"    {bob.name}"
+
+    qtbot.waitUntil(lambda: under("Friends") and under("Climbing"))
+    assert tree_lines(window)[0] == "Work  (0/2)"  # bob counts once
+    climbing = window.model.person_indexes(bob.id)[1]
+    assert climbing.parent().data() == "Climbing"
+
+    # The context menu of the node under Climbing: the same person, with both groups to leave.
+    menu = right_click(window, window.proxy.mapFromSource(climbing))
+    assert {"Remove from group “Friends”", "Remove from group “Climbing”"} <= set(menu_texts(menu))
+    trigger(menu, "Remove from group “Climbing”")
+    qtbot.waitUntil(lambda: "  Climbing" not in tree_lines(window))
+    assert under("Friends") and tree_lines(window).count(f"    {bob.name}") == 1

@@ -223,3 +223,59 @@ def test_dragging_a_person_asks_to_merge_it_or_move_it(qtbot: QtBot) -> None:
         "    robert@a.test",
         "    rob@b.test",
     ]
+
+
+def test_a_person_in_two_groups_is_shown_under_each(qtbot: QtBot) -> None:
+    """The core lists a person under every group it is in; so does the tree (two nodes, one person)."""
+    model = RosterModel()
+    proxy = RosterFilter(model)
+    QAbstractItemModelTester(model, FAIL)
+    QAbstractItemModelTester(proxy, FAIL)
+    both = ("Friends", "Climbing")
+    model.set_persons([person(1, "Bob", groups=both, presence=PresenceKind.AVAILABLE), person(2, "Ann")])
+    assert _names(model) == [
+        "Work  (0/0)",
+        "Personal  (1/2)",  # Bob counts once
+        "  Climbing",
+        "    Bob",
+        "      bob1@fake.test",
+        "  Friends",
+        "    Bob",
+        "      bob1@fake.test",
+        "  Ann",
+        "    ann2@fake.test",
+    ]
+    first, second = model.person_indexes(1)
+    assert model.person_index(1) == first and first != second
+    assert first.parent().data() == "Friends" and second.parent().data() == "Climbing"  # the person's order
+    assert first.data(PERSON_ID_ROLE) == second.data(PERSON_ID_ROLE) == 1
+    assert model.persons() == [model.person(1), model.person(2)]  # one row per person
+
+    # Every node follows: unread, a new contact; the filter finds it under both groups.
+    model.set_unread(1, 2)
+    assert [i.data(UNREAD_ROLE) for i in model.person_indexes(1)] == [2, 2]
+    model.upsert(person(1, "Bob", groups=both, handles=("bob@a.test", "bob@b.test")))
+    assert [model.rowCount(i) for i in model.person_indexes(1)] == [2, 2]
+    proxy.set_text("bob@b")
+    shown = _names(proxy)
+    assert [n.strip() for n in shown if n.startswith("  ") and not n.startswith("    ")] == ["Climbing", "Friends"]
+    assert [n for n in shown if n.strip() == "Bob"] == ["    Bob", "    Bob"] and "  Ann" not in shown
+    proxy.set_text("")
+
+    # Dragging either node drags the person; dropping on its other group moves it there only.
+    requests: list[DropRequest] = []
+    model.drop_requested.connect(requests.append)
+    data = model.mimeData([model.person_indexes(1)[1]])  # the node under Climbing
+    friends = model.person_indexes(1)[0].parent()
+    assert model.dropMimeData(data, Qt.DropAction.MoveAction, -1, -1, friends)
+    assert requests == [DropRequest((1,), DropKind.GROUP, sphere=Sphere.PERSONAL, group="Friends")]
+    assert model.mimeData(model.person_indexes(1)).data(PERSON_MIME).data() == b"1"
+
+    # Out of one group: one node left; removed: no empty group stays.
+    model.upsert(person(1, "Bob", groups=("Friends",)))
+    assert _names(model)[:4] == ["Work  (0/0)", "Personal  (0/2)", "  Friends", "    Bob"]
+    assert len(model.person_indexes(1)) == 1
+    model.upsert(person(1, "Bob", groups=both))
+    model.remove(1)
+    assert model.person_indexes(1) == []
+    assert _names(model) == ["Work  (0/0)", "Personal  (0/1)", "  Ann", "    ann2@fake.test"]

@@ -2,6 +2,10 @@
 
 Rooms (group chats) go in a "Rooms" group first in the sphere of their account: sphere -> Rooms -> room.
 
+A person in several groups is shown under each of them (as the core's ``buddy_list`` lists it): one
+tree node per group, each with its own contact nodes, all carrying the same ``PersonRow``. The
+sphere's count counts the person once; ``person_index`` is its first node.
+
 Fed with ``PersonRow`` values (built on the engine thread). Each node keeps a casefolded filter key,
 computed once, so the filter proxy never calls ``data()`` from Python per row.
 
@@ -127,7 +131,7 @@ class RosterModel(QAbstractItemModel):
         super().__init__(parent)
         self._root = Node("root", None, None, ())
         self._nodes: dict[int, Node] = {}
-        self._persons: dict[PersonId, Node] = {}
+        self._persons: dict[PersonId, list[Node]] = {}  # every node of the person, one per group
         self._rooms: dict[ConversationKey, Node] = {}
         self._sphere_unread: dict[Sphere, int] = {}
         for order, sphere in enumerate((Sphere.WORK, Sphere.PERSONAL)):
@@ -231,7 +235,7 @@ class RosterModel(QAbstractItemModel):
         node = self._node(parent)
         if node.kind == CONTACT:
             node = node.parent or self._root
-        rows: list[PersonRow] = [self._persons[pid].payload for pid in ids]
+        rows: list[PersonRow] = [self._persons[pid][0].payload for pid in ids]
         if node.kind == PERSON:
             target: PersonRow = node.payload
             return None if target.id in ids else DropRequest(ids, DropKind.MERGE, target=target.id)
@@ -279,13 +283,17 @@ class RosterModel(QAbstractItemModel):
         return f"{text}  · {unread} unread" if unread else text
 
     def _count_persons(self, node: Node, online: bool = False) -> int:
-        total = 0
-        for child in node.children:
+        """Distinct persons under ``node`` (one in two groups counts once)."""
+        found: set[PersonId] = set()
+        pending = list(node.children)
+        while pending:
+            child = pending.pop()
             if child.kind == PERSON:
-                total += 1 if not online or child.payload.presence.is_online else 0
+                if not online or child.payload.presence.is_online:
+                    found.add(child.payload.id)
             elif child.kind == GROUP:
-                total += self._count_persons(child, online)
-        return total
+                pending += child.children
+        return len(found)
 
     @staticmethod
     def _person_data(row: PersonRow, role: int) -> Any:
@@ -368,17 +376,20 @@ class RosterModel(QAbstractItemModel):
         return QModelIndex()
 
     def person_index(self, person_id: PersonId) -> QModelIndex:
-        node = self._persons.get(person_id)
-        if node is None:
-            return QModelIndex()
-        return self.createIndex(node.row(), 0, node.id)
+        """The person's first node (under its first group)."""
+        found = self.person_indexes(person_id)
+        return found[0] if found else QModelIndex()
+
+    def person_indexes(self, person_id: PersonId) -> list[QModelIndex]:
+        """Every node of the person: one per group it is shown under."""
+        return [self.createIndex(n.row(), 0, n.id) for n in self._persons.get(person_id, [])]
 
     def person(self, person_id: PersonId) -> PersonRow | None:
-        node = self._persons.get(person_id)
-        return None if node is None else node.payload
+        nodes = self._persons.get(person_id)
+        return nodes[0].payload if nodes else None
 
     def persons(self) -> list[PersonRow]:
-        return [n.payload for n in self._persons.values()]
+        return [nodes[0].payload for nodes in self._persons.values()]
 
     def set_persons(self, rows: Iterable[PersonRow]) -> None:
         self.beginResetModel()
@@ -388,22 +399,31 @@ class RosterModel(QAbstractItemModel):
             sphere.children = [c for c in sphere.children if c.payload is ROOMS_GROUP]
             self._register(sphere)
         for row in rows:
-            parent = self._container(row, create_silently=True)
-            node = self._make_person(row, parent)
-            bisect.insort(parent.children, node, key=lambda n: n.sort_key)
+            for parent in self._containers(row, create_silently=True):
+                node = self._make_person(row, parent)
+                bisect.insort(parent.children, node, key=lambda n: n.sort_key)
         self.endResetModel()
 
     def upsert(self, row: PersonRow) -> None:
-        node = self._persons.get(row.id)
-        if node is None:
+        nodes = self._persons.get(row.id)
+        if not nodes:
             self._insert_person(row)
             return
-        old: PersonRow = node.payload
-        same_place = old.sphere == row.sphere and old.group == row.group and old.name.casefold() == row.name.casefold()
+        old: PersonRow = nodes[0].payload
+        same_place = (
+            old.sphere == row.sphere
+            and old.shown_groups() == row.shown_groups()
+            and old.name.casefold() == row.name.casefold()
+        )
         if not same_place:
             self.remove(row.id)
             self._insert_person(row)
             return
+        for node in nodes:
+            self._update_person(node, old, row)
+        self._sphere_changed(row.sphere)
+
+    def _update_person(self, node: Node, old: PersonRow, row: PersonRow) -> None:
         node.payload = row
         node.key = _person_key(row)
         index = self.createIndex(node.row(), 0, node.id)
@@ -424,16 +444,16 @@ class RosterModel(QAbstractItemModel):
             if node.children:
                 self.dataChanged.emit(self.index(0, 0, index), self.index(len(node.children) - 1, 0, index))
         self.dataChanged.emit(index, index)
-        self._sphere_changed(row.sphere)
 
     def set_unread(self, person_id: PersonId, unread: int) -> None:
-        node = self._persons.get(person_id)
-        if node is None or node.payload.unread == unread:
+        nodes = self._persons.get(person_id, [])
+        if not nodes or nodes[0].payload.unread == unread:
             return
-        old: PersonRow = node.payload
-        node.payload = replace(old, unread=unread)
-        index = self.createIndex(node.row(), 0, node.id)
-        self.dataChanged.emit(index, index, [UNREAD_ROLE, Qt.ItemDataRole.ToolTipRole])
+        row = replace(nodes[0].payload, unread=unread)
+        for node in nodes:
+            node.payload = row
+            index = self.createIndex(node.row(), 0, node.id)
+            self.dataChanged.emit(index, index, [UNREAD_ROLE, Qt.ItemDataRole.ToolTipRole])
 
     def set_sphere_unread(self, sphere: Sphere, unread: int) -> None:
         if self._sphere_unread.get(sphere, 0) != unread:
@@ -441,9 +461,14 @@ class RosterModel(QAbstractItemModel):
             self._sphere_changed(sphere)
 
     def remove(self, person_id: PersonId) -> None:
-        node = self._persons.pop(person_id, None)
-        if node is None:
-            return
+        nodes = self._persons.pop(person_id, [])
+        for node in nodes:
+            self._remove_node(node)
+        if nodes:
+            self._sphere_changed(nodes[0].payload.sphere)
+
+    def _remove_node(self, node: Node) -> None:
+        """Take one person node out (and its group, when that was its last person)."""
         parent = node.parent
         assert parent is not None
         parent_index = QModelIndex() if parent is self._root else self.createIndex(parent.row(), 0, parent.id)
@@ -452,7 +477,6 @@ class RosterModel(QAbstractItemModel):
         del parent.children[row]
         self._forget(node)
         self.endRemoveRows()
-        sphere = node.payload.sphere
         if parent.kind == GROUP and not parent.children:
             grand = parent.parent
             assert grand is not None
@@ -461,7 +485,6 @@ class RosterModel(QAbstractItemModel):
             del grand.children[grow]
             del self._nodes[parent.id]
             self.endRemoveRows()
-        self._sphere_changed(sphere)
 
     # -- rooms --------------------------------------------------------------------------------------
 
@@ -575,15 +598,19 @@ class RosterModel(QAbstractItemModel):
         if index.isValid():
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole])
 
-    def _container(self, row: PersonRow, *, create_silently: bool = False) -> Node:
-        """The node a person goes under: its sphere, or the sphere's group (created as needed)."""
-        sphere = self._sphere_node(row.sphere)
-        if not row.group:
-            return sphere
+    def _containers(self, row: PersonRow, *, create_silently: bool = False) -> list[Node]:
+        """The nodes a person goes under: its sphere, or each of its groups there (created as needed)."""
+        groups = row.shown_groups()
+        if not groups:
+            return [self._sphere_node(row.sphere)]
+        return [self._group_node(row.sphere, name, create_silently=create_silently) for name in dict.fromkeys(groups)]
+
+    def _group_node(self, sphere_of: Sphere, name: str, *, create_silently: bool) -> Node:
+        sphere = self._sphere_node(sphere_of)
         for child in sphere.children:
-            if child.kind == GROUP and child.payload == row.group:
+            if child.kind == GROUP and child.payload == name:
                 return child
-        group = Node(GROUP, row.group, sphere, (0, row.group.casefold()))
+        group = Node(GROUP, name, sphere, (0, name.casefold()))
         self._nodes[group.id] = group
         position = bisect.bisect(sphere.children, group.sort_key, key=lambda n: n.sort_key)
         if not create_silently:
@@ -605,16 +632,16 @@ class RosterModel(QAbstractItemModel):
         node = Node(PERSON, row, parent, _person_sort(row), _person_key(row))
         node.children = self._contact_nodes(row, node)
         self._nodes[node.id] = node
-        self._persons[row.id] = node
+        self._persons.setdefault(row.id, []).append(node)
         return node
 
     def _insert_person(self, row: PersonRow) -> None:
-        parent = self._container(row)
         key = _person_sort(row)
-        position = bisect.bisect(parent.children, key, key=lambda n: n.sort_key)
-        parent_index = self.createIndex(parent.row(), 0, parent.id)
-        self.beginInsertRows(parent_index, position, position)
-        node = self._make_person(row, parent)
-        parent.children.insert(position, node)
-        self.endInsertRows()
+        for parent in self._containers(row):
+            position = bisect.bisect(parent.children, key, key=lambda n: n.sort_key)
+            parent_index = self.createIndex(parent.row(), 0, parent.id)
+            self.beginInsertRows(parent_index, position, position)
+            node = self._make_person(row, parent)
+            parent.children.insert(position, node)
+            self.endInsertRows()
         self._sphere_changed(row.sphere)
