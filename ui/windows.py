@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QWidget
 
 from ui.account_dialog import AccountsDialog
 from ui.context import UiContext
@@ -100,28 +97,3 @@ class Windows(QObject):
                 w.close()
         if self.tray is not None:
             self.tray.icon.hide()
-
-    def screenshot_extras(
-        self,
-        app: QApplication,
-        shoot: Callable[[QWidget, str], None],
-        settle: Callable[[QApplication, float], None],
-    ) -> None:
-        """Used by docs/screenshots/make_screenshots.py: the log viewer and the account dialog."""
-        viewer = self.show_log_viewer()
-        viewer.query.setText("release")
-        settle(app, 1.0)
-        viewer.focus_results()  # the newest result selected: its context shows below
-        settle(app, 0.6)
-        shoot(viewer, "log-viewer.png")
-        viewer.close()
-        dialog = self.show_accounts()
-        settle(app, 0.6)
-        shoot(dialog, "accounts.png")
-        editor = dialog.editor()
-        editor.protocol.setCurrentIndex(max(0, editor.protocol.findData("xmpp")))
-        editor.show()
-        settle(app, 0.6)
-        shoot(editor, "account-dialog.png")
-        editor.close()
-        dialog.close()
