@@ -95,6 +95,7 @@ class LogViewer(QWidget):
         self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.results.setItemDelegateForColumn(MESSAGE, SnippetDelegate(self.results))
         header = self.results.header()
+        header.setAccessibleName("Result columns")
         header.setStretchLastSection(True)
         header.setSectionResizeMode(WHEN, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(CONVERSATION, QHeaderView.ResizeMode.Interactive)
