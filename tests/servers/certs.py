@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: Names the leaf certificate is valid for (the XMPP domain and its components, and the IP).
-SUBJECT_ALT_NAMES = "DNS:localhost,DNS:conference.localhost,DNS:upload.localhost,IP:127.0.0.1"
+SUBJECT_ALT_NAMES = "DNS:localhost,DNS:conference.localhost,DNS:upload.localhost,DNS:outside.test,IP:127.0.0.1"
 
 
 class CertificateSetupError(RuntimeError):

@@ -24,6 +24,8 @@ from tests.servers.certs import TestCerts
 
 DOMAIN = "localhost"
 MUC_DOMAIN = "conference.localhost"
+#: A second VirtualHost: users of "another organisation" on the same server (policy tests).
+OUTSIDE_DOMAIN = "outside.test"
 HOST = "127.0.0.1"
 #: Seconds to wait for the listeners and the pid file after spawning, and for an exit after SIGTERM.
 START_TIMEOUT = 20.0
@@ -72,6 +74,8 @@ certificates = "{certs}"
 ssl = {{ certificate = "{cert_file}"; key = "{key_file}"; }}
 
 VirtualHost "localhost"
+
+VirtualHost "outside.test"
 
 Component "conference.localhost" "muc"
   modules_enabled = {{ "muc_mam" }}
@@ -237,10 +241,10 @@ class ProsodyServer:
     def _prosodyctl_args(self, *args: str) -> list[str]:
         return ["prosodyctl", "--config", str(self.config_file), *args]
 
-    def register(self, localpart: str, password: str) -> XmppUser:
-        """Registers ``localpart@localhost`` (works while the server runs)."""
+    def register(self, localpart: str, password: str, domain: str = DOMAIN) -> XmppUser:
+        """Registers ``localpart@localhost`` (or on ``OUTSIDE_DOMAIN``; works while the server runs)."""
         result = subprocess.run(
-            self._prosodyctl_args("register", localpart, DOMAIN, password),
+            self._prosodyctl_args("register", localpart, domain, password),
             capture_output=True,
             text=True,
             timeout=60,
@@ -248,14 +252,14 @@ class ProsodyServer:
         )
         if result.returncode != 0:
             raise ProsodyError(f"prosodyctl register {localpart} failed: {(result.stdout + result.stderr).strip()}")
-        return XmppUser(f"{localpart}@{DOMAIN}", password)
+        return XmppUser(f"{localpart}@{domain}", password)
 
-    async def new_user(self, prefix: str = "user") -> XmppUser:
+    async def new_user(self, prefix: str = "user", domain: str = DOMAIN) -> XmppUser:
         """A fresh user with a random name and password, registered without blocking the event loop."""
         localpart = f"{prefix}-{secrets.token_hex(5)}"
         password = secrets.token_urlsafe(12)
         process = await asyncio.create_subprocess_exec(
-            *self._prosodyctl_args("register", localpart, DOMAIN, password),
+            *self._prosodyctl_args("register", localpart, domain, password),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             env=os.environ | {"HOME": str(self.directory)},
@@ -263,7 +267,7 @@ class ProsodyServer:
         output, _ = await process.communicate()
         if process.returncode != 0:
             raise ProsodyError(f"prosodyctl register {localpart} failed: {output.decode(errors='replace').strip()}")
-        return XmppUser(f"{localpart}@{DOMAIN}", password)
+        return XmppUser(f"{localpart}@{domain}", password)
 
     @property
     def starttls_address(self) -> str:
