@@ -71,11 +71,30 @@ async def test_autojoin_rooms_are_joined_after_every_connect(world: CoreWorld) -
     await eventually(lambda: (core.rooms.room(room_key(world)) or room).joined)
     await eventually(lambda: world.alice in world.server.room_members(TEAM))
 
-    # Leaving an autojoin room: it stays listed, not joined, without an error; the next connect rejoins it.
-    kept = await core.rooms.leave(room_key(world))
-    assert kept is not None and kept.autojoin and not kept.joined
+    # Leaving an autojoin room sticks: it is gone from the directory, remembered as left in rooms.json,
+    # and neither a reconnect nor a new run joins it again; joining it by hand brings it back.
+    removed: list[RoomRemoved] = []
+    core.bus.subscribe(RoomRemoved, removed.append)
+    assert await core.rooms.leave(room_key(world)) is None
     await world.drain()
-    assert core.rooms.room(room_key(world)) == kept and world.alice not in world.server.room_members(TEAM)
+    assert core.rooms.room(room_key(world)) is None and removed == [RoomRemoved(key=room_key(world))]
+    assert world.alice not in world.server.room_members(TEAM)
+    saved = json.loads((world.paths.config_dir / FILE_NAME).read_text())
+    assert saved["left"] == {world.account_id: [TEAM]}
+    await world.server.drop_connections()
+    await world.wait_state(ConnectionState.CONNECTED)
+    await core.rooms.wait_idle()
+    await world.drain()
+    assert core.rooms.room(room_key(world)) is None and world.alice not in world.server.room_members(TEAM)
+    await world.stop()
+    core = await world.start()
+    await world.wait_state(ConnectionState.CONNECTED)
+    await core.rooms.wait_idle()
+    await world.drain()
+    assert core.rooms.rooms() == [] and world.alice not in world.server.room_members(TEAM)
+    back = await core.rooms.join(world.account_id, TEAM)
+    assert back.joined and back.autojoin and world.alice in world.server.room_members(TEAM)
+    assert "left" not in json.loads((world.paths.config_dir / FILE_NAME).read_text())
 
 
 async def test_join_is_remembered_leave_forgets_and_the_topic_can_be_set(world: CoreWorld) -> None:
