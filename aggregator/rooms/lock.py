@@ -13,5 +13,5 @@ def autojoin_lock(policy: PolicyEngine, paths: ProfilePaths, account_id: Account
     """Why the account's autojoin rooms may not be left, or None when they may."""
     spec = policy.profile_of(account_id, PolicyState.load(paths.config_dir).profiles)
     if spec is not None and "autojoin" in spec.locked:
-        return f"its rooms are set by the organisation's policy (profile {spec.name!r}, autojoin locked)"
+        return f"the organisation's policy locks this account's autojoin rooms (profile {spec.name!r})"
     return None

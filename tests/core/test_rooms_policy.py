@@ -52,7 +52,7 @@ async def test_a_locked_autojoin_room_cannot_be_left(
         await core.rooms.leave(key)
     assert refused.value.rule == "autojoin"
     assert str(refused.value) == (
-        f"cannot leave {TEAM}: its rooms are set by the organisation's policy (profile 'team-chat', autojoin locked)"
+        f"cannot leave {TEAM}: the organisation's policy locks this account's autojoin rooms (profile 'team-chat')"
     )
     room = core.rooms.room(key)
     assert room is not None and room.joined and world.alice in world.server.room_members(TEAM)
