@@ -64,8 +64,6 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 30.0
 REPLY_TIMEOUT = 30.0
-#: How long ``connect`` waits for the autojoined channels (they are joined either way).
-AUTOJOIN_WAIT = 5.0
 _SAFE_LABEL = re.compile(r"[A-Za-z0-9._:+/-]{1,48}", re.ASCII)
 #: Malformed lines reported as warnings per connection (the rest are only counted).
 MALFORMED_WARNINGS = 10
@@ -121,7 +119,6 @@ class IrcAdapter:
             raise ConfigurationError("a client key needs a client certificate (client_cert)")
         if self._client_cert is not None and settings.allow_plaintext:
             raise ConfigurationError("a client certificate (SASL EXTERNAL) needs TLS; turn off plaintext")
-        self._autojoin = [c.strip() for c in options.get("autojoin", "").split(",") if c.strip()]
         self.lag_interval = float(options.get("lag_interval", "") or 30)
         self.lag_timeout = float(options.get("lag_timeout", "") or 30)
         self._client: IrcClient | None = None
@@ -183,16 +180,6 @@ class IrcAdapter:
             raise
         self._connected = True
         log.info("%s connected to %s as %s", self._account_id, self._where, client.nick)
-        if self._autojoin:
-            joins = [self._join(channel) for channel in self._autojoin]
-            tasks = [asyncio.ensure_future(join) for join in joins]
-            for task in tasks:  # a join still pending after AUTOJOIN_WAIT reports on its own
-                task.add_done_callback(self._autojoin_done)
-            await asyncio.wait(tasks, timeout=AUTOJOIN_WAIT)
-
-    def _autojoin_done(self, task: asyncio.Future[None]) -> None:
-        if not task.cancelled() and task.exception() is not None and self._connected:
-            self._warn(f"autojoin failed: {task.exception()}")
 
     def _match_registration(self, event: ev.Event) -> object | None:
         if isinstance(event, ev.Registered):
