@@ -30,9 +30,9 @@ from aggregator.presence.service import OwnStatus
 from aggregator.presence.status import StatusFile
 from aggregator.profile import profile_id
 from aggregator.registry import ProtocolRegistry
+from aggregator.rooms.lock import autojoin_lock
 from aggregator.rooms.service import RoomService
 from aggregator.rooms.store import FILE_NAME as ROOMS_FILE
-from aggregator.rooms.lock import autojoin_lock
 from aggregator.rooms.store import RoomStore
 from aggregator.roster.service import Roster
 from aggregator.settings import Settings

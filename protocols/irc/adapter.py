@@ -58,8 +58,8 @@ from protocols.irc import events as ev
 from protocols.irc.addresses import normalize_address, parse_server
 from protocols.irc.client import IrcClient, parse_time
 from protocols.irc.connection import IrcConnection
-from protocols.irc.members import ChannelMembers
 from protocols.irc.decoding import DEFAULT_FALLBACK, check_encoding
+from protocols.irc.members import ChannelMembers
 
 log = logging.getLogger(__name__)
 
@@ -350,7 +350,9 @@ class IrcAdapter:
     def _members_changed(self, channels: list[str]) -> None:
         for channel in channels:
             room = ConversationKey.room(self._account_id, channel)
-            self._emit(RoomMembers(account_id=self._account_id, conversation=room, members=self._members.members(channel)))
+            self._emit(
+                RoomMembers(account_id=self._account_id, conversation=room, members=self._members.members(channel))
+            )
 
     def _on_message(self, event: ev.Message) -> None:
         if "!" not in event.raw.source_or_empty:

@@ -102,6 +102,8 @@ class RoomFacts:
             set_by = before.topic[1]  # the same topic, set earlier: keep who set it
         topic = (topic_text, set_by)
         if topic != before.topic and (before.topic is not None or topic_text):
-            out.append(RoomTopic(account_id=self._account_id, conversation=conversation, topic=topic_text, set_by=set_by))
+            out.append(
+                RoomTopic(account_id=self._account_id, conversation=conversation, topic=topic_text, set_by=set_by)
+            )
         self._reported[room.room_id] = Reported(nick, members, topic)
         return out

@@ -18,7 +18,10 @@ async def test_a_group_room_reports_members_topic_and_a_kick(
     client = await new_client()
     alias_name = f"team-{secrets.token_hex(4)}"
     created = await peer.client.room_create(
-        alias=alias_name, name="Team", topic="Plans for Monday", visibility=nio.RoomVisibility.public,
+        alias=alias_name,
+        name="Team",
+        topic="Plans for Monday",
+        visibility=nio.RoomVisibility.public,
         power_level_override={"events": {"m.room.topic": 0}},  # anyone may set the topic
     )
     assert isinstance(created, nio.RoomCreateResponse), created
