@@ -285,7 +285,11 @@ class RoomService:
         if adapter is None:
             return
         for wanted, _autojoin in self._entries(config):
-            key = self._key_of(config, wanted)
+            try:
+                key = self._key_of(config, wanted)
+            except ConfigurationError as exc:  # a malformed autojoin entry: say so, join the others
+                self._publish(AccountWarning(account_id=account_id, message=f"autojoin: {exc}"))
+                continue
             if self._live_room(key).joined:
                 continue
             try:

@@ -785,15 +785,29 @@ class MatrixAdapter:
 
     async def leave_room(self, room: ConversationKey) -> None:
         client = self._require_client()
-        reply = await self._call(client.room_leave(room.handle))
+        reply = await self._call(client.room_leave(await self._room_id(room.handle)))
         if not isinstance(reply, nio.RoomLeaveResponse):
             raise self._error_reply(f"let you leave {room.handle}", reply)
 
     async def set_topic(self, room: ConversationKey, topic: str) -> None:
         client = self._require_client()
-        reply = await self._call(client.room_put_state(room.handle, "m.room.topic", {"topic": topic}))
+        room_id = await self._room_id(room.handle)
+        reply = await self._call(client.room_put_state(room_id, "m.room.topic", {"topic": topic}))
         if not isinstance(reply, nio.RoomPutStateResponse):
             raise self._error_reply(f"set the topic of {room.handle}", reply)
+
+    async def _room_id(self, handle: str) -> str:
+        """The room id of a room id or alias (``#name:server``, asked of the homeserver)."""
+        address = normalize_handle(handle)
+        if not address.startswith("#"):
+            if not is_room_id(address):
+                raise ConfigurationError(f"{handle!r} is not a room id or alias")
+            return address
+        reply = await self._call(self._require_client().room_resolve_alias(address))
+        if not isinstance(reply, nio.RoomResolveAliasResponse):
+            raise self._error_reply(f"find the room {address}", reply)
+        room_id: str = reply.room_id
+        return room_id
 
     # Contacts (SupportsRosterEdit): a Matrix "contact" is a direct chat.
 

@@ -132,13 +132,14 @@ async def test_join_is_remembered_leave_forgets_and_the_topic_can_be_set(world: 
 
 async def test_a_refused_autojoin_is_a_warning_with_the_reason(world: CoreWorld) -> None:
     world.server.refuse_joins("vip@rooms.fake.test", "members only")
-    set_options(world, autojoin=f"vip@rooms.fake.test, {TEAM}")
+    set_options(world, autojoin=f"not a room, vip@rooms.fake.test, {TEAM}")
     core = await world.start()
     warnings: list[AccountWarning] = []
     core.bus.subscribe(AccountWarning, warnings.append)
     await world.wait_state(ConnectionState.CONNECTED)
-    await eventually(lambda: bool(warnings))
-    assert warnings[0].message == "could not join vip@rooms.fake.test: cannot join vip@rooms.fake.test: members only"
+    await eventually(lambda: len(warnings) >= 2)
+    assert warnings[0].message.startswith("autojoin: 'not a room' is not a room address")
+    assert warnings[1].message == "could not join vip@rooms.fake.test: cannot join vip@rooms.fake.test: members only"
     vip = core.rooms.room(room_key(world, "vip@rooms.fake.test"))
     assert vip is not None and not vip.joined and "members only" in vip.error
     await eventually(lambda: (core.rooms.room(room_key(world)) or vip).joined)  # the next one was still joined

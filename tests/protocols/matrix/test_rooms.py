@@ -6,8 +6,9 @@ from __future__ import annotations
 import secrets
 
 import nio
+import pytest
 
-from aggregator.api import ConversationKey, RoomJoined, RoomLeft, RoomMembers, RoomTopic
+from aggregator.api import ConfigurationError, ConversationKey, RoomJoined, RoomLeft, RoomMembers, RoomTopic
 from tests.contract.matrix_harness import MatrixHarness, MatrixPeer
 from tests.protocols.matrix.conftest import NewClient
 
@@ -53,9 +54,13 @@ async def test_a_group_room_reports_members_topic_and_a_kick(
     finally:
         await third.close()
 
-    await client.adapter.set_topic(key, "Set by me")
+    alias_key = ConversationKey.room(client.settings.account_id, f"#{alias_name}:localhost")
+    await client.adapter.set_topic(alias_key, "Set by me")  # an alias names the room too
     mine = await client.sink.wait_for(RoomTopic, lambda e: e.conversation == key and e.topic == "Set by me")
     assert mine.set_by == me
+
+    with pytest.raises(ConfigurationError):
+        await client.adapter.set_topic(ConversationKey.room(client.settings.account_id, "@someone:localhost"), "x")
 
     kicked = await peer.client.room_kick(created.room_id, client.user_id, reason="too noisy")
     assert isinstance(kicked, nio.RoomKickResponse), kicked
