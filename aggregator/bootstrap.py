@@ -30,6 +30,7 @@ from aggregator.presence.service import OwnStatus
 from aggregator.presence.status import StatusFile
 from aggregator.profile import profile_id
 from aggregator.registry import ProtocolRegistry
+from aggregator.rooms.lock import autojoin_lock
 from aggregator.rooms.service import RoomService
 from aggregator.rooms.store import FILE_NAME as ROOMS_FILE
 from aggregator.rooms.store import RoomStore
@@ -123,6 +124,7 @@ def build_core(
         registry=registry,
         accounts=accounts.configs,
         adapter_of=accounts.connected_adapter,
+        autojoin_lock=lambda account_id: autojoin_lock(policy, paths, account_id),
     )
     rooms.load()
     rooms.attach(bus)

@@ -60,6 +60,7 @@ async def save_account(core: Core, config: AccountConfig, secret: str | None, *,
 
 async def remove_account(core: Core, account_id: AccountId) -> None:
     await core.accounts.stop_account(account_id, forget=True)
+    core.rooms.forget_account(account_id)
     core.account_store.remove(account_id)
     core.secrets.delete(account_id)
 

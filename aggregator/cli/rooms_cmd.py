@@ -19,9 +19,12 @@ from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
 from aggregator.control.client import request
 from aggregator.paths import ProfilePaths
+from aggregator.policy import PolicyEngine
+from aggregator.policy.file import load_policy
 from aggregator.profile import InstanceLock
 from aggregator.registry import ProtocolRegistry
 from aggregator.rooms import commands
+from aggregator.rooms.lock import autojoin_lock
 from aggregator.rooms.service import RoomService
 from aggregator.rooms.store import FILE_NAME, RoomStore
 
@@ -81,6 +84,7 @@ def _locally(paths: ProfilePaths, registry: ProtocolRegistry, req: dict[str, Any
     lock.acquire()
     try:
         accounts = AccountStore(paths.accounts_file).load()
+        policy = PolicyEngine(load_policy().policy)
         archive = Archive.open(path=paths.archive_file)
         try:
 
@@ -93,6 +97,7 @@ def _locally(paths: ProfilePaths, registry: ProtocolRegistry, req: dict[str, Any
                 registry=registry,
                 accounts=lambda: accounts,
                 adapter_of=offline,
+                autojoin_lock=lambda account_id: autojoin_lock(policy, paths, account_id),
             )
             rooms.load()
             try:
@@ -118,8 +123,8 @@ def _show(args: argparse.Namespace, reply: dict[str, Any], running: bool) -> Non
     if "left" in reply:
         left = reply["left"]
         out(f"Left {left['address']} on {left['account']}.")
-        if room is not None and room["autojoin"]:
-            out("It is in the account's autojoin option: it is joined again at the next connect.")
+        if left["autojoin"]:
+            out("It is in the account's autojoin option; it stays left until you join it again.")
         return
     assert isinstance(room, dict)
     if args.verb == "topic":

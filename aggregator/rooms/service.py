@@ -3,8 +3,11 @@
 Facts come from the adapters' room events (``RoomJoined``, ``RoomLeft``, ``RoomMembers``, ``RoomTopic``),
 which the router publishes raw on the bus. The rooms the user wants to be in are the account's
 ``autojoin`` option plus what ``join`` added (``rooms.json``); after every connect they are joined
-again. A failed join never raises into the engine: it is recorded on the room (``Room.error``) and
-reported as an ``AccountWarning`` with the reason.
+again. This service is the only place that joins them (the adapters do not read ``autojoin``).
+Leaving a room of the ``autojoin`` option sticks: the address is remembered as left (``rooms.json``)
+until the user joins it again; when the policy locks the profile's ``autojoin`` field, such a leave
+is refused with the reason. A failed join never raises into the engine: it is recorded on the room
+(``Room.error``) and reported as an ``AccountWarning`` with the reason.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from aggregator.api import (
     ConfigurationError,
     ConversationKey,
     NotConnectedError,
+    PolicyError,
     ProtocolInfo,
     RoomJoined,
     RoomLeft,
@@ -53,6 +57,7 @@ class RoomService:
         accounts: Callable[[], Sequence[AccountConfig]],
         adapter_of: Callable[[AccountId], Adapter],
         bus: EventBus | None = None,
+        autojoin_lock: Callable[[AccountId], str | None] | None = None,
     ) -> None:
         self._archive = archive
         self._store = store
@@ -60,7 +65,11 @@ class RoomService:
         self._accounts = accounts
         self._adapter_of = adapter_of
         self._bus = bus
+        #: Why the account's autojoin rooms may not be left (the policy locks them), or None.
+        self._autojoin_lock = autojoin_lock or (lambda _account_id: None)
         self._wanted: dict[AccountId, list[WantedRoom]] = {}
+        #: Addresses of the account's autojoin rooms the user left: not joined again.
+        self._left: dict[AccountId, list[str]] = {}
         #: What the adapters reported, by room: joined or not, nick, members, topic.
         self._live: dict[ConversationKey, Room] = {}
         #: The handle an autojoin address turned out to have (a Matrix alias -> its room id).
@@ -73,7 +82,9 @@ class RoomService:
     # -- set-up ---------------------------------------------------------------------------------
 
     def load(self) -> None:
-        self._wanted = self._store.load()
+        choices = self._store.load_choices()
+        self._wanted = {account: list(entries) for account, entries in choices.wanted.items()}
+        self._left = {account: list(addresses) for account, addresses in choices.left.items()}
         for account in self._accounts():
             self._refresh(account.id, publish=False)
 
@@ -157,21 +168,33 @@ class RoomService:
         self._errors.pop(key, None)
         entries = [w for w in self._wanted.get(account_id, []) if self._safe_key(config, w) != key]
         self._wanted[account_id] = [*entries, wanted]
+        left = self._left.get(account_id, [])
+        self._left[account_id] = [a for a in left if not self._same_room(config, a, wanted, key)]
         self._save()
         self._refresh(account_id)
         return self._rows[key]
 
     async def leave(self, key: ConversationKey) -> Room | None:
-        """Leave a room and stop joining it. A room in the account's ``autojoin`` option stays listed
-        (not joined) and is joined again at the next connect: returns it; else returns None."""
+        """Leave a room and stop joining it, also when it is in the account's ``autojoin`` option (it
+        is remembered as left). Raises ``PolicyError`` for an autojoin room when the policy locks the
+        account's ``autojoin``. Returns the room if it is still listed (the server has not confirmed
+        the leave yet), else None."""
         config = self._config(key.account_id)
         row = self._rows.get(key)
         if row is None:
             raise ConfigurationError(f"{key.account_id} has no room {key.handle}")
+        if row.autojoin:
+            locked = self._autojoin_lock(key.account_id)
+            if locked:
+                raise PolicyError(f"cannot leave {row.name}: {locked}", rule="autojoin")
         entries = self._wanted.get(key.account_id, [])
         kept = [w for w in entries if self._safe_key(config, w) != key]
-        if len(kept) != len(entries):
+        left = self._left.get(key.account_id, [])
+        if row.autojoin and row.address not in left:
+            left = [*left, row.address]
+        if len(kept) != len(entries) or left != self._left.get(key.account_id, []):
             self._wanted[key.account_id] = kept
+            self._left[key.account_id] = left
             self._save()
         self._errors.pop(key, None)
         adapter = self._group_chat(key.account_id)
@@ -195,6 +218,18 @@ class RoomService:
         if adapter is None or not row.joined:
             raise NotConnectedError(f"not in the room {row.name} right now")
         await adapter.set_topic(key, topic)
+
+    def forget_account(self, account_id: AccountId) -> None:
+        """The account was removed: its rooms leave the directory (``RoomRemoved``) and ``rooms.json``."""
+        self._live = {k: v for k, v in self._live.items() if k.account_id != account_id}
+        self._errors = {k: v for k, v in self._errors.items() if k.account_id != account_id}
+        self._resolved = {k: v for k, v in self._resolved.items() if k[0] != account_id}
+        joined, left = self._wanted.pop(account_id, None), self._left.pop(account_id, None)
+        if joined is not None or left is not None:
+            self._save()
+        for key in [k for k in self._rows if k.account_id == account_id]:
+            del self._rows[key]
+            self._publish(RoomRemoved(key=key))
 
     # -- adapter events -------------------------------------------------------------------------
 
@@ -250,7 +285,11 @@ class RoomService:
         if adapter is None:
             return
         for wanted, _autojoin in self._entries(config):
-            key = self._key_of(config, wanted)
+            try:
+                key = self._key_of(config, wanted)
+            except ConfigurationError as exc:  # a malformed autojoin entry: say so, join the others
+                self._publish(AccountWarning(account_id=account_id, message=f"autojoin: {exc}"))
+                continue
             if self._live_room(key).joined:
                 continue
             try:
@@ -285,9 +324,21 @@ class RoomService:
     # -- the rows -------------------------------------------------------------------------------
 
     def _entries(self, config: AccountConfig) -> list[tuple[WantedRoom, bool]]:
-        """The account's wanted rooms: its autojoin option first, then what the user joined."""
-        options = autojoin_rooms(config.options)
+        """The account's wanted rooms: its autojoin option (less the rooms the user left) first, then
+        what the user joined."""
+        left = self._left.get(config.id, [])
+        options = [w for w in autojoin_rooms(config.options) if not any(self._same_room(config, a, w) for a in left)]
         return [(w, True) for w in options] + [(w, False) for w in self._wanted.get(config.id, [])]
+
+    def _same_room(
+        self, config: AccountConfig, address: str, wanted: WantedRoom, key: ConversationKey | None = None
+    ) -> bool:
+        """Whether the remembered ``address`` names the room of ``wanted`` (or of ``key``)."""
+        if address.casefold() == wanted.address.casefold():
+            return True
+        other = self._safe_key(config, WantedRoom(address))
+        target = key or self._safe_key(config, wanted)
+        return other is not None and other == target
 
     def _key_of(self, config: AccountConfig, wanted: WantedRoom) -> ConversationKey:
         handle = wanted.handle or self._resolved.get((config.id, wanted.address))
@@ -325,9 +376,9 @@ class RoomService:
                     wanted=True,
                     autojoin=autojoin or (earlier is not None and earlier.autojoin),
                 )
-        for key, live in self._live.items():
-            if key.account_id == account_id and key not in rows:
-                rows[key] = live
+            for key, live in self._live.items():  # an account that is gone keeps no rooms
+                if key.account_id == account_id and key not in rows:
+                    rows[key] = live
         rows = {key: replace(row, error=self._errors.get(key, "")) for key, row in rows.items()}
         old = {key: row for key, row in self._rows.items() if key.account_id == account_id}
         for key in old.keys() - rows.keys():
@@ -362,7 +413,7 @@ class RoomService:
         return adapter
 
     def _save(self) -> None:
-        self._store.save(self._wanted)
+        self._store.save(self._wanted, self._left)
 
     def _publish(self, event: object) -> None:
         if self._bus is not None:

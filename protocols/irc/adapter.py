@@ -59,13 +59,12 @@ from protocols.irc.addresses import normalize_address, parse_server
 from protocols.irc.client import IrcClient, parse_time
 from protocols.irc.connection import IrcConnection
 from protocols.irc.decoding import DEFAULT_FALLBACK, check_encoding
+from protocols.irc.members import ChannelMembers
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 30.0
 REPLY_TIMEOUT = 30.0
-#: How long ``connect`` waits for the autojoined channels (they are joined either way).
-AUTOJOIN_WAIT = 5.0
 _SAFE_LABEL = re.compile(r"[A-Za-z0-9._:+/-]{1,48}", re.ASCII)
 #: Malformed lines reported as warnings per connection (the rest are only counted).
 MALFORMED_WARNINGS = 10
@@ -121,7 +120,6 @@ class IrcAdapter:
             raise ConfigurationError("a client key needs a client certificate (client_cert)")
         if self._client_cert is not None and settings.allow_plaintext:
             raise ConfigurationError("a client certificate (SASL EXTERNAL) needs TLS; turn off plaintext")
-        self._autojoin = [c.strip() for c in options.get("autojoin", "").split(",") if c.strip()]
         self.lag_interval = float(options.get("lag_interval", "") or 30)
         self.lag_timeout = float(options.get("lag_timeout", "") or 30)
         self._client: IrcClient | None = None
@@ -130,6 +128,7 @@ class IrcAdapter:
         self._labels: dict[str, str] = {}  # label we sent -> idempotency key
         self._connected = False
         self._whois_asked: set[str] = set()
+        self._members = ChannelMembers()
         self._malformed = 0  # on this connection
         self._malformed_in_a_row = 0
         # A long message goes out as several lines; the core stores it once, as the pending row, and the
@@ -169,6 +168,7 @@ class IrcAdapter:
         )  # fmt: skip
         self._client, self._connection = client, connection
         self._malformed = self._malformed_in_a_row = 0
+        self._members.clear()
         registered = self._expect(self._match_registration)
         try:
             await connection.open()
@@ -183,16 +183,6 @@ class IrcAdapter:
             raise
         self._connected = True
         log.info("%s connected to %s as %s", self._account_id, self._where, client.nick)
-        if self._autojoin:
-            joins = [self._join(channel) for channel in self._autojoin]
-            tasks = [asyncio.ensure_future(join) for join in joins]
-            for task in tasks:  # a join still pending after AUTOJOIN_WAIT reports on its own
-                task.add_done_callback(self._autojoin_done)
-            await asyncio.wait(tasks, timeout=AUTOJOIN_WAIT)
-
-    def _autojoin_done(self, task: asyncio.Future[None]) -> None:
-        if not task.cancelled() and task.exception() is not None and self._connected:
-            self._warn(f"autojoin failed: {task.exception()}")
 
     def _match_registration(self, event: ev.Event) -> object | None:
         if isinstance(event, ev.Registered):
@@ -313,6 +303,8 @@ class IrcAdapter:
             self._on_message(event)
         elif isinstance(event, ev.Joined):
             room = ConversationKey.room(account, self._handle(event.channel))
+            if not event.is_self:
+                self._members_changed(self._members.joined(room.handle, self._handle(event.nick)))
             if event.is_self:
                 self._emit(RoomJoined(account_id=account, conversation=room, nick=self._handle(event.nick)))
                 self._send(client.who(event.channel))
@@ -324,14 +316,16 @@ class IrcAdapter:
             self._save_last_seen()
         elif isinstance(event, ev.Names):
             room = ConversationKey.room(account, self._handle(event.channel))
-            members = tuple(self._handle(m) for m in event.members)
-            self._emit(RoomMembers(account_id=account, conversation=room, members=members))
+            self._members_changed(self._members.names(room.handle, tuple(self._handle(m) for m in event.members)))
         elif isinstance(event, ev.Topic):
             room = ConversationKey.room(account, self._handle(event.channel))
             set_by = self._handle(event.set_by) if event.set_by else None
             self._emit(RoomTopic(account_id=account, conversation=room, topic=event.topic, set_by=set_by))
+        elif isinstance(event, ev.Parted | ev.Kicked) and not event.is_self:
+            self._members_changed(self._members.left(self._handle(event.channel), self._handle(event.nick)))
         elif isinstance(event, ev.Parted | ev.Kicked) and event.is_self:
             room = ConversationKey.room(account, self._handle(event.channel))
+            self._members.we_left(room.handle)
             reason = event.reason if isinstance(event, ev.Parted) else f"kicked by {event.by}: {event.reason}"
             self._emit(RoomLeft(account_id=account, conversation=room, reason=reason))
         elif isinstance(event, ev.Away) and not client.is_me(event.nick):
@@ -342,13 +336,23 @@ class IrcAdapter:
             if handle not in self._whois_asked:  # WHO tells only "away"; WHOIS gives the message
                 self._whois_asked.add(handle)
                 self._send(client.whois(event.nick))
+        elif isinstance(event, ev.NickChanged):
+            self._members_changed(self._members.renamed(self._handle(event.old), self._handle(event.new)))
         elif isinstance(event, ev.Quit) and not client.is_me(event.nick):
+            self._members_changed(self._members.quit(self._handle(event.nick)))
             offline = Presence.offline()
             self._emit(PresenceChanged(account_id=account, handle=self._handle(event.nick), presence=offline))
         elif isinstance(event, ev.Malformed):
             self._warn_malformed(event)
         elif isinstance(event, ev.ErrorReply) and event.label is None:
             log.info("%s: %s says %s %s", account, self._where, event.code, event.text)
+
+    def _members_changed(self, channels: list[str]) -> None:
+        for channel in channels:
+            room = ConversationKey.room(self._account_id, channel)
+            self._emit(
+                RoomMembers(account_id=self._account_id, conversation=room, members=self._members.members(channel))
+            )
 
     def _on_message(self, event: ev.Message) -> None:
         if "!" not in event.raw.source_or_empty:

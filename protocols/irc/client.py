@@ -104,6 +104,7 @@ class IrcClient:
         self._sasl_done = False
         self._batches: dict[str, _Batch] = {}
         self._names: dict[str, list[str]] = {}
+        self._join_topics: dict[str, str] = {}  # channel -> the topic of RPL_TOPIC, until RPL_TOPICWHOTIME
         self._reclaiming = False
         self._alt_count = itertools.count(1)
 
@@ -537,7 +538,15 @@ class IrcClient:
         return [ev.Topic(msg.param(0), msg.param(1), msg.nick)]
 
     def _on_332(self, msg: IrcMessage) -> list[ev.Event]:
+        self._join_topics[self.casefold(msg.param(1))] = msg.param(2)
         return [ev.Topic(msg.param(1), msg.param(2))]
+
+    def _on_333(self, msg: IrcMessage) -> list[ev.Event]:
+        """RPL_TOPICWHOTIME after the topic of a join: who set it (``nick`` or ``nick!user@host``)."""
+        channel = msg.param(1)
+        topic = self._join_topics.pop(self.casefold(channel), None)
+        setter = msg.param(2).partition("!")[0]
+        return [ev.Topic(channel, topic, setter or None)] if topic is not None else []
 
     def _on_353(self, msg: IrcMessage) -> list[ev.Event]:
         channel = msg.param(-2)

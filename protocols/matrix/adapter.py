@@ -23,6 +23,11 @@ when the user accepts (``answer_subscription``) or writes to the inviter (sendin
 direct-chat invitation is pending joins that room instead of starting a second one); invitations to
 other rooms as a warning.
 
+Group rooms: each sync reports what changed in a joined group room (``room_state``): ``RoomJoined`` the
+first time (and when our display name changes), ``RoomMembers`` (display names, else user ids) and
+``RoomTopic`` (with who set it); leaving one is ``RoomLeft``, with the reason when we were kicked or
+banned. ``join_room`` takes a room id or an alias and answers with the room id.
+
 End-to-end encryption (vodozemac via nio's store in ``data_dir/crypto``) is on when the core gives the
 adapter a data directory; encrypted messages are decrypted by nio before they reach ``mapping``. An
 event nio cannot decrypt is recorded as a placeholder, its key is requested from our other devices, and
@@ -74,7 +79,6 @@ from aggregator.api import (
     PlaintextRefusedError,
     Presence,
     ProtocolError,
-    RoomJoined,
     RoomLeft,
     RosterItem,
     RosterItemChanged,
@@ -84,7 +88,7 @@ from aggregator.api import (
     TrustLevel,
 )
 from protocols.certificates import accept_pinned_certificate, presented_certificate
-from protocols.matrix import mapping
+from protocols.matrix import mapping, room_state
 from protocols.matrix.addresses import homeserver_url, is_room_id, normalize_address, normalize_handle
 
 log = logging.getLogger(__name__)
@@ -168,6 +172,7 @@ class MatrixAdapter:
         self._invites: dict[str, set[str]] = {}  # inviter -> room ids of pending direct-chat invites
         self._announced_invites: set[str] = set()
         self._announced_rooms: set[str] = set()
+        self._room_facts = room_state.RoomFacts(self._account_id, self._user_id)
         self._roster: set[str] = set()
         self._trust: dict[str, tuple[TrustLevel, int, int]] = {}  # peer -> what was last reported
         self._room_seen = asyncio.Event()
@@ -345,8 +350,8 @@ class MatrixAdapter:
             self._guard(self._on_invite, room_id, info)
         for room_id, info in reply.rooms.join.items():
             self._guard(self._on_joined_room, room_id, info, history, gaps.get(room_id, []))
-        for room_id in reply.rooms.leave:
-            self._guard(self._on_left_room, room_id)
+        for room_id, left in reply.rooms.leave.items():
+            self._guard(self._on_left_room, room_id, left)
         for event in reply.presence_events:
             if getattr(event, "user_id", None) != self._user_id:
                 self._emit_or_skip(mapping.presence(event, self._account_id))
@@ -471,15 +476,10 @@ class MatrixAdapter:
             invited.discard(room_id)
         context = self._room_context(room)
         conversation = context.conversation
-        if conversation.kind is ConversationKind.ROOM and room_id not in self._announced_rooms:
+        if conversation.kind is ConversationKind.ROOM:
             self._announced_rooms.add(room_id)
-            self._emit(
-                RoomJoined(
-                    account_id=self._account_id,
-                    conversation=conversation,
-                    nick=_display_name(room, self._user_id) or self._user_id,
-                )
-            )
+            for change in self._room_facts.changes(room, conversation, [*info.state, *info.timeline.events]):
+                self._emit(change)
         for event in gap:
             if isinstance(event, nio.MegolmEvent):
                 self._remember_undecrypted(room_id, event, True)
@@ -585,14 +585,20 @@ class MatrixAdapter:
 
     # ---------------------------------------------------------------------------------- rooms
 
-    def _on_left_room(self, room_id: str) -> None:
+    def _on_left_room(self, room_id: str, info: Any) -> None:
         peer = self._direct.pop(room_id, None)
         if peer is not None and self._dm_by_peer.get(peer) == room_id:
             del self._dm_by_peer[peer]
+        self._room_facts.forget(room_id)
         if room_id in self._announced_rooms:
             self._announced_rooms.discard(room_id)
+            events = [*getattr(info, "state", []), *getattr(getattr(info, "timeline", None), "events", [])]
             self._emit(
-                RoomLeft(account_id=self._account_id, conversation=ConversationKey.room(self._account_id, room_id))
+                RoomLeft(
+                    account_id=self._account_id,
+                    conversation=ConversationKey.room(self._account_id, room_id),
+                    reason=room_state.leave_reason(events, self._user_id),
+                )
             )
 
     def _conversation_for(self, room: Any) -> ConversationKey:
@@ -779,15 +785,29 @@ class MatrixAdapter:
 
     async def leave_room(self, room: ConversationKey) -> None:
         client = self._require_client()
-        reply = await self._call(client.room_leave(room.handle))
+        reply = await self._call(client.room_leave(await self._room_id(room.handle)))
         if not isinstance(reply, nio.RoomLeaveResponse):
             raise self._error_reply(f"let you leave {room.handle}", reply)
 
     async def set_topic(self, room: ConversationKey, topic: str) -> None:
         client = self._require_client()
-        reply = await self._call(client.room_put_state(room.handle, "m.room.topic", {"topic": topic}))
+        room_id = await self._room_id(room.handle)
+        reply = await self._call(client.room_put_state(room_id, "m.room.topic", {"topic": topic}))
         if not isinstance(reply, nio.RoomPutStateResponse):
             raise self._error_reply(f"set the topic of {room.handle}", reply)
+
+    async def _room_id(self, handle: str) -> str:
+        """The room id of a room id or alias (``#name:server``, asked of the homeserver)."""
+        address = normalize_handle(handle)
+        if not address.startswith("#"):
+            if not is_room_id(address):
+                raise ConfigurationError(f"{handle!r} is not a room id or alias")
+            return address
+        reply = await self._call(self._require_client().room_resolve_alias(address))
+        if not isinstance(reply, nio.RoomResolveAliasResponse):
+            raise self._error_reply(f"find the room {address}", reply)
+        room_id: str = reply.room_id
+        return room_id
 
     # Contacts (SupportsRosterEdit): a Matrix "contact" is a direct chat.
 

@@ -23,9 +23,10 @@ offline-storage copy and on carbons are the same string, so the core keeps one r
 own sent messages come back as own echoes carrying their origin-id (the core's idempotency key). With
 no stored position, the newest ``FIRST_SYNC_LIMIT`` messages of the last ``FIRST_SYNC_WINDOW`` are fetched.
 
-Group chats (XEP-0045): rooms joined with ``join_room`` or the ``autojoin`` option are rejoined after
-every reconnect; a room with a stored archive position is caught up from its own archive (muc_mam)
-with ``maxstanzas=0``, otherwise the join history fills in; both carry the room's stanza-ids.
+Group chats (XEP-0045): rooms joined with ``join_room`` are rejoined after every reconnect of this
+adapter (the ``autojoin`` option is read by the core's room service, which calls ``join_room``); a
+room with a stored archive position is caught up from its own archive (muc_mam) with
+``maxstanzas=0``, otherwise the join history fills in; both carry the room's stanza-ids.
 """
 
 from __future__ import annotations
@@ -186,24 +187,6 @@ class _MamQuery:
     results: list[mapping.MamResult] = field(default_factory=list)
 
 
-def _parse_autojoin(value: str) -> dict[str, str]:
-    """``room@service[/nick], ...`` -> {room: nick ('' = the default nick)}."""
-    rooms: dict[str, str] = {}
-    for entry in value.replace("\n", ",").split(","):
-        entry = entry.strip()
-        if not entry:
-            continue
-        room, _, nick = entry.partition("/")
-        try:
-            jid = parse_jid(normalize_handle(room))
-        except ConfigurationError as exc:
-            raise ConfigurationError(f"autojoin: {exc}") from None
-        if not jid.localpart:
-            raise ConfigurationError(f"autojoin: {room!r} is not a room address (room@conference.example.org)")
-        rooms[jid.bare] = nick.strip()
-    return rooms
-
-
 class XmppAdapter:
     """One XMPP account. Raises ``ConfigurationError`` for unusable settings."""
 
@@ -234,10 +217,7 @@ class XmppAdapter:
         self._mam_queries: dict[str, _MamQuery] = {}
         self._ids: OrderedDict[tuple[str, str, str], str] = OrderedDict()
         self._room_keys: set[str] = set()  # idempotency keys of our room messages (own-echo check)
-        self._rooms: dict[str, _Room] = {
-            room: _Room(room, nick or self._default_nick)
-            for room, nick in _parse_autojoin(settings.options.get("autojoin", "")).items()
-        }
+        self._rooms: dict[str, _Room] = {}
 
     @property
     def _default_nick(self) -> str:

@@ -192,7 +192,9 @@ async def test_channel_and_private_lines_are_in_history_with_the_servers_timesta
     peer = await bob_online
     try:
         await peer.join(channel)
-        assert alice.nick in await members(peer, channel)  # alice autojoined before "connected"
+        async with asyncio.timeout(20):  # the room service joins the autojoin channel once alice is connected
+            while alice.nick not in await members(peer, channel):
+                await asyncio.sleep(0.1)
         said = await peer.send_message(channel, "hello team")
         private = await peer.send_message(alice.nick, "hello alice, just you")
         action = await peer.send_message(channel, "waves", action=True)

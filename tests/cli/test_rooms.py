@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tests.cli.conftest import CountingServer, Profile, Users, wait_until
@@ -83,4 +84,30 @@ async def test_bad_rooms_requests_are_usage_errors(profile: Profile, server: Cou
     offline = await profile.run("rooms", "topic", alice.address, TEAM, "x")
     assert "needs the running instance" in offline.error_line(1)
     (await profile.run("rooms", "leave", alice.address, TEAM)).ok()
+    assert await rooms_json(profile) == []
+
+
+async def test_leaving_an_autojoin_room_sticks_unless_the_policy_locks_it(
+    profile: Profile, server: CountingServer, users: Users, tmp_path: Path
+) -> None:
+    alice = users.alice
+    await profile.add(alice, server)
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        f'[[profiles]]\nname = "team-chat"\nprotocol = "fake"\nusername = "{alice.address}"\n'
+        f'server = "{server.address}"\nallow_plaintext = true\nautojoin = ["{TEAM}"]\nlocked = ["autojoin"]\n',
+        encoding="utf-8",
+    )
+    locked = {"AGGREGATOR_POLICY": str(policy)}
+    # The first apply adopts the existing account for the profile, the second puts its locked autojoin in.
+    (await profile.run("policy", "apply", env=locked)).ok()
+    (await profile.run("policy", "apply", env=locked)).ok()
+    refused = await profile.run("rooms", "leave", alice.address, TEAM, env=locked)
+    reason = f"cannot leave {TEAM}: the organisation's policy locks this account's autojoin rooms (profile 'team-chat')"
+    assert reason in refused.error_line(1)
+    assert [r["address"] for r in await rooms_json(profile)] == [TEAM]
+
+    # Without the lock, the leave is remembered: the room is no longer listed (nor joined later).
+    left = (await profile.run("rooms", "leave", alice.address, TEAM)).ok()
+    assert "it stays left until you join it again" in left.stdout
     assert await rooms_json(profile) == []

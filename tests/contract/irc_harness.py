@@ -1,20 +1,31 @@
 """The contract harness for IRC: InspIRCd + Atheme, and peers driven by the sans-I/O ``IrcClient``.
 
-"Contacts" on IRC are people who share a channel: every account's settings autojoin its own
-``#c-<nick>`` channel, and ``make_contacts`` makes the peer join it (away-notify, WHO and WHOIS then
-report the peer's presence).
+"Contacts" on IRC are people who share a channel: every account joins its own ``#c-<nick>`` channel
+after each connect, and ``make_contacts`` makes the peer join it (away-notify, WHO and WHOIS then
+report the peer's presence). The adapter never joins on its own (the ``autojoin`` option is the core's
+room service's), so adapters made through the harness's ``info`` join that channel the way the core
+would: right after ``connect``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import secrets
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from aggregator.api import AccountSettings, PresenceKind, ProtocolInfo
+from aggregator.api import (
+    AccountSettings,
+    Adapter,
+    Credentials,
+    EventSink,
+    PresenceKind,
+    ProtocolInfo,
+    SupportsGroupChat,
+)
 from protocols.irc import PROTOCOL
 from protocols.irc import events as ev
 from protocols.irc.client import IrcClient
@@ -137,15 +148,30 @@ class IrcPeer:
             await self._writer.wait_closed()
 
 
+class JoinsContactsChannel:
+    """An adapter as the core runs it for the contract suite: after each ``connect`` the account's
+    contacts channel is joined (what the core's room service does for an ``autojoin`` option)."""
+
+    def __init__(self, adapter: SupportsGroupChat, channel: str) -> None:
+        self._adapter = adapter
+        self._channel = channel
+
+    async def connect(self, credentials: Credentials) -> None:
+        await cast(Adapter, self._adapter).connect(credentials)
+        await self._adapter.join_room(self._channel)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._adapter, name)
+
+
 class IrcHarness:
     """``ContractHarness`` over the session's InspIRCd + Atheme."""
-
-    info: ProtocolInfo = PROTOCOL
 
     def __init__(self, server: IrcServer, pool: IrcUserPool, certs: TestCerts) -> None:
         self.server = server
         self.pool = pool
         self.certs = certs
+        self.info: ProtocolInfo = dataclasses.replace(PROTOCOL, create=self._create)
         self._peers: list[IrcPeer] = []
         self._prepared: list[asyncio.Task[IrcPeer]] = []
 
@@ -172,9 +198,13 @@ class IrcHarness:
         user = await self.pool.take()
         return user.nick, user.password
 
+    def _create(self, settings: AccountSettings, sink: EventSink) -> Adapter:
+        adapter = PROTOCOL.create(settings, sink)
+        assert isinstance(adapter, SupportsGroupChat)
+        return cast(Adapter, JoinsContactsChannel(adapter, contacts_channel(settings.address)))
+
     def settings(self, account_id: str, address: str, **options: str) -> AccountSettings:
-        """Settings for TLS on the test CA, autojoining the account's contacts channel."""
-        options = {"autojoin": contacts_channel(address)} | options
+        """Settings for TLS on the test CA."""
         return AccountSettings(
             account_id, address, server=self.server.tls_address, ca_file=self.certs.ca_file, options=options
         )

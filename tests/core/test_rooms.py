@@ -71,11 +71,30 @@ async def test_autojoin_rooms_are_joined_after_every_connect(world: CoreWorld) -
     await eventually(lambda: (core.rooms.room(room_key(world)) or room).joined)
     await eventually(lambda: world.alice in world.server.room_members(TEAM))
 
-    # Leaving an autojoin room: it stays listed, not joined, without an error; the next connect rejoins it.
-    kept = await core.rooms.leave(room_key(world))
-    assert kept is not None and kept.autojoin and not kept.joined
+    # Leaving an autojoin room sticks: it is gone from the directory, remembered as left in rooms.json,
+    # and neither a reconnect nor a new run joins it again; joining it by hand brings it back.
+    removed: list[RoomRemoved] = []
+    core.bus.subscribe(RoomRemoved, removed.append)
+    assert await core.rooms.leave(room_key(world)) is None
     await world.drain()
-    assert core.rooms.room(room_key(world)) == kept and world.alice not in world.server.room_members(TEAM)
+    assert core.rooms.room(room_key(world)) is None and removed == [RoomRemoved(key=room_key(world))]
+    assert world.alice not in world.server.room_members(TEAM)
+    saved = json.loads((world.paths.config_dir / FILE_NAME).read_text())
+    assert saved["left"] == {world.account_id: [TEAM]}
+    await world.server.drop_connections()
+    await world.wait_state(ConnectionState.CONNECTED)
+    await core.rooms.wait_idle()
+    await world.drain()
+    assert core.rooms.room(room_key(world)) is None and world.alice not in world.server.room_members(TEAM)
+    await world.stop()
+    core = await world.start()
+    await world.wait_state(ConnectionState.CONNECTED)
+    await core.rooms.wait_idle()
+    await world.drain()
+    assert core.rooms.rooms() == [] and world.alice not in world.server.room_members(TEAM)
+    back = await core.rooms.join(world.account_id, TEAM)
+    assert back.joined and back.autojoin and world.alice in world.server.room_members(TEAM)
+    assert "left" not in json.loads((world.paths.config_dir / FILE_NAME).read_text())
 
 
 async def test_join_is_remembered_leave_forgets_and_the_topic_can_be_set(world: CoreWorld) -> None:
@@ -113,13 +132,14 @@ async def test_join_is_remembered_leave_forgets_and_the_topic_can_be_set(world: 
 
 async def test_a_refused_autojoin_is_a_warning_with_the_reason(world: CoreWorld) -> None:
     world.server.refuse_joins("vip@rooms.fake.test", "members only")
-    set_options(world, autojoin=f"vip@rooms.fake.test, {TEAM}")
+    set_options(world, autojoin=f"not a room, vip@rooms.fake.test, {TEAM}")
     core = await world.start()
     warnings: list[AccountWarning] = []
     core.bus.subscribe(AccountWarning, warnings.append)
     await world.wait_state(ConnectionState.CONNECTED)
-    await eventually(lambda: bool(warnings))
-    assert warnings[0].message == "could not join vip@rooms.fake.test: cannot join vip@rooms.fake.test: members only"
+    await eventually(lambda: len(warnings) >= 2)
+    assert warnings[0].message.startswith("autojoin: 'not a room' is not a room address")
+    assert warnings[1].message == "could not join vip@rooms.fake.test: cannot join vip@rooms.fake.test: members only"
     vip = core.rooms.room(room_key(world, "vip@rooms.fake.test"))
     assert vip is not None and not vip.joined and "members only" in vip.error
     await eventually(lambda: (core.rooms.room(room_key(world)) or vip).joined)  # the next one was still joined

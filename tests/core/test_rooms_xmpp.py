@@ -64,7 +64,7 @@ async def test_autojoined_room_is_joined_after_connect_and_its_messages_archived
         assert supervisor is not None
         await supervisor.wait_for_state(ConnectionState.CONNECTED, timeout=30)
         await eventually(lambda: (r := core.rooms.room(key)) is not None and r.joined and r.nick == "Alice", 20)
-        await core.rooms.wait_idle()  # the service's own join found the adapter's autojoin under way
+        await core.rooms.wait_idle()  # the service joined it (the adapter never joins on its own)
 
         peer = await harness.new_peer()
         await join_as(peer, room, "Bob")

@@ -109,18 +109,21 @@ def test_bad_settings_are_configuration_errors() -> None:
     assert isinstance(IrcAdapter(AccountSettings("a", "alice", server="h:1"), EventCollector()), SupportsGroupChat)
 
 
-async def test_autojoin_channel_and_private_messages_carry_server_time(
+async def test_joined_channel_and_private_messages_carry_server_time(
     irc_harness: IrcHarness, new_adapter: NewAdapter
 ) -> None:
     bob = await irc_harness.new_peer()
     team = f"#team-{secrets.token_hex(3)}"
     await bob.join(team)
     history = await bob.send_message(team, "said before you came")
-    adapter, sink, _ = await new_adapter(autojoin=f"{team},#c-{bob.handle}")
-    room = ConversationKey.room(adapter._account_id, team)
-    # connect() waited for the autojoins: the replay (+H) came as backfill with the original msgid
-    joined = sink.of_type(RoomJoined)
-    assert {e.conversation.handle for e in joined} == {team, f"#c-{bob.handle}"}
+    # The adapter joins nothing on its own, not even what an autojoin option names (the core does that).
+    adapter, sink, _ = await new_adapter(autojoin=team)
+    await sink.settle(0.3)
+    assert sink.of_type(RoomJoined) == []
+    room = await adapter.join_room(team)
+    assert room == ConversationKey.room(adapter._account_id, team)
+    # join_room waited for the join: the replay (+H) came as backfill with the original msgid
+    assert [e.conversation for e in sink.of_type(RoomJoined)] == [room]
     members = await sink.wait_for(RoomMembers, lambda e: e.conversation == room)
     assert bob.handle in members.members
     replay = await sink.wait_for(MessageReceived, lambda e: e.body == "said before you came")
@@ -232,13 +235,14 @@ async def test_a_split_message_is_reported_by_its_first_line_only_live_and_in_th
     team = f"#split-{secrets.token_hex(3)}"
     await bob.join(team)
     nick, password = await irc_harness.new_user()
-    settings = replace(irc_harness.settings(f"irc:{nick}", nick, autojoin=team), data_dir=tmp_path / "irc")
+    settings = replace(irc_harness.settings(f"irc:{nick}", nick), data_dir=tmp_path / "irc")
     body = " ".join(f"wörd{i}" for i in range(300))
     room = ConversationKey.room(settings.account_id, team)
     sink = EventCollector()
     adapter = IrcAdapter(settings, sink)
     try:
         await adapter.connect(Credentials(password))
+        await adapter.join_room(team)
         receipt = await adapter.send_message(room, OutgoingMessage(body, "split-key"))
         lines: list[ev.Message] = []
         async with asyncio.timeout(15):
@@ -255,7 +259,8 @@ async def test_a_split_message_is_reported_by_its_first_line_only_live_and_in_th
     again = EventCollector()
     adapter = IrcAdapter(settings, again)
     try:
-        await adapter.connect(Credentials(password))  # waits for the autojoin, replay included
+        await adapter.connect(Credentials(password))
+        await adapter.join_room(team)  # waits for the join, replay included
         await bob.send_message(team, "after the replay")
         await again.wait_for(MessageReceived, lambda e: e.body == "after the replay")
         replayed = [e for e in again.of_type(MessageReceived) if e.is_own_echo]

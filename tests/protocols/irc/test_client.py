@@ -148,6 +148,7 @@ def test_membership_presence_and_topic_events() -> None:
         b":bob!b@h JOIN #c bobacct :Bob\r\n:bob!b@h AWAY :lunch\r\n:bob!b@h AWAY\r\n"
         b":irc.test 352 alice #c b h irc.test bob G@ :0 Bob\r\n:irc.test 301 alice bob :gone\r\n"
         b":bob!b@h TOPIC #c :new topic\r\n:irc.test 332 alice #c :old topic\r\n"
+        b":irc.test 333 alice #c carol!c@h 1700000000\r\n:irc.test 333 alice #d dave 1700000000\r\n"
         b":bob!b@h MODE #c +o alice\r\n:bob!b@h KICK #c alice :out\r\n:bob!b@h QUIT :bye\r\n"
     )
     assert others(client.feed(script)) == [
@@ -158,6 +159,7 @@ def test_membership_presence_and_topic_events() -> None:
         ev.Away("bob", "gone"),
         ev.Topic("#c", "new topic", "bob"),
         ev.Topic("#c", "old topic"),
+        ev.Topic("#c", "old topic", "carol"),  # RPL_TOPICWHOTIME names who set it; #d had no RPL_TOPIC
         ev.Mode("#c", ("+o", "alice"), "bob"),
         ev.Kicked("#c", "alice", "bob", True, "out"),
         ev.Quit("bob", "bye"),

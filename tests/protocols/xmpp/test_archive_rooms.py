@@ -29,7 +29,7 @@ from aggregator.api import (
     RoomMembers,
     RoomTopic,
 )
-from protocols.xmpp import PROTOCOL, XmppAdapter
+from protocols.xmpp import XmppAdapter
 from protocols.xmpp import adapter as adapter_module
 from protocols.xmpp.positions import FILE_NAME
 from tests.contract.sink import EventCollector
@@ -282,9 +282,9 @@ async def test_room_history_on_join_has_the_live_server_ids_and_rejoin_uses_the_
     new_client: NewClient, harness: XmppHarness, tmp_path: Path, again: Any
 ) -> None:
     room = room_name(harness)
-    client = await new_client(data_dir=tmp_path, options={"autojoin": f"{room}/Alice"})
-    assert PROTOCOL.fields[-1].name == "autojoin"
-    await client.sink.wait_for(RoomJoined, timeout=15)
+    client = await new_client(data_dir=tmp_path)
+    key = await client.adapter.join_room(room, "Alice")
+    await client.sink.wait_for(RoomJoined, lambda e: e.conversation == key, timeout=15)
     peer = await harness.new_peer()
     await peer_join(peer, room, "Bob")
     for n in range(2):
@@ -295,7 +295,8 @@ async def test_room_history_on_join_has_the_live_server_ids_and_rejoin_uses_the_
     await client.adapter.disconnect()
 
     # Without a stored position the join history (same stanza-ids) fills in.
-    _, sink = await again(client, data_dir=None)
+    adapter, sink = await again(client, data_dir=None)
+    await adapter.join_room(room, "Alice")
     await sink.wait_for(RoomMembers, timeout=15)
     history = {e.body: e.server_id for e in sink.of_type(MessageReceived) if e.is_backfill}
     assert history == live
@@ -303,7 +304,8 @@ async def test_room_history_on_join_has_the_live_server_ids_and_rejoin_uses_the_
     # With the stored position: only what is new, from the room's archive (muc_mam).
     peer.send_raw(f"<message to='{room}' type='groupchat'><body>while alice was away</body></message>")
     await server_round_trip(peer.client)
-    _, sink = await again(client)
+    adapter, sink = await again(client)
+    await adapter.join_room(room, "Alice")
     await sink.wait_for(MessageReceived, lambda e: e.body == "while alice was away", timeout=15)
     await sink.settle(0.3)
     assert bodies(sink, is_backfill=True) == ["while alice was away"]
