@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -66,7 +66,20 @@ class MessageView(QTextBrowser):
         model.dataChanged.connect(self._rerender_keep)
         model.modelReset.connect(self._rerender_keep)
         self.verticalScrollBar().valueChanged.connect(self._on_scroll)
+        self.midnight = QTimer(self)  # "Today" becomes "Yesterday": render again just after midnight
+        self.midnight.setSingleShot(True)
+        self.midnight.timeout.connect(self._new_day)
         self._render_all()
+        self._schedule_midnight()
+
+    def _schedule_midnight(self) -> None:
+        now = datetime.now().astimezone()
+        tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time()).astimezone()
+        self.midnight.start(int((tomorrow - now).total_seconds() * 1000) + 1000)
+
+    def _new_day(self) -> None:
+        self.refresh()
+        self._schedule_midnight()
 
     @property
     def names(self) -> SenderNames:

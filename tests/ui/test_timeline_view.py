@@ -129,10 +129,12 @@ def test_a_separator_before_the_first_row_and_wherever_the_local_day_changes(qtb
     assert lines(view)[-2:] == ["— Friday, 13 March 2026 —", "00:30 bob@fake.test: message 8"]
     assert view.message_at(centre_of(view, view.block_of_row(7) or 0)) is not None
 
-    # After midnight "Today" moves on when the view is rendered again.
+    # After midnight "Today" moves on: a timer renders the view again then.
+    assert view.midnight.isActive() and 0 < view.midnight.remainingTime() <= 25 * 3600 * 1000
     view.today = lambda: TODAY + timedelta(days=1)
-    view.refresh()
+    view.midnight.timeout.emit()
     assert "— Yesterday —" in lines(view) and lines(view)[-2] == "— Today —"
+    assert view.midnight.isActive()
 
 
 def test_an_older_page_gets_its_separators_and_the_hit_is_found_by_row(qtbot: QtBot) -> None:
