@@ -95,6 +95,7 @@ def _sender(core: Core, message: StoredMessage) -> Sender:
 
 class MessageAlerts(QObject):
     opened = Signal(int)  # a person whose notification was clicked
+    room_opened = Signal(object)  # ConversationKey: a room whose notification (a mention) was clicked
     shown = Signal(object)  # Notification, after it went to the notifier
     held = Signal(object)  # StoredMessage that got none because its sphere is off duty
 
@@ -110,6 +111,7 @@ class MessageAlerts(QObject):
         self._focused = focused
         self._notifier = notifier
         notifier.clicked.connect(self.opened)
+        notifier.room_clicked.connect(self.room_opened)
         ctx.bridge.message_stored.connect(self._on_stored)
 
     @property
@@ -118,8 +120,10 @@ class MessageAlerts(QObject):
 
     def set_notifier(self, notifier: Notifier) -> None:
         self._notifier.clicked.disconnect(self.opened)
+        self._notifier.room_clicked.disconnect(self.room_opened)
         self._notifier = notifier
         notifier.clicked.connect(self.opened)
+        notifier.room_clicked.connect(self.room_opened)
 
     def close(self) -> None:
         self._notifier.close()
@@ -146,7 +150,8 @@ class MessageAlerts(QObject):
         body = excerpt(message.body)
         if message.kind is MessageKind.ACTION:
             body = f"* {sender.actor or sender.name} {body}"
-        notification = Notification(title=excerpt(sender.name, 80), body=body, person_id=sender.person_id)
+        room = message.conversation if message.conversation.kind is ConversationKind.ROOM else None
+        notification = Notification(title=excerpt(sender.name, 80), body=body, person_id=sender.person_id, room=room)
         self._notifier.show(notification)
         self.shown.emit(notification)
 

@@ -23,7 +23,7 @@ from tests.ui.sessions import on_engine, running_session
 from ui.app import Session
 from ui.notifications import Notification, Notifier
 from ui.room_rows import RoomRow, room_unread
-from ui.room_tab import open_room
+from ui.room_tab import RoomTab
 
 TEAM = "team@rooms.fake.test"
 TIMEOUT = 10_000
@@ -155,12 +155,16 @@ def test_a_mention_in_a_room_is_highlighted_unread_and_notified_like_a_direct_me
     w.on_server(w.server.say_in_room(w.carol, TEAM, "alicia is out today"))
     w.on_server(w.server.say_in_room(w.bob, TEAM, "ALI: the build is <b>red</b>"))
     qtbot.waitUntil(lambda: len(capture.shown) == 1, timeout=TIMEOUT)
-    assert capture.shown[0] == Notification(title=f"Bob in {TEAM}", body="ALI: the build is <b>red</b>")
+    assert capture.shown[0] == Notification(
+        title=f"Bob in {TEAM}", body="ALI: the build is <b>red</b>", person_id=None, room=room.key
+    )
     # Both count as unread for the room, the mention as a direct message would.
     assert on_engine(session, lambda c: room_unread(c, room.key)) == 2
 
-    # In the room tab the mention is highlighted (and says so in its tooltip); the other is not.
-    tab = open_room(session.ctx, window.conversations, room)
+    # A click on the notification opens the room's tab; there the mention is highlighted.
+    capture.room_clicked.emit(room.key)
+    tab = window.conversations.currentWidget()
+    assert isinstance(tab, RoomTab) and tab.key == room.key
     qtbot.waitUntil(lambda: "Bob: ALI: the build is <b>red</b>" in tab.view.toPlainText(), timeout=TIMEOUT)
     qtbot.waitUntil(lambda: tab.view.names.mention == ("Ali", w.alice), timeout=TIMEOUT)
     doc = tab.view.document()
