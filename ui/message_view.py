@@ -135,7 +135,8 @@ class MessageView(QTextBrowser):
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             text = self.tooltip_at(event.pos())
             if text:
-                QToolTip.showText(event.globalPos(), html.escape(text).replace("\n", "<br>"), self.viewport())
+                tip = f'<p style="white-space:pre">{html.escape(text)}</p>'  # text, on unwrapped lines
+                QToolTip.showText(event.globalPos(), tip, self.viewport())
             else:
                 QToolTip.hideText()
             return True
