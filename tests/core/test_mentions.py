@@ -92,3 +92,11 @@ async def test_a_mention_in_a_room_is_unread_for_the_room(world: CoreWorld) -> N
     room = core.rooms.room(room_key(world))
     assert is_mention(stored, room, world.alice)
     assert core.roster.unread.conversation(stored.conversation_id) == 1
+
+
+def test_every_protocol_has_a_setting_for_our_own_name() -> None:
+    from aggregator.accounts.own_name import OPTIONS
+    from aggregator.registry import ProtocolRegistry
+
+    for info in ProtocolRegistry.discover().all():
+        assert {f.name for f in info.fields} & set(OPTIONS), f"{info.name} has no setting for our name"
