@@ -33,6 +33,7 @@ from ui.models.conversation_model import ConversationModel
 from ui.policy_prompt import ask_to_send, refusal_text
 from ui.reply_info import ReplyInfo, reply_info
 from ui.rows import PersonRow
+from ui.sender_names import show_person_names
 from ui.templates_menu import TemplatesButton, template_store
 from ui.timeline_window import TimelineWindow
 from ui.typing_indicator import TypingIndicator
@@ -113,6 +114,7 @@ class ConversationTab(QWidget):
         chosen = self.reply_target()
         self.person = person
         self._title.setText(person.name)
+        show_person_names(self._ctx, self.view, person)
         status = person.presence.value + (f": {person.status}" if person.status else "")
         self._status.setText(status)
         self._reply_on.blockSignals(True)

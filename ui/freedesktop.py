@@ -21,6 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from aggregator.api import ConversationKey
 from ui.notifications import Notification, Notifier
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,11 @@ class FreedesktopNotifier(Notifier):
         super().__init__(parent)
         self.fallback = fallback
         fallback.clicked.connect(self.clicked)
+        fallback.room_clicked.connect(self.room_clicked)
         self._fallback_wanted.connect(self._to_fallback, Qt.ConnectionType.QueuedConnection)
         self._queue: queue.Queue[Notification | None] = queue.Queue()
         self._persons: dict[int, int] = {}
+        self._rooms: dict[int, ConversationKey] = {}
         self._lock = threading.Lock()
         self._listener: Any = None
         #: None until the service was asked; then whether it answers.
@@ -66,6 +69,11 @@ class FreedesktopNotifier(Notifier):
         """The person a shown notification opens (until the daemon closes it)."""
         with self._lock:
             return self._persons.get(notification_id)
+
+    def room_of(self, notification_id: int) -> ConversationKey | None:
+        """The room a shown notification opens (a mention; until the daemon closes it)."""
+        with self._lock:
+            return self._rooms.get(notification_id)
 
     def _to_fallback(self, notification: Notification) -> None:
         self.fallback.show(notification)
@@ -118,7 +126,8 @@ class FreedesktopNotifier(Notifier):
 
         # The summary is plain text by the spec; the body is markup where the daemon says so.
         body = html.escape(notification.body, quote=False) if self.markup else notification.body
-        actions = ["default", "Open the conversation"] if self.actions and notification.person_id is not None else []
+        opens = notification.person_id is not None or notification.room is not None
+        actions = ["default", "Open the conversation"] if self.actions and opens else []
         hints = {"category": ("s", CATEGORY), "desktop-entry": ("s", "aggregator")}
         call = jeepney.new_method_call(
             jeepney.DBusAddress(PATH, bus_name=SERVICE, interface=SERVICE),
@@ -134,9 +143,11 @@ class FreedesktopNotifier(Notifier):
         if reply.header.message_type.name != "method_return":
             log.warning("The notification service refused a notification: %s", reply.body)
             return False
-        if notification.person_id is not None:
-            with self._lock:
+        with self._lock:
+            if notification.person_id is not None:
                 self._persons[int(reply.body[0])] = notification.person_id
+            elif notification.room is not None:
+                self._rooms[int(reply.body[0])] = notification.room
         return True
 
     # -- the listening thread ---------------------------------------------------------------------
@@ -159,12 +170,15 @@ class FreedesktopNotifier(Notifier):
                 return
             member = message.header.fields.get(jeepney.HeaderFields.member)
             if member == "ActionInvoked" and message.body[1] == "default":
-                person = self.person_of(int(message.body[0]))
+                person, room = self.person_of(int(message.body[0])), self.room_of(int(message.body[0]))
                 if person is not None:
                     self.clicked.emit(person)
+                elif room is not None:
+                    self.room_clicked.emit(room)
             elif member == "NotificationClosed":
                 with self._lock:
                     self._persons.pop(int(message.body[0]), None)
+                    self._rooms.pop(int(message.body[0]), None)
 
 
 def _jeepney() -> Any:

@@ -1,10 +1,10 @@
 """When a new message gets a desktop notification, and what it says.
 
-A notification is shown for a new incoming direct message (chat or /me), never for our own messages
-(sent here or echoed from another device), never for backfilled history, never for the conversation
-that is open and focused in the active window, and never while ``core.status.notifications_held``
-says the account's sphere is off duty (work hours). A message without a notification stays unread.
-Room messages get none (there is no mention detection yet).
+A notification is shown for a new incoming direct message (chat or /me) and for a room message that
+mentions us (``aggregator.rooms.mentions``), never for our own messages (sent here or echoed from
+another device), never for backfilled history, never for the conversation that is open and focused in
+the active window, and never while ``core.status.notifications_held`` says the account's sphere is off
+duty (work hours). A message without a notification stays unread. Other room messages get none.
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from aggregator.api import ContactRef, ConversationKind, MessageKind
 from aggregator.archive.records import Direction, StoredMessage
 from aggregator.core import Core
 from aggregator.events import MessageStored
+from aggregator.rooms.mentions import is_mention
 from aggregator.roster.naming import display_name
 from ui.context import UiContext
 from ui.conversation import ConversationPane, ConversationTab
 from ui.freedesktop import FreedesktopNotifier
 from ui.notifications import LogNotifier, Notification, Notifier, TrayNotifier
+from ui.room_tab import RoomTab
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +45,8 @@ def excerpt(body: str, limit: int = EXCERPT) -> str:
 
 
 def wanted(message: StoredMessage) -> bool:
-    """Whether the message is of the kind that notifies at all (before focus and work hours)."""
-    return (
-        message.direction is Direction.IN
-        and not message.is_backfill
-        and message.conversation.kind is ConversationKind.DIRECT
-        and message.kind in _NOTIFIED_KINDS
-    )
+    """Whether the message is of the kind that may notify (before mentions, focus and work hours)."""
+    return message.direction is Direction.IN and not message.is_backfill and message.kind in _NOTIFIED_KINDS
 
 
 def conversation_focused(window: QWidget, pane: ConversationPane, message: StoredMessage) -> bool:
@@ -58,7 +55,7 @@ def conversation_focused(window: QWidget, pane: ConversationPane, message: Store
     return (
         window.isActiveWindow()
         and not window.isMinimized()
-        and isinstance(tab, ConversationTab)
+        and isinstance(tab, (ConversationTab, RoomTab))
         and pane.isVisible()
         and tab.shows(message)
     )
@@ -69,11 +66,27 @@ class Sender:
     person_id: int | None
     name: str
     held: bool
+    notify: bool = True  # False: a room message that does not mention us
+    actor: str = ""  # the name in "* name waves" when it is not ``name`` (a room: the nick)
+
+
+def _room_sender(core: Core, message: StoredMessage, held: bool) -> Sender:
+    room = core.rooms.room(message.conversation)
+    try:
+        address = core.accounts.config(message.account_id).address
+    except KeyError:
+        address = ""
+    nick = message.sender_name or message.sender
+    where = room.name if room is not None else message.conversation.handle
+    return Sender(None, f"{nick} in {where}", held, notify=is_mention(message, room, address), actor=nick)
 
 
 def _sender(core: Core, message: StoredMessage) -> Sender:
-    """On the engine thread: who wrote (the person's name), and whether notifications wait."""
+    """On the engine thread: who wrote (the person's name; in a room "nick in room"), whether
+    notifications wait, and whether a room message mentions us."""
     held = core.status.notifications_held(message.account_id)
+    if message.conversation.kind is ConversationKind.ROOM:
+        return _room_sender(core, message, held)
     person = core.roster.directory.person_of(ContactRef(message.account_id, message.conversation.handle))
     if person is not None:
         return Sender(person.id, display_name(person), held)
@@ -82,6 +95,7 @@ def _sender(core: Core, message: StoredMessage) -> Sender:
 
 class MessageAlerts(QObject):
     opened = Signal(int)  # a person whose notification was clicked
+    room_opened = Signal(object)  # ConversationKey: a room whose notification (a mention) was clicked
     shown = Signal(object)  # Notification, after it went to the notifier
     held = Signal(object)  # StoredMessage that got none because its sphere is off duty
 
@@ -97,6 +111,7 @@ class MessageAlerts(QObject):
         self._focused = focused
         self._notifier = notifier
         notifier.clicked.connect(self.opened)
+        notifier.room_clicked.connect(self.room_opened)
         ctx.bridge.message_stored.connect(self._on_stored)
 
     @property
@@ -105,8 +120,10 @@ class MessageAlerts(QObject):
 
     def set_notifier(self, notifier: Notifier) -> None:
         self._notifier.clicked.disconnect(self.opened)
+        self._notifier.room_clicked.disconnect(self.room_opened)
         self._notifier = notifier
         notifier.clicked.connect(self.opened)
+        notifier.room_clicked.connect(self.room_opened)
 
     def close(self) -> None:
         self._notifier.close()
@@ -122,6 +139,8 @@ class MessageAlerts(QObject):
         if sender is None:
             log.warning("No notification for message %s: %s", message.id, error)
             return
+        if not sender.notify:
+            return
         if sender.held:
             log.debug("Notification for message %s held: its sphere is off duty", message.id)
             self.held.emit(message)
@@ -130,8 +149,9 @@ class MessageAlerts(QObject):
             return
         body = excerpt(message.body)
         if message.kind is MessageKind.ACTION:
-            body = f"* {sender.name} {body}"
-        notification = Notification(title=excerpt(sender.name, 80), body=body, person_id=sender.person_id)
+            body = f"* {sender.actor or sender.name} {body}"
+        room = message.conversation if message.conversation.kind is ConversationKind.ROOM else None
+        notification = Notification(title=excerpt(sender.name, 80), body=body, person_id=sender.person_id, room=room)
         self._notifier.show(notification)
         self.shown.emit(notification)
 

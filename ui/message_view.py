@@ -1,5 +1,10 @@
 """A read-only view of a ConversationModel: the timeline as rich text built from escaped bodies.
 
+Each local day starts with a separator line ("Today", "Yesterday", a weekday, or the date); each
+message is one block, with the time, the sender's name (``SenderNames``) and the body, and a tooltip
+with the full date and time, the sender's address and the account. Room messages that mention us
+are highlighted.
+
 Scrolling to the top asks the model for the previous page; new messages at the end keep the view
 pinned to the bottom if it was there. Links open in the desktop's browser (http and https only).
 Opened at a search hit, the hit is highlighted and scrolled to, and scrolling to the bottom asks the
@@ -9,61 +14,37 @@ model for the next page.
 from __future__ import annotations
 
 import html
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 
-from PySide6.QtCore import QModelIndex, QPoint, QUrl, Signal
-from PySide6.QtGui import QContextMenuEvent, QDesktopServices, QTextCursor
-from PySide6.QtWidgets import QMenu, QTextBrowser, QWidget
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QContextMenuEvent,
+    QDesktopServices,
+    QFont,
+    QHelpEvent,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+)
+from PySide6.QtWidgets import QMenu, QTextBrowser, QToolTip, QWidget
 
-from aggregator.api import MessageKind, MessageState
+from aggregator.api import MessageState
 from aggregator.archive.records import Direction, StoredMessage
 from ui.models.conversation_model import ConversationModel
-from ui.richtext import linkify
+from ui.timeline_text import RETRY_SCHEME, STATE_MARKS, SenderNames, day_label, local_day, message_html, tooltip
+
+__all__ = ["HIGHLIGHT_STYLE", "RETRY_SCHEME", "STATE_MARKS", "MessageView", "message_html"]
 
 HIGHLIGHT_STYLE = "background-color:#fff0a0; color:#000000"
+HIGHLIGHT_BACKGROUND = "#fff0a0"  # a search hit
+MENTION_BACKGROUND = "#ffe1d2"  # a room message that mentions us
+SEPARATOR_COLOR = "#6b6b6b"
 
-STATE_MARKS = {
-    MessageState.PENDING: ("…", "sending"),
-    MessageState.SENT: ("✓", "sent"),
-    MessageState.DELIVERED: ("✓✓", "delivered"),
-    MessageState.READ: ("✓✓ read", "read"),
-}
-
-
-RETRY_SCHEME = "retry"
-
-
-def _time(at: datetime) -> str:
-    return at.astimezone().strftime("%H:%M")
-
-
-def message_html(message: StoredMessage, *, show_account: bool = False) -> str:
-    if message.direction is Direction.OUT:
-        who = "me"
-        color = "#1f5fbf"
-    else:
-        who = message.sender_name or message.sender
-        color = "#a23b00"
-    body = linkify(message.body)
-    if message.kind is MessageKind.ACTION:
-        actor = message.sender_name or message.sender  # "* alice waves", never "* me waves"
-        line = f'<span style="color:{color}">* {html.escape(actor)}</span> {body}'
-    else:
-        line = f'<b style="color:{color}">{html.escape(who)}:</b> {body}'
-    stamp = f'<span style="color:#808080">{_time(message.sent_at)}</span> '
-    tail = ""
-    if message.direction is Direction.OUT:
-        if message.state is MessageState.FAILED:
-            reason = f": {html.escape(message.error)}" if message.error else ""
-            retry = f'<a href="{RETRY_SCHEME}:{message.id}">Retry</a>'
-            tail = f' <span style="color:#c00000">✗ failed{reason}</span> {retry}'
-        elif message.state in STATE_MARKS:
-            mark, _label = STATE_MARKS[message.state]
-            tail = f' <span style="color:#808080">{mark}</span>'
-    account = ""
-    if show_account:
-        account = f'<span style="color:#808080; font-size:small">[on {html.escape(message.account_id)}]</span> '
-    return f"{account}{stamp}{line}{tail}"
+#: A block of the document: a message row, or a day separator (None).
+Block = int | None
 
 
 class MessageView(QTextBrowser):
@@ -72,6 +53,9 @@ class MessageView(QTextBrowser):
     def __init__(self, model: ConversationModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._model = model
+        self._names = SenderNames()
+        self._blocks: list[Block] = []  # what each block of the document shows
+        self.today: Callable[[], date] = date.today  # what "Today" is (tests set their own)
         self.highlighted_id: int | None = None  # the message id shown highlighted (a search hit)
         self.newer_paging = True  # False while a window is being placed: only the user's scrolling loads
         self.setOpenLinks(False)
@@ -82,7 +66,34 @@ class MessageView(QTextBrowser):
         model.dataChanged.connect(self._rerender_keep)
         model.modelReset.connect(self._rerender_keep)
         self.verticalScrollBar().valueChanged.connect(self._on_scroll)
+        self.midnight = QTimer(self)  # "Today" becomes "Yesterday": render again just after midnight
+        self.midnight.setSingleShot(True)
+        self.midnight.timeout.connect(self._new_day)
         self._render_all()
+        self._schedule_midnight()
+
+    def _schedule_midnight(self) -> None:
+        now = datetime.now().astimezone()
+        tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time()).astimezone()
+        self.midnight.start(int((tomorrow - now).total_seconds() * 1000) + 1000)
+
+    def _new_day(self) -> None:
+        self.refresh()
+        self._schedule_midnight()
+
+    @property
+    def names(self) -> SenderNames:
+        return self._names
+
+    def set_names(self, names: SenderNames) -> None:
+        """How senders are named (the person's name, ours per account, what mentions us)."""
+        if names != self._names:
+            self._names = names
+            self._rerender_keep()
+
+    def refresh(self) -> None:
+        """Render again (e.g. after midnight, when "Today" became "Yesterday")."""
+        self._rerender_keep()
 
     def _open_link(self, url: QUrl) -> None:
         if url.scheme() == RETRY_SCHEME and url.path().isdigit():
@@ -90,11 +101,46 @@ class MessageView(QTextBrowser):
         elif url.scheme() in ("http", "https"):
             QDesktopServices.openUrl(url)
 
+    # -- rows and blocks ----------------------------------------------------------------------------
+
+    def _block_at(self, pos: QPoint) -> Block:
+        """What the block at ``pos`` (viewport coordinates) shows; None on a separator or below the last."""
+        block = self.cursorForPosition(pos).block()
+        number = block.blockNumber()
+        if not block.isValid() or not 0 <= number < len(self._blocks):
+            return None
+        box = self.document().documentLayout().blockBoundingRect(block)
+        y = pos.y() + self.verticalScrollBar().value()
+        return self._blocks[number] if box.top() <= y <= box.bottom() else None
+
     def message_at(self, pos: QPoint) -> StoredMessage | None:
-        """The message shown at ``pos`` (viewport coordinates): one block per message."""
-        row = self.cursorForPosition(pos).block().blockNumber()
+        """The message shown at ``pos`` (viewport coordinates); None on a day separator or below."""
+        row = self._block_at(pos)
         messages = self._model.messages
-        return messages[row] if 0 <= row < len(messages) else None
+        return messages[row] if row is not None and 0 <= row < len(messages) else None
+
+    def block_of_row(self, row: int) -> int | None:
+        """The document block that shows model row ``row``."""
+        try:
+            return self._blocks.index(row)
+        except ValueError:
+            return None
+
+    def tooltip_at(self, pos: QPoint) -> str:
+        """The plain-text tooltip of the message at ``pos`` ("" on a separator or below the last)."""
+        message = self.message_at(pos)
+        return "" if message is None else tooltip(message, self._names)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            text = self.tooltip_at(event.pos())
+            if text:
+                tip = f'<p style="white-space:pre">{html.escape(text)}</p>'  # text, on unwrapped lines
+                QToolTip.showText(event.globalPos(), tip, self.viewport())
+            else:
+                QToolTip.hideText()
+            return True
+        return super().viewportEvent(event)
 
     def context_menu(self, pos: QPoint) -> QMenu:
         """The standard menu, with "Retry" first on a failed message of ours."""
@@ -114,14 +160,62 @@ class MessageView(QTextBrowser):
         menu.exec(event.globalPos())
         menu.deleteLater()
 
-    def _html_of(self, row: int, messages: list[StoredMessage]) -> str:
+    # -- writing the document -----------------------------------------------------------------------
+
+    def _write_row(self, cursor: QTextCursor, row: int, messages: list[StoredMessage], *, first: bool) -> None:
+        """Write row ``row`` (after a day separator when its local day differs from the row before)."""
         m = messages[row]
+        if row == 0 or local_day(messages[row - 1].sent_at) != local_day(m.sent_at):
+            self._write_separator(cursor, day_label(local_day(m.sent_at), self.today()), first=first)
+            first = False
+        background = None
+        if m.id == self.highlighted_id:
+            background = HIGHLIGHT_BACKGROUND
+        elif self._names.mentions_us(m):
+            background = MENTION_BACKGROUND
+        fmt = QTextBlockFormat()
+        fmt.setTopMargin(2)
+        fmt.setBottomMargin(2)
+        if background is not None:
+            fmt.setBackground(QBrush(QColor(background)))
+        self._new_block(cursor, fmt, QTextCharFormat(), first=first)
         show_account = row > 0 and messages[row - 1].account_id != m.account_id
-        return message_html(m, show_account=show_account)
+        text = message_html(m, show_account=show_account, names=self._names)
+        if background is not None:
+            text = f'<span style="color:#000000">{text}</span>'  # readable on the light background
+        cursor.insertHtml(text)
+        self._blocks.append(row)
+
+    def _write_separator(self, cursor: QTextCursor, label: str, *, first: bool) -> None:
+        fmt = QTextBlockFormat()
+        fmt.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        fmt.setTopMargin(0 if first else 10)
+        fmt.setBottomMargin(4)
+        chars = QTextCharFormat()
+        chars.setForeground(QBrush(QColor(SEPARATOR_COLOR)))
+        chars.setFontWeight(QFont.Weight.Bold)
+        self._new_block(cursor, fmt, chars, first=first)
+        cursor.insertText(f"\u2014 {label} \u2014", chars)
+        self._blocks.append(None)
+
+    @staticmethod
+    def _new_block(cursor: QTextCursor, fmt: QTextBlockFormat, chars: QTextCharFormat, *, first: bool) -> None:
+        if first:  # the document's first (empty) block
+            cursor.setBlockFormat(fmt)
+            cursor.setBlockCharFormat(chars)
+            cursor.setCharFormat(chars)
+        else:
+            cursor.insertBlock(fmt, chars)
 
     def _render_all(self) -> None:
         messages = self._model.messages
-        self.setHtml("".join(self._paragraph(i, messages) for i in range(len(messages))))
+        self.clear()
+        self._blocks = []
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        for row in range(len(messages)):
+            self._write_row(cursor, row, messages, first=row == 0)
+        cursor.endEditBlock()
 
     def _at_bottom(self) -> bool:
         bar = self.verticalScrollBar()
@@ -135,8 +229,7 @@ class MessageView(QTextBrowser):
             cursor = QTextCursor(self.document())
             cursor.movePosition(QTextCursor.MoveOperation.End)
             for i in range(first, last + 1):
-                cursor.insertBlock()
-                cursor.insertHtml(self._html_of(i, messages))
+                self._write_row(cursor, i, messages, first=False)
             if stick:
                 bar.setValue(bar.maximum())
             return
@@ -165,20 +258,16 @@ class MessageView(QTextBrowser):
 
     # -- a search hit ---------------------------------------------------------------------------
 
-    def _paragraph(self, row: int, messages: list[StoredMessage]) -> str:
-        if messages[row].id == self.highlighted_id:
-            return f'<p style="{HIGHLIGHT_STYLE}">{self._html_of(row, messages)}</p>'
-        return f"<p>{self._html_of(row, messages)}</p>"
-
     def highlight(self, message_id: int | None) -> bool:
         """Highlight ``message_id`` (None: nothing), select it and scroll it into the upper third of the
         view. False if the model does not hold it."""
         self.highlighted_id = message_id
         self._render_all()
         row = None if message_id is None else self._model.row_of(message_id)
-        if row is None:
+        number = None if row is None else self.block_of_row(row)
+        if number is None:
             return False
-        block = self.document().findBlockByNumber(row)
+        block = self.document().findBlockByNumber(number)
         cursor = QTextCursor(block)
         cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
         self.setTextCursor(cursor)

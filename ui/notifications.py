@@ -1,5 +1,5 @@
 """Desktop notifications behind one small interface: a ``Notifier`` shows a ``Notification`` and says
-which person the user clicked. Backends: the freedesktop service (``ui.freedesktop``), the tray's
+which person (or room) the user clicked. Backends: the freedesktop service (``ui.freedesktop``), the tray's
 balloon, and a last resort that only logs. Tests capture notifications with their own ``Notifier``.
 
 Texts are plain: title and body are shown as text, never interpreted as markup (each backend makes sure).
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QSystemTrayIcon
 
+from aggregator.api import ConversationKey
+
 log = logging.getLogger(__name__)
 
 #: How long a balloon stays (the freedesktop service decides for itself).
@@ -24,12 +26,15 @@ class Notification:
     title: str  # the person's name
     body: str  # a plain-text excerpt of the message
     person_id: int | None = None  # what a click opens
+    room: ConversationKey | None = None  # or: the room a click opens (a mention)
 
 
 class Notifier(QObject):
-    """Shows notifications; ``clicked`` carries the person of the notification the user clicked."""
+    """Shows notifications; ``clicked`` carries the person of the notification the user clicked,
+    ``room_clicked`` the room (a ``ConversationKey``) of a room notification."""
 
     clicked = Signal(int)
+    room_clicked = Signal(object)
 
     def show(self, notification: Notification) -> None:
         raise NotImplementedError
@@ -48,16 +53,18 @@ def no_markup(text: str) -> str:
 
 
 class TrayNotifier(Notifier):
-    """The tray icon's balloon (``QSystemTrayIcon.showMessage``); a click opens the last person shown."""
+    """The tray icon's balloon (``QSystemTrayIcon.showMessage``); a click opens the last person (or room)
+    shown."""
 
     def __init__(self, icon: QSystemTrayIcon, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._icon = icon
         self._last: int | None = None
+        self._last_room: ConversationKey | None = None
         icon.messageClicked.connect(self._clicked)
 
     def show(self, notification: Notification) -> None:
-        self._last = notification.person_id
+        self._last, self._last_room = notification.person_id, notification.room
         self._icon.showMessage(
             no_markup(notification.title),
             no_markup(notification.body),
@@ -68,6 +75,8 @@ class TrayNotifier(Notifier):
     def _clicked(self) -> None:
         if self._last is not None:
             self.clicked.emit(self._last)
+        elif self._last_room is not None:
+            self.room_clicked.emit(self._last_room)
 
 
 class LogNotifier(Notifier):

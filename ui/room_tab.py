@@ -33,6 +33,7 @@ from ui.message_view import MessageView
 from ui.models.conversation_model import ConversationModel
 from ui.models.member_model import MemberModel
 from ui.room_rows import RoomRow, mark_room_read
+from ui.sender_names import show_room_names
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +160,7 @@ class RoomTab(QWidget):
     def set_room(self, room: RoomRow) -> None:
         self.room = room
         self._title.setText(room.name)
+        show_room_names(self._ctx, self.view, room)
         count = f"{len(room.members)} member{'s' if len(room.members) != 1 else ''}"
         if room.joined:
             self.state.setText(f"joined as {room.nick} on {room.account} · {count}")

@@ -48,6 +48,7 @@ class TimelineWindow(QObject):
         model.newer_wanted.connect(self._load_newer)
         model.modelReset.connect(self._update_button)
         model.rowsInserted.connect(self._update_button)
+        model.missed_changed.connect(self._update_button)
 
     # -- opening at a message -----------------------------------------------------------------------
 
@@ -124,4 +125,7 @@ class TimelineWindow(QObject):
         self._update_button()
 
     def _update_button(self, *_args: object) -> None:
+        missed = self._model.missed
+        self.latest_button.setText(f"Jump to latest ({missed} new) ↓" if missed else "Jump to latest ↓")
+        self.latest_button.setAccessibleName(f"Jump to latest, {missed} new" if missed else "Jump to latest")
         self.latest_button.setVisible(not self._model.at_newest)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from aggregator.api import ConversationKey
 from ui.account_dialog import AccountsDialog
 from ui.context import UiContext
 from ui.log_viewer import LogViewer
@@ -37,6 +38,7 @@ class Windows(QObject):
         tray_icon = self.tray.icon if self.tray is not None else None
         self.alerts = desktop_alerts(ctx, main, main.conversations, tray_icon, self)
         self.alerts.opened.connect(self._open_person)
+        self.alerts.room_opened.connect(self._open_room)
 
     def show_log_viewer(self) -> LogViewer:
         if self.log_viewer is None:
@@ -57,6 +59,10 @@ class Windows(QObject):
 
     def _open_person(self, person_id: int) -> None:
         self.main.open_person(person_id)
+        self._raise_main()
+
+    def _open_room(self, key: ConversationKey) -> None:
+        self.main.rooms.open(key)
         self._raise_main()
 
     def _raise_main(self) -> None:

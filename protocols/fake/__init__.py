@@ -40,6 +40,7 @@ PROTOCOL = ProtocolInfo(
             default="false",
             help="The fake server offers no encryption: it only works with this on.",
         ),
+        AccountField("display_name", "Your name", help='Shown on your own messages in this app; "me" if empty'),
     ),
     capabilities=Capability.DIRECT_MESSAGES | Capability.TYPING | Capability.GROUP_CHAT,
     presence_kinds=tuple(PresenceKind),

@@ -57,6 +57,7 @@ PROTOCOL = ProtocolInfo(
             default="false",
             help="Turn on end-to-end encryption in direct chats this client starts",
         ),
+        AccountField("display_name", "Your name", help='Shown on your own messages in this app; "me" if empty'),
     ),
     capabilities=(
         Capability.DIRECT_MESSAGES

@@ -60,6 +60,7 @@ PROTOCOL = ProtocolInfo(
             FieldKind.LIST,
             help="Rooms joined on every connect: room@conference.example.org[/nick], comma-separated",
         ),
+        AccountField("display_name", "Your name", help='Shown on your own messages in this app; "me" if empty'),
     ),
     capabilities=(
         Capability.DIRECT_MESSAGES

@@ -37,7 +37,9 @@ def test_me_sends_an_action_and_actions_read_as_star_name_text(gui_world: GuiWor
         assert "&lt;hello&gt;" in tab.view.toHtml()
 
         w.on_server(w.server.deliver(w.bob, w.alice, "dances", kind="action"))
-        qtbot.waitUntil(lambda: f"* {w.bob} dances" in tab.view.toPlainText(), timeout=TIMEOUT)
+        # Theirs under the person's display name, not the address.
+        qtbot.waitUntil(lambda: f"* {tab.person.name} dances" in tab.view.toPlainText(), timeout=TIMEOUT)
+        assert tab.person.name != w.bob
 
         QTest.keyClicks(tab.input, "/me")
         QTest.keyClick(tab.input, Qt.Key.Key_Return)
@@ -99,7 +101,9 @@ def test_a_failed_message_shows_its_reason_and_is_retried(gui_world: GuiWorld, q
 
         # The context menu of that row offers Retry (first); the server still refuses.
         tab.view.resize(600, 300)
-        row = tab.view.cursorRect(QTextCursor(tab.view.document().findBlockByNumber(0)))
+        block = tab.view.block_of_row(0)  # block 0 is the day separator
+        assert block == 1
+        row = tab.view.cursorRect(QTextCursor(tab.view.document().findBlockByNumber(block)))
         assert tab.view.message_at(row.center()) == failed
         menu = tab.view.context_menu(QPoint(10, row.center().y()))
         assert menu.actions()[0].text() == "Retry"

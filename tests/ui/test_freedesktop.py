@@ -107,3 +107,21 @@ def test_without_a_daemon_the_fallback_shows_it(qtbot: QtBot) -> None:
         assert notifier.available is False
     finally:
         notifier.close()
+
+
+def test_a_click_on_a_room_notification_opens_the_room(daemon_with_markup: Daemon, qtbot: QtBot) -> None:
+    from aggregator.api import ConversationKey
+
+    room = ConversationKey.room("fake:me@fake.test", "team@rooms.fake.test")
+    notifier = FreedesktopNotifier(Capture())
+    try:
+        notifier.show(Notification("Bob in team@rooms.fake.test", "ali: look", room=room))
+        call = daemon_with_markup.read()
+        assert call["body"][5] == ["default", "Open the conversation"]
+        qtbot.waitUntil(lambda: notifier.room_of(call["id"]) == room, timeout=5000)
+        assert notifier.person_of(call["id"]) is None
+        with qtbot.waitSignal(notifier.room_clicked, timeout=5000) as clicked:
+            daemon_with_markup.click(call["id"])
+        assert clicked.args == [room]
+    finally:
+        notifier.close()

@@ -197,7 +197,8 @@ def test_which_messages_notify_at_all() -> None:
     assert not wanted(_message(direction=Direction.OUT))
     assert not wanted(_message(is_backfill=True))
     assert not wanted(_message(kind=MessageKind.SYSTEM))
-    assert not wanted(_message(conversation=ConversationKey.room("fake:me@fake.test", "#room")))
+    # A room message may notify: only when it mentions us, which the engine thread decides.
+    assert wanted(_message(conversation=ConversationKey.room("fake:me@fake.test", "#room")))
 
 
 def test_the_excerpt_is_one_plain_line() -> None:
@@ -218,3 +219,12 @@ def test_the_tray_balloon_shows_no_markup_and_a_click_opens_the_last_person(qtbo
     with qtbot.waitSignal(notifier.clicked, timeout=1000) as clicked:
         icon.messageClicked.emit()
     assert clicked.args == [6]
+
+    # The last one is a room's (a mention): a click opens the room.
+    from aggregator.api import ConversationKey
+
+    room = ConversationKey.room("fake:me@fake.test", "#team")
+    notifier.show(Notification("Dave in #team", "three", room=room))
+    with qtbot.waitSignal(notifier.room_clicked, timeout=1000) as opened:
+        icon.messageClicked.emit()
+    assert opened.args == [room]

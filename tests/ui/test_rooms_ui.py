@@ -102,7 +102,7 @@ def test_join_a_room_talk_set_the_topic_and_leave(gui_world: GuiWorld, session: 
     QTest.keyClick(tab.input, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: any(m.body == "on my way" for m in w.server.received(w.alice)), timeout=5000)
     assert w.server.received(w.alice)[-1].room == TEAM
-    qtbot.waitUntil(lambda: "me: on my way" in tab.view.toPlainText(), timeout=5000)
+    qtbot.waitUntil(lambda: "Ali: on my way" in tab.view.toPlainText(), timeout=5000)  # ours under our nick
 
     # The topic: typed, Enter sets it.
     tab.topic.selectAll()

@@ -5,7 +5,8 @@ loads the page on the engine thread and hands it to ``prepend``.
 
 Opened at a search hit, the model holds a window in the middle of the timeline (``show_window``):
 it pages back as before, and forwards with ``fetch_newer`` -> ``newer_wanted(after_id)`` ->
-``append_newer``. Until the newest page is in, live messages are not appended (they would leave a gap).
+``append_newer``. Until the newest page is in, live messages are not appended (they would leave a gap);
+the inbound ones are counted (``missed``, for "Jump to latest (3 new)").
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
-from aggregator.archive.records import StoredMessage
+from aggregator.archive.records import Direction, StoredMessage
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -26,6 +27,7 @@ MESSAGE_ROLE = Qt.ItemDataRole.UserRole + 1
 class ConversationModel(QAbstractListModel):
     older_wanted = Signal(object)  # the id to page back from (None: the newest page)
     newer_wanted = Signal(object)  # the id to page forwards from (a window in the middle)
+    missed_changed = Signal(int)  # how many new inbound messages are past the end of a window in the middle
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -37,6 +39,7 @@ class ConversationModel(QAbstractListModel):
         self._loading_newer = False
         self._stale = 0  # answers still to come for pages asked before ``show_window``
         self.paging_newer = False  # True while a newer page is being inserted (not live messages)
+        self._missed: set[int] = set()  # ids of new inbound messages not shown (newer than the window)
 
     # -- Qt's model interface -----------------------------------------------------------------------
 
@@ -108,6 +111,9 @@ class ConversationModel(QAbstractListModel):
         if pos == 0 and self._has_more and self._ids:
             return False  # older than the loaded page: it shows up when the user scrolls back
         if pos == len(self._ids) and self._has_newer:
+            if message.direction is Direction.IN and not message.is_backfill and message.id not in self._missed:
+                self._missed.add(message.id)
+                self.missed_changed.emit(len(self._missed))
             return False  # newer than a window in the middle: it shows up when the user scrolls down
         self.beginInsertRows(QModelIndex(), pos, pos)
         self._messages.insert(pos, message)
@@ -130,6 +136,19 @@ class ConversationModel(QAbstractListModel):
         """Whether the newest messages are loaded (live messages are appended)."""
         return not self._has_newer
 
+    @property
+    def missed(self) -> int:
+        """New inbound messages that came while a window in the middle is shown (not yet scrolled to)."""
+        return len(self._missed)
+
+    def _forget_missed(self) -> None:
+        """Drop what is shown (or everything, at the newest) from the missed messages."""
+        last = self._ids[-1] if self._ids else None
+        kept = set() if not self._has_newer else {i for i in self._missed if last is None or i > last}
+        if kept != self._missed:
+            self._missed = kept
+            self.missed_changed.emit(len(kept))
+
     def show_window(self, messages: Sequence[StoredMessage], *, has_older: bool, has_newer: bool) -> None:
         """Replace what is shown with ``messages`` (oldest first), a stretch of the timeline."""
         self._stale += int(self._loading)  # every page still to come from before is for the old window
@@ -142,6 +161,7 @@ class ConversationModel(QAbstractListModel):
         self._loading = False
         self._loading_newer = False
         self.endResetModel()
+        self._forget_missed()
 
     def row_of(self, message_id: int) -> int | None:
         pos = bisect.bisect_left(self._ids, message_id)
@@ -167,6 +187,7 @@ class ConversationModel(QAbstractListModel):
         self._has_newer = has_more
         fresh = sorted({m.id: m for m in newer if m.id > after_id}.values(), key=lambda m: m.id)
         if not fresh:
+            self._forget_missed()
             return
         first = len(self._messages)
         self.paging_newer = True
@@ -177,3 +198,4 @@ class ConversationModel(QAbstractListModel):
             self.endInsertRows()
         finally:
             self.paging_newer = False
+        self._forget_missed()

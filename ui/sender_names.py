@@ -1,0 +1,84 @@
+"""Gives a conversation view its ``SenderNames``: in a person tab the person's display name and our own
+name per account (the core's, where the account's settings give one); in a room tab our nick and the
+names that mention us. What needs the core is read on the engine thread; what the tab already knows
+is shown at once."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from aggregator.accounts.own_name import own_display_name
+from aggregator.api import AccountId, ConversationKey
+from aggregator.core import Core
+from aggregator.rooms.mentions import own_names
+from ui.context import UiContext
+from ui.message_view import MessageView
+from ui.room_rows import RoomRow
+from ui.rows import PersonRow
+from ui.timeline_text import SenderNames
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSelf:
+    address: str
+    name: str | None  # our display name on the account, if the core knows one
+
+
+def account_selves(core: Core, account_ids: tuple[AccountId, ...]) -> dict[AccountId, AccountSelf]:
+    """On the engine thread: our address and name on each account (accounts that are gone are left out)."""
+    found: dict[AccountId, AccountSelf] = {}
+    for account_id in account_ids:
+        try:
+            config = core.accounts.config(account_id)
+        except KeyError:
+            continue
+        found[account_id] = AccountSelf(config.address, own_display_name(config))
+    return found
+
+
+def room_mention_names(core: Core, key: ConversationKey) -> tuple[str, ...]:
+    """On the engine thread: our nick in the room and our address on its account."""
+    try:
+        address = core.accounts.config(key.account_id).address
+    except KeyError:
+        address = ""
+    return own_names(core.rooms.room(key), address)
+
+
+def person_names(person: PersonRow, selves: dict[AccountId, AccountSelf] | None = None) -> SenderNames:
+    accounts = {c.ref.account_id: c.account for c in person.contacts}
+    own = {a: s.name for a, s in (selves or {}).items() if s.name}
+    return SenderNames(person=person.name, own=own, accounts=accounts)
+
+
+def show_person_names(ctx: UiContext, view: MessageView, person: PersonRow) -> None:
+    """Name the person's messages with their display name now, and ours once the core has said."""
+    view.set_names(replace(person_names(person), own=view.names.own))
+    ids = tuple(dict.fromkeys(c.ref.account_id for c in person.contacts))
+    core = ctx.core
+
+    def done(selves: dict[AccountId, AccountSelf] | None, error: BaseException | None) -> None:
+        if error is not None or selves is None:
+            log.warning("Could not read our names on %s: %s", ", ".join(ids), error)
+            return
+        view.set_names(person_names(person, selves))
+
+    ctx.bridge.run(lambda: account_selves(core, ids), done)
+
+
+def show_room_names(ctx: UiContext, view: MessageView, room: RoomRow) -> None:
+    """Our messages under our nick; what mentions us highlighted (once the core has said)."""
+    own = {room.account_id: room.nick} if room.nick else {}
+    view.set_names(SenderNames(own=own, accounts={room.account_id: room.account}, mention=view.names.mention))
+    core, key = ctx.core, room.key
+
+    def done(names: tuple[str, ...] | None, error: BaseException | None) -> None:
+        if error is not None or names is None:
+            log.warning("Could not read our names in %s: %s", room.name, error)
+            return
+        view.set_names(replace(view.names, mention=names))
+
+    ctx.bridge.run(lambda: room_mention_names(core, key), done)

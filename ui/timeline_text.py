@@ -1,0 +1,159 @@
+"""What the conversation view writes for each row, as plain values: the sender's name, the day
+separators ("Today", "Yesterday", a weekday within the last week, else the full date), each row's
+tooltip, and the row's HTML (every piece of a message escaped; links only through ``ui.richtext``).
+
+Qt-free, so the rules can be tested on their own; ``ui.message_view`` lays the rows out.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from aggregator.api import AccountId, MessageKind, MessageState
+from aggregator.archive.records import Direction, StoredMessage
+from aggregator.rooms.mentions import mentions
+from ui.richtext import linkify
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+OWN = "me"  # our name where the core knows none
+
+STATE_MARKS = {
+    MessageState.PENDING: ("…", "sending"),
+    MessageState.SENT: ("✓", "sent"),
+    MessageState.DELIVERED: ("✓✓", "delivered"),
+    MessageState.READ: ("✓✓ read", "read"),
+}
+RETRY_SCHEME = "retry"
+OWN_COLOR = "#1f5fbf"
+THEIR_COLOR = "#a23b00"
+GREY = "#808080"
+
+
+@dataclass(frozen=True, slots=True)
+class SenderNames:
+    """How a view names who wrote each message.
+
+    ``person``: a person tab's display name of the person, used for all their messages (None: the name
+    the message came with, e.g. a room nick). ``own``: our name per account (a room tab: our nick);
+    "me" where there is none. ``accounts``: account labels for tooltips. ``mention``: in a room, the
+    names that mention us (highlighted rows)."""
+
+    person: str | None = None
+    own: Mapping[AccountId, str] = field(default_factory=dict)
+    accounts: Mapping[AccountId, str] = field(default_factory=dict)
+    mention: tuple[str, ...] = ()
+
+    def name(self, message: StoredMessage) -> str:
+        if message.direction is Direction.OUT:
+            return self.own.get(message.account_id) or OWN
+        return self.person or message.sender_name or message.sender
+
+    def actor(self, message: StoredMessage) -> str:
+        """The name in "* name waves": never "* me waves" (our address when we have no name)."""
+        if message.direction is Direction.OUT:
+            return self.own.get(message.account_id) or message.sender_name or message.sender
+        return self.name(message)
+
+    def account(self, account_id: AccountId) -> str:
+        return self.accounts.get(account_id) or account_id
+
+    def mentions_us(self, message: StoredMessage) -> bool:
+        return message.direction is Direction.IN and bool(self.mention) and mentions(message.body, self.mention)
+
+
+# -- days -------------------------------------------------------------------------------------------
+
+
+def local_day(at: datetime) -> date:
+    return at.astimezone().date()
+
+
+def full_date(day: date) -> str:
+    return f"{WEEKDAYS[day.weekday()]}, {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def day_label(day: date, today: date) -> str:
+    """ "Today", "Yesterday", the weekday within the last week, else the full date (also for a day
+    after today: a sender's clock ahead of ours)."""
+    ago = (today - day).days
+    if ago == 0:
+        return "Today"
+    if ago == 1:
+        return "Yesterday"
+    if 1 < ago < 7:
+        return WEEKDAYS[day.weekday()]
+    return full_date(day)
+
+
+def day_breaks(messages: list[StoredMessage]) -> list[int]:
+    """The rows that start a new local day (the first row always does)."""
+    rows: list[int] = []
+    previous: date | None = None
+    for row, message in enumerate(messages):
+        day = local_day(message.sent_at)
+        if day != previous:
+            rows.append(row)
+        previous = day
+    return rows
+
+
+# -- one row ----------------------------------------------------------------------------------------
+
+
+def tooltip(message: StoredMessage, names: SenderNames) -> str:
+    """Plain text: the full local date and time, who (with the address) and the account."""
+    at = message.sent_at.astimezone()
+    lines = [f"{full_date(at.date())}, {at:%H:%M:%S}"]
+    if message.direction is Direction.OUT:
+        own = names.own.get(message.account_id)
+        lines.append(f"From you ({own})" if own else "From you")
+    else:
+        who = names.name(message)
+        lines.append(f"From {who} ({message.sender})" if who != message.sender else f"From {who}")
+    lines.append(f"Account: {names.account(message.account_id)}")
+    if names.mentions_us(message):
+        lines.append("Mentions you")
+    return "\n".join(lines)
+
+
+def message_html(message: StoredMessage, *, show_account: bool = False, names: SenderNames | None = None) -> str:
+    """One row: the time (HH:MM), the sender, the escaped body, our delivery state."""
+    names = names or SenderNames()
+    color = OWN_COLOR if message.direction is Direction.OUT else THEIR_COLOR
+    body = linkify(message.body)
+    if message.kind is MessageKind.ACTION:
+        line = f'<span style="color:{color}">* {html.escape(names.actor(message))}</span> {body}'
+    else:
+        line = f'<b style="color:{color}">{html.escape(names.name(message))}:</b> {body}'
+    stamp = f'<span style="color:{GREY}">{message.sent_at.astimezone():%H:%M}</span> '
+    tail = ""
+    if message.direction is Direction.OUT:
+        if message.state is MessageState.FAILED:
+            reason = f": {html.escape(message.error)}" if message.error else ""
+            retry = f'<a href="{RETRY_SCHEME}:{message.id}">Retry</a>'
+            tail = f' <span style="color:#c00000">✗ failed{reason}</span> {retry}'
+        elif message.state in STATE_MARKS:
+            mark, _label = STATE_MARKS[message.state]
+            tail = f' <span style="color:{GREY}">{mark}</span>'
+    account = ""
+    if show_account:
+        label = html.escape(names.account(message.account_id))
+        account = f'<span style="color:{GREY}; font-size:small">[on {label}]</span> '
+    return f"{account}{stamp}{line}{tail}"
