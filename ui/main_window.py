@@ -159,14 +159,9 @@ class MainWindow(QMainWindow):
         self.proxy.set_text(self.filter.text())
         self._expand_containers()
 
-    def _expand_containers(self, parent: QModelIndex | None = None) -> None:
-        parent = parent or QModelIndex()
-        for row in range(self.proxy.rowCount(parent)):
-            index = self.proxy.index(row, 0, parent)
-            kind = self.model.node(self.proxy.mapToSource(index)).kind
-            if kind in (SPHERE, GROUP):
-                self.tree.expand(index)
-                self._expand_containers(index)
+    def _expand_containers(self, *_args: object) -> None:
+        for index in self.proxy.containers():  # spheres and groups only: never a walk over the persons
+            self.tree.expand(index)
 
     def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
         for row in range(first, last + 1):
