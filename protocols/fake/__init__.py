@@ -1,26 +1,27 @@
 """The fake protocol: a scripted IM server (``server.FakeServer``) and its adapter, for tests.
 
 Registered as the ``fake`` entry point of ``aggregator.protocols``; hidden from users (``testing``).
+Light: the adapter module is imported when the first fake account is created.
 """
 
 from __future__ import annotations
 
 from aggregator.api import (
-    AccountField,
     AccountSettings,
     Adapter,
     Capability,
     EventSink,
-    FieldKind,
     PresenceKind,
     ProtocolInfo,
+    standard_fields,
 )
-from protocols.fake.adapter import FakeAdapter
 from protocols.fake.addresses import normalize_address
 from protocols.fake.wire import MAX_BODY_LENGTH
 
 
 def _create(settings: AccountSettings, sink: EventSink) -> Adapter:
+    from protocols.fake.adapter import FakeAdapter
+
     return FakeAdapter(settings, sink)
 
 
@@ -29,17 +30,13 @@ PROTOCOL = ProtocolInfo(
     name="Fake (testing)",
     address_label="Address",
     address_example="alice@fake.test",
-    fields=(
-        AccountField("address", "Address", required=True, help="user@host"),
-        AccountField("password", "Password", FieldKind.PASSWORD, required=True, secret=True),
-        AccountField("server", "Server", required=True, help="HOST:PORT of the fake server"),
-        AccountField(
-            "allow_plaintext",
-            "Allow unencrypted connection",
-            FieldKind.BOOL,
-            default="false",
-            help="The fake server offers no encryption: it only works with this on.",
-        ),
+    fields=standard_fields(
+        "Address",
+        "user@host",
+        server_required=True,
+        server_help="HOST:PORT of the fake server",
+        ca_file=False,
+        plaintext_help="The fake server offers no encryption: it only works with this on.",
     ),
     capabilities=Capability.DIRECT_MESSAGES | Capability.TYPING | Capability.GROUP_CHAT,
     presence_kinds=tuple(PresenceKind),
@@ -50,4 +47,4 @@ PROTOCOL = ProtocolInfo(
     testing=True,
 )
 
-__all__ = ["PROTOCOL", "FakeAdapter"]
+__all__ = ["PROTOCOL"]
