@@ -18,6 +18,7 @@ import enum
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from typing import Any
 
 from PySide6.QtCore import (
@@ -110,6 +111,9 @@ class Node:
     def row(self) -> int:
         assert self.parent is not None
         return self.parent.children.index(self)
+
+
+_by_sort_key = attrgetter("sort_key")
 
 
 def _person_key(row: PersonRow) -> str:
@@ -395,10 +399,17 @@ class RosterModel(QAbstractItemModel):
         for sphere in self._root.children:
             sphere.children = [c for c in sphere.children if c.payload is ROOMS_GROUP]
             self._register(sphere)
+        # One pass, then one sort per sphere and group (not an ordered insert per person: 10,000 of
+        # them took ~0.2 s).
+        containers: dict[tuple[Sphere, str], Node] = {}
         for row in rows:
-            parent = self._container(row, create_silently=True)
-            node = self._make_person(row, parent)
-            bisect.insort(parent.children, node, key=lambda n: n.sort_key)
+            where = (row.sphere, row.group)
+            parent = containers.get(where)
+            if parent is None:
+                parent = containers[where] = self._container(row, create_silently=True)
+            parent.children.append(self._make_person(row, parent))
+        for parent in [*self._root.children, *containers.values()]:
+            parent.children.sort(key=_by_sort_key)
         self.endResetModel()
 
     def upsert(self, row: PersonRow) -> None:
