@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, SignalInstance
+from PySide6.QtCore import QObject, QTimer, SignalInstance
 
 log = logging.getLogger(__name__)
 
@@ -20,20 +21,23 @@ log = logging.getLogger(__name__)
 FREEZE_DELAY_MS = 1000
 
 
-def freeze_after(loaded: SignalInstance, delay_ms: int = FREEZE_DELAY_MS) -> None:
-    """Freeze the start's objects ``delay_ms`` after ``loaded`` first fires (once)."""
+def freeze_after(
+    loaded: SignalInstance, owner: QObject, delay_ms: int = FREEZE_DELAY_MS, action: Callable[[], None] | None = None
+) -> None:
+    """Freeze the start's objects ``delay_ms`` after ``loaded`` first fires (once), unless ``owner`` (the
+    window) is gone by then. ``action`` replaces the freezing (tests)."""
     done = False
 
     def schedule() -> None:
         nonlocal done
         if not done:
             done = True
-            QTimer.singleShot(delay_ms, _freeze)
+            QTimer.singleShot(delay_ms, owner, action or freeze_start)
 
     loaded.connect(schedule)
 
 
-def _freeze() -> None:
+def freeze_start() -> None:
     gc.collect(1)  # the young generations' garbage first (cheap); then everything older is kept as is
     gc.freeze()
     log.debug("Froze %d objects from the start", gc.get_freeze_count())
