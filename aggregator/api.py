@@ -277,6 +277,45 @@ class AccountField:
     secret: bool = False  # goes to the keyring, never to a file
 
 
+_CA_FILE_HELP = "PEM file of the CAs to trust (for a private CA); the system's CAs otherwise"
+
+
+def standard_fields(
+    address_label: str,
+    address_help: str,
+    *,
+    plaintext_help: str,
+    server_help: str,
+    server_label: str = "Server",
+    server_required: bool = False,
+    password_required: bool = True,
+    credential_help: str = "",
+    ca_file: bool = True,
+    ca_file_label: str = "CA certificates",
+    ca_file_help: str = _CA_FILE_HELP,
+    after_ca_file: tuple[AccountField, ...] = (),
+    plaintext_label: str = "Allow unencrypted connection",
+) -> tuple[AccountField, ...]:
+    """The fields every protocol has, in the order the account dialog shows them: ``address``,
+    ``password`` (secret; ``credential_help`` is its help text), ``server``, ``ca_file`` (unless
+    ``ca_file`` is false; ``after_ca_file`` comes right after it) and ``allow_plaintext`` (off by
+    default). A protocol appends its own fields."""
+    fields = [
+        AccountField("address", address_label, required=True, help=address_help),
+        AccountField(
+            "password", "Password", FieldKind.PASSWORD, required=password_required, help=credential_help, secret=True
+        ),
+        AccountField("server", server_label, required=server_required, help=server_help),
+    ]
+    if ca_file:
+        fields.append(AccountField("ca_file", ca_file_label, FieldKind.FILE, help=ca_file_help))
+    fields += after_ca_file
+    fields.append(
+        AccountField("allow_plaintext", plaintext_label, FieldKind.BOOL, default="false", help=plaintext_help)
+    )
+    return tuple(fields)
+
+
 class Capability(enum.Flag):
     NONE = 0
     DIRECT_MESSAGES = enum.auto()

@@ -39,7 +39,7 @@ from aggregator.conversations.inbound import InboundPipeline
 from aggregator.events import MessageStored
 from aggregator.policy import PolicyEngine
 from bench.common import machine, median, percentile, ratio
-from protocols.irc import IrcAdapter
+from protocols.irc.adapter import IrcAdapter
 from protocols.irc.client import IrcClient
 from protocols.irc.message import parse
 from tests.servers.certs import make_test_certs

@@ -42,7 +42,7 @@ from aggregator.conversations.inbound import InboundPipeline
 from aggregator.events import MessageStored
 from aggregator.policy import PolicyEngine
 from bench.common import machine, median, percentile, ratio
-from protocols.matrix import MatrixAdapter
+from protocols.matrix.adapter import MatrixAdapter
 from tests.servers.synapse import MatrixUser, SynapseServer
 
 WARMUP = 20

@@ -47,6 +47,7 @@ START_PERSONS = 2_000
 BIG_PERSONS = 10_000
 BIG_MESSAGES = 100_000
 OPEN_TABS = 20
+PYCACHE: Path | None = None  # where the GUI processes keep their bytecode; None: as the environment says
 RATE = 100  # messages per second
 
 
@@ -54,6 +55,11 @@ def child(args: list[str], on_line: Any = None, timeout: float = 600) -> list[di
     """Runs ``bench.ui_child`` with ``args``; its ``BENCH`` lines, parsed (``on_line`` sees each first)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if PYCACHE is not None:
+        # An installed client has its bytecode (pip compiles it): without it every start compiles the
+        # project's ~180 modules from source (~0.25 s). Kept out of the source tree.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.ui_child", *args],
         cwd=ROOT,
@@ -239,9 +245,18 @@ def main() -> None:
     parser.add_argument("--stall-rounds", type=int, default=3)
     parser.add_argument("--skip-start", action="store_true")
     parser.add_argument("--skip-session", action="store_true")
+    parser.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="leave PYTHONDONTWRITEBYTECODE as it is (by default the GUI processes cache their bytecode "
+        "in the temporary directory, as an installed client has it)",
+    )
     args = parser.parse_args()
     print(f"# bench.ui on {machine()}; QT_QPA_PLATFORM={os.environ.get('QT_QPA_PLATFORM', 'offscreen')}")
     with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp:
+        global PYCACHE
+        PYCACHE = None if args.no_bytecode else Path(tmp) / "pycache"
+        print(f"# bytecode: {'as the environment says' if PYCACHE is None else 'cached (PYTHONPYCACHEPREFIX)'}")
         if not args.skip_start:
             bench_start(Path(tmp), args.starts)
         if not args.skip_session:

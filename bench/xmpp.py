@@ -33,7 +33,7 @@ from aggregator.conversations.inbound import InboundPipeline
 from aggregator.events import MessageStored
 from aggregator.policy import PolicyEngine
 from bench.common import machine, median, percentile, ratio
-from protocols.xmpp import XmppAdapter
+from protocols.xmpp.adapter import XmppAdapter
 from tests.contract.xmpp_harness import close_client, login_client, server_round_trip
 from tests.servers.certs import make_test_certs
 from tests.servers.prosody import ProsodyServer, XmppUser

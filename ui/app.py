@@ -27,6 +27,7 @@ from aggregator.registry import ProtocolRegistry
 from ui.bridge import Bridge
 from ui.context import UiContext
 from ui.main_window import MainWindow
+from ui.startup_gc import freeze_after
 from ui.windows import Windows
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ def start_session(
     ctx = UiContext(bridge=bridge, core=core, registry=registry)
     settings = QSettings(str(paths.config_dir / "ui.ini"), QSettings.Format.IniFormat)
     window = MainWindow(ctx, settings)
+    freeze_after(window.feed.loaded, window)  # fewer, shorter full collections for the rest of the session
     windows = Windows(ctx, window)
     session = Session(paths, lock, engine, ctx, control, window, windows)
     bridge.call(core.start(), lambda _r, err: log.error("The core did not start: %s", err) if err else None)

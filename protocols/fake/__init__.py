@@ -1,6 +1,7 @@
 """The fake protocol: a scripted IM server (``server.FakeServer``) and its adapter, for tests.
 
 Registered as the ``fake`` entry point of ``aggregator.protocols``; hidden from users (``testing``).
+Light: the adapter module is imported when the first fake account is created.
 """
 
 from __future__ import annotations
@@ -11,16 +12,17 @@ from aggregator.api import (
     Adapter,
     Capability,
     EventSink,
-    FieldKind,
     PresenceKind,
     ProtocolInfo,
+    standard_fields,
 )
-from protocols.fake.adapter import FakeAdapter
 from protocols.fake.addresses import normalize_address
 from protocols.fake.wire import MAX_BODY_LENGTH
 
 
 def _create(settings: AccountSettings, sink: EventSink) -> Adapter:
+    from protocols.fake.adapter import FakeAdapter
+
     return FakeAdapter(settings, sink)
 
 
@@ -30,15 +32,13 @@ PROTOCOL = ProtocolInfo(
     address_label="Address",
     address_example="alice@fake.test",
     fields=(
-        AccountField("address", "Address", required=True, help="user@host"),
-        AccountField("password", "Password", FieldKind.PASSWORD, required=True, secret=True),
-        AccountField("server", "Server", required=True, help="HOST:PORT of the fake server"),
-        AccountField(
-            "allow_plaintext",
-            "Allow unencrypted connection",
-            FieldKind.BOOL,
-            default="false",
-            help="The fake server offers no encryption: it only works with this on.",
+        *standard_fields(
+            "Address",
+            "user@host",
+            server_required=True,
+            server_help="HOST:PORT of the fake server",
+            ca_file=False,
+            plaintext_help="The fake server offers no encryption: it only works with this on.",
         ),
         AccountField("display_name", "Your name", help='Shown on your own messages in this app; "me" if empty'),
     ),
@@ -51,4 +51,4 @@ PROTOCOL = ProtocolInfo(
     testing=True,
 )
 
-__all__ = ["PROTOCOL", "FakeAdapter"]
+__all__ = ["PROTOCOL"]

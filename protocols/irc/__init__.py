@@ -1,6 +1,7 @@
 """IRC: an own sans-I/O IRCv3 client (``client``) under a thin asyncio transport, and its adapter.
 
-Registered as the ``irc`` entry point of ``aggregator.protocols``.
+Registered as the ``irc`` entry point of ``aggregator.protocols``. Light: the adapter (with its TLS and
+certificate code) is imported when the first IRC account is created.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from aggregator.api import (
     FieldKind,
     PresenceKind,
     ProtocolInfo,
+    standard_fields,
 )
-from protocols.irc.adapter import IrcAdapter
 from protocols.irc.addresses import normalize_address, normalize_handle
 
 
 def _create(settings: AccountSettings, sink: EventSink) -> Adapter:
+    from protocols.irc.adapter import IrcAdapter
+
     return IrcAdapter(settings, sink)
 
 
@@ -29,28 +32,29 @@ PROTOCOL = ProtocolInfo(
     address_label="Nick",
     address_example="alice",
     fields=(
-        AccountField("address", "Nick", required=True, help="also the NickServ account name for SASL"),
-        AccountField(
-            "password", "Password", FieldKind.PASSWORD, secret=True, help="NickServ password (SASL); empty: none"
-        ),
-        AccountField("server", "Server", required=True, help="HOST:PORT, e.g. irc.libera.chat:6697"),
-        AccountField("ca_file", "CA certificate", FieldKind.FILE, help="PEM file to trust instead of the system CAs"),
-        AccountField(
-            "client_cert",
-            "Client certificate",
-            FieldKind.FILE,
-            help="PEM with the certificate (and its key, unless given below) for SASL EXTERNAL; "
-            "register its fingerprint with NickServ (CERT ADD). The password is then only a fallback.",
-        ),
-        AccountField(
-            "client_key", "Client key", FieldKind.FILE, help="PEM private key, if not in the certificate file"
-        ),
-        AccountField(
-            "allow_plaintext",
-            "Connect without encryption",
-            FieldKind.BOOL,
-            default="false",
-            help="Plain TCP (e.g. port 6667). Off: TLS with certificate verification.",
+        *standard_fields(
+            "Nick",
+            "also the NickServ account name for SASL",
+            password_required=False,
+            credential_help="NickServ password (SASL); empty: none",
+            server_required=True,
+            server_help="HOST:PORT, e.g. irc.libera.chat:6697",
+            ca_file_label="CA certificate",
+            ca_file_help="PEM file to trust instead of the system CAs",
+            after_ca_file=(
+                AccountField(
+                    "client_cert",
+                    "Client certificate",
+                    FieldKind.FILE,
+                    help="PEM with the certificate (and its key, unless given below) for SASL EXTERNAL; "
+                    "register its fingerprint with NickServ (CERT ADD). The password is then only a fallback.",
+                ),
+                AccountField(
+                    "client_key", "Client key", FieldKind.FILE, help="PEM private key, if not in the certificate file"
+                ),
+            ),
+            plaintext_label="Connect without encryption",
+            plaintext_help="Plain TCP (e.g. port 6667). Off: TLS with certificate verification.",
         ),
         AccountField("autojoin", "Channels", FieldKind.LIST, help="joined on connect, e.g. #team, #random"),
         AccountField("encoding", "Fallback encoding", default="latin-1", help="for lines that are not UTF-8"),
@@ -65,4 +69,4 @@ PROTOCOL = ProtocolInfo(
     is_room_handle=lambda handle: handle[:1] in ("#", "&"),
 )
 
-__all__ = ["PROTOCOL", "IrcAdapter"]
+__all__ = ["PROTOCOL"]

@@ -12,12 +12,14 @@ from aggregator.api import (
     FieldKind,
     PresenceKind,
     ProtocolInfo,
+    standard_fields,
 )
-from protocols.matrix.adapter import MatrixAdapter
 from protocols.matrix.addresses import normalize_address, normalize_handle
 
 
 def _create(settings: AccountSettings, sink: EventSink) -> Adapter:
+    from protocols.matrix.adapter import MatrixAdapter
+
     return MatrixAdapter(settings, sink)
 
 
@@ -27,25 +29,12 @@ PROTOCOL = ProtocolInfo(
     address_label="Matrix ID",
     address_example="@alice:matrix.org",
     fields=(
-        AccountField("address", "Matrix ID", required=True, help="@user:server, e.g. @alice:matrix.org"),
-        AccountField("password", "Password", FieldKind.PASSWORD, required=True, secret=True),
-        AccountField(
-            "server",
-            "Homeserver",
-            help="The homeserver URL (https://matrix.example.org), if it is not the Matrix ID's domain",
-        ),
-        AccountField(
-            "ca_file",
-            "CA certificates",
-            FieldKind.FILE,
-            help="PEM file of the CAs to trust (for a private CA); the system's CAs otherwise",
-        ),
-        AccountField(
-            "allow_plaintext",
-            "Allow unencrypted connection",
-            FieldKind.BOOL,
-            default="false",
-            help="Needed for an http:// homeserver URL: the password and messages then travel unencrypted",
+        *standard_fields(
+            "Matrix ID",
+            "@user:server, e.g. @alice:matrix.org",
+            server_label="Homeserver",
+            server_help="The homeserver URL (https://matrix.example.org), if it is not the Matrix ID's domain",
+            plaintext_help="Needed for an http:// homeserver URL: the password and messages then travel unencrypted",
         ),
         AccountField(
             "device_name", "Device name", default="Aggregator", help="How this login is listed among your devices"
@@ -85,4 +74,4 @@ PROTOCOL = ProtocolInfo(
     max_body_length=None,  # limited only by the 64 KiB event size
 )
 
-__all__ = ["PROTOCOL", "MatrixAdapter"]
+__all__ = ["PROTOCOL"]

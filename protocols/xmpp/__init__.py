@@ -11,12 +11,14 @@ from aggregator.api import (
     FieldKind,
     PresenceKind,
     ProtocolInfo,
+    standard_fields,
 )
-from protocols.xmpp.adapter import XmppAdapter
 from protocols.xmpp.addresses import normalize_address, normalize_handle
 
 
 def _create(settings: AccountSettings, sink: EventSink) -> Adapter:
+    from protocols.xmpp.adapter import XmppAdapter
+
     return XmppAdapter(settings, sink)
 
 
@@ -26,25 +28,11 @@ PROTOCOL = ProtocolInfo(
     address_label="Jabber ID",
     address_example="alice@example.org",
     fields=(
-        AccountField("address", "Jabber ID", required=True, help="user@example.org"),
-        AccountField("password", "Password", FieldKind.PASSWORD, required=True, secret=True),
-        AccountField(
-            "server",
-            "Server",
-            help="HOST or HOST:PORT to connect to instead of looking up the domain's DNS records",
-        ),
-        AccountField(
-            "ca_file",
-            "CA certificates",
-            FieldKind.FILE,
-            help="PEM file of the CAs to trust (for a private CA); the system's CAs otherwise",
-        ),
-        AccountField(
-            "allow_plaintext",
-            "Allow unencrypted connection",
-            FieldKind.BOOL,
-            default="false",
-            help="Only for servers without TLS: the password is then protected by SCRAM alone",
+        *standard_fields(
+            "Jabber ID",
+            "user@example.org",
+            server_help="HOST or HOST:PORT to connect to instead of looking up the domain's DNS records",
+            plaintext_help="Only for servers without TLS: the password is then protected by SCRAM alone",
         ),
         AccountField("resource", "Resource", help="The name of this device; a random one if empty"),
         AccountField(
@@ -85,4 +73,4 @@ PROTOCOL = ProtocolInfo(
     create=_create,
 )
 
-__all__ = ["PROTOCOL", "XmppAdapter"]
+__all__ = ["PROTOCOL"]

@@ -57,6 +57,21 @@ def test_tree_of_spheres_groups_persons_contacts(qtbot: QtBot) -> None:
     assert model.parent(model.index(0, 0, carol)) == carol
 
 
+def test_a_large_list_in_any_order_comes_out_sorted_groups_first(qtbot: QtBot) -> None:
+    model = RosterModel()
+    QAbstractItemModelTester(model, FAIL)
+    names = [f"Person {i:04d}" for i in range(300)]
+    rows = [person(i + 1, n, group="Team" if i % 3 == 0 else "") for i, n in enumerate(names)]
+    model.set_persons(reversed(rows))  # the reset sorts once at the end: the input order does not matter
+    personal = model.sphere_index(Sphere.PERSONAL)
+    shown = [model.index(r, 0, personal).data() for r in range(model.rowCount(personal))]
+    assert shown == ["Team", *[n for i, n in enumerate(names) if i % 3]]
+    team = model.index(0, 0, personal)
+    assert [model.index(r, 0, team).data() for r in range(model.rowCount(team))] == names[::3]
+    model.upsert(person(1000, "Person 0001b"))  # later inserts still land in order
+    assert model.index(2, 0, personal).data() == "Person 0001b"
+
+
 def test_incremental_changes_keep_the_model_consistent(qtbot: QtBot) -> None:
     model = RosterModel()
     proxy = RosterFilter(model)

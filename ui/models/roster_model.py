@@ -22,6 +22,7 @@ import enum
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from typing import Any
 
 from PySide6.QtCore import (
@@ -88,6 +89,17 @@ class DropRequest:
     target: PersonId | None = None
 
 
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
+_SELECTABLE = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_FLAGS: dict[str, Qt.ItemFlag] = {
+    PERSON: _SELECTABLE | Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsDropEnabled,
+    SPHERE: _SELECTABLE | Qt.ItemFlag.ItemIsDropEnabled,
+    GROUP: _SELECTABLE | Qt.ItemFlag.ItemIsDropEnabled,
+    CONTACT: _SELECTABLE | Qt.ItemFlag.ItemNeverHasChildren,
+    ROOM: _SELECTABLE | Qt.ItemFlag.ItemNeverHasChildren,
+}
+
+
 class Node:
     __slots__ = ("children", "id", "key", "kind", "parent", "payload", "sort_key")
 
@@ -103,6 +115,9 @@ class Node:
     def row(self) -> int:
         assert self.parent is not None
         return self.parent.children.index(self)
+
+
+_by_sort_key = attrgetter("sort_key")
 
 
 def _person_key(row: PersonRow) -> str:
@@ -156,7 +171,7 @@ class RosterModel(QAbstractItemModel):
     def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
         if column != 0 or row < 0:
             return QModelIndex()
-        children = self._node(parent).children
+        children = (self._nodes[parent.internalId()] if parent.isValid() else self._root).children
         if row >= len(children):
             return QModelIndex()
         return self.createIndex(row, 0, children[row].id)
@@ -179,18 +194,15 @@ class RosterModel(QAbstractItemModel):
         return 1
 
     def hasChildren(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return self.rowCount(parent) > 0
+        if not parent.isValid():
+            return bool(self._root.children)
+        return parent.column() == 0 and bool(self._nodes[parent.internalId()].children)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
+        # Called for every row the tree lays out (11,000 per relayout with 10,000 persons): one lookup.
         if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        kind = self._nodes[index.internalId()].kind
-        if kind == PERSON:
-            flags |= Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsDropEnabled
-        elif kind in (SPHERE, GROUP):
-            flags |= Qt.ItemFlag.ItemIsDropEnabled
-        return flags
+            return _NO_FLAGS
+        return _FLAGS[self._nodes[index.internalId()].kind]
 
     # -- drag and drop ------------------------------------------------------------------------------
 
@@ -398,10 +410,23 @@ class RosterModel(QAbstractItemModel):
         for sphere in self._root.children:
             sphere.children = [c for c in sphere.children if c.payload is ROOMS_GROUP]
             self._register(sphere)
+        # One pass, then one sort per sphere and group (not an ordered insert per person: 10,000 of
+        # them took ~0.2 s).
+        containers: dict[tuple[Sphere, str | None], Node] = {}
         for row in rows:
-            for parent in self._containers(row, create_silently=True):
-                node = self._make_person(row, parent)
-                bisect.insort(parent.children, node, key=lambda n: n.sort_key)
+            names: list[str | None] = [*dict.fromkeys(row.shown_groups())] or [None]
+            for name in names:
+                parent = containers.get((row.sphere, name))
+                if parent is None:
+                    parent = (
+                        self._sphere_node(row.sphere)
+                        if name is None
+                        else self._group_node(row.sphere, name, create_silently=True)
+                    )
+                    containers[(row.sphere, name)] = parent
+                parent.children.append(self._make_person(row, parent))
+        for parent in [*self._root.children, *containers.values()]:
+            parent.children.sort(key=_by_sort_key)
         self.endResetModel()
 
     def upsert(self, row: PersonRow) -> None:
@@ -623,7 +648,7 @@ class RosterModel(QAbstractItemModel):
     def _contact_nodes(self, row: PersonRow, parent: Node) -> list[Node]:
         nodes = []
         for contact in row.contacts:
-            child = Node(CONTACT, contact, parent, (), f"{contact.name}\n{contact.ref.handle}".casefold())
+            child = Node(CONTACT, contact, parent, ())  # no key: the person's key covers its contacts
             self._nodes[child.id] = child
             nodes.append(child)
         return nodes

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from aggregator.api import AccountSettings, Credentials
-from protocols.fake import FakeAdapter
+from protocols.fake.adapter import FakeAdapter
 from protocols.fake.server import FakeServer
 from tests.contract.fake_harness import FakePeer
 from tests.contract.sink import EventCollector

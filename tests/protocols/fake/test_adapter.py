@@ -34,7 +34,8 @@ from aggregator.api import (
     RosterSnapshot,
     TypingChanged,
 )
-from protocols.fake import PROTOCOL, FakeAdapter
+from protocols.fake import PROTOCOL
+from protocols.fake.adapter import FakeAdapter
 from protocols.fake.server import FakeServer
 from tests.contract.fake_harness import FakePeer
 from tests.contract.sink import EventCollector

@@ -30,8 +30,9 @@ from aggregator.api import (
     RoomTopic,
     SupportsGroupChat,
 )
-from protocols.irc import PROTOCOL, IrcAdapter
+from protocols.irc import PROTOCOL
 from protocols.irc import events as ev
+from protocols.irc.adapter import IrcAdapter
 from tests.contract.irc_harness import IrcHarness, IrcPeer
 from tests.contract.sink import EventCollector
 from tests.servers.irc import IrcServer

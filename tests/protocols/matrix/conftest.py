@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from aggregator.api import AccountSettings, Credentials, CredentialsUpdated
-from protocols.matrix import MatrixAdapter
+from protocols.matrix.adapter import MatrixAdapter
 from tests.contract.matrix_harness import MatrixHarness, MatrixPeer
 from tests.contract.sink import EventCollector
 from tests.servers.synapse import MatrixUser, SynapseServer

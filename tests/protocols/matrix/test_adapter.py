@@ -33,7 +33,7 @@ from aggregator.api import (
     SubscriptionRequested,
     TypingChanged,
 )
-from protocols.matrix import MatrixAdapter
+from protocols.matrix.adapter import MatrixAdapter
 from protocols.matrix.mapping import REDACTED_BODY, UNDECRYPTABLE_BODY
 from tests.contract.matrix_harness import MatrixHarness, MatrixPeer
 from tests.contract.sink import EventCollector

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from aggregator.api import AccountSettings, Credentials
-from protocols.xmpp import XmppAdapter
+from protocols.xmpp.adapter import XmppAdapter
 from tests.contract.sink import EventCollector
 from tests.contract.xmpp_harness import XmppHarness, XmppPeer
 from tests.servers.certs import TestCerts

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from aggregator.api import AccountSettings, ConfigurationError
-from protocols.xmpp import PROTOCOL, XmppAdapter
+from protocols.xmpp import PROTOCOL
+from protocols.xmpp.adapter import XmppAdapter
 from protocols.xmpp.addresses import normalize_address, normalize_handle, parse_server
 
 

@@ -29,8 +29,8 @@ from aggregator.api import (
     RoomMembers,
     RoomTopic,
 )
-from protocols.xmpp import XmppAdapter
 from protocols.xmpp import adapter as adapter_module
+from protocols.xmpp.adapter import XmppAdapter
 from protocols.xmpp.positions import FILE_NAME
 from tests.contract.sink import EventCollector
 from tests.contract.xmpp_harness import XmppHarness, XmppPeer, close_client, login_client, server_round_trip, wait_until
