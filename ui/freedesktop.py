@@ -48,6 +48,9 @@ class FreedesktopNotifier(Notifier):
         self._rooms: dict[int, ConversationKey] = {}
         self._lock = threading.Lock()
         self._listener: Any = None
+        #: Set once the click listener is subscribed (or gave up): no notification goes out before, so
+        #: a click on it cannot arrive while nobody listens.
+        self._listening = threading.Event()
         #: None until the service was asked; then whether it answers.
         self.available: bool | None = None
         self.markup = False
@@ -89,6 +92,7 @@ class FreedesktopNotifier(Notifier):
         self.available = conn is not None and self._probe(conn)
         if self.available:
             threading.Thread(target=self._listen_loop, name="notification-clicks", daemon=True).start()
+            self._listening.wait(TIMEOUT)
         while (notification := self._queue.get()) is not None:
             if conn is None or not self.available or not self._notify(conn, notification):
                 self._fallback_wanted.emit(notification)
@@ -161,8 +165,10 @@ class FreedesktopNotifier(Notifier):
             conn.send_and_get_reply(message_bus.AddMatch(rule), timeout=TIMEOUT)
         except Exception as exc:
             log.info("Cannot listen for notification clicks (%r)", exc)
+            self._listening.set()
             return
         self._listener = conn
+        self._listening.set()
         while True:
             try:
                 message = conn.receive()
