@@ -99,7 +99,7 @@ def shoot_room(app: QApplication, window: MainWindow, server_thread: EngineThrea
     wait(app, lambda: said[-1][1] in tab.view.toPlainText(), "the room's messages")
     tab.input.setPlainText("Great, I'll post the announcement at five.")
     tab.send()
-    wait(app, lambda: "me: Great, I'll post" in tab.view.toPlainText(), "our room message")
+    wait(app, lambda: "Great, I'll post" in tab.view.toPlainText(), "our room message")
     wait(app, lambda: window.model.room(tab.key) is not None, "the room in the buddy list")
     settle(app, 0.5)
     shoot(window, "room.png")
