@@ -5,12 +5,15 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from aggregator.api import ConversationKey
+from aggregator.policy.setup import SetupNeed
+from aggregator.policy.setup import pending as setup_pending
 from ui.account_dialog import AccountsDialog
 from ui.context import UiContext
 from ui.log_viewer import LogViewer
 from ui.main_window import MainWindow
 from ui.message_alerts import desktop_alerts
 from ui.preferences import PreferencesDialog
+from ui.preseed_dialog import PreseedDialog
 from ui.rows import AccountRow, all_accounts
 from ui.tray import Tray
 
@@ -25,6 +28,7 @@ class Windows(QObject):
         self.log_viewer: LogViewer | None = None
         self.accounts: AccountsDialog | None = None
         self.preferences: PreferencesDialog | None = None
+        self.preseed: PreseedDialog | None = None
         self.tray: Tray | None = None
         main.quit_action.triggered.connect(self.quit_requested)
         main.search_action.triggered.connect(self.show_log_viewer)
@@ -93,8 +97,30 @@ class Windows(QObject):
         def done(rows: list[AccountRow] | None, _error: BaseException | None) -> None:
             if rows is not None and not rows:
                 QTimer.singleShot(0, self.show_accounts)
+            elif rows:
+                self.ask_preseeded()
 
         self._ctx.bridge.run(lambda: all_accounts(core), done)
+
+    def ask_preseeded(self) -> None:
+        """The organisation's preseeded accounts that still need a password (or a username): ask, one
+        dialog per account; "Later" leaves the rest for the next start."""
+        core = self._ctx.core
+
+        def asked(needs: list[SetupNeed] | None, _error: BaseException | None) -> None:
+            if needs:
+                self._ask_next(list(needs))
+
+        self._ctx.bridge.run(lambda: setup_pending(core), asked)
+
+    def _ask_next(self, needs: list[SetupNeed]) -> None:
+        if not needs:
+            self.preseed = None
+            return
+        self.preseed = PreseedDialog(self._ctx, needs[0], self.main)
+        self.preseed.accepted.connect(lambda: self._ask_next(needs[1:]))
+        self.preseed.show()
+        self.preseed.raise_()
 
     def close_all(self) -> None:
         self.alerts.close()
