@@ -1,7 +1,9 @@
 """What the log viewer shows, as frozen values built on the engine thread (through ``Bridge.run``).
 
 A search answer names each hit's conversation (the person's name for a direct conversation, the
-room's address otherwise) and account; the filter choices are the buddy list's persons and the accounts.
+room's address otherwise) and account; a hit's context comes with the ``SenderNames`` a conversation
+tab would use (the person's name, our name or room nick, the account's label); the filter choices are
+the buddy list's persons and the accounts.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ from dataclasses import dataclass
 from aggregator.api import ContactRef, ConversationKind, Sphere
 from aggregator.archive.records import Direction, StoredMessage
 from aggregator.core import Core
+from aggregator.rooms.mentions import own_names
 from aggregator.roster.naming import display_name
 from aggregator.roster.records import PersonId
 from aggregator.search.filters import SearchFilters, filtered_query
 from aggregator.search.service import Context, SearchService
 from aggregator.search.snippet import Segment
+from ui.sender_names import account_selves
+from ui.timeline_text import SenderNames
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +41,12 @@ class ResultRow:
 class SearchAnswer:
     rows: tuple[ResultRow, ...]
     more: bool  # the limit was reached: there are probably more matches
+
+
+@dataclass(frozen=True, slots=True)
+class ContextAnswer:
+    context: Context
+    names: SenderNames  # how the pane names the senders, as the conversation's tab would
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,5 +115,26 @@ def filter_choices(core: Core) -> FilterChoices:
     return FilterChoices(tuple(persons), accounts)
 
 
-def message_context(core: Core, message_id: int, n: int) -> Context | None:
-    return SearchService(core.archive).context(message_id, n)
+def context_names(core: Core, message: StoredMessage) -> SenderNames:
+    """How a conversation tab names the senders of ``message``'s conversation: the person's display
+    name (a direct conversation with a known person), our name on the account (in a room, our nick
+    there when it is joined) and the account's label; in a room, what mentions us."""
+    account_id, key = message.account_id, message.conversation
+    selves = account_selves(core, (account_id,))
+    own = {a: s.name for a, s in selves.items() if s.name}
+    person: str | None = None
+    mention: tuple[str, ...] = ()
+    if key.kind is ConversationKind.DIRECT:
+        found = core.roster.directory.person_of(ContactRef(account_id, key.handle))
+        person = None if found is None else display_name(found)
+    else:
+        room = core.rooms.room(key)
+        if room is not None and room.nick:
+            own[account_id] = room.nick
+        mention = own_names(room, selves[account_id].address if account_id in selves else "")
+    return SenderNames(person=person, own=own, accounts={account_id: _account_name(core, account_id)}, mention=mention)
+
+
+def message_context(core: Core, message_id: int, n: int) -> ContextAnswer | None:
+    context = SearchService(core.archive).context(message_id, n)
+    return None if context is None else ContextAnswer(context, context_names(core, context.message))
