@@ -1,17 +1,17 @@
 """What the log viewer shows, as frozen values built on the engine thread (through ``Bridge.run``).
 
 A search answer names each hit's conversation (the person's name for a direct conversation, the
-room's address otherwise) and account; a hit's context comes with the ``SenderNames`` a conversation
-tab would use (the person's name, our name or room nick, the account's label); the filter choices are
-the buddy list's persons and the accounts.
+room's address otherwise), account and sender; a hit's context comes with the ``SenderNames`` a
+conversation tab would use (the person's name, our name or room nick, the account's label), and each
+hit's sender is named by them too. The filter choices are the buddy list's persons and the accounts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aggregator.api import ContactRef, ConversationKind, Sphere
-from aggregator.archive.records import Direction, StoredMessage
+from aggregator.api import ContactRef, ConversationKey, ConversationKind, Sphere
+from aggregator.archive.records import StoredMessage
 from aggregator.core import Core
 from aggregator.rooms.mentions import own_names
 from aggregator.roster.naming import display_name
@@ -30,11 +30,7 @@ class ResultRow:
     conversation: str  # the person's name, or the room (or contact) address
     person_id: PersonId | None  # None: a room, or a contact without a person
     account: str  # the account's label or address
-
-    @property
-    def sender(self) -> str:
-        m = self.message
-        return "me" if m.direction is Direction.OUT else (m.sender_name or m.sender)
+    sender: str  # as the conversation names them: the person's name, a nick, our name or "me"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +78,7 @@ def run_search(core: Core, text: str, filters: SearchFilters, limit: int) -> Sea
     hits = SearchService(core.archive).search(query, limit=limit)
     names: dict[ContactRef, tuple[PersonId, str] | None] = {}
     accounts: dict[str, str] = {}
+    senders: dict[ConversationKey, SenderNames] = {}
     rows = []
     for hit in hits:
         m = hit.message
@@ -94,6 +91,8 @@ def run_search(core: Core, text: str, filters: SearchFilters, limit: int) -> Sea
             person = names[ref]
         if m.account_id not in accounts:
             accounts[m.account_id] = _account_name(core, m.account_id)
+        if m.conversation not in senders:
+            senders[m.conversation] = context_names(core, m)
         rows.append(
             ResultRow(
                 message=m,
@@ -101,6 +100,7 @@ def run_search(core: Core, text: str, filters: SearchFilters, limit: int) -> Sea
                 conversation=person[1] if person else m.conversation.handle,
                 person_id=person[0] if person else None,
                 account=accounts[m.account_id],
+                sender=senders[m.conversation].name(m),
             )
         )
     return SearchAnswer(tuple(rows), more=len(hits) >= limit)

@@ -317,6 +317,10 @@ def test_the_context_pane_names_senders_and_days_as_the_conversation_does(
         core.roster.directory.rename(person_id, "<b>Bob</b> & co")
 
     session.engine.call(rename(), timeout=10)
+    search(viewer, qtbot, "needle today")
+    # The result names its sender as the conversation does (escaped in the snippet's markup).
+    assert viewer.model.index(0, MESSAGE).data() == "<b>Bob</b> & co: the needle today"
+    assert viewer.model.index(0, MESSAGE).data(SNIPPET_HTML_ROLE).startswith("&lt;b&gt;Bob&lt;/b&gt; &amp; co: ")
     viewer.results.setCurrentIndex(viewer.model.index(0, 0))
     qtbot.waitUntil(lambda: viewer.context_view.shown is not None, timeout=5000)
 
