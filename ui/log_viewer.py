@@ -27,13 +27,20 @@ from PySide6.QtWidgets import (
 
 from aggregator.search.filters import SearchFilters
 from aggregator.search.query import SearchError
-from aggregator.search.service import Context
 from ui.context import UiContext
 from ui.models.search_results_model import ACCOUNT, CONVERSATION, MESSAGE, WHEN, SearchResultsModel
 from ui.search_context import ContextView
 from ui.search_delegate import SnippetDelegate
 from ui.search_filters import FilterBar, FilterError
-from ui.search_rows import FilterChoices, ResultRow, SearchAnswer, filter_choices, message_context, run_search
+from ui.search_rows import (
+    ContextAnswer,
+    FilterChoices,
+    ResultRow,
+    SearchAnswer,
+    filter_choices,
+    message_context,
+    run_search,
+)
 
 log = logging.getLogger(__name__)
 
@@ -281,12 +288,15 @@ class LogViewer(QWidget):
             lambda ctx, err: self._context_loaded(generation, ctx, err),
         )
 
-    def _context_loaded(self, generation: int, context: Context | None, error: BaseException | None) -> None:
+    def _context_loaded(self, generation: int, answer: ContextAnswer | None, error: BaseException | None) -> None:
         if generation != self._context_generation:
             return
         if error is not None:
             log.warning("Could not read the context of a result: %s", error)
-        self.context_view.show_context(context)
+        if answer is None:
+            self.context_view.show_context(None)
+        else:
+            self.context_view.show_context(answer.context, answer.names)
 
     def _activated(self, index: QModelIndex) -> None:
         if index.isValid():

@@ -1,21 +1,26 @@
 """What the log viewer shows, as frozen values built on the engine thread (through ``Bridge.run``).
 
 A search answer names each hit's conversation (the person's name for a direct conversation, the
-room's address otherwise) and account; the filter choices are the buddy list's persons and the accounts.
+room's address otherwise), account and sender; a hit's context comes with the ``SenderNames`` a
+conversation tab would use (the person's name, our name or room nick, the account's label), and each
+hit's sender is named by them too. The filter choices are the buddy list's persons and the accounts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aggregator.api import ContactRef, ConversationKind, Sphere
-from aggregator.archive.records import Direction, StoredMessage
+from aggregator.api import ContactRef, ConversationKey, ConversationKind, Sphere
+from aggregator.archive.records import StoredMessage
 from aggregator.core import Core
+from aggregator.rooms.mentions import own_names
 from aggregator.roster.naming import display_name
 from aggregator.roster.records import PersonId
 from aggregator.search.filters import SearchFilters, filtered_query
 from aggregator.search.service import Context, SearchService
 from aggregator.search.snippet import Segment
+from ui.sender_names import account_selves
+from ui.timeline_text import SenderNames
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,17 +30,19 @@ class ResultRow:
     conversation: str  # the person's name, or the room (or contact) address
     person_id: PersonId | None  # None: a room, or a contact without a person
     account: str  # the account's label or address
-
-    @property
-    def sender(self) -> str:
-        m = self.message
-        return "me" if m.direction is Direction.OUT else (m.sender_name or m.sender)
+    sender: str  # as the conversation names them: the person's name, a nick, our name or "me"
 
 
 @dataclass(frozen=True, slots=True)
 class SearchAnswer:
     rows: tuple[ResultRow, ...]
     more: bool  # the limit was reached: there are probably more matches
+
+
+@dataclass(frozen=True, slots=True)
+class ContextAnswer:
+    context: Context
+    names: SenderNames  # how the pane names the senders, as the conversation's tab would
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +78,7 @@ def run_search(core: Core, text: str, filters: SearchFilters, limit: int) -> Sea
     hits = SearchService(core.archive).search(query, limit=limit)
     names: dict[ContactRef, tuple[PersonId, str] | None] = {}
     accounts: dict[str, str] = {}
+    senders: dict[ConversationKey, SenderNames] = {}
     rows = []
     for hit in hits:
         m = hit.message
@@ -83,6 +91,8 @@ def run_search(core: Core, text: str, filters: SearchFilters, limit: int) -> Sea
             person = names[ref]
         if m.account_id not in accounts:
             accounts[m.account_id] = _account_name(core, m.account_id)
+        if m.conversation not in senders:
+            senders[m.conversation] = context_names(core, m)
         rows.append(
             ResultRow(
                 message=m,
@@ -90,6 +100,7 @@ def run_search(core: Core, text: str, filters: SearchFilters, limit: int) -> Sea
                 conversation=person[1] if person else m.conversation.handle,
                 person_id=person[0] if person else None,
                 account=accounts[m.account_id],
+                sender=senders[m.conversation].name(m),
             )
         )
     return SearchAnswer(tuple(rows), more=len(hits) >= limit)
@@ -104,5 +115,26 @@ def filter_choices(core: Core) -> FilterChoices:
     return FilterChoices(tuple(persons), accounts)
 
 
-def message_context(core: Core, message_id: int, n: int) -> Context | None:
-    return SearchService(core.archive).context(message_id, n)
+def context_names(core: Core, message: StoredMessage) -> SenderNames:
+    """How a conversation tab names the senders of ``message``'s conversation: the person's display
+    name (a direct conversation with a known person), our name on the account (in a room, our nick
+    there when it is joined) and the account's label; in a room, what mentions us."""
+    account_id, key = message.account_id, message.conversation
+    selves = account_selves(core, (account_id,))
+    own = {a: s.name for a, s in selves.items() if s.name}
+    person: str | None = None
+    mention: tuple[str, ...] = ()
+    if key.kind is ConversationKind.DIRECT:
+        found = core.roster.directory.person_of(ContactRef(account_id, key.handle))
+        person = None if found is None else display_name(found)
+    else:
+        room = core.rooms.room(key)
+        if room is not None and room.nick:
+            own[account_id] = room.nick
+        mention = own_names(room, selves[account_id].address if account_id in selves else "")
+    return SenderNames(person=person, own=own, accounts={account_id: _account_name(core, account_id)}, mention=mention)
+
+
+def message_context(core: Core, message_id: int, n: int) -> ContextAnswer | None:
+    context = SearchService(core.archive).context(message_id, n)
+    return None if context is None else ContextAnswer(context, context_names(core, context.message))

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QPoint, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QAbstractItemModelTester, QTest
 from PySide6.QtWidgets import QWidget
@@ -24,6 +24,7 @@ from ui.app import Session, start_session
 from ui.conversation import ConversationTab
 from ui.log_viewer import LogViewer
 from ui.models.search_results_model import CONVERSATION, MESSAGE, SNIPPET_HTML_ROLE
+from ui.timeline_text import day_label
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 OLD = NOW - timedelta(days=400)
@@ -221,6 +222,8 @@ def test_keyboard_context_pane_and_opening_the_conversation_at_a_hit(
     qtbot.waitUntil(lambda: viewer.context_view.shown is not None, timeout=5000)
     assert viewer.context_view.shown is not None and viewer.context_view.shown.message.id == room[0]
     assert not viewer.open_button.isEnabled()
+    assert viewer.context_view.toPlainText().splitlines()[-2:][0] == "\u2014 Today \u2014"
+    assert viewer.context_view.toPlainText().endswith("dave@fake.test: a needle in the room")  # no nick known
     QTest.keyClick(viewer.results, Qt.Key.Key_Return)
     assert "#team is a room" in viewer.status.text()
     viewer.status.setText(" ")
@@ -296,3 +299,43 @@ def test_keyboard_context_pane_and_opening_the_conversation_at_a_hit(
     viewer.results.setFocus()
     QTest.keyClick(viewer.results, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert viewer.query.hasFocus()
+
+
+def test_the_context_pane_names_senders_and_days_as_the_conversation_does(
+    gui_world: GuiWorld, session: Session, qtbot: QtBot
+) -> None:
+    w = gui_world
+    earlier = NOW - timedelta(days=2)
+    store(session, w.account_id, w.bob, [("an older word", earlier), ("the needle today", NOW)])
+    viewer = open_viewer(session, qtbot, w.bob)
+    search(viewer, qtbot, "needle")
+    person_id = viewer.model.rows[0].person_id
+    assert person_id is not None
+    core = session.ctx.core
+
+    async def rename() -> None:
+        core.roster.directory.rename(person_id, "<b>Bob</b> & co")
+
+    session.engine.call(rename(), timeout=10)
+    search(viewer, qtbot, "needle today")
+    # The result names its sender as the conversation does (escaped in the snippet's markup).
+    assert viewer.model.index(0, MESSAGE).data() == "<b>Bob</b> & co: the needle today"
+    assert viewer.model.index(0, MESSAGE).data(SNIPPET_HTML_ROLE).startswith("&lt;b&gt;Bob&lt;/b&gt; &amp; co: ")
+    viewer.results.setCurrentIndex(viewer.model.index(0, 0))
+    qtbot.waitUntil(lambda: viewer.context_view.shown is not None, timeout=5000)
+
+    pane = viewer.context_view
+    lines = pane.toPlainText().splitlines()
+    day = earlier.astimezone().date()
+    assert lines[0] == f"\u2014 {day_label(day, date.today())} \u2014"
+    assert lines[-2] == "\u2014 Today \u2014"
+    assert lines[-1].endswith("<b>Bob</b> & co: the needle today")  # the person's name, as text
+    assert f"{w.bob}:" not in pane.toPlainText()
+    assert "&lt;b&gt;Bob&lt;/b&gt; &amp; co" in pane.toHtml() and "<b>Bob</b>" not in pane.toHtml()
+
+    # The hit's tooltip: the full date, the name with the address, the account.
+    block = pane.document().lastBlock()
+    top = pane.document().documentLayout().blockBoundingRect(block).top() - pane.verticalScrollBar().value()
+    tip = pane.tooltip_at(QPoint(20, int(top) + 3))
+    assert f"From <b>Bob</b> & co ({w.bob})" in tip.splitlines()
+    assert tip.splitlines()[-1].startswith("Account: ")
