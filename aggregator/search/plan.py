@@ -18,7 +18,7 @@ returned rows. Sender names are compared with ``lower()``: case-insensitive, acc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -226,35 +226,14 @@ def build(
     limit = max(1, min(int(limit), MAX_LIMIT))
     fulltext = bool(query.terms)
     id_column = f"{FTS_TABLE}.rowid" if fulltext else "m.id"
-    conds: list[str] = []
-    params: list[Any] = []
-
-    def add(sql: str, values: Iterable[Any] = ()) -> None:
-        conds.append(sql)
-        params.extend(values)
-
-    upper = [b for b in (scope.max_id, before_id) if b is not None]
-    if upper:
-        add(f"{id_column} < ?", [min(upper)])
-    if scope.min_id is not None:
-        add(f"{id_column} >= ?", [scope.min_id])
-    if scope.conversation_ids is not None:
-        add(*_in("m.conversation_id", scope.conversation_ids))
-    if scope.account_ids is not None:
-        add(*_in("m.account_id", scope.account_ids))
-    if scope.directions:
-        add(*_in("m.direction", scope.directions))
-    if scope.senders:
-        sql, values = _name_matches(scope.senders, with_name=True)
-        add(f"({sql})", values)
-    if scope.people:
-        sql, values = _name_matches(scope.people, with_name=False)
-        if scope.people_conversation_ids:
-            in_sql, in_values = _in("m.conversation_id", scope.people_conversation_ids)
-            sql, values = f"{in_sql} OR {sql}", [*in_values, *values]
-        add(f"({sql})", values)
-    if scope.contacts:
-        add(*_contact_matches(scope))
+    conds, params = _scope_filters(
+        scope,
+        senders=scope.senders,
+        people=scope.people,
+        before_id=before_id,
+        id_column=id_column,
+        name_matches=_name_matches,
+    )
 
     if fulltext:
         where = " AND ".join([f"{FTS_TABLE} MATCH ?", *conds])
@@ -266,10 +245,10 @@ def build(
         match = match_expression(query.terms, query.excluded)
         return Statement(sql, (OPEN, CLOSE, ELLIPSIS, match, *params, limit), has_snippet=True)
     if query.excluded:
-        add(
-            f"NOT EXISTS (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND {FTS_TABLE}.rowid = m.id)",  # noqa: S608
-            [any_of(query.excluded)],
+        conds.append(
+            f"NOT EXISTS (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND {FTS_TABLE}.rowid = m.id)"  # noqa: S608
         )
+        params.append(any_of(query.excluded))
     where = " AND ".join(conds) or "1"
     sql = f"SELECT {_COLUMNS} FROM messages AS m WHERE {where} ORDER BY m.id DESC LIMIT ?"  # noqa: S608
     return Statement(sql, (*params, limit), has_snippet=False)
@@ -288,28 +267,62 @@ def _build_postgresql(query: SearchQuery, scope: Scope, *, limit: int, before_id
         add(f"m.body_tsv @@ {_ts_function(term)}", [_ts_argument(term)])
     for term in query.excluded:
         add(f"NOT (m.body_tsv @@ {_ts_function(term)})", [_ts_argument(term)])
+    scope_conds, scope_params = _scope_filters(
+        scope,
+        senders=query.senders,
+        people=query.people,
+        before_id=before_id,
+        id_column="m.id",
+        name_matches=_pg_name_matches,
+    )
+    conds.extend(scope_conds)
+    params.extend(scope_params)
+    where = " AND ".join(conds) or "TRUE"
+    sql = f"SELECT {_COLUMNS} FROM messages AS m WHERE {where} ORDER BY m.id DESC LIMIT ?"  # noqa: S608
+    return Statement(sql, (*params, limit), has_snippet=False)
+
+
+NameMatcher = Callable[[Sequence[str], bool], tuple[str, list[Any]]]
+
+
+def _scope_filters(
+    scope: Scope,
+    *,
+    senders: Sequence[str],
+    people: Sequence[str],
+    before_id: int | None,
+    id_column: str,
+    name_matches: NameMatcher,
+) -> tuple[list[str], list[Any]]:
+    """The conditions every dialect shares (ids, conversations, accounts, direction, names, contacts);
+    ``name_matches`` is the dialect's substring test, ``senders``/``people`` the patterns it gets."""
+    conds: list[str] = []
+    params: list[Any] = []
+
+    def add(sql: str, values: Iterable[Any] = ()) -> None:
+        conds.append(sql)
+        params.extend(values)
+
     upper = [b for b in (scope.max_id, before_id) if b is not None]
     if upper:
-        add("m.id < ?", [min(upper)])
+        add(f"{id_column} < ?", [min(upper)])
     if scope.min_id is not None:
-        add("m.id >= ?", [scope.min_id])
+        add(f"{id_column} >= ?", [scope.min_id])
     if scope.conversation_ids is not None:
         add(*_in("m.conversation_id", scope.conversation_ids))
     if scope.account_ids is not None:
         add(*_in("m.account_id", scope.account_ids))
     if scope.directions:
         add(*_in("m.direction", scope.directions))
-    if query.senders:
-        sql, values = _pg_name_matches(query.senders, with_name=True)
+    if senders:
+        sql, values = name_matches(senders, True)
         add(f"({sql})", values)
-    if query.people:
-        sql, values = _pg_name_matches(query.people, with_name=False)
+    if people:
+        sql, values = name_matches(people, False)
         if scope.people_conversation_ids:
             in_sql, in_values = _in("m.conversation_id", scope.people_conversation_ids)
             sql, values = f"{in_sql} OR {sql}", [*in_values, *values]
         add(f"({sql})", values)
     if scope.contacts:
         add(*_contact_matches(scope))
-    where = " AND ".join(conds) or "TRUE"
-    sql = f"SELECT {_COLUMNS} FROM messages AS m WHERE {where} ORDER BY m.id DESC LIMIT ?"  # noqa: S608
-    return Statement(sql, (*params, limit), has_snippet=False)
+    return conds, params
