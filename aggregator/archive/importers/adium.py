@@ -63,10 +63,7 @@ _STATUS_LABELS = {
 
 
 def detect(directory: Path) -> bool:
-    for path in directory.rglob("*"):
-        if path.name.endswith((".chatlog", ".AdiumHTMLLog")):
-            return True
-    return False
+    return any(path.name.endswith((".chatlog", ".AdiumHTMLLog")) for path in directory.rglob("*"))
 
 
 def find_root(directory: Path) -> Path:
@@ -124,7 +121,7 @@ def parse_file(root: Path, path: Path, *, zone: tzinfo | None = None) -> LogFile
         if isinstance(log_or_skip, Skipped):
             return log_or_skip
         log = log_or_skip
-    others = {e.sender.casefold() for e in log.lines if e.kind is not MessageKind.SYSTEM and e.direction is Direction.IN}
+    others = {e.sender.casefold() for e in log.lines if e.kind is MessageKind.CHAT and e.direction is Direction.IN}
     if len(others) > 1:
         log.kind = ConversationKind.ROOM
     if not log.lines and not log.skipped:

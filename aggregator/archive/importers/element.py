@@ -97,9 +97,9 @@ def parse_file(root: Path, path: Path) -> LogFile | Skipped:
         at = _event_time(event)
         if isinstance(relates, dict) and relates.get("rel_type") == "m.replace" and isinstance(new, dict):
             target, text = relates.get("event_id"), _text(new)
-            if isinstance(target, str) and text is not None and at is not None:
-                if target not in edits or edits[target][0] <= at:
-                    edits[target] = (at, text[1])
+            newer = isinstance(target, str) and (target not in edits or at is None or edits[target][0] <= at)
+            if isinstance(target, str) and text is not None and at is not None and newer:
+                edits[target] = (at, text[1])
         if event.get("type") == "m.room.redaction":
             target = event.get("redacts") or content.get("redacts")
             if isinstance(target, str):

@@ -34,13 +34,14 @@ from aggregator.archive.records import Direction
 SOURCE = "weechat"
 TITLE = "WeeChat"
 DESCRIPTION = "WeeChat's IRC logs (logs/irc.<server>.<#channel or nick>.weechatlog)"
+_SEP = r"(?:\t|\s{2,})"
 _LINE = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2}) (?P<time>\d{2}:\d{2}:\d{2})(?:\t|\s{2,})(?P<prefix>[^\t]*?)(?:\t|\s{2,})(?P<text>.*)$"
+    rf"^(?P<date>\d{{4}}-\d{{2}}-\d{{2}}) (?P<time>\d{{2}}:\d{{2}}:\d{{2}}){_SEP}(?P<prefix>[^\t]*?){_SEP}(?P<text>.*)$"
 )
 _BARE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2}) (?P<time>\d{2}:\d{2}:\d{2})\t(?P<prefix>[^\t]*)\t?$")
 _SYSTEM_PREFIXES = {"-->", "<--", "--", "=!=", "<->", "==="}
 _NOTICE = re.compile(r"^Notice\((?P<nick>[^)]+)\)(?: -> \S+)?: ?(?P<text>.*)$")
-_DETECT = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\t")
+_DETECT = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\t|\s{2,})")
 
 
 def detect(directory: Path) -> bool:
