@@ -478,3 +478,21 @@ def test_damaged_copies_add_nothing_and_change_nothing(archive: Archive, tmp_pat
     )
     assert result.inserted == 0 and [s.reason for s in result.skipped_files] == ["a binary file, not an irssi log"]
     assert archive.read_rows("SELECT id, body, sent_at, direction FROM messages ORDER BY id") == before
+
+
+def test_adium_truncated_html_log_keeps_whole_lines_and_warns(tmp_path: Path) -> None:
+    source = next((DATA / "adium").rglob("*.AdiumHTMLLog"))
+    target = tmp_path / "Logs" / "AIM.mysn" / "theirscreenname" / source.name
+    target.parent.mkdir(parents=True)
+    text = source.read_text(encoding="utf-8")
+    target.write_text(text[: text.index("what's up") + 4], encoding="utf-8")
+    (log,) = parsed("adium", tmp_path, (), "UTC")
+    assert isinstance(log, LogFile)
+    assert [(e.sender, e.body) for e in log.lines] == [("theirsn", "hey"), ("mysn", "hey")]
+    assert [(s.line, s.reason) for s in log.skipped] == [(3, "an incomplete last line (truncated file?)")]
+
+
+def test_gajim_016_without_me_keeps_the_history_under_a_placeholder_account(tmp_path: Path) -> None:
+    logs = by_handle(parsed("gajim", gajim_db(tmp_path, "gajim-0.16.sql")))
+    assert logs["dest@gmail.com"].account == "gajim-account"
+    assert [e.direction for e in logs["dest@gmail.com"].lines[:4]] == [OUT, IN, OUT, OUT]
