@@ -80,7 +80,7 @@ def _times(n: int) -> list[datetime]:
 def gen_adium(root: Path, n: int, rng: random.Random) -> None:
     times = _times(n)
     for f, first in enumerate(range(0, n, PER_FILE)):
-        buddy = f"buddy{f}@example.org"
+        buddy = f"buddy{f:04d}@example.org"
         start = times[first]
         name = f"{buddy} ({start.strftime('%Y-%m-%dT%H.%M.%S')}+0000)"
         folder = root / "Logs" / "Jabber.me@example.org" / buddy / f"{name}.chatlog"
@@ -102,7 +102,7 @@ def gen_gajim(root: Path, n: int, rng: random.Random) -> None:
     con.execute("INSERT INTO account(pk, jid) VALUES (1, 'me@example.org')")
     buddies = max(1, n // PER_FILE)
     con.executemany(
-        "INSERT INTO remote(pk, jid) VALUES (?, ?)", [(b + 1, f"buddy{b}@example.org") for b in range(buddies)]
+        "INSERT INTO remote(pk, jid) VALUES (?, ?)", [(b + 1, f"buddy{b:04d}@example.org") for b in range(buddies)]
     )
     rows = [
         (
@@ -149,7 +149,7 @@ def gen_irssi(root: Path, n: int, rng: random.Random) -> None:
             nick = "me" if i % 2 else f"nick{i % 7}"
             out.append(f"{times[i].strftime('%H:%M:%S')} < {nick}> {_text(rng)}")
         out.append(f"--- Log closed {times[span.stop - 1].strftime('%a %b %d %H:%M:%S %Y')}")
-        (folder / f"#chan{f}.log").write_text("\n".join(out) + "\n", encoding="utf-8")
+        (folder / f"#chan{f:04d}.log").write_text("\n".join(out) + "\n", encoding="utf-8")
 
 
 def gen_weechat(root: Path, n: int, rng: random.Random) -> None:
@@ -161,7 +161,7 @@ def gen_weechat(root: Path, n: int, rng: random.Random) -> None:
             f"{times[i].strftime('%Y-%m-%d %H:%M:%S')}\t{'me' if i % 2 else f'@nick{i % 7}'}\t{_text(rng)}"
             for i in span
         ]
-        (folder / f"irc.libera.#chan{f}.weechatlog").write_text("\n".join(out) + "\n", encoding="utf-8")
+        (folder / f"irc.libera.#chan{f:04d}.weechatlog").write_text("\n".join(out) + "\n", encoding="utf-8")
 
 
 def gen_hexchat(root: Path, n: int, rng: random.Random) -> None:
@@ -173,7 +173,7 @@ def gen_hexchat(root: Path, n: int, rng: random.Random) -> None:
         out += [
             f"{times[i].strftime('%b %d %H:%M:%S')} <{'me' if i % 2 else f'nick{i % 7}'}>\t{_text(rng)}" for i in span
         ]
-        (folder / f"#chan{f}.log").write_text("\n".join(out) + "\n", encoding="utf-8")
+        (folder / f"#chan{f:04d}.log").write_text("\n".join(out) + "\n", encoding="utf-8")
 
 
 def gen_element(root: Path, n: int, rng: random.Random) -> None:
@@ -191,7 +191,7 @@ def gen_element(root: Path, n: int, rng: random.Random) -> None:
             for i in span
         ]
         export = {"room_name": f"Room {f}", "exported_by": "@me:example.org", "messages": events}
-        (root / f"Room {f} - Chat Export.json").write_text(json.dumps(export), encoding="utf-8")
+        (root / f"Room {f:04d} - Chat Export.json").write_text(json.dumps(export), encoding="utf-8")
 
 
 GENERATORS: dict[str, Callable[[Path, int, random.Random], None]] = {

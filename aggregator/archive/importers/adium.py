@@ -135,7 +135,6 @@ def _xml(shown: str, raw: bytes, where: tuple[str, str, str, list[str]] | None) 
     elements: list[tuple[ET.Element, int]] = []
     depth = 0
     problem: str | None = None
-    line_no = 0
 
     def drain() -> None:
         nonlocal depth, root_attrs
@@ -151,17 +150,18 @@ def _xml(shown: str, raw: bytes, where: tuple[str, str, str, list[str]] | None) 
             else:
                 depth -= 1
                 if depth == 1:
-                    elements.append((element, line_no))
+                    # A line's identity is its position in the chat (the n-th element), not its line number.
+                    elements.append((element, len(elements) + 1))
 
     try:
-        for chunk in raw.splitlines(keepends=True):
-            line_no += 1
-            parser.feed(chunk)
+        for start in range(0, len(raw), 1 << 16):
+            parser.feed(raw[start : start + (1 << 16)])
             drain()
         parser.close()
         drain()
     except ET.ParseError as exc:
-        problem = f"damaged XML at line {line_no} ({exc}): the messages before it are kept"
+        line = exc.position[0] if getattr(exc, "position", None) else "?"
+        problem = f"damaged XML at line {line} ({exc}): the messages before it are kept"
     if root_attrs is None:
         return Skipped(shown, "not an Adium chat log (no <chat> element)")
     account = root_attrs.get("account", "")
