@@ -199,23 +199,36 @@ def _time(text: str) -> datetime | None:
 
 
 def _inner_text(element: ET.Element) -> str:
+    """The plain text of a message's XHTML: text as written, ``<br/>`` a line break, a link keeps its
+    target, an image is ``[image: name]``; U+FFFC (an attachment's placeholder) dropped."""
     parts: list[str] = []
+
+    def walk(node: ET.Element) -> None:
+        tag = node.tag.rpartition("}")[2]
+        if tag == "br":
+            parts.append("\n")
+        elif tag == "img":
+            name = node.get("alt") or node.get("src") or ""
+            parts.append(f"[image: {name}]" if name else "[image]")
+        else:
+            if node.text:
+                parts.append(node.text)
+            for child in node:
+                walk(child)
+                if child.tail:
+                    parts.append(child.tail)
+            if tag == "a":
+                href, label = node.get("href") or "", "".join(node.itertext())
+                if href and href != label and not href.startswith("mailto:"):
+                    parts.append(f" ({href})")
+
+    if element.text:
+        parts.append(element.text)
     for child in element:
-        _strip_ns(child)
-        for link in child.iter("a"):
-            href = link.get("href")
-            label = "".join(link.itertext())
-            if href and href != label and not href.startswith("mailto:"):
-                link.tail = f" ({href})" + (link.tail or "")
-        parts.append(ET.tostring(child, encoding="unicode"))
-    html = (element.text or "") + "".join(parts)
-    return html_to_text(html.replace("<br />", "\n").replace("<br/>", "\n")).replace("\ufffc", "").strip()
-
-
-def _strip_ns(element: ET.Element) -> None:
-    for node in element.iter():
-        if node.tag.startswith(_NS):
-            node.tag = node.tag[len(_NS) :]
+        walk(child)
+        if child.tail:
+            parts.append(child.tail)
+    return "".join(parts).replace("\ufffc", "").replace("\r", "").strip()
 
 
 def _xml_entry(element: ET.Element, number: int, log: LogFile) -> LogLine | Skipped | None:
