@@ -122,7 +122,7 @@ def bench_start(tmp: Path, runs: int) -> None:
         loop.call(wait_offline(server))
         spawn_timed(["empty-start"])
         for i in range(runs):
-            for side in (("app", "bare") if i % 2 == 0 else ("bare", "app")):
+            for side in ("app", "bare") if i % 2 == 0 else ("bare", "app"):
                 if side == "app":
                     t0 = time.time()
                     elapsed, info = spawn_timed(["app-start", "--home", str(home), "--persons", str(START_PERSONS)])

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from datetime import tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aggregator.accounts.config import AccountStore
 from aggregator.api import AggregatorError, ConfigurationError
@@ -21,6 +23,7 @@ from aggregator.archive.importers import (
     pidgin,
     trillian,
 )
+from aggregator.archive.importers.formats import FORMATS
 from aggregator.cli.database import open_archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
@@ -36,7 +39,10 @@ _LISTED = 50
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    cmd = sub.add_parser("import", help="import chat logs of another client (Pidgin, Trillian)")
+    cmd = sub.add_parser(
+        "import",
+        help="import chat logs of another client (Pidgin, Trillian, Adium, Gajim, irssi, WeeChat, HexChat, Element)",
+    )
     kinds = cmd.add_subparsers(dest="source", metavar="SOURCE", required=True)
     for name, help_text in (
         ("pidgin", "Pidgin's logs (.purple/logs: <protocol>/<account>/<buddy>/<date>.html|.txt)"),
@@ -44,6 +50,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     ):
         p = kinds.add_parser(name, help=help_text, description=help_text)
         p.add_argument("directory", metavar="DIR", help="the log directory")
+        p.set_defaults(func=cmd_import)
+    for fmt in FORMATS.values():
+        p = kinds.add_parser(fmt.name, help=fmt.description, description=fmt.description)
+        p.add_argument("directory", metavar="DIR", help="the log directory")
+        p.add_argument(
+            "--me", action="append", default=[], metavar="NAME", help="your own nick or address (repeatable)"
+        )
+        p.add_argument("--timezone", metavar="ZONE", help="zone of logs written without one (default: local)")
         p.set_defaults(func=cmd_import)
 
 
@@ -59,13 +73,22 @@ def _normalizer(registry: ProtocolRegistry) -> Callable[[str, str], str]:
 
 def cmd_import(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
     source: str = args.source
-    reader = _READERS[source]
     directory = Path(args.directory).expanduser()
     if not directory.is_dir():
         raise UsageError(f"{directory} is not a directory")
-    root, files = reader.read(directory)
+    fmt = FORMATS.get(source)
+    title = fmt.title if fmt is not None else _TITLES[source]
+    if fmt is not None:
+        zone = _zone(args.timezone)
+        me: list[str] = list(args.me)
+        root, files = fmt.read(directory)
+        parsed = fmt.parse(root, files, me, zone)
+    else:
+        reader = _READERS[source]
+        root, files = reader.read(directory)
+        parsed = reader.parse_all(root, files)
     if not files:
-        raise AggregatorError(f"no {_TITLES[source]} logs under {directory}")
+        raise AggregatorError(f"no {title} logs under {directory}")
     try:
         configured = [
             KnownAccount(a.id, a.protocol, a.address, a.label, a.sphere)
@@ -79,12 +102,12 @@ def cmd_import(args: argparse.Namespace, paths: ProfilePaths, registry: Protocol
     try:
         archive = open_archive(args, paths)
         try:
-            with Progress(f"importing {_TITLES[source]} logs", len(files), "files") as progress:
+            with Progress(f"importing {title} logs", len(files), "files") as progress:
                 summary = import_logs(
                     archive,
-                    reader.parse_all(root, files),
+                    parsed,
                     source=source,
-                    accounts=AccountMapper(archive, configured, _TITLES[source]),
+                    accounts=AccountMapper(archive, configured, title),
                     normalize=_normalizer(registry),
                     on_file=progress.advance,
                 )
@@ -92,8 +115,17 @@ def cmd_import(args: argparse.Namespace, paths: ProfilePaths, registry: Protocol
             archive.close()
     finally:
         lock.release()
-    _report(summary, _TITLES[source], directory)
+    _report(summary, title, directory)
     return 0
+
+
+def _zone(name: str | None) -> tzinfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"unknown time zone {name!r} (an IANA name such as Europe/Berlin or UTC)") from None
 
 
 def _report(summary: ImportSummary, title: str, directory: Path) -> None:

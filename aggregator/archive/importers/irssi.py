@@ -1,0 +1,148 @@
+"""irssi's text logs: ``irclogs/<network>/<#channel or nick>.log`` (its default ``autolog_path``).
+
+* ``--- Log opened Wed Jan 06 13:15:17 2010`` gives the date, ``--- Day changed Thu Jan 07 2010`` the next
+  one; lines carry ``HH:MM`` (or ``HH:MM:SS``) in the zone the log was written in (no zone in the file:
+  ``--timezone`` or this machine's zone).
+* ``HH:MM <@nick> text`` a message, ``HH:MM  * nick text`` an action, ``HH:MM -nick- text`` or
+  ``HH:MM -nick:#chan- text`` a notice, ``HH:MM -!- ...`` a join, part, quit, nick change, topic or mode
+  (stored as system lines).
+* The user's own nick is not written in the log: ``--me NICK``; in a query every sender other than the
+  person the file is named after is the user; ``You're now known as X`` is learned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from datetime import datetime, tzinfo
+from pathlib import Path
+
+from aggregator.api import MessageKind
+from aggregator.archive.importers.common import Clock, LogFile, LogLine, Skipped, read_text
+from aggregator.archive.importers.irclog import (
+    OwnNicks,
+    account_name,
+    as_local,
+    bare_nick,
+    conversation_kind,
+    files_with,
+    starts_with,
+    strip_formatting,
+)
+from aggregator.archive.records import Direction
+
+SOURCE = "irssi"
+TITLE = "irssi"
+DESCRIPTION = "irssi's IRC logs (irclogs/<network>/<#channel or nick>.log)"
+_OPENED = re.compile(r"^-{2,3} Log opened (?P<when>.+)$")
+_CLOSED = re.compile(r"^-{2,3} Log closed ")
+_DAY = re.compile(r"^-{2,3} Day changed (?P<when>.+)$")
+_LINE = re.compile(r"^(?P<time>\d{1,2}:\d{2}(?::\d{2})?) (?P<rest>.*)$")
+_MESSAGE = re.compile(r"^<(?P<nick>[^>]*)> ?(?P<text>.*)$")
+_ACTION = re.compile(r"^ \* (?P<nick>\S+) ?(?P<text>.*)$")
+_NOTICE = re.compile(r"^-(?P<nick>[^\s!-][^\s-]*?)(?::[^\s-]+)?- ?(?P<text>.*)$")
+_OPEN_FORMATS = ("%a %b %d %H:%M:%S %Y", "%a %b %d %H:%M %Y")
+_DAY_FORMATS = ("%a %b %d %Y",)
+_DETECT = re.compile(r"^-{2,3} Log opened ")
+
+
+def detect(directory: Path) -> bool:
+    return any(starts_with(p, _DETECT, 2) for p in files_with(directory, (".log",))[:50])
+
+
+def read(directory: Path) -> tuple[Path, list[Path]]:
+    root = directory / "irclogs" if (directory / "irclogs").is_dir() else directory
+    return root, files_with(root, (".log",))
+
+
+def _parse(text: str, formats: tuple[str, ...]) -> datetime | None:
+    for fmt in formats:
+        try:
+            return datetime.strptime(" ".join(text.split()), fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def parse_file(root: Path, path: Path, *, me: Sequence[str] = (), zone: tzinfo | None = None) -> LogFile | Skipped:
+    rel = path.relative_to(root)
+    shown = str(rel)
+    try:
+        text = read_text(path.read_bytes())
+    except OSError as exc:
+        return Skipped(shown, f"cannot read it: {exc.strerror or exc}")
+    if "\x00" in text:
+        return Skipped(shown, "a binary file, not an irssi log")
+    name = path.stem
+    network = rel.parts[-2] if len(rel.parts) >= 2 else "irc"
+    kind = conversation_kind(name)
+    own = OwnNicks(me, None if kind.name == "ROOM" else name)
+    log = LogFile(path=shown, ident="/".join(rel.parts[-2:]), protocol="irc", account="", handle=name, kind=kind)
+    clock: Clock | None = None
+    last: datetime | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.rstrip("\r\n")
+        if not line.strip():
+            continue
+        if (m := _OPENED.match(line)) or (m := _DAY.match(line)):
+            when = _parse(m["when"], _OPEN_FORMATS if m.re is _OPENED else _DAY_FORMATS)
+            if when is None:
+                log.skipped.append(Skipped(shown, f"unreadable date ({m['when']})", number))
+                continue
+            if m.re is _DAY:
+                when = when.replace(hour=0, minute=0, second=0)
+            clock = Clock(as_local(when, zone))
+            continue
+        if _CLOSED.match(line):
+            continue
+        lm = _LINE.match(line)
+        if lm is None:
+            log.skipped.append(Skipped(shown, "not a log line", number))
+            continue
+        if clock is None:
+            log.skipped.append(Skipped(shown, "before any 'Log opened' line: its date is unknown", number))
+            continue
+        at = clock.at(lm["time"])
+        if at is None:
+            if last is None:
+                log.skipped.append(Skipped(shown, f"unreadable time ({lm['time']})", number))
+                continue
+            log.skipped.append(Skipped(shown, f"unreadable time ({lm['time']}): kept with the previous time", number))
+            at = last
+        last = at
+        entry = _entry(number, at, strip_formatting(lm["rest"]), own)
+        if entry is None:
+            log.skipped.append(Skipped(shown, "an empty message", number))
+            continue
+        log.lines.append(entry)
+    log.account = account_name(own, list(me), network)
+    if not log.lines and not log.skipped:
+        return Skipped(shown, "no messages in it")
+    return log
+
+
+def _entry(number: int, at: datetime, rest: str, own: OwnNicks) -> LogLine | None:
+    if rest.startswith("-!- "):
+        body = rest[4:].strip()
+        own.learn_from_system(body)
+        return LogLine(number, at, "", body, MessageKind.SYSTEM, Direction.IN) if body else None
+    if (m := _ACTION.match(rest)) is not None:
+        nick = m["nick"]
+        return LogLine(number, at, nick, m["text"], MessageKind.ACTION, own.direction(nick))
+    if (m := _MESSAGE.match(rest)) is not None:
+        nick = bare_nick(m["nick"].strip())
+        if not m["text"].strip():
+            return None
+        return LogLine(number, at, nick, m["text"], MessageKind.CHAT, own.direction(nick))
+    if (m := _NOTICE.match(rest)) is not None:
+        nick = m["nick"]
+        return LogLine(number, at, nick, m["text"], MessageKind.NOTICE, own.direction(nick))
+    body = rest.strip()
+    return LogLine(number, at, "", body, MessageKind.SYSTEM, Direction.IN) if body else None
+
+
+def parse_all(
+    root: Path, files: list[Path], *, me: Sequence[str] = (), zone: tzinfo | None = None
+) -> Iterator[LogFile | Skipped]:
+    for path in files:
+        yield parse_file(root, path, me=me, zone=zone)

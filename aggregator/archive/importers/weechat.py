@@ -1,0 +1,135 @@
+"""WeeChat's logs: ``logs/irc.<server>.<#channel or nick>.weechatlog`` (its default ``logger.file.mask``).
+
+* One line per message: ``YYYY-MM-DD HH:MM:SS<TAB>prefix<TAB>text``, in the zone WeeChat ran in (no zone
+  in the file: ``--timezone`` or this machine's zone). Some copies have the tabs turned into runs of
+  spaces; both are read.
+* The prefix is the nick (with its mode, ``@op``) for a message, `` *`` for an action (``nick text``),
+  ``-->`` / ``<--`` for joins, parts and quits, ``--`` for other network lines (nick changes, topic,
+  modes) and ``=!=`` for errors: all of those are stored as system lines.
+* Own messages: ``--me NICK``; in a query every sender other than the person the buffer is named after;
+  ``You are now known as X`` is learned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from datetime import datetime, tzinfo
+from pathlib import Path
+
+from aggregator.api import MessageKind
+from aggregator.archive.importers.common import LogFile, LogLine, Skipped, read_text
+from aggregator.archive.importers.irclog import (
+    OwnNicks,
+    account_name,
+    as_local,
+    bare_nick,
+    conversation_kind,
+    files_with,
+    starts_with,
+    strip_formatting,
+)
+from aggregator.archive.records import Direction
+
+SOURCE = "weechat"
+TITLE = "WeeChat"
+DESCRIPTION = "WeeChat's IRC logs (logs/irc.<server>.<#channel or nick>.weechatlog)"
+_SEP = r"(?:\t|\s{2,})"
+_LINE = re.compile(
+    rf"^(?P<date>\d{{4}}-\d{{2}}-\d{{2}}) (?P<time>\d{{2}}:\d{{2}}:\d{{2}}){_SEP}(?P<prefix>[^\t]*?){_SEP}(?P<text>.*)$"
+)
+_BARE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2}) (?P<time>\d{2}:\d{2}:\d{2})\t(?P<prefix>[^\t]*)\t?$")
+_SYSTEM_PREFIXES = {"-->", "<--", "--", "=!=", "<->", "==="}
+_NOTICE = re.compile(r"^Notice\((?P<nick>[^)]+)\)(?: -> \S+)?: ?(?P<text>.*)$")
+_DETECT = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\t|\s{2,})")
+
+
+def detect(directory: Path) -> bool:
+    files = files_with(directory, (".weechatlog",))
+    return bool(files) and any(starts_with(p, _DETECT, 3) for p in files[:50])
+
+
+def read(directory: Path) -> tuple[Path, list[Path]]:
+    root = directory / "logs" if (directory / "logs").is_dir() else directory
+    return root, files_with(root, (".weechatlog",))
+
+
+def _buffer(name: str) -> tuple[str, str, str] | None:
+    """``irc.libera.#weechat.weechatlog`` -> ("irc", "libera", "#weechat"); None for a server/core buffer."""
+    stem = name[: -len(".weechatlog")] if name.lower().endswith(".weechatlog") else name
+    parts = stem.split(".")
+    if len(parts) < 3 or parts[0] != "irc" or parts[1] == "server":
+        return None
+    return parts[0], parts[1], ".".join(parts[2:])
+
+
+def parse_file(root: Path, path: Path, *, me: Sequence[str] = (), zone: tzinfo | None = None) -> LogFile | Skipped:
+    rel = path.relative_to(root)
+    shown = str(rel)
+    buffer = _buffer(path.name)
+    if buffer is None:
+        return Skipped(shown, "not an IRC channel or query buffer (irc.<server>.<name>.weechatlog)")
+    _plugin, network, name = buffer
+    try:
+        text = read_text(path.read_bytes())
+    except OSError as exc:
+        return Skipped(shown, f"cannot read it: {exc.strerror or exc}")
+    if "\x00" in text:
+        return Skipped(shown, "a binary file, not a WeeChat log")
+    kind = conversation_kind(name)
+    own = OwnNicks(me, None if kind.name == "ROOM" else name)
+    log = LogFile(path=shown, ident=path.name, protocol="irc", account="", handle=name, kind=kind)
+    last: datetime | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.rstrip("\r\n")
+        if not line.strip():
+            continue
+        m = _LINE.match(line) or _BARE.match(line)
+        if m is None:
+            log.skipped.append(Skipped(shown, "not a log line", number))
+            continue
+        try:
+            at = as_local(datetime.strptime(f"{m['date']} {m['time']}", "%Y-%m-%d %H:%M:%S"), zone)
+        except ValueError:
+            if last is None:
+                log.skipped.append(Skipped(shown, f"unreadable time ({m['date']} {m['time']})", number))
+                continue
+            log.skipped.append(
+                Skipped(shown, f"unreadable time ({m['date']} {m['time']}): kept with the previous time", number)
+            )
+            at = last
+        last = at
+        text_part = m.groupdict().get("text") or ""
+        entry = _entry(number, at, m["prefix"].strip(), strip_formatting(text_part), own)
+        if entry is None:
+            log.skipped.append(Skipped(shown, "an empty message", number))
+            continue
+        log.lines.append(entry)
+    log.account = account_name(own, list(me), network)
+    if not log.lines and not log.skipped:
+        return Skipped(shown, "no messages in it")
+    return log
+
+
+def _entry(number: int, at: datetime, prefix: str, text: str, own: OwnNicks) -> LogLine | None:
+    if prefix in _SYSTEM_PREFIXES:
+        if (n := _NOTICE.match(text)) is not None:
+            nick = n["nick"]
+            return LogLine(number, at, nick, n["text"], MessageKind.NOTICE, own.direction(nick))
+        own.learn_from_system(text)
+        body = text.strip()
+        return LogLine(number, at, "", body, MessageKind.SYSTEM, Direction.IN) if body else None
+    if prefix == "*":
+        nick, _, body = text.partition(" ")
+        return LogLine(number, at, nick, body, MessageKind.ACTION, own.direction(nick)) if nick else None
+    if not prefix or not text.strip():
+        return None
+    nick = bare_nick(prefix)
+    return LogLine(number, at, nick, text, MessageKind.CHAT, own.direction(nick))
+
+
+def parse_all(
+    root: Path, files: list[Path], *, me: Sequence[str] = (), zone: tzinfo | None = None
+) -> Iterator[LogFile | Skipped]:
+    for path in files:
+        yield parse_file(root, path, me=me, zone=zone)
