@@ -87,9 +87,10 @@ from aggregator.api import (
     SubscriptionRequested,
     TrustLevel,
 )
-from protocols.certificates import accept_pinned_certificate, changed_error, pin_digest, presented_certificate
+from protocols.certificates import accept_pinned_certificate, changed_error, presented_certificate
 from protocols.matrix import mapping, room_state
 from protocols.matrix.addresses import homeserver_url, is_room_id, normalize_address, normalize_handle
+from protocols.matrix.pinning import PinMismatch, PinnedFingerprint
 
 log = logging.getLogger(__name__)
 
@@ -139,11 +140,10 @@ class MatrixAdapter:
         self._account_id = settings.account_id
         self._user_id = normalize_address(settings.address)
         self._homeserver = homeserver_url(settings.server, self._user_id)
-        self._ssl: ssl.SSLContext | aiohttp.Fingerprint = (
+        self._ssl: ssl.SSLContext | PinnedFingerprint = (
             _ssl_context(settings.ca_file)
             if settings.pinned_certificate is None
-            # aiohttp checks the pinned leaf on each new connection, before any request is written
-            else aiohttp.Fingerprint(pin_digest(settings.pinned_certificate))
+            else PinnedFingerprint(settings.pinned_certificate)  # checked before any request is written
         )
         self._device_name = settings.options.get("device_name", "").strip() or DEFAULT_DEVICE_NAME
         self._data_dir = settings.data_dir
@@ -965,8 +965,8 @@ class MatrixAdapter:
 
     def _transport_error(self, exc: BaseException) -> AccountError:
         pin = self._settings.pinned_certificate
-        if isinstance(exc, aiohttp.ServerFingerprintMismatch) and pin is not None:
-            return changed_error(self._homeserver, pin, exc.got.hex(), None)
+        if isinstance(exc, PinMismatch) and pin is not None:
+            return changed_error(self._homeserver, pin, exc.presented.hex(), None)
         if isinstance(exc, aiohttp.ClientConnectorCertificateError):
             problem = _certificate_problem(exc)
             return CertificateError(f"the certificate of {self._homeserver} is not trusted: {problem}", None, problem)
