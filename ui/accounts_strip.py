@@ -2,6 +2,8 @@
 
 An account that failed on an untrusted certificate gets a "Certificate problem — review…" button;
 the certificate dialog also opens by itself, once, when that failure happens while the window is open.
+An account that trusts a pinned certificate shows a warning for as long as the pin holds, whatever its
+state: that account's server is not verified by a CA.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class AccountsStrip(QWidget):
         self._label.setAccessibleName("Accounts")
         self._label.setTextFormat(Qt.TextFormat.RichText)  # names and reasons are escaped in _render
         self.review_buttons: dict[AccountId, QPushButton] = {}
+        self.pin_warnings: dict[AccountId, QLabel] = {}
         self._auto_shown: set[tuple[AccountId, str]] = set()
         self._layout = layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -122,6 +125,25 @@ class AccountsStrip(QWidget):
             self._layout.addWidget(button)
             self.review_buttons[account_id] = button
 
+    def _render_pin_warnings(self) -> None:
+        wanted = {a: r.pinned_warning for a, r in self._rows.items() if r.pinned_warning is not None}
+        for account_id in set(self.pin_warnings) - set(wanted):
+            self.pin_warnings.pop(account_id).deleteLater()
+        for account_id, warning in sorted(wanted.items()):
+            name = self._rows[account_id].name
+            label = self.pin_warnings.get(account_id)
+            if label is None:
+                label = QLabel()
+                label.setTextFormat(Qt.TextFormat.PlainText)  # the account's name is the user's text
+                label.setStyleSheet("color: #b35c00; font-weight: bold")
+                self._layout.addWidget(label)
+                self.pin_warnings[account_id] = label
+            label.setText(f"⚠ {name}: pinned certificate, not verified")
+            tip = f"{name} {warning}. Any other certificate is refused."
+            label.setToolTip(tip)
+            label.setAccessibleName(f"Warning: {name} trusts a pinned certificate")
+            label.setAccessibleDescription(tip)
+
     def state_text(self, account_id: AccountId) -> str:
         row = self._rows.get(account_id)
         event = self._states.get(account_id)
@@ -135,6 +157,7 @@ class AccountsStrip(QWidget):
 
     def _render(self) -> None:
         self._render_review_buttons()
+        self._render_pin_warnings()
         if not self._rows:
             self._label.setText("No account yet: Accounts → Add account…")
             return
@@ -152,7 +175,8 @@ class AccountsStrip(QWidget):
             shows = self.presence_text(account_id)
             both = f"{shows} · {text}" if shows else text
             parts.append(f'<span style="color:{color}">●</span> {html.escape(row.name)}: {html.escape(both)}')
-            tips.append(f"{row.name} ({row.protocol}): shows {shows or 'nothing yet'}; {text}")
+            pinned = f"; WARNING: it {row.pinned_warning}" if row.pinned_warning else ""
+            tips.append(f"{row.name} ({row.protocol}): shows {shows or 'nothing yet'}; {text}{pinned}")
         self._label.setText("&nbsp;&nbsp;&nbsp;".join(parts))
         self._label.setToolTip("\n".join(tips))
         self._label.setAccessibleDescription("; ".join(tips))
