@@ -179,11 +179,11 @@ async def trust_fingerprint(core: Core, account_id: AccountId, fingerprint: str)
 
 
 async def pin_and_connect(
-    core: Core, account_id: AccountId, fingerprint: str, wait: float
+    core: Core, account_id: AccountId, fingerprint: str, wait: float, *, restart_after_undo: bool = True
 ) -> tuple[ConnectionState, str]:
     """Engine thread: pin by fingerprint, reconnect and wait (up to ``wait`` s) until the account settles.
-    When its server presents another certificate, the pin is undone (the account as it was) and
-    ``CertificateError`` says so with both fingerprints."""
+    When its server presents another certificate, the pin is undone (the account as it was, started
+    again unless ``restart_after_undo`` is false) and ``CertificateError`` says so with both fingerprints."""
     before = core.account_store.resolve(account_id)
     await trust_fingerprint(core, account_id, fingerprint)
     supervisor = core.accounts.supervisor(account_id)
@@ -196,7 +196,11 @@ async def pin_and_connect(
     reason = supervisor.reason
     if state is ConnectionState.FAILED and CERTIFICATE_CHANGED in reason:
         restore(core.account_store, before)
-        await _reconnect(core, before)
+        if restart_after_undo:
+            await _reconnect(core, before)
+        else:
+            await core.accounts.stop_account(account_id)
+            core.accounts.configure([before])
         raise CertificateError(f"{reason}; nothing was trusted")
     return state, reason
 

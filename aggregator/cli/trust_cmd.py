@@ -78,7 +78,7 @@ async def _trust(core: Core, account_id: str, fingerprint: str) -> tuple[Connect
 
 
 async def _pinned(core: Core, account: AccountConfig, fingerprint: str) -> tuple[ConnectionState, str]:
-    return await pin_and_connect(core, account.id, fingerprint, CONNECT_WAIT)
+    return await pin_and_connect(core, account.id, fingerprint, CONNECT_WAIT, restart_after_undo=False)
 
 
 def _confirmed() -> bool:
