@@ -52,6 +52,7 @@ class AccountsStrip(QWidget):
         self._layout = layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._label)
+        layout.addStretch()  # the buttons and warnings follow the accounts they are about
         ctx.bridge.account_state.connect(self._on_state)
         ctx.bridge.own_status.connect(self._on_own_status)
         ctx.bridge.accounts_changed.connect(lambda _e: self.reload())  # added, renamed, removed, (dis)abled
@@ -122,7 +123,7 @@ class AccountsStrip(QWidget):
             button.setToolTip("The server presented a certificate that is not trusted: see it and decide")
             button.setStyleSheet("color: #cc2b2b")
             button.clicked.connect(lambda _checked=False, a=account_id: self.review(a))
-            self._layout.addWidget(button)
+            self._layout.insertWidget(self._layout.count() - 1, button)
             self.review_buttons[account_id] = button
 
     def _render_pin_warnings(self) -> None:
@@ -136,7 +137,7 @@ class AccountsStrip(QWidget):
                 label = QLabel()
                 label.setTextFormat(Qt.TextFormat.PlainText)  # the account's name is the user's text
                 label.setStyleSheet("color: #b35c00; font-weight: bold")
-                self._layout.addWidget(label)
+                self._layout.insertWidget(self._layout.count() - 1, label)
                 self.pin_warnings[account_id] = label
             label.setText(f"⚠ {name}: pinned certificate, not verified")
             tip = f"{name} {warning}. Any other certificate is refused."
