@@ -60,6 +60,7 @@ class Site(Protocol):
 
     protocol: str
     server: str
+    options: dict[str, str]
 
     async def restart(self, cert_and_key: tuple[bytes, bytes]) -> None: ...
     def credentials_seen(self, address: str) -> int: ...
@@ -105,6 +106,7 @@ async def world(tmp_path: Path, site: Site, users: list[tuple[str, str]], ca_fil
                 address=address,
                 server=site.server,
                 ca_file=str(ca_file) if ca_file else None,
+                options=site.options,
             )
         )
         secrets.set_password(account_id, password)
@@ -201,11 +203,12 @@ async def pinned_then_changed(
 class XmppSite:
     protocol = "xmpp"
 
-    def __init__(self, directory: Path, test_certs: TestCerts) -> None:
+    def __init__(self, directory: Path, test_certs: TestCerts, *, direct_tls: bool = False) -> None:
         self.directory, self.test_certs = directory, test_certs
         self.certs = server_certs(directory / "certs", test_certs, another_self_signed())
         self.prosody = ProsodyServer(directory / "prosody", self.certs)
-        self.server = self.prosody.starttls_address
+        self.server = self.prosody.direct_tls_address if direct_tls else self.prosody.starttls_address
+        self.options = {"direct_tls": "true"} if direct_tls else {}
 
     async def restart(self, cert_and_key: tuple[bytes, bytes]) -> None:
         server_certs(self.certs.directory, self.test_certs, cert_and_key)
@@ -242,6 +245,18 @@ async def test_xmpp_pinned_certificate(
     await pinned_then_changed(tmp_path, xmpp_site, test_certs, make, problem, how, xmpp_flow)
 
 
+async def test_xmpp_pinned_certificate_over_direct_tls(
+    tmp_path: Path, test_certs: TestCerts, keyring_env: None
+) -> None:
+    site = XmppSite(tmp_path / "xmpp", test_certs, direct_tls=True)
+    try:
+        await pinned_then_changed(
+            tmp_path, site, test_certs, self_signed_misnamed, "self-signed certificate", "fingerprint-first", xmpp_flow
+        )
+    finally:
+        await site.prosody.stop_async()
+
+
 # ------------------------------------------------------------------------------------------------- IRC
 
 
@@ -253,6 +268,7 @@ class IrcSite:
         self.certs = server_certs(directory / "certs", test_certs, another_self_signed())
         self.irc = IrcServer(directory / "irc", self.certs)
         self.server = self.irc.tls_address
+        self.options: dict[str, str] = {}
         self.logins = directory / "irc" / "commands.log"  # Atheme logs each SASL login as a command
         with self.irc.atheme_conf.open("a") as conf:
             conf.write(f'logfile "{self.logins}" {{ commands; }};\n')
@@ -363,6 +379,7 @@ class MatrixSite:
         self.harness = harness
         self.listener = TlsListener(harness.server.url, directory)
         self.server = ""
+        self.options: dict[str, str] = {}
 
     async def restart(self, cert_and_key: tuple[bytes, bytes]) -> None:
         await self.listener.restart(cert_and_key)
