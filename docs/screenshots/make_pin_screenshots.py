@@ -6,7 +6,8 @@ Run under Xvfb with a keyring session, like ``make_screenshots.py``::
 
     dbus-run-session -- sh -c 'export XDG_RUNTIME_DIR=$(mktemp -d) XDG_DATA_HOME=$(mktemp -d);
       echo pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1;
-      QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python docs/screenshots/make_pin_screenshots.py'
+      QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24" \\
+        .venv/bin/python docs/screenshots/make_pin_screenshots.py'
 
 Writes pinned-certificate.png and certificate-changed.png next to this file.
 """
@@ -34,7 +35,7 @@ from ui.app import start_session
 from ui.certificate_dialog import CertificateDialog
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_screenshots import settle, shoot, shoot_over, wait  # noqa: E402
+from make_screenshots import settle, shoot, shoot_over, wait
 
 PIN = "3F:9A:11:C2:7E:05:D4:88:B1:6C:20:FA:93:4E:7D:0B:A5:58:E2:19:C6:3D:71:8F:04:BB:6A:E9:52:17:CD:80"
 NEW = "8E:21:57:D0:4A:B9:6F:13:C8:72:0D:E5:99:3B:A4:16:5C:F1:28:07:BD:64:E3:4F:91:0A:D7:36:7B:C2:58:1E"

@@ -22,6 +22,7 @@ from aggregator.accounts.trust import (
 from aggregator.api import CertificateDetails, ConfigurationError, PolicyError
 from aggregator.paths import ProfilePaths
 from aggregator.policy import PolicyEngine
+from aggregator.policy.apply import _relock
 from aggregator.policy.file import Policy, ProfileSpec
 from aggregator.policy.state import PolicyState
 
@@ -146,3 +147,14 @@ def test_the_details_read_as_a_person_would_say_them() -> None:
         "Valid": "from 2026-01-01 00:00 UTC until 2027-06-30 12:05 UTC",
         "SHA-256": FINGERPRINT,
     }
+
+
+def test_a_policy_that_locks_the_ca_file_undoes_a_pin_made_before() -> None:
+    spec = ProfileSpec(
+        name="corp-irc", protocol="irc", username="bob", ca_file="/etc/ssl/corp.pem", locked=frozenset({"ca_file"})
+    )
+    pinned = AccountConfig(
+        id="irc:bob", protocol="irc", address="bob", ca_file="/etc/ssl/corp.pem", pinned_certificate=FINGERPRINT
+    )
+    relocked, changed = _relock(spec, pinned)
+    assert relocked.pinned_certificate is None and changed == ["pinned_certificate"]
