@@ -66,6 +66,11 @@ class CertificateDetails:
         return self.subject == self.issuer
 
 
+#: How a ``CertificateError``'s ``problem`` starts when the server presented another certificate than
+#: the one pinned for the account (the review dialog then says "the certificate changed").
+CERTIFICATE_CHANGED = "the certificate changed"
+
+
 class CertificateError(AccountError):
     """The server's TLS certificate was not trusted. The message names the problem; ``certificate``
     holds what the server presented when the adapter could read it (None otherwise); ``problem`` is
@@ -342,6 +347,11 @@ class AccountSettings:
     options: Mapping[str, str] = field(default_factory=dict)
     #: A directory the adapter may keep protocol state in (e.g. a crypto store). Created by the core.
     data_dir: Path | None = None
+    #: The SHA-256 fingerprint (``AB:CD:...``) of the one server certificate the user trusts for this
+    #: account: the adapter accepts exactly that leaf even if self-signed, misnamed or expired, and
+    #: refuses any other before sending credentials. None: the usual verification (``ca_file`` or the
+    #: system's CAs).
+    pinned_certificate: str | None = None
 
 
 class EventSink(Protocol):

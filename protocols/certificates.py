@@ -1,5 +1,10 @@
 """The certificate a server presents, read after verification failed, and trust in a pinned certificate.
 
+A pinned certificate (``AccountSettings.pinned_certificate``, a SHA-256 fingerprint the user chose for
+one account) is accepted whatever its issuer, names or dates: the handshake of THAT account does not
+verify (``unverified_for_pin``) and ``pin_refusal`` MUST then check the peer's leaf before anything is
+sent on the connection. Every other account keeps full verification.
+
 After a failed verification the adapters open a second connection that does not verify (``CERT_NONE``)
 only to read what the server presents, so the user can see it and decide. That connection never
 logs in and sends nothing but, for XMPP's STARTTLS, the stream header and the ``<starttls/>`` request.
@@ -14,13 +19,14 @@ import logging
 import re
 import ssl
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from aggregator.api import CertificateDetails
+from aggregator.api import CERTIFICATE_CHANGED, CertificateDetails, CertificateError
 
 log = logging.getLogger(__name__)
 
@@ -177,3 +183,58 @@ def accept_pinned_certificate(context: ssl.SSLContext, ca_file: Path | None) -> 
     leaf whose CA is not trusted). Hostname checking and expiry stay on."""
     if ca_file is not None and holds_server_certificate(ca_file):
         context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+
+
+def _bare(fingerprint_text: str) -> str:
+    return fingerprint_text.replace(":", "").replace(" ", "").upper()
+
+
+def pin_digest(pin: str) -> bytes:
+    """The 32 bytes of a pinned SHA-256 fingerprint (``AB:CD:...``, colons optional)."""
+    digest = bytes.fromhex(_bare(pin))
+    if len(digest) != 32:
+        raise ValueError(f"{pin!r} is not a SHA-256 fingerprint")
+    return digest
+
+
+def unverified_for_pin(context: ssl.SSLContext, pin: str | None) -> None:
+    """For an account with a pinned certificate only: its handshake accepts any certificate (the pinned
+    one may be self-signed, misnamed or expired), so ``pin_refusal`` must run before anything is sent.
+    Without a pin the context is left verifying."""
+    if pin is None:
+        return
+    pin_digest(pin)  # a malformed pin must not leave an unverified context behind
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+
+
+def changed_error(where: str, pin: str, presented: str, certificate: CertificateDetails | None) -> CertificateError:
+    """The server presented ``presented`` (a fingerprint) where ``pin`` is trusted: refused, both named."""
+    problem = f"{CERTIFICATE_CHANGED}: this account trusts only SHA-256 {fingerprint_text(pin)}"
+    return CertificateError(
+        f"the certificate of {where} is not the one trusted for this account ({CERTIFICATE_CHANGED}): it "
+        f"presented SHA-256 {fingerprint_text(presented)}, but this account trusts only SHA-256 "
+        f"{fingerprint_text(pin)}; nothing was sent",
+        None if certificate is None else replace(certificate, problem=problem),
+        problem,
+    )
+
+
+def fingerprint_text(text: str) -> str:
+    """Any spelling of a SHA-256 fingerprint as ``AB:CD:...``."""
+    bare = _bare(text)
+    return ":".join(bare[i : i + 2] for i in range(0, len(bare), 2))
+
+
+def pin_refusal(ssl_object: Any, pin: str, where: str) -> CertificateError | None:
+    """None when the peer's leaf certificate is the pinned one; otherwise the error to fail with (with
+    the presented certificate's details). Call it on every pinned connection before sending anything."""
+    leaf: bytes | None = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    if not leaf:
+        return CertificateError(f"{where} presented no certificate, but this account trusts a pinned one")
+    if hashlib.sha256(leaf).digest() == pin_digest(pin):
+        return None
+    details: CertificateDetails | None = None
+    with contextlib.suppress(ValueError):
+        details = describe(_presented(ssl_object), where, CERTIFICATE_CHANGED)
+    return changed_error(where, pin, fingerprint(leaf), details)

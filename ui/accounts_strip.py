@@ -2,6 +2,8 @@
 
 An account that failed on an untrusted certificate gets a "Certificate problem — review…" button;
 the certificate dialog also opens by itself, once, when that failure happens while the window is open.
+An account that trusts a pinned certificate shows a warning for as long as the pin holds, whatever its
+state: that account's server is not verified by a CA.
 """
 
 from __future__ import annotations
@@ -45,10 +47,12 @@ class AccountsStrip(QWidget):
         self._label.setAccessibleName("Accounts")
         self._label.setTextFormat(Qt.TextFormat.RichText)  # names and reasons are escaped in _render
         self.review_buttons: dict[AccountId, QPushButton] = {}
+        self.pin_warnings: dict[AccountId, QLabel] = {}
         self._auto_shown: set[tuple[AccountId, str]] = set()
         self._layout = layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._label)
+        layout.addStretch()  # the buttons and warnings follow the accounts they are about
         ctx.bridge.account_state.connect(self._on_state)
         ctx.bridge.own_status.connect(self._on_own_status)
         ctx.bridge.accounts_changed.connect(lambda _e: self.reload())  # added, renamed, removed, (dis)abled
@@ -119,8 +123,27 @@ class AccountsStrip(QWidget):
             button.setToolTip("The server presented a certificate that is not trusted: see it and decide")
             button.setStyleSheet("color: #cc2b2b")
             button.clicked.connect(lambda _checked=False, a=account_id: self.review(a))
-            self._layout.addWidget(button)
+            self._layout.insertWidget(self._layout.count() - 1, button)
             self.review_buttons[account_id] = button
+
+    def _render_pin_warnings(self) -> None:
+        wanted = {a: r.pinned_warning for a, r in self._rows.items() if r.pinned_warning is not None}
+        for account_id in set(self.pin_warnings) - set(wanted):
+            self.pin_warnings.pop(account_id).deleteLater()
+        for account_id, warning in sorted(wanted.items()):
+            name = self._rows[account_id].name
+            label = self.pin_warnings.get(account_id)
+            if label is None:
+                label = QLabel()
+                label.setTextFormat(Qt.TextFormat.PlainText)  # the account's name is the user's text
+                label.setStyleSheet("color: #b35c00; font-weight: bold")
+                self._layout.insertWidget(self._layout.count() - 1, label)
+                self.pin_warnings[account_id] = label
+            label.setText(f"⚠ {name}: pinned certificate, not verified")
+            tip = f"{name} {warning}. Any other certificate is refused."
+            label.setToolTip(tip)
+            label.setAccessibleName(f"Warning: {name} trusts a pinned certificate")
+            label.setAccessibleDescription(tip)
 
     def state_text(self, account_id: AccountId) -> str:
         row = self._rows.get(account_id)
@@ -135,6 +158,7 @@ class AccountsStrip(QWidget):
 
     def _render(self) -> None:
         self._render_review_buttons()
+        self._render_pin_warnings()
         if not self._rows:
             self._label.setText("No account yet: Accounts → Add account…")
             return
@@ -152,7 +176,8 @@ class AccountsStrip(QWidget):
             shows = self.presence_text(account_id)
             both = f"{shows} · {text}" if shows else text
             parts.append(f'<span style="color:{color}">●</span> {html.escape(row.name)}: {html.escape(both)}')
-            tips.append(f"{row.name} ({row.protocol}): shows {shows or 'nothing yet'}; {text}")
+            pinned = f"; WARNING: it {row.pinned_warning}" if row.pinned_warning else ""
+            tips.append(f"{row.name} ({row.protocol}): shows {shows or 'nothing yet'}; {text}{pinned}")
         self._label.setText("&nbsp;&nbsp;&nbsp;".join(parts))
         self._label.setToolTip("\n".join(tips))
         self._label.setAccessibleDescription("; ".join(tips))

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from aggregator.accounts.trust import ca_file_lock, certificate_lines, trust_presented_certificate
-from aggregator.api import AccountId, CertificateDetails
+from aggregator.api import CERTIFICATE_CHANGED, AccountId, CertificateDetails
 from aggregator.core import Core
 from ui.context import UiContext
 
@@ -62,14 +62,27 @@ class CertificateDialog(QDialog):
         self.account_id = account_id
         self.certificate = certificate
         self.trusted = False
-        self.setWindowTitle(f"Untrusted certificate — {account_name}")
-        self.setAccessibleName("Untrusted certificate")
-        intro = _plain_label(
-            f"The server of {account_name} presented a certificate that is not trusted, so the account did "
-            "not sign in. Trust it only if you expected this certificate, e.g. your organisation's own "
-            "server: compare the fingerprint with the one your administrator gave you.",
-            "Explanation",
-        )
+        self.changed = certificate.problem.startswith(CERTIFICATE_CHANGED)
+        if self.changed:
+            self.setWindowTitle(f"The certificate changed — {account_name}")
+            self.setAccessibleName("The certificate changed")
+            text = (
+                f"The server of {account_name} presented another certificate than the one you trusted for "
+                "this account, so the account did not sign in and sent nothing. A server that renewed its "
+                "certificate does this, and so does someone who intercepts the connection: trust the new "
+                "one only if you expected the change and its fingerprint is the one your administrator gave you."
+            )
+        else:
+            self.setWindowTitle(f"Untrusted certificate — {account_name}")
+            self.setAccessibleName("Untrusted certificate")
+            text = (
+                f"The server of {account_name} presented a certificate that is not trusted, so the account did "
+                "not sign in. Trust it only if you expected this certificate, e.g. your organisation's own "
+                "server: compare the fingerprint with the one your administrator gave you. The account will "
+                "then accept exactly this certificate, even self-signed, for another name or expired, and "
+                "refuse any other."
+            )
+        intro = _plain_label(text, "Explanation")
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self.values: dict[str, QLabel] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aggregator.accounts.trust import pinned_warning
 from aggregator.api import AccountId, CertificateDetails, ConfigurationError, ContactRef, PresenceKind, Sphere
 from aggregator.core import Core
 from aggregator.events import ConnectionState
@@ -60,6 +61,8 @@ class AccountRow:
     reason: str = ""
     #: The untrusted certificate the account FAILED on (the user may review and trust it).
     certificate: CertificateDetails | None = None
+    #: The warning shown while the account trusts a pinned certificate (``accounts.trust.pinned_warning``).
+    pinned_warning: str | None = None
 
 
 def _protocol_name(core: Core, account_id: AccountId) -> tuple[str, str]:
@@ -141,6 +144,7 @@ def all_accounts(core: Core) -> list[AccountRow]:
                 enabled=config.enabled,
                 state=core.accounts.state(config.id),
                 certificate=core.accounts.presented_certificate(config.id),
+                pinned_warning=pinned_warning(config),
             )
         )
     return rows

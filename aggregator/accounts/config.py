@@ -30,6 +30,9 @@ class AccountConfig:
     allow_plaintext: bool = False
     enabled: bool = True
     options: Mapping[str, str] = field(default_factory=dict)
+    #: SHA-256 fingerprint (``AB:CD:...``) of the server certificate the user trusts for this account
+    #: whatever its issuer, name or dates (``aggregator.accounts.trust``); None: usual verification.
+    pinned_certificate: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -44,6 +47,7 @@ class AccountConfig:
             allow_plaintext=self.allow_plaintext,
             options=dict(self.options),
             data_dir=data_dir,
+            pinned_certificate=self.pinned_certificate,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -66,9 +70,19 @@ class AccountConfig:
                 allow_plaintext=bool(data.get("allow_plaintext", False)),
                 enabled=bool(data.get("enabled", True)),
                 options={str(k): str(v) for k, v in dict(data.get("options", {})).items()},
+                pinned_certificate=_pin(data.get("pinned_certificate")),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise ConfigurationError(f"an account entry is malformed: {exc}") from exc
+
+
+def _pin(value: Any) -> str | None:
+    if value is None:
+        return None
+    bare = str(value).replace(":", "").upper()
+    if len(bare) != 64 or any(c not in "0123456789ABCDEF" for c in bare):
+        raise ValueError(f"pinned_certificate {value!r} is not a SHA-256 fingerprint")
+    return ":".join(bare[i : i + 2] for i in range(0, 64, 2))
 
 
 def make_account_id(protocol: str, address: str) -> AccountId:

@@ -1,7 +1,9 @@
 """Certificate trust as JSON requests on the control socket, so ``aggregator account trust-cert`` works
 while an instance runs: ``trust.show`` (``account``) answers with the certificate the running instance
 holds for that FAILED account; ``trust.accept`` (``account``, ``fingerprint``) trusts exactly that
-certificate and reconnects the account in the running instance.
+certificate and reconnects the account in the running instance; ``trust.pin`` (``account``,
+``fingerprint``) pins by fingerprint alone (no failed connection needed), reconnects the account and undoes
+the pin when the server presents another certificate.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from aggregator.accounts.trust import certificate_lines, trust_presented_certificate
+from aggregator.accounts.trust import certificate_lines, pin_and_connect, trust_presented_certificate
 from aggregator.api import AccountId, CertificateDetails, ConfigurationError, PolicyError
 from aggregator.events import ConnectionState
 
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OPS = frozenset({"trust.show", "trust.accept"})
+OPS = frozenset({"trust.show", "trust.accept", "trust.pin"})
 #: How long a request waits for a connecting account to settle (connected, failed or waiting).
 SETTLE_WAIT = 45.0
 _SETTLED = (ConnectionState.CONNECTED, ConnectionState.FAILED, ConnectionState.WAITING)
@@ -57,10 +59,16 @@ async def run(core: Core, request: dict[str, Any]) -> dict[str, Any]:
             "certificate": None if certificate is None else certificate_json(certificate),
         }
     fingerprint = str(request["fingerprint"])
+    if request["op"] == "trust.pin":
+        try:
+            state, reason = await pin_and_connect(core, account_id, fingerprint, SETTLE_WAIT)
+        except PolicyError as exc:
+            return {"ok": False, "policy": True, "rule": exc.rule, "error": str(exc)}
+        return {"ok": True, "state": state.value, "reason": reason}
     try:
         changed = await trust_presented_certificate(core, account_id, fingerprint)
     except PolicyError as exc:
         return {"ok": False, "policy": True, "rule": exc.rule, "error": str(exc)}
     log.info("Trusted a certificate for %s through the control socket", account_id)
     state, reason = await _settled(core, account_id)
-    return {"ok": True, "state": state.value, "reason": reason, "ca_file": changed.ca_file}
+    return {"ok": True, "state": state.value, "reason": reason, "pinned_certificate": changed.pinned_certificate}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from aggregator.accounts.config import AccountConfig, AccountStore, make_account_id
 from aggregator.accounts.secrets import SecretStore, check_keyring_available
+from aggregator.accounts.trust import pinned_warning
 from aggregator.api import ConfigurationError, ProtocolInfo, Sphere
 from aggregator.cli import trust_cmd
 from aggregator.cli.errors import UsageError
@@ -174,6 +175,8 @@ def cmd_list(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRe
         extra = f"  [{state}]" if state else ""
         label = f"  \u201c{a.label}\u201d" if a.label else ""
         out(f"{a.id}  {a.sphere.value}{label}{extra}")
+        if (pinned := pinned_warning(a)) is not None:
+            out(f"    WARNING: {pinned}")
     return 0
 
 

@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from aggregator.accounts.config import AccountStore
+from aggregator.accounts.trust import pinned_warning
 from aggregator.cli.database import database_url
 from aggregator.cli.output import out, warn
 from aggregator.cli.session import running_core
 from aggregator.control.server import ControlServer
 from aggregator.core import Core
-from aggregator.events import AccountStateChanged, MessageStored
+from aggregator.events import AccountStateChanged, ConnectionState, MessageStored
 from aggregator.paths import ProfilePaths
 from aggregator.policy.events import PolicyDenied, PolicyNotice
 from aggregator.policy.file import load_policy
@@ -36,8 +37,11 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def state_line(event: AccountStateChanged) -> str:
+def state_line(event: AccountStateChanged, pinned: str | None = None) -> str:
+    """One account's state; ``pinned`` (the account's pin warning) is repeated on every connect."""
     line = f"{_stamp()} {event.account_id}: {event.state.value}"
+    if pinned is not None and event.state is ConnectionState.CONNECTED:
+        line += f"; WARNING: it {pinned}"
     if event.reason:
         line += f": {event.reason}"
     if event.retry_in is not None:
@@ -48,6 +52,13 @@ def state_line(event: AccountStateChanged) -> str:
             f" (review it: aggregator account trust-cert {event.account_id})"
         )
     return line
+
+
+def _pinned(core: Core, account_id: str) -> str | None:
+    try:
+        return pinned_warning(core.accounts.config(account_id))
+    except KeyError:
+        return None
 
 
 def _policy_notice(event: PolicyNotice) -> None:
@@ -93,7 +104,7 @@ def cmd_run(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolReg
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         with running_core(paths, database_url(args, paths)) as (engine, core):
-            core.bus.subscribe(AccountStateChanged, lambda e: out(state_line(e)))
+            core.bus.subscribe(AccountStateChanged, lambda e: out(state_line(e, _pinned(core, e.account_id))))
             core.bus.subscribe(PolicyNotice, _policy_notice)
             core.bus.subscribe(PolicyDenied, lambda e: out(denied_line(e)))
             if args.print_messages:
@@ -108,6 +119,10 @@ def cmd_run(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolReg
             engine.call(_start(core, control))
             enabled = sum(a.enabled for a in core.accounts.configs())
             out(f"{_stamp()} running headless with {enabled} account(s); Ctrl+C stops")
+            for account in core.accounts.configs():
+                if (pinned := pinned_warning(account)) is not None and account.enabled:
+                    out(f"{_stamp()} {account.id}: WARNING: it {pinned}")
+                    warn(f"{account.id} {pinned}")
             while not stop.wait(0.5):
                 pass
             out(f"{_stamp()} stopping")

@@ -2,7 +2,10 @@
 trust it for that account (y/N, or ``--fingerprint`` for scripts).
 
 The account connects once, alone; when it fails on its certificate, the details are shown and, once
-confirmed, the certificate becomes the account's CA file and the account connects again to prove it.
+confirmed, the account pins that certificate (accepted even self-signed, misnamed or expired; any other
+refused) and connects again to prove it. With ``--fingerprint`` the pin is made first, without a
+connection before it (e.g. the fingerprint an administrator gave, before the first connect); when the
+server then presents another certificate the pin is undone and nothing is trusted.
 With a running instance (GUI or headless) the request goes through its control socket instead: the
 certificate shown is the one the instance holds for the FAILED account, and the instance reconnects it.
 """
@@ -17,6 +20,7 @@ from aggregator.accounts.trust import (
     ca_file_lock,
     certificate_lines,
     normalize_fingerprint,
+    pin_and_connect,
     trust_presented_certificate,
 )
 from aggregator.api import AggregatorError, CertificateDetails, ConfigurationError, PolicyError
@@ -42,7 +46,8 @@ def add_parser(acts: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     trust.add_argument(
         "--fingerprint",
         metavar="SHA256",
-        help="trust without asking, only if the certificate has this SHA-256 fingerprint (colons optional)",
+        help="pin the certificate with this SHA-256 fingerprint without asking (colons optional); works "
+        "before the first connect",
     )
     trust.set_defaults(func=cmd_trust_cert)
 
@@ -72,6 +77,10 @@ async def _trust(core: Core, account_id: str, fingerprint: str) -> tuple[Connect
     return state, supervisor.reason
 
 
+async def _pinned(core: Core, account: AccountConfig, fingerprint: str) -> tuple[ConnectionState, str]:
+    return await pin_and_connect(core, account.id, fingerprint, CONNECT_WAIT, restart_after_undo=False)
+
+
 def _confirmed() -> bool:
     return ask("Trust this certificate for this account? [y/N] ").strip().lower() in ("y", "yes")
 
@@ -92,6 +101,9 @@ def cmd_trust_cert(args: argparse.Namespace, paths: ProfilePaths, registry: Prot
             refused = ca_file_lock(core.policy, paths, account.id)
             if refused is not None:
                 raise PolicyError(refused, rule="profiles.locked.ca_file")
+            if wanted is not None:
+                state, reason = engine.call(_pinned(core, account, wanted))
+                return _outcome(account.id, wanted, state, reason)
             state, reason, certificate = engine.call(_attempt(core, account))
             if state is ConnectionState.CONNECTED:
                 out(f"{account.id} connected: its server's certificate is already trusted.")
@@ -122,7 +134,7 @@ def _decided(account_id: str, lines: list[tuple[str, str]], fingerprint: str, wa
 
 
 def _outcome(account_id: str, fingerprint: str, state: ConnectionState, reason: str) -> int:
-    out(f"{account_id} now trusts this certificate ({fingerprint}).")
+    out(f"{account_id} now trusts only this certificate ({fingerprint}), whatever its issuer, name and dates.")
     if state is not ConnectionState.CONNECTED:
         raise AggregatorError(f"{account_id} still does not connect: {reason or state.value}")
     out(f"{account_id} connected.")
@@ -142,6 +154,9 @@ def _ask_instance(paths: ProfilePaths, payload: dict[str, Any]) -> dict[str, Any
 def _through_instance(paths: ProfilePaths, account_id: str, wanted: str | None) -> int:
     """The profile is in use: show the certificate the running instance holds for the account, and
     have the instance trust it and reconnect the account."""
+    if wanted is not None:
+        done = _ask_instance(paths, {"op": "trust.pin", "account": account_id, "fingerprint": wanted})
+        return _outcome(account_id, wanted, ConnectionState(done["state"]), str(done.get("reason", "")))
     shown = _ask_instance(paths, {"op": "trust.show", "account": account_id})
     state = ConnectionState(shown["state"])
     if state is ConnectionState.CONNECTED:

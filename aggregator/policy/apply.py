@@ -181,6 +181,7 @@ def _relock(spec: ProfileSpec, account: AccountConfig) -> tuple[AccountConfig, l
                 wanted["label"] = spec.label
             case "ca_file":
                 wanted["ca_file"] = spec.ca_file
+                wanted["pinned_certificate"] = None  # a pin would bypass the locked trust
             case "allow_plaintext":
                 wanted["allow_plaintext"] = spec.allow_plaintext
             case "autojoin":

@@ -162,7 +162,8 @@ class IrcAdapter:
         )  # fmt: skip
         connection = IrcConnection(
             client, self._host, self._port, on_events=self._on_events, on_closed=self._on_closed,
-            use_tls=not self._settings.allow_plaintext, ca_file=self._settings.ca_file,
+            use_tls=not self._settings.allow_plaintext or self._settings.pinned_certificate is not None,
+            ca_file=self._settings.ca_file, pinned_certificate=self._settings.pinned_certificate,
             client_cert=self._client_cert, client_key=self._client_key,
             lag_interval=self.lag_interval, lag_timeout=self.lag_timeout,
         )  # fmt: skip

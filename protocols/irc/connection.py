@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from aggregator.api import CertificateError, ConfigurationError, NetworkError, PlaintextRefusedError
-from protocols.certificates import accept_pinned_certificate, presented_certificate
+from protocols.certificates import accept_pinned_certificate, pin_refusal, presented_certificate, unverified_for_pin
 from protocols.irc import events as ev
 from protocols.irc.client import IrcClient
 from protocols.irc.flood import SendQueue
@@ -100,6 +100,7 @@ class IrcConnection:
         ca_file: Path | None = None,
         client_cert: Path | None = None,
         client_key: Path | None = None,
+        pinned_certificate: str | None = None,
         lag_interval: float = 30.0,
         lag_timeout: float = 30.0,
         rate: float = 4.0,
@@ -112,6 +113,7 @@ class IrcConnection:
         self._use_tls = use_tls
         self._ca_file = ca_file
         self._client_cert, self._client_key = client_cert, client_key
+        self._pin = pinned_certificate
         self.lag_interval = lag_interval
         self.lag_timeout = lag_timeout
         self._queue: SendQueue[IrcMessage] = SendQueue(rate, burst, time.monotonic())
@@ -133,6 +135,8 @@ class IrcConnection:
         Raises ``NetworkError``, ``CertificateError``, ``PlaintextRefusedError`` or ``ConfigurationError``.
         """
         context = tls_context(self._ca_file, self._client_cert, self._client_key) if self._use_tls else None
+        if context is not None:
+            unverified_for_pin(context, self._pin)  # checked below, before any line is sent
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT):
                 opening = asyncio.ensure_future(
@@ -168,6 +172,12 @@ class IrcConnection:
             raise NetworkError(f"TLS with {self.where} failed: {exc.reason or exc}") from None
         except OSError as exc:
             raise NetworkError(f"cannot reach {self.where}: {exc.strerror or exc}") from None
+        if context is not None and self._pin is not None:
+            refused = pin_refusal(self._writer.get_extra_info("ssl_object"), self._pin, self.where)
+            if refused is not None:
+                self._writer.transport.abort()
+                self._reader = self._writer = None
+                raise refused
         self._last_pong = time.monotonic()
         self._tasks = [
             asyncio.create_task(self._read_loop(), name=f"irc-read {self.where}"),

@@ -87,9 +87,10 @@ from aggregator.api import (
     SubscriptionRequested,
     TrustLevel,
 )
-from protocols.certificates import accept_pinned_certificate, presented_certificate
+from protocols.certificates import accept_pinned_certificate, changed_error, presented_certificate
 from protocols.matrix import mapping, room_state
 from protocols.matrix.addresses import homeserver_url, is_room_id, normalize_address, normalize_handle
+from protocols.matrix.pinning import PinMismatch, PinnedFingerprint
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,11 @@ class MatrixAdapter:
         self._account_id = settings.account_id
         self._user_id = normalize_address(settings.address)
         self._homeserver = homeserver_url(settings.server, self._user_id)
-        self._ssl = _ssl_context(settings.ca_file)
+        self._ssl: ssl.SSLContext | PinnedFingerprint = (
+            _ssl_context(settings.ca_file)
+            if settings.pinned_certificate is None
+            else PinnedFingerprint(settings.pinned_certificate)  # checked before any request is written
+        )
         self._device_name = settings.options.get("device_name", "").strip() or DEFAULT_DEVICE_NAME
         self._data_dir = settings.data_dir
         self._encryption = self._data_dir is not None and settings.options.get("encryption", "true") != "false"
@@ -959,6 +964,9 @@ class MatrixAdapter:
             raise self._transport_error(exc) from None
 
     def _transport_error(self, exc: BaseException) -> AccountError:
+        pin = self._settings.pinned_certificate
+        if isinstance(exc, PinMismatch) and pin is not None:
+            return changed_error(self._homeserver, pin, exc.presented.hex(), None)
         if isinstance(exc, aiohttp.ClientConnectorCertificateError):
             problem = _certificate_problem(exc)
             return CertificateError(f"the certificate of {self._homeserver} is not trusted: {problem}", None, problem)

@@ -85,7 +85,7 @@ from aggregator.api import (
     TypingChanged,
     UnsupportedError,
 )
-from protocols.certificates import accept_pinned_certificate, presented_certificate
+from protocols.certificates import accept_pinned_certificate, pin_refusal, presented_certificate, unverified_for_pin
 from protocols.xmpp import mapping
 from protocols.xmpp.addresses import (
     DEFAULT_DIRECT_TLS_PORT,
@@ -245,7 +245,9 @@ class XmppAdapter:
         client.enable_plaintext = False
         if self._settings.allow_plaintext:
             client.plugin["feature_mechanisms"].unencrypted_scram = True
-        if self._settings.ca_file is not None:
+        if self._settings.pinned_certificate is not None:  # checked before SASL (_pin_refused)
+            unverified_for_pin(client.ssl_context, self._settings.pinned_certificate)
+        elif self._settings.ca_file is not None:
             client.ca_certs = self._settings.ca_file
             accept_pinned_certificate(client.ssl_context, self._settings.ca_file)
         client.exception = self._library_exception
@@ -253,6 +255,7 @@ class XmppAdapter:
             "connection_failed": self._on_connection_failed,
             "reconnect_delay": self._on_reconnect_delay,
             "ssl_invalid_chain": self._on_ssl_invalid_chain,
+            "ssl_cert": self._on_ssl_cert,
             "failed_auth": self._on_failed_auth,
             "no_auth": self._on_no_auth,
             "session_start": self._on_session_start,
@@ -408,11 +411,31 @@ class XmppAdapter:
             problem = str(error)
         self._fail_login(self._certificate_error(problem))
 
+    def _on_ssl_cert(self, _pem: Any) -> None:
+        self._pin_refused()  # as early as possible; _on_stream_features checks again before SASL
+
+    def _pin_refused(self) -> bool:
+        """With a pinned certificate: fails the login unless the stream's TLS peer presented exactly it."""
+        pin, transport = self._settings.pinned_certificate, self._client.transport
+        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+        if pin is None or ssl_object is None:
+            return False
+        refused = pin_refusal(ssl_object, pin, self._where)
+        if refused is not None:
+            self._fail_login(refused)
+        return refused is not None
+
     def _on_stream_features(self, features: Any) -> None:
-        """Refuses an unencrypted stream before SASL unless ``allow_plaintext`` (runs before slixmpp's own)."""
+        """Refuses an unencrypted stream, or a certificate that is not the pinned one, before SASL unless
+        ``allow_plaintext`` (runs before slixmpp's own)."""
         client = self._client
         encrypted = client.transport is not None and client.transport.get_extra_info("ssl_object") is not None
-        if encrypted or self._settings.allow_plaintext:
+        if self._pin_refused():
+            with contextlib.suppress(Exception):  # leave slixmpp's own feature handler nothing to negotiate
+                features.xml.clear()
+                features.plugins.clear()
+            return
+        if encrypted or (self._settings.allow_plaintext and self._settings.pinned_certificate is None):
             return
         offers_starttls = features.xml.find("{urn:ietf:params:xml:ns:xmpp-tls}starttls") is not None
         if offers_starttls and client.enable_starttls:

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import re
 import stat
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from aggregator.accounts.config import AccountConfig, AccountStore
-from aggregator.accounts.trust import certificate_lines, normalize_fingerprint, pin_certificate, pinned_certificate_path
+from aggregator.accounts.trust import (
+    certificate_lines,
+    normalize_fingerprint,
+    pin_certificate,
+    pin_fingerprint,
+    pinned_certificate_path,
+    pinned_warning,
+)
 from aggregator.api import CertificateDetails, ConfigurationError, PolicyError
 from aggregator.paths import ProfilePaths
 from aggregator.policy import PolicyEngine
+from aggregator.policy.apply import _relock
 from aggregator.policy.file import Policy, ProfileSpec
 from aggregator.policy.state import PolicyState
 
@@ -44,7 +53,7 @@ def profile(tmp_path: Path) -> tuple[ProfilePaths, AccountStore]:
     return paths, store
 
 
-def test_the_pinned_certificate_is_written_public_and_becomes_the_ca_file(
+def test_the_certificate_is_pinned_by_its_fingerprint_and_kept_public(
     profile: tuple[ProfilePaths, AccountStore],
 ) -> None:
     paths, store = profile
@@ -54,8 +63,37 @@ def test_the_pinned_certificate_is_written_public_and_becomes_the_ca_file(
     assert path.read_text() == PEM
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # no temp file left
-    assert changed.ca_file == str(path) and store.resolve("xmpp:a@chat.example.org").ca_file == str(path)
-    assert store.resolve("irc:bob").ca_file == "/etc/ssl/corp.pem"  # other accounts untouched
+    assert changed.pinned_certificate == FINGERPRINT
+    assert store.resolve("xmpp:a@chat.example.org").pinned_certificate == FINGERPRINT  # saved
+    assert store.resolve("xmpp:a@chat.example.org").to_settings(None).pinned_certificate == FINGERPRINT
+    bob = store.resolve("irc:bob")  # other accounts untouched
+    assert bob.ca_file == "/etc/ssl/corp.pem" and bob.pinned_certificate is None
+    assert pinned_warning(bob) is None
+    warning = pinned_warning(changed)
+    assert warning is not None and FINGERPRINT in warning and "not checked" in warning
+
+
+def test_a_pin_by_fingerprint_alone_before_any_connection(profile: tuple[ProfilePaths, AccountStore]) -> None:
+    paths, store = profile
+    typed = FINGERPRINT.replace(":", "").lower()
+    changed = pin_fingerprint(store, PolicyEngine(), paths, "irc:bob", typed)
+    assert changed.pinned_certificate == FINGERPRINT
+    assert changed.ca_file == "/etc/ssl/corp.pem"  # the account's own CA file is the user's: kept
+    assert not pinned_certificate_path(paths, "irc:bob").exists()  # no certificate seen, none recorded
+    with pytest.raises(ConfigurationError, match="not a SHA-256 fingerprint"):
+        pin_fingerprint(store, PolicyEngine(), paths, "irc:bob", "12:34")
+    assert store.resolve("irc:bob").pinned_certificate == FINGERPRINT
+
+
+def test_an_earlier_pin_kept_as_the_ca_file_gives_way_to_the_new_pin(
+    profile: tuple[ProfilePaths, AccountStore],
+) -> None:
+    paths, store = profile
+    legacy = str(pinned_certificate_path(paths, "xmpp:a@chat.example.org"))
+    (account,) = [a for a in store.load() if a.id == "xmpp:a@chat.example.org"]
+    store.save([replace(account, ca_file=legacy) if a.id == account.id else a for a in store.load()])
+    changed = pin_certificate(store, PolicyEngine(), paths, "xmpp:a@chat.example.org", details())
+    assert changed.ca_file is None and changed.pinned_certificate == FINGERPRINT
 
 
 def test_a_locked_ca_file_is_refused_with_the_reason(profile: tuple[ProfilePaths, AccountStore]) -> None:
@@ -71,14 +109,17 @@ def test_a_locked_ca_file_is_refused_with_the_reason(profile: tuple[ProfilePaths
     assert store.resolve("irc:bob").ca_file == "/etc/ssl/corp.pem"
     assert not pinned_certificate_path(paths, "irc:bob").exists()
     # The same policy does not lock the account it did not make.
-    assert pin_certificate(store, policy, paths, "xmpp:a@chat.example.org", details()).ca_file is not None
+    assert pin_certificate(store, policy, paths, "xmpp:a@chat.example.org", details()).pinned_certificate is not None
+    with pytest.raises(PolicyError):
+        pin_fingerprint(store, policy, paths, "irc:bob", FINGERPRINT)
+    assert store.resolve("irc:bob").pinned_certificate is None
 
 
 def test_a_different_fingerprint_trusts_nothing(profile: tuple[ProfilePaths, AccountStore]) -> None:
     paths, store = profile
     with pytest.raises(ConfigurationError, match="nothing was trusted"):
         pin_certificate(store, PolicyEngine(), paths, "xmpp:a@chat.example.org", details(), "AA" * 32)
-    assert store.resolve("xmpp:a@chat.example.org").ca_file is None
+    assert store.resolve("xmpp:a@chat.example.org").pinned_certificate is None
     with pytest.raises(ConfigurationError, match="no account"):
         pin_certificate(store, PolicyEngine(), paths, "xmpp:gone@chat.example.org", details())
 
@@ -106,3 +147,14 @@ def test_the_details_read_as_a_person_would_say_them() -> None:
         "Valid": "from 2026-01-01 00:00 UTC until 2027-06-30 12:05 UTC",
         "SHA-256": FINGERPRINT,
     }
+
+
+def test_a_policy_that_locks_the_ca_file_undoes_a_pin_made_before() -> None:
+    spec = ProfileSpec(
+        name="corp-irc", protocol="irc", username="bob", ca_file="/etc/ssl/corp.pem", locked=frozenset({"ca_file"})
+    )
+    pinned = AccountConfig(
+        id="irc:bob", protocol="irc", address="bob", ca_file="/etc/ssl/corp.pem", pinned_certificate=FINGERPRINT
+    )
+    relocked, changed = _relock(spec, pinned)
+    assert relocked.pinned_certificate is None and changed == ["pinned_certificate"]

@@ -3,7 +3,7 @@
 Each account has no CA file, so the test CA's server certificate is not trusted: the account FAILS
 with the certificate the server presented (its fingerprint is the one of the test's certificate
 file), and after "trust this certificate for this account" it connects, with verification still on
-(the pinned certificate anchors it; the host name is still checked).
+for every other account (the pin is this account's alone).
 
 Synapse's fixture serves plain HTTP only, so Matrix goes through a small TLS terminator in front of it
 that presents the test certificate.
@@ -104,8 +104,8 @@ async def fails_then_connects_once_trusted(profile: Profile, test_certs: TestCer
 
     config = await trust_presented_certificate(core, account_id, shown.fingerprint_sha256.lower().replace(":", ""))
     pinned = pinned_certificate_path(core.paths, account_id)
-    assert config.ca_file == str(pinned)
-    assert core.account_store.resolve(account_id).ca_file == str(pinned)  # saved in the profile
+    assert config.pinned_certificate == shown.fingerprint_sha256 and config.ca_file is None
+    assert core.account_store.resolve(account_id).pinned_certificate == shown.fingerprint_sha256  # saved
     assert stat.S_IMODE(pinned.stat().st_mode) == 0o644
     assert pinned.read_text() == shown.pem
     supervisor = core.accounts.supervisor(account_id)
@@ -189,6 +189,6 @@ async def test_a_changed_certificate_is_not_trusted_unseen(
     await supervisor.wait_for_state(ConnectionState.FAILED, timeout=TIMEOUT)
     with pytest.raises(ConfigurationError, match="nothing was trusted"):
         await trust_presented_certificate(profile.core, profile.account_id, "00" * 32)
-    assert profile.core.account_store.resolve(profile.account_id).ca_file is None
+    assert profile.core.account_store.resolve(profile.account_id).pinned_certificate is None
     assert not pinned_certificate_path(profile.core.paths, profile.account_id).exists()
     assert profile.core.accounts.state(profile.account_id) is ConnectionState.FAILED

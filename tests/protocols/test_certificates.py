@@ -8,10 +8,19 @@ import contextlib
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from protocols.certificates import accept_pinned_certificate, fetch_chain, presented_certificate
+from aggregator.api import CERTIFICATE_CHANGED
+from protocols.certificates import (
+    accept_pinned_certificate,
+    fetch_chain,
+    fingerprint_text,
+    pin_refusal,
+    presented_certificate,
+    unverified_for_pin,
+)
 from tests.core.test_certificate_trust_live import leaf_fingerprint
 from tests.servers.certs import TestCerts
 
@@ -136,3 +145,36 @@ async def test_a_pinned_leaf_verifies_alone_and_the_host_name_is_still_checked(
             await handshake("localhost", pinned=False)
         with pytest.raises(ssl.SSLCertVerificationError, match="Hostname mismatch"):
             await handshake("chat.example.org", pinned=True)
+
+
+async def test_a_pinned_context_accepts_exactly_the_pinned_leaf(test_certs: TestCerts, tmp_path: Path) -> None:
+    """Misnamed and untrusted, the pinned leaf passes; any other leaf is refused with both fingerprints;
+    a context without a pin still verifies."""
+    pin = leaf_fingerprint(test_certs.cert_file)
+    other = ":".join(["01"] * 32)
+
+    async def connect(pinned: str | None) -> Any:
+        context = ssl.create_default_context()  # the system CAs: the test CA is not among them
+        unverified_for_pin(context, pinned)
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context, server_hostname="wrong.example")
+        ssl_object = writer.get_extra_info("ssl_object")
+        writer.close()
+        return ssl_object
+
+    async with serving(idle, server_context(test_certs, tmp_path)) as port:
+        assert pin_refusal(await connect(pin), pin, "wrong.example:1") is None
+        refused = pin_refusal(await connect(other), other, "wrong.example:1")
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await connect(None)
+    assert refused is not None and refused.certificate is not None
+    assert refused.certificate.fingerprint_sha256 == pin
+    assert refused.problem.startswith(CERTIFICATE_CHANGED) and other in refused.problem
+    assert pin in str(refused) and other in str(refused) and "nothing was sent" in str(refused)
+
+
+def test_a_malformed_pin_leaves_the_context_verifying() -> None:
+    context = ssl.create_default_context()
+    with pytest.raises(ValueError, match="not a SHA-256 fingerprint"):
+        unverified_for_pin(context, "AB:CD")
+    assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
+    assert fingerprint_text("ab cd") == "AB:CD"

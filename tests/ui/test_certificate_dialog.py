@@ -118,8 +118,10 @@ async def test_a_certificate_failure_is_shown_and_trusting_it_connects(
     qtbot.waitUntil(lambda: strip.state_text(account_id) == ConnectionState.CONNECTED.value, timeout=TIMEOUT_MS)
     assert open_dialog(account_id) is None and dialog.trusted
     assert account_id not in strip.review_buttons
-    ca_file = AccountStore(paths.accounts_file).resolve(account_id).ca_file
-    assert ca_file is not None and Path(ca_file).read_text().startswith("-----BEGIN CERTIFICATE-----")
+    pinned = AccountStore(paths.accounts_file).resolve(account_id).pinned_certificate
+    assert pinned == dialog.certificate.fingerprint_sha256
+    qtbot.waitUntil(lambda: account_id in strip.pin_warnings, timeout=5000)
+    assert strip.pin_warnings[account_id].isVisible() and pinned in strip.pin_warnings[account_id].toolTip()
 
 
 @pytest.fixture
