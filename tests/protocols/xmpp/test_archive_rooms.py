@@ -23,7 +23,6 @@ from aggregator.api import (
     MessageState,
     MessageStateChanged,
     OutgoingMessage,
-    PositionReached,
     RoomJoined,
     RoomLeft,
     RoomMembers,
@@ -32,7 +31,7 @@ from aggregator.api import (
 from protocols.xmpp import adapter as adapter_module
 from protocols.xmpp.adapter import XmppAdapter
 from protocols.xmpp.positions import decode
-from tests.contract.sink import EventCollector
+from tests.contract.sink import EventCollector, stored_positions
 from tests.contract.xmpp_harness import XmppHarness, XmppPeer, close_client, login_client, server_round_trip, wait_until
 from tests.protocols.xmpp.conftest import Client, NewClient
 
@@ -45,17 +44,6 @@ def bodies(sink: EventCollector, **where: Any) -> list[str]:
     return [
         e.body for e in sink.of_type(MessageReceived) if all(getattr(e, name) == value for name, value in where.items())
     ]
-
-
-def positions_of(*sinks: EventCollector) -> dict[str, str]:
-    """What the core would have stored: the last position per stream the events carried, in order."""
-    stored: dict[str, str] = {}
-    for sink in sinks:
-        for event in sink.events:
-            position = event.position if isinstance(event, MessageReceived | PositionReached) else None
-            if position is not None:
-                stored[position.stream] = position.value
-    return stored
 
 
 @pytest.fixture
@@ -71,7 +59,7 @@ async def again(harness: XmppHarness) -> AsyncIterator[Any]:
     ) -> tuple[XmppAdapter, EventCollector]:
         sink = EventCollector()
         adapter = XmppAdapter(dataclasses.replace(client.settings, **overrides), sink)
-        adapter.resume_from(positions_of(client.sink, *sinks) if resume is None else resume)
+        adapter.resume_from(stored_positions(client.sink, *sinks) if resume is None else resume)
         made.append(adapter)
         sinks.append(sink)
         if connect:
@@ -140,7 +128,7 @@ async def test_backfill_on_connect_uses_archive_ids_that_match_the_live_and_offl
     # what the core stored fetches only what came after.
     await client.adapter.disconnect()
     assert live.position is not None and live.position.stream == client.jid
-    saved = decode(positions_of(client.sink)[client.jid])
+    saved = decode(stored_positions(client.sink)[client.jid])
     assert saved is not None and saved.archive_id == archived["live"]
     await peer.send(client.jid, "after the disconnect")
     _, sink = await again(client)
