@@ -983,10 +983,14 @@ class XmppAdapter:
                 try:
                     count = await self._mam_forward(client, archive, after=position.archive_id, start=None, track=True)
                 except Exception as exc:
-                    if getattr(exc, "condition", None) != "item-not-found" or position.stamp is None:
+                    if getattr(exc, "condition", None) != "item-not-found":
                         raise
-                    # The stored id is gone (archive expired or reset): go by time instead.
+                    # The stored id is gone (archive expired or reset): go by time instead (or, without a
+                    # time, from the first-sync window).
                     self._warn(f"the archive of {archive} no longer has the last message seen; catching up by time")
+                    if position.stamp is None:
+                        self._positions.pop(archive, None)
+                        return await self._sync_archive(client, archive)
                     count = await self._mam_forward(client, archive, after=None, start=position.stamp, track=True)
             else:
                 count = await self._mam_forward(client, archive, after=None, start=position.stamp, track=True)
