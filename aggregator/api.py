@@ -441,6 +441,20 @@ class SupportsTyping(Protocol):
 
 
 @runtime_checkable
+class SupportsResume(Protocol):
+    """An adapter that catches up from positions the core keeps with the messages they cover.
+
+    Before every ``connect`` the core calls ``resume_from`` with the positions it has stored for the
+    account (stream -> value, as the adapter gave them in ``ResumePosition``; empty the first time).
+    The adapter starts its catch-up there, and keeps no position of its own on disk: a position the
+    core holds was committed together with (or after) every message before it, so a crash between an
+    emit and the archive's commit costs a re-fetch, never a message.
+    """
+
+    def resume_from(self, positions: Mapping[str, str]) -> None: ...
+
+
+@runtime_checkable
 class SupportsHistoryFetch(Protocol):
     async def fetch_history(self, conversation: ConversationKey, after: datetime | None, limit: int) -> int: ...
 
@@ -492,6 +506,19 @@ class PresenceChanged(AdapterEvent):
     presence: Presence
 
 
+@dataclass(frozen=True, slots=True)
+class ResumePosition:
+    """Where an adapter's catch-up of one stream resumes: opaque to the core, which stores it per
+    (account, ``stream``) and hands it back through ``SupportsResume.resume_from``.
+
+    ``stream`` names what is caught up (an XMPP message archive, the Matrix sync, an IRC target);
+    ``value`` is the adapter's own encoding of the position (an archive id, a sync token, ...).
+    """
+
+    stream: str
+    value: str
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessageReceived(AdapterEvent):
     """A message seen on the server: from a peer, our own echo, or backfilled history.
@@ -518,6 +545,19 @@ class MessageReceived(AdapterEvent):
     #: message stored before as a placeholder (e.g. undecryptable until its keys arrived): the stored
     #: body is replaced, no new row is made.
     replaces_server_id: str | None = None
+    #: The catch-up position this message completes: the core stores it in the same transaction as
+    #: the message (or on its own when the message is a duplicate or held by policy). Only set when
+    #: every earlier message of that stream has been emitted before.
+    position: ResumePosition | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionReached(AdapterEvent):
+    """A catch-up position reached without a message to carry it (a page that ended on a result that
+    is no message, a sync without messages): every event emitted before it covers the stream up to
+    ``position``. The core stores it once it has handled those events."""
+
+    position: ResumePosition
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

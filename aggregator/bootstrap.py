@@ -17,6 +17,7 @@ from aggregator.archive import Archive
 from aggregator.bus import EventBus
 from aggregator.conversations.inbound import InboundPipeline
 from aggregator.conversations.outbound import OutboundService
+from aggregator.conversations.positions import CatchupPositions
 from aggregator.conversations.router import EventRouter
 from aggregator.core import Core
 from aggregator.paths import ProfilePaths
@@ -72,6 +73,7 @@ def build_core(
     async def on_event(event: AdapterEvent) -> None:
         await router_ref[0].dispatch(event)
 
+    positions = CatchupPositions(archive)
     accounts = AccountManager(
         registry=registry,
         secrets=secrets,
@@ -81,6 +83,7 @@ def build_core(
         on_event=on_event,
         backoff_factory=backoff_factory,
         connect_timeout=settings.connect_timeout,
+        resume=positions.for_connect,
     )
     accounts.configure(configs)
     policy.bind_accounts(lambda: {a.id: a.sphere for a in accounts.configs()})
@@ -107,7 +110,7 @@ def build_core(
         app_input=app_input,
     )
     status.attach(bus)
-    inbound = InboundPipeline(archive, bus, policy)
+    inbound = InboundPipeline(archive, bus, policy, positions)
     outbound = OutboundService(archive=archive, bus=bus, policy=policy, accounts=accounts, registry=registry)
     router = EventRouter(
         archive=archive,

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from aggregator.accounts.backoff import Backoff
 from aggregator.accounts.config import AccountConfig
 from aggregator.accounts.secrets import SecretStore
-from aggregator.accounts.supervisor import AccountSupervisor
+from aggregator.accounts.supervisor import AccountSupervisor, ResumeSource
 from aggregator.api import AccountId, Adapter, AdapterEvent, CertificateDetails, NotConnectedError
 from aggregator.archive import Archive, StatusKind
 from aggregator.bus import EventBus
@@ -40,8 +40,10 @@ class AccountManager:
         on_event: Callable[[AdapterEvent], Awaitable[None]],
         backoff_factory: Callable[[], Backoff] = Backoff,
         connect_timeout: float = 30.0,
+        resume: ResumeSource | None = None,
     ) -> None:
         self._connect_timeout = connect_timeout
+        self._resume = resume
         self._registry = registry
         self._secrets = secrets
         self._bus = bus
@@ -96,6 +98,7 @@ class AccountManager:
             self._on_event,
             self._backoff_factory(),
             connect_timeout=self._connect_timeout,
+            resume=self._resume,
         )
         self._supervisors[account.id] = supervisor
         supervisor.start()

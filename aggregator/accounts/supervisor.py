@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from aggregator.accounts.backoff import Backoff
 from aggregator.accounts.config import AccountConfig
 from aggregator.accounts.secrets import SecretStore
 from aggregator.api import (
     AccountError,
+    AccountId,
     Adapter,
     AdapterEvent,
     AggregatorError,
@@ -21,6 +22,7 @@ from aggregator.api import (
     Credentials,
     CredentialsUpdated,
     NotConnectedError,
+    SupportsResume,
 )
 from aggregator.events import ConnectionState
 
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 
 StateCallback = Callable[[AccountConfig, ConnectionState, str, float | None], None]
 EventHandler = Callable[[AdapterEvent], Awaitable[None]]
+#: The catch-up positions stored for an account (stream -> value), read before each connect.
+ResumeSource = Callable[[AccountId], Mapping[str, str]]
 
 CONNECT_TIMEOUT = 30.0
 
@@ -44,8 +48,10 @@ class AccountSupervisor:
         on_event: EventHandler,
         backoff: Backoff | None = None,
         connect_timeout: float = CONNECT_TIMEOUT,
+        resume: ResumeSource | None = None,
     ) -> None:
         self._connect_timeout = connect_timeout
+        self._resume = resume
         self.config = config
         self._secrets = secrets
         self._on_state = on_state
@@ -150,6 +156,7 @@ class AccountSupervisor:
                 self._lost.clear()
                 try:
                     credentials = self._secrets.credentials(self.config.id)
+                    await self._hand_positions()
                     if not await self._connect_unless_stopped(credentials):
                         break
                 except TimeoutError:
@@ -187,6 +194,15 @@ class AccountSupervisor:
             await self._safe_disconnect()
             if self.state is not ConnectionState.FAILED:
                 self._set_state(ConnectionState.OFFLINE)
+
+    async def _hand_positions(self) -> None:
+        """Gives the adapter the catch-up positions stored with their messages, once every event of the
+        previous connection is handled (so none of them is still on its way to the archive)."""
+        adapter: object = self._adapter
+        if self._resume is None or not isinstance(adapter, SupportsResume):
+            return
+        await self.drain()
+        adapter.resume_from(self._resume(self.config.id))
 
     async def _connect_unless_stopped(self, credentials: Credentials) -> bool:
         """Connect, unless a stop comes first (then the attempt is cancelled): True if connected."""

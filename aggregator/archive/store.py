@@ -30,7 +30,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from aggregator.api import AccountId, ConversationKey, ConversationKind, MessageKind, MessageState, Sphere
+from aggregator.api import (
+    AccountId,
+    ConversationKey,
+    ConversationKind,
+    MessageKind,
+    MessageState,
+    ResumePosition,
+    Sphere,
+)
+from aggregator.archive import positions as catchup
 from aggregator.archive.database import open_engine
 from aggregator.archive.ids import SEQ_BITS, MessageIdAllocator
 from aggregator.archive.migrations import v002_fulltext, v006_pg_fulltext
@@ -279,8 +288,12 @@ class Archive:
         edit_of: int | None = None,
         is_backfill: bool = False,
         received_at: datetime | None = None,
+        position: ResumePosition | None = None,
     ) -> StoredMessage | None:
-        """Store one message and commit. Returns None when the server id is already stored."""
+        """Store one message and commit. Returns None when the server id is already stored.
+
+        ``position`` (the account's catch-up position that this message completes) is written in the
+        same transaction: both are durable, or neither; on a duplicate it is saved on its own."""
         received = received_at or utcnow()
         values: dict[str, Any] = {
             "conversation_id": conversation_id,
@@ -303,10 +316,14 @@ class Archive:
         values["id"] = self._ids.allocate(sent_at)
         try:
             conn.execute(_INSERT_MESSAGE, values)
+            if position is not None:
+                catchup.write(conn, account_id, position)
             conn.commit()
         except IntegrityError:
             conn.rollback()
             if server_id is not None and self.find_by_server_id(conversation_id, server_id) is not None:
+                if position is not None:
+                    self.save_position(account_id, position)
                 return None
             raise
         return StoredMessage(
@@ -327,6 +344,24 @@ class Archive:
             edit_of=edit_of,
             is_backfill=is_backfill,
         )
+
+    # -- catch-up positions (schema v7) -------------------------------------------------------------
+
+    def save_position(self, account_id: AccountId, position: ResumePosition) -> None:
+        """Store a catch-up position that came without a message of its own, and commit."""
+        try:
+            catchup.write(self._conn, account_id, position)
+            self._conn.commit()
+        except BaseException:
+            self._conn.rollback()
+            raise
+
+    def positions(self, account_id: AccountId) -> dict[str, str]:
+        """The stored catch-up positions of ``account_id`` (stream -> opaque value)."""
+        try:
+            return catchup.read(self._conn, account_id)
+        finally:
+            self._conn.commit()
 
     def update_message(
         self,

@@ -2,6 +2,11 @@
 
 Backfilled history (MAM, /messages, replay) takes the same path, so it is deduplicated the same way.
 Each stage is a named method that returns the context to continue with or None to stop.
+
+A message's catch-up position (``MessageReceived.position``) is stored in the message's own transaction;
+when the message is not stored (a duplicate, held by policy) the position is stored on its own, since
+the message is then handled for good. When storing fails, the account's positions are held (see
+``positions.py``).
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from aggregator.api import MessageReceived, MessageState
+from aggregator.api import MessageReceived, MessageState, PositionReached
 from aggregator.archive import Archive, Direction, StoredMessage
 from aggregator.bus import EventBus
+from aggregator.conversations.positions import CatchupPositions
 from aggregator.events import MessageStored, MessageUpdated
 from aggregator.policy import PolicyEngine
 
@@ -44,8 +50,11 @@ def synthetic_server_id(event: MessageReceived, at: datetime) -> str:
 
 
 class InboundPipeline:
-    def __init__(self, archive: Archive, bus: EventBus, policy: PolicyEngine) -> None:
+    def __init__(
+        self, archive: Archive, bus: EventBus, policy: PolicyEngine, positions: CatchupPositions | None = None
+    ) -> None:
         self._archive = archive
+        self.positions = positions if positions is not None else CatchupPositions(archive)
         self._bus = bus
         self._policy = policy
         self.stages: list[tuple[str, Stage]] = [
@@ -58,13 +67,23 @@ class InboundPipeline:
 
     def process(self, event: MessageReceived, received_at: datetime | None = None) -> StoredMessage | None:
         ctx: InboundContext | None = InboundContext(event=event, received_at=received_at or datetime.now(UTC))
-        for name, stage in self.stages:
-            assert ctx is not None
-            ctx = stage(ctx)
-            if ctx is None:
-                log.debug("Inbound message stopped at stage %s", name)
-                return None
+        try:
+            for name, stage in self.stages:
+                assert ctx is not None
+                ctx = stage(ctx)
+                if ctx is None:
+                    log.debug("Inbound message stopped at stage %s", name)
+                    if event.position is not None and name != "store":  # handled for good, without a row
+                        self.positions.save(event.account_id, event.position)
+                    return None
+        except Exception:
+            self.positions.hold(event.account_id)
+            raise
         return ctx.stored if ctx is not None else None
+
+    def reached(self, event: PositionReached) -> None:
+        """A position that came without a message: everything the account emitted before it is handled."""
+        self.positions.save(event.account_id, event.position)
 
     # -- stages -------------------------------------------------------------------------------------
 
@@ -152,6 +171,7 @@ class InboundPipeline:
             idempotency_key=event.idempotency_key,
             edit_of=edit_of,
             is_backfill=event.is_backfill,
+            position=event.position if event.position and self.positions.may_store(event.account_id) else None,
         )
         if stored is None:  # a concurrent duplicate
             return None

@@ -14,6 +14,7 @@ from aggregator.api import (
     ContactRef,
     MessageReceived,
     MessageStateChanged,
+    PositionReached,
     PresenceChanged,
     SubscriptionRequested,
     SupportsRosterEdit,
@@ -53,6 +54,8 @@ class EventRouter:
                 self._inbound.process(event)
             case MessageStateChanged():
                 self._outbound.apply_state(event)
+            case PositionReached():
+                self._inbound.reached(event)
             case PresenceChanged():
                 detail = event.presence.kind.value + (f": {event.presence.status}" if event.presence.status else "")
                 self._archive.record_status(event.account_id, StatusKind.PRESENCE, detail, handle=event.handle)

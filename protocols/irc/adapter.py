@@ -21,7 +21,7 @@ import itertools
 import json
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,10 +43,12 @@ from aggregator.api import (
     NetworkError,
     NotConnectedError,
     OutgoingMessage,
+    PositionReached,
     Presence,
     PresenceChanged,
     PresenceKind,
     ProtocolError,
+    ResumePosition,
     RoomJoined,
     RoomLeft,
     RoomMembers,
@@ -74,8 +76,11 @@ MALFORMED_IN_A_ROW = 100
 CONTINUATIONS_FILE = "irc-continuation-msgids"
 #: How many continuation msgids are remembered (the channel replay of InspIRCd holds 50 lines a channel).
 CONTINUATIONS_KEPT = 5000
-#: File in the account's data directory with the newest server time seen per conversation (CHATHISTORY).
+#: What earlier versions kept in the account's data directory: the newest server time seen per channel
+#: (CHATHISTORY), written before the messages were stored. Read as a fallback while the core holds no
+#: position of that channel; the core's positions (stream ``HISTORY_STREAM`` + channel) replace it.
 LAST_SEEN_FILE = "irc-chathistory-last-seen.json"
+HISTORY_STREAM = "chathistory:"
 #: Messages asked for with CHATHISTORY after a JOIN (the server may allow fewer).
 HISTORY_ON_JOIN = 100
 #: How long a JOIN waits for its CHATHISTORY reply (the channel is joined either way).
@@ -138,11 +143,14 @@ class IrcAdapter:
         self._continuation_labels: set[str] = set()
         self._continuation_path = settings.data_dir / CONTINUATIONS_FILE if settings.data_dir else None
         self._continuations = self._load_continuations()
-        # CHATHISTORY: the newest server time seen per conversation (casefolded target), kept in the data
-        # directory so that a JOIN after a restart asks only for what came since.
+        # CHATHISTORY: the newest server time seen per channel (casefolded), a catch-up position
+        # (``SupportsResume``) that the core stores with the message carrying it and hands back before
+        # each connect, so that a JOIN after a restart asks only for what came since.
         self._last_seen_path = settings.data_dir / LAST_SEEN_FILE if settings.data_dir else None
         self._last_seen = self._load_last_seen()
-        self._last_seen_dirty = False
+        self._history_pending: set[str] = set()  # channels whose JOIN history is being fetched
+        self._caught_up: set[str] = set()  # channels whose JOIN history is complete on this connection
+        self._paged_from: dict[str, datetime] = {}  # channel -> the time its last history page started at
         self._history_labels = itertools.count(1)
         self._history_joins: dict[str, asyncio.Future[object]] = {}  # folded channel -> its history reply
 
@@ -207,7 +215,8 @@ class IrcAdapter:
         self._continuation_labels.clear()
         self._whois_asked.clear()
         self._history_joins.clear()
-        self._save_last_seen()
+        self._history_pending.clear()
+        self._caught_up.clear()
         if connection is not None:
             quit_line = client.quit()[0] if client is not None and client.registered else None
             try:
@@ -218,7 +227,8 @@ class IrcAdapter:
     def _on_closed(self, reason: str) -> None:
         self._fail_waiters(NetworkError(f"{reason} before the server answered"))
         self._history_joins.clear()
-        self._save_last_seen()
+        self._history_pending.clear()
+        self._caught_up.clear()
         if self._connected:
             self._connected = False
             log.info("%s: %s", self._account_id, reason)
@@ -310,11 +320,11 @@ class IrcAdapter:
                 self._emit(RoomJoined(account_id=account, conversation=room, nick=self._handle(event.nick)))
                 self._send(client.who(event.channel))
                 if client.supports_chathistory:
+                    self._caught_up.discard(room.handle)
+                    self._history_pending.add(room.handle)
                     self._history_joins[room.handle] = self._request_history(
                         event.channel, self._last_seen.get(room.handle), HISTORY_ON_JOIN
                     )
-        elif isinstance(event, ev.HistoryEnd):
-            self._save_last_seen()
         elif isinstance(event, ev.Names):
             room = ConversationKey.room(account, self._handle(event.channel))
             self._members_changed(self._members.names(room.handle, tuple(self._handle(m) for m in event.members)))
@@ -369,9 +379,10 @@ class IrcAdapter:
         if event.action:
             kind = MessageKind.ACTION
         key = self._labels.pop(event.label, None) if event.is_echo and event.label else None
-        if event.time is not None and self._client.supports_chathistory:
-            self._saw(conversation.handle, event.time)
+        position = self._position(conversation.handle, event)
         if event.is_echo and self._is_continuation(event):
+            if position is not None:
+                self._emit(PositionReached(account_id=self._account_id, position=position))
             return
         self._emit(
             MessageReceived(
@@ -386,8 +397,35 @@ class IrcAdapter:
                 is_own_echo=event.is_echo,
                 idempotency_key=key,
                 sender_name=event.source,
+                position=position,
             )
         )
+
+    def _position(self, folded: str, event: ev.Message) -> ResumePosition | None:
+        """The channel's new last-seen time, when ``event`` moves it without leaving a gap: a message of
+        the JOIN history while it is being fetched, or a live one once it is complete."""
+        if event.time is None or self._client is None or not self._client.supports_chathistory:
+            return None
+        backfill = event.batch_type == "chathistory"
+        if not (folded in self._history_pending if backfill else folded in self._caught_up):
+            return None
+        if not self._saw(folded, event.time):
+            return None
+        return ResumePosition(HISTORY_STREAM + folded, event.time.isoformat())
+
+    def resume_from(self, stored: Mapping[str, str]) -> None:
+        """``SupportsResume``: the last-seen times the core stored with their messages; channels it has
+        none for fall back to what an earlier version left in the data dir (removed once unneeded)."""
+        seen: dict[str, datetime] = {}
+        for stream, value in stored.items():
+            when = parse_time(value) if stream.startswith(HISTORY_STREAM) else None
+            if when is not None:
+                seen[stream[len(HISTORY_STREAM) :]] = when
+        legacy = self._load_last_seen()
+        self._last_seen = {**legacy, **seen}
+        if legacy and set(legacy) <= set(seen) and self._last_seen_path is not None:
+            with contextlib.suppress(OSError):
+                self._last_seen_path.unlink()
 
     # ----------------------------------------------------------------------------------- actions
 
@@ -549,11 +587,12 @@ class IrcAdapter:
         connection.send(lines)
         return future
 
-    def _saw(self, folded: str, when: datetime) -> None:
+    def _saw(self, folded: str, when: datetime) -> bool:
         last = self._last_seen.get(folded)
         if last is None or when > last:
             self._last_seen[folded] = when
-            self._last_seen_dirty = True
+            return True
+        return False
 
     def _load_last_seen(self) -> dict[str, datetime]:
         path = self._last_seen_path
@@ -573,23 +612,6 @@ class IrcAdapter:
                 if isinstance(target, str) and when is not None:
                     seen[target] = when
         return seen
-
-    def _save_last_seen(self) -> None:
-        """Writes the last seen times (atomically: a temporary file, then a rename) if they changed."""
-        path = self._last_seen_path
-        if path is None or not self._last_seen_dirty:
-            return
-        data = {target: when.isoformat() for target, when in self._last_seen.items()}
-        temporary = path.with_suffix(".tmp")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
-            temporary.replace(path)
-            self._last_seen_dirty = False
-        except OSError as exc:
-            log.warning("%s: cannot write %s: %s", self._account_id, path, exc)
-            with contextlib.suppress(OSError):
-                temporary.unlink()
 
     # -------------------------------------------------------------------------------- group chat
 
@@ -619,12 +641,31 @@ class IrcAdapter:
         history = self._history_joins.pop(folded, None)
         if history is not None:  # CHATHISTORY after the JOIN: wait for it, but the channel is joined anyway
             try:
-                async with asyncio.timeout(HISTORY_WAIT):
-                    await history
+                await self._page_history(channel, folded, history)
             except (TimeoutError, ProtocolError, NetworkError) as exc:
+                # Not caught up: live messages of the channel carry no position until the next JOIN.
                 self._warn(f"no history for {channel}: {str(exc) or 'no answer'}")
+            else:
+                self._caught_up.add(folded)
+            finally:
+                self._history_pending.discard(folded)
+
+    async def _page_history(self, channel: str, folded: str, first: asyncio.Future[object]) -> None:
+        """Waits for the JOIN history, then asks AFTER the newest time seen until a batch brings nothing
+        new: a server may send fewer messages than asked (its own limit) and still hold more."""
+        history: asyncio.Future[object] | None = first
+        while history is not None:
+            try:
+                async with asyncio.timeout(HISTORY_WAIT):
+                    count = await history
             finally:
                 self._waiters = [w for w in self._waiters if w.future is not history]
+            marker = self._last_seen.get(folded)
+            history = None
+            if isinstance(count, int) and count > 0 and marker is not None and marker != self._paged_from.get(folded):
+                self._paged_from[folded] = marker
+                history = self._request_history(channel, marker, HISTORY_ON_JOIN)
+        self._paged_from.pop(folded, None)
 
     async def leave_room(self, room: ConversationKey) -> None:
         client, connection = self._require()

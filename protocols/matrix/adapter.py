@@ -5,13 +5,16 @@ token, device id and user id, which the core keeps in the keyring); later connec
 from ``Credentials.tokens`` so no new device is made. A rejected token falls back to the password once.
 
 Sync: ``connect`` runs the first sync (full state) before it returns, then a task long-polls ``/sync``.
-The sync token is kept in ``settings.data_dir`` so that a restart resumes where it stopped. A failed
+The sync token is a catch-up position (``SupportsResume``, ``positions.py``): after the events of a
+sync, the adapter emits ``PositionReached`` with the rooms' newest events and then the token, so the
+core stores the token only after those events; before each connect the core hands back what it
+stored, and a restart resumes there (a crash in between re-syncs from the older token). A failed
 sync ends the loop with one ``ConnectionLost``. The option ``timeline_limit`` sets how many events per
 room a sync returns at most (the server's default otherwise).
 
 Backfill: when a sync's timeline of a room is ``limited`` (more happened than it holds, e.g. while we
 were away), the gap is paged back through ``/messages`` from the timeline's ``prev_batch`` down to the
-newest event seen in the room before (kept per room next to the sync token), the previous sync's
+newest event seen in the room before (a position per room, next to the sync token), the previous sync's
 position, or ``MAX_BACKFILL`` events (a warning), and emitted oldest first as backfill before the
 timeline. ``fetch_history`` pages back from the room's current end. The core deduplicates by event id.
 
@@ -49,6 +52,7 @@ import json
 import logging
 import os
 import ssl
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -77,8 +81,10 @@ from aggregator.api import (
     NotConnectedError,
     OutgoingMessage,
     PlaintextRefusedError,
+    PositionReached,
     Presence,
     ProtocolError,
+    ResumePosition,
     RoomLeft,
     RosterItem,
     RosterItemChanged,
@@ -88,7 +94,7 @@ from aggregator.api import (
     TrustLevel,
 )
 from protocols.certificates import accept_pinned_certificate, changed_error, presented_certificate
-from protocols.matrix import mapping, room_state
+from protocols.matrix import mapping, positions, room_state
 from protocols.matrix.addresses import homeserver_url, is_room_id, normalize_address, normalize_handle
 from protocols.matrix.pinning import PinMismatch, PinnedFingerprint
 
@@ -101,7 +107,6 @@ REQUEST_TIMEOUT = 30.0
 SYNC_TIMEOUT_MS = 30_000
 #: Seconds to wait for a newly created room to show up in the sync (needed before encrypting into it).
 ROOM_SEEN_TIMEOUT = 10.0
-SYNC_STATE_FILE = "sync-state.json"
 #: Encrypted events still waiting for their room key, kept across restarts (in ``data_dir``).
 UNDECRYPTED_FILE = "undecrypted.json"
 #: At most this many undecryptable events are kept for a retry; the oldest are given up first.
@@ -161,6 +166,9 @@ class MatrixAdapter:
         # Room id -> the id of the newest timeline event seen in it, saved with the sync token: a gap in a
         # ``limited`` timeline is backfilled back to it.
         self._last_seen: dict[str, str] = {}
+        self._seen_changed: set[str] = set()  # rooms whose newest event moved in the sync being handled
+        # Where the next connect resumes: what the core stored (``resume_from``), then what was reached.
+        self._positions: dict[str, str] = positions.read_legacy(self._data_dir)
         timeline_limit = settings.options.get("timeline_limit", "").strip()
         self._sync_filter: dict[str, Any] | None = None
         if timeline_limit:
@@ -371,7 +379,7 @@ class MatrixAdapter:
             self._retry_undecrypted(client)
             if self._undecrypted_dirty:  # before anything awaits (a disconnect may cancel us there)
                 self._save_undecrypted()
-        self._save_sync_token(reply.next_batch)  # before anything awaits, as above
+        self._reach(reply.next_batch)  # after every event of this sync, before anything awaits
         await asyncio.sleep(0)  # let the core take the new messages before the key upkeep and the next sync
         if client.olm is not None:
             await self._crypto_housekeeping(client)
@@ -496,6 +504,7 @@ class MatrixAdapter:
         newest = mapping.source_of(info.timeline.events[-1]).get("event_id") if info.timeline.events else None
         if isinstance(newest, str):
             self._last_seen[room_id] = newest
+            self._seen_changed.add(room_id)
         for event in info.ephemeral:
             if isinstance(event, nio.TypingNoticeEvent):
                 now, changes = mapping.typing(event, context, self._typing.get(room_id, frozenset()))
@@ -1003,38 +1012,41 @@ class MatrixAdapter:
             return ProtocolError(f"{text}; is it a Matrix homeserver?")
         return ProtocolError(text)
 
-    def _sync_state_path(self) -> Path | None:
-        return self._data_dir / SYNC_STATE_FILE if self._data_dir is not None else None
+    def resume_from(self, stored: Mapping[str, str]) -> None:
+        """``SupportsResume``: the sync token and rooms' newest events the core stored after their events.
+        Without a stored token, what an earlier version left in the data dir (removed once the core has one)."""
+        legacy = positions.read_legacy(self._data_dir)
+        if positions.SYNC_STREAM in stored:
+            self._positions = dict(stored)
+            if legacy:
+                positions.remove_legacy(self._data_dir)
+        else:
+            self._positions = {**legacy, **stored}
 
     def _load_sync_token(self) -> str | None:
-        path = self._sync_state_path()
-        if path is None or self._client is None:
+        if self._client is None:
             return None
-        try:
-            state = json.loads(path.read_text())
-        except (OSError, ValueError):
-            return None
-        if not isinstance(state, dict) or state.get("user_id") != self._user_id:
-            return None
-        if state.get("device_id") != self._client.device_id:
-            return None  # to-device messages are per device: a new device starts afresh
-        token = state.get("next_batch")
-        last_seen = state.get("last_seen")
-        if isinstance(last_seen, dict):
-            self._last_seen = {k: v for k, v in last_seen.items() if isinstance(k, str) and isinstance(v, str)}
-        return token if isinstance(token, str) and token else None
+        self._last_seen = positions.last_seen(self._positions)
+        self._seen_changed.clear()
+        return positions.sync_token(self._positions, self._user_id, self._client.device_id)
 
-    def _save_sync_token(self, token: str) -> None:
-        path = self._sync_state_path()
-        if path is None or self._client is None:
+    def _reach(self, token: str) -> None:
+        """Reports the positions this sync reached: the rooms' newest events, then the token (in this
+        order, each after the events it covers, so that the core never stores a token ahead of them)."""
+        if self._client is None:
             return
-        state = {
-            "user_id": self._user_id,
-            "device_id": self._client.device_id,
-            "next_batch": token,
-            "last_seen": self._last_seen,
-        }
-        _write_private(path, state, self._account_id)
+        reached = [
+            ResumePosition(positions.room_stream(room_id), self._last_seen[room_id])
+            for room_id in sorted(self._seen_changed)
+            if room_id in self._last_seen
+        ]
+        self._seen_changed.clear()
+        reached.append(
+            ResumePosition(positions.SYNC_STREAM, positions.encode_sync(self._user_id, self._client.device_id, token))
+        )
+        for position in reached:
+            self._positions[position.stream] = position.value
+            self._emit(PositionReached(account_id=self._account_id, position=position))
 
     def _warn(self, message: str) -> None:
         log.warning("%s: %s", self._account_id, message)

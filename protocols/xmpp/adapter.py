@@ -13,15 +13,24 @@ Presence kinds: XMPP has no standard invisibility that servers implement (XEP-01
 presence, like ``OFFLINE``: contacts see the account offline, the server stops routing presence to
 it, and messages to the bare JID wait in offline storage / MAM until the account becomes visible.
 
-Message archive (XEP-0313), adapter-side: ``connect()`` sends presence, then pages (RSM, forward)
-through the account's archive after the last archive id it has seen (kept in
-``settings.data_dir/mam-positions.json``, see ``positions.py``) and emits each result as a
-``MessageReceived(is_backfill=True)`` with the archive time, in archive order, before it returns (up to
-``BACKFILL_BUDGET`` seconds; a longer catch-up goes on in the background). The server id of every
-message is the archive id: on Prosody the MAM result id, the stanza-id on the live copy, on the
-offline-storage copy and on carbons are the same string, so the core keeps one row per message. Our
-own sent messages come back as own echoes carrying their origin-id (the core's idempotency key). With
-no stored position, the newest ``FIRST_SYNC_LIMIT`` messages of the last ``FIRST_SYNC_WINDOW`` are fetched.
+Message archive (XEP-0313), adapter-side: ``connect()`` sends presence, then pages (RSM, forward,
+``after`` = the previous page's ``<last/>``) through the account's archive from its catch-up position
+until the server answers ``complete``, and emits each result as a ``MessageReceived(is_backfill=True)``
+with the archive time, in archive order, before it returns (up to ``BACKFILL_BUDGET`` seconds; a longer
+catch-up goes on in the background). A page with fewer results than asked is NOT the end: servers cap
+pages (Prosody at 50). The server id of every message is the archive id: on Prosody the MAM result id,
+the stanza-id on the live copy, on the offline-storage copy and on carbons are the same string, so the
+core keeps one row per message. Our own sent messages come back as own echoes carrying their origin-id
+(the core's idempotency key). With no position, the newest ``FIRST_SYNC_LIMIT`` messages of the last
+``FIRST_SYNC_WINDOW`` are fetched.
+
+Catch-up positions (``SupportsResume``, ``positions.py``): every message of a catch-up carries the
+position it completes (``MessageReceived.position``: archive JID + archive id and time), and a page that
+ends on a result that is no message ends with ``PositionReached``; the core stores a position in the
+message's own transaction and hands the stored ones back through ``resume_from`` before each connect.
+A live message carries its stanza-id as a position only once that archive's catch-up has reached
+``complete`` on this connection: while a catch-up runs, or after one failed, live messages never move
+the position past a part of the archive not yet fetched. Delayed copies (offline storage) carry none.
 
 Group chats (XEP-0045): rooms joined with ``join_room`` are rejoined after every reconnect of this
 adapter (the ``autojoin`` option is read by the core's room service, which calls ``join_room``); a
@@ -39,7 +48,7 @@ import secrets
 import ssl
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -69,10 +78,12 @@ from aggregator.api import (
     NotConnectedError,
     OutgoingMessage,
     PlaintextRefusedError,
+    PositionReached,
     Presence,
     PresenceChanged,
     PresenceKind,
     ProtocolError,
+    ResumePosition,
     RoomJoined,
     RoomLeft,
     RoomMembers,
@@ -97,7 +108,7 @@ from protocols.xmpp.addresses import (
     parse_server,
 )
 from protocols.xmpp.mapping import StanzaError
-from protocols.xmpp.positions import PositionStore
+from protocols.xmpp.positions import Position, decode_all, read_legacy, remove_legacy
 
 log = logging.getLogger(__name__)
 
@@ -118,15 +129,16 @@ PLUGINS = (
     "xep_0359",  # unique and stable stanza ids
 )
 
-#: MAM (XEP-0313): results per page; the first sync ever (no stored position) fetches at most
-#: ``FIRST_SYNC_LIMIT`` messages of the last ``FIRST_SYNC_WINDOW``; a catch-up fetches at most
-#: ``CATCH_UP_LIMIT`` per connect (the rest on the next one: the position is saved per page).
-#: ``connect()`` waits ``BACKFILL_BUDGET`` seconds for the catch-up, which then goes on in the background.
+#: MAM (XEP-0313): results asked per page (the server may send fewer: only ``complete`` ends a
+#: catch-up); the first sync ever (no position) fetches at most ``FIRST_SYNC_LIMIT`` messages of the last
+#: ``FIRST_SYNC_WINDOW``. ``connect()`` waits ``BACKFILL_BUDGET`` seconds for the catch-up, which then
+#: goes on in the background. An archive found empty at the first sync is caught up next time from its
+#: query time less ``EMPTY_ARCHIVE_MARGIN`` (the server's clock may differ from ours).
 MAM_PAGE = 100
 MAM_TIMEOUT = 20.0
 FIRST_SYNC_WINDOW = timedelta(days=7)
 FIRST_SYNC_LIMIT = 500
-CATCH_UP_LIMIT = 10_000
+EMPTY_ARCHIVE_MARGIN = timedelta(days=1)
 BACKFILL_BUDGET = 10.0
 #: MUC (XEP-0045): the join history asked for when the room's archive position is unknown.
 JOIN_HISTORY = 50
@@ -187,6 +199,13 @@ class _MamQuery:
     results: list[mapping.MamResult] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class _MamPage:
+    results: list[mapping.MamResult]
+    complete: bool  # the server said so (``<fin complete='true'/>``)
+    last: str | None  # RSM ``<last/>``: where the next page starts
+
+
 class XmppAdapter:
     """One XMPP account. Raises ``ConfigurationError`` for unusable settings."""
 
@@ -212,8 +231,9 @@ class XmppAdapter:
         self._shown: dict[str, Presence] = {}
         self._acks: dict[str, asyncio.Future[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._positions = PositionStore(settings.data_dir)
-        self._syncing: set[str] = set()  # archives being caught up: live ids do not move their position
+        # Archive -> where its catch-up resumes: from the core (``resume_from``), then what was emitted.
+        self._positions: dict[str, Position] = read_legacy(settings.data_dir)
+        self._caught_up: set[str] = set()  # archives caught up to "complete" on this connection
         self._mam_queries: dict[str, _MamQuery] = {}
         self._ids: OrderedDict[tuple[str, str, str], str] = OrderedDict()
         self._room_keys: set[str] = set()  # idempotency keys of our room messages (own-echo check)
@@ -461,6 +481,7 @@ class XmppAdapter:
 
     async def _start_session(self, client: Any) -> None:
         login = self._login
+        self._caught_up.clear()  # live messages carry positions only once the catch-up is complete
         try:
             roster = await client.get_roster(timeout=CONNECT_TIMEOUT)
             self._on_roster(roster, snapshot=True)
@@ -508,7 +529,7 @@ class XmppAdapter:
         self._fail_acks(NetworkError(f"the connection to {self._where} dropped before the server confirmed"))
         self._clear_presence()
         self._reset_rooms(NetworkError(f"the connection to {self._where} dropped"))
-        self._positions.save()
+        self._caught_up.clear()
         if self._lost_reported:
             return
         self._lost_reported = True
@@ -535,7 +556,7 @@ class XmppAdapter:
         self._fail_acks(NotConnectedError(f"{self._account_id} disconnected"))
         self._clear_presence()
         self._reset_rooms(NotConnectedError(f"{self._account_id} disconnected"))
-        self._positions.save()
+        self._caught_up.clear()
         for task in list(self._tasks):
             if task is not asyncio.current_task():
                 task.cancel()
@@ -570,21 +591,40 @@ class XmppAdapter:
         event = mapping.message_received(stanza, self._ctx, problems)
         for problem in problems:
             self._warn(problem)
-        self._note_live_position(stanza, event)
+        self._emit_live(self._own.bare, stanza, event)
+
+    def _emit_live(self, archive: str, stanza: Any, event: MessageReceived | None) -> None:
+        """Emits a live message (if any) with the position it completes in ``archive``, when it has one:
+        its stanza-id, once that archive is caught up on this connection (never a delayed copy of our
+        own archive, which would move the position back). Without a message, the position alone."""
+        position: ResumePosition | None = None
+        archive_id = mapping.stanza_id(stanza, archive)
+        delayed = archive == self._own.bare and event is not None and event.is_backfill
+        if archive_id is not None and archive in self._caught_up and not delayed:
+            stamp = event.timestamp if event is not None and event.timestamp else datetime.now(UTC)
+            position = self._advance(archive, Position(archive_id, stamp))
         if event is not None:
-            self._emit_message(event, mapping.message_id(stanza), stanza)
+            self._emit_message(event, mapping.message_id(stanza), stanza, position)
+        elif position is not None:
+            self._emit(PositionReached(account_id=self._account_id, position=position))
 
-    def _note_live_position(self, stanza: Any, event: MessageReceived | None) -> None:
-        """A live message with our archive's stanza-id moves the archive position (not during a catch-up:
-        the catch-up sets it when done, so that an interrupted catch-up never leaves a gap)."""
-        if self._own.bare in self._syncing:
-            return
-        archive_id = mapping.stanza_id(stanza, self._own.bare)
-        if archive_id is not None:
-            stamp = event.timestamp if event is not None else datetime.now(UTC)
-            self._positions.set(self._own.bare, archive_id, stamp)
+    def _advance(self, archive: str, position: Position) -> ResumePosition:
+        self._positions[archive] = position
+        return position.resume(archive)
 
-    def _emit_message(self, event: MessageReceived, message_id: str | None, stanza: Any) -> None:
+    def resume_from(self, positions: Mapping[str, str]) -> None:
+        """``SupportsResume``: the positions the core stored with their messages; the next connect's
+        catch-up of each archive starts there. Archives it has none for fall back to what an earlier
+        version left in the data dir (removed once the core holds a position of our own archive)."""
+        resumed = decode_all(positions)
+        legacy = read_legacy(self._settings.data_dir)
+        self._positions = {**legacy, **resumed}
+        if self._own.bare in resumed and legacy:
+            remove_legacy(self._settings.data_dir)
+
+    def _emit_message(
+        self, event: MessageReceived, message_id: str | None, stanza: Any, position: ResumePosition | None = None
+    ) -> None:
         """Emits ``event`` with a correction's target mapped to the server id the core stored for it.
 
         XEP-0308 names the replaced message by its ``id`` attribute (or origin-id), while the core keys
@@ -606,6 +646,8 @@ class XmppAdapter:
                     self._ids.move_to_end((handle, who, local_id))
             while len(self._ids) > ID_MAP_SIZE:
                 self._ids.popitem(last=False)
+        if position is not None:
+            event = dataclasses.replace(event, position=position)
         self._emit(event)
 
     def _on_message_error(self, stanza: Any) -> None:
@@ -650,9 +692,7 @@ class XmppAdapter:
         event = mapping.message_received(inner, self._ctx, problems, own_echo=direction == "sent")
         for problem in problems:
             self._warn(problem)
-        self._note_live_position(inner, event)
-        if event is not None:
-            self._emit_message(event, mapping.message_id(inner), inner)
+        self._emit_live(self._own.bare, inner, event)
 
     def _on_chat_state(self, stanza: Any) -> None:
         if mapping.carbon_of(stanza) is not None or (stanza.xml.get("type") == "groupchat"):
@@ -854,10 +894,12 @@ class XmppAdapter:
         after: str | None = None,
         before: str | None = None,
         limit: int = MAM_PAGE,
-    ) -> tuple[list[mapping.MamResult], bool]:
-        """One page of ``archive`` (our own bare JID or a room): (results oldest first, complete).
+    ) -> _MamPage:
+        """One page of ``archive`` (our own bare JID or a room), results oldest first.
 
-        ``before=""`` asks for the last page (newest messages); ``after`` pages forward from an id.
+        ``before=""`` asks for the last page (newest messages); ``after`` pages forward from an id. Only
+        the server's ``complete`` ends a query: a page may hold fewer results than asked (Prosody sends
+        at most 50) and still not be the last.
         """
         query_id = secrets.token_hex(8)
         iq = client.make_iq_set() if archive == self._own.bare else client.make_iq_set(ito=archive)
@@ -886,8 +928,12 @@ class XmppAdapter:
         finally:
             collected = self._mam_queries.pop(query_id)
         fin = answer.xml.find(f"{{{mapping.NS_MAM}}}fin")
-        complete = fin is None or fin.get("complete") in ("true", "1") or len(collected.results) < limit
-        return collected.results, complete
+        results = collected.results
+        if fin is None:  # no paging information at all: nothing more to ask for
+            return _MamPage(results, True, results[-1].archived.result_id if results else None)
+        last = fin.findtext(f"{{{mapping.NS_RSM}}}set/{{{mapping.NS_RSM}}}last")
+        complete = fin.get("complete") in ("true", "1")
+        return _MamPage(results, complete, last or (results[-1].archived.result_id if results else None))
 
     async def _mam_forward(
         self,
@@ -896,25 +942,25 @@ class XmppAdapter:
         *,
         after: str | None,
         start: datetime | None,
-        limit: int,
+        limit: int | None = None,
         with_jid: str | None = None,
-        save_position: bool = False,
+        track: bool = False,
     ) -> int:
-        """Pages forward from ``after`` / ``start``, emitting each page as it comes; returns the count."""
+        """Pages forward from ``after`` / ``start`` until ``complete`` (or ``limit`` messages), emitting
+        each page as it comes; returns the count. ``track``: the catch-up, whose messages carry their
+        positions (and a page ending on a result that is no message ends with ``PositionReached``)."""
         count = 0
-        while count < limit:
-            results, complete = await self._mam_page(
-                client, archive, with_jid=with_jid, start=start, after=after, limit=min(MAM_PAGE, limit - count)
-            )
-            for result in results:
-                self._emit_archived(archive, result)
-            count += len(results)
-            if results:
-                after = results[-1].archived.result_id
-                if save_position:
-                    self._positions.set(archive, after, results[-1].archived.stamp, save_now=True)
-            if complete or not results:
+        while limit is None or count < limit:
+            page_size = MAM_PAGE if limit is None else min(MAM_PAGE, limit - count)
+            page = await self._mam_page(client, archive, with_jid=with_jid, start=start, after=after, limit=page_size)
+            self._emit_results(archive, page.results, track=track)
+            count += len(page.results)
+            if page.complete or not page.results:
                 break
+            if page.last is None or page.last == after:
+                self._warn(f"the archive of {archive} did not say where its next page starts; stopped paging")
+                break
+            after = page.last
         return count
 
     async def _mam_latest(
@@ -925,57 +971,77 @@ class XmppAdapter:
         before = ""
         total = 0
         while total < limit:
-            results, complete = await self._mam_page(
+            page = await self._mam_page(
                 client, archive, with_jid=with_jid, start=start, before=before, limit=min(MAM_PAGE, limit - total)
             )
-            pages.insert(0, results)
-            total += len(results)
-            if complete or not results:
+            pages.insert(0, page.results)
+            total += len(page.results)
+            if page.complete or not page.results:
                 break
-            before = results[0].archived.result_id
-        return [result for page in pages for result in page]
+            first = page.results[0].archived.result_id
+            if first == before:
+                break
+            before = first
+        results = [result for page in pages for result in page]
+        return results[-limit:] if len(results) > limit else results
+
+    def _emit_results(self, archive: str, results: list[mapping.MamResult], *, track: bool) -> None:
+        """Emits archived ``results`` in order; with ``track`` each message carries its position, and the
+        position of a last result that is no message comes alone."""
+        for result in results:
+            position = (
+                self._advance(archive, Position(result.archived.result_id, result.archived.stamp)) if track else None
+            )
+            emitted = self._emit_archived(archive, result, position)
+            if position is not None and not emitted and result is results[-1]:
+                self._emit(PositionReached(account_id=self._account_id, position=position))
 
     async def _sync_archive(self, client: Any, archive: str) -> int:
-        """Emits what ``archive`` holds after the stored position (or the first-sync window); saves the position."""
-        self._syncing.add(archive)
-        try:
-            position = self._positions.get(archive)
-            if position is not None:
+        """Emits what ``archive`` holds after its position (or the first-sync window), to ``complete``;
+        then live messages of that archive carry their positions too."""
+        self._caught_up.discard(archive)
+        position = self._positions.get(archive)
+        if position is not None:
+            if position.archive_id is not None:
                 try:
-                    return await self._mam_forward(
-                        client, archive, after=position.archive_id, start=None, limit=CATCH_UP_LIMIT, save_position=True
-                    )
+                    count = await self._mam_forward(client, archive, after=position.archive_id, start=None, track=True)
                 except Exception as exc:
                     if getattr(exc, "condition", None) != "item-not-found":
                         raise
-                    # The stored id is gone (archive expired or reset): go by time instead.
+                    # The stored id is gone (archive expired or reset): go by time instead (or, without a
+                    # time, from the first-sync window).
                     self._warn(f"the archive of {archive} no longer has the last message seen; catching up by time")
-                    return await self._mam_forward(
-                        client, archive, after=None, start=position.stamp, limit=CATCH_UP_LIMIT, save_position=True
-                    )
-            since = datetime.now(UTC) - FIRST_SYNC_WINDOW
-            results = await self._mam_latest(client, archive, start=since, limit=FIRST_SYNC_LIMIT)
-            for result in results:
-                self._emit_archived(archive, result)
-            if results:
-                last = results[-1].archived
-                self._positions.set(archive, last.result_id, last.stamp, save_now=True)
-            return len(results)
-        finally:
-            self._syncing.discard(archive)
+                    if position.stamp is None:
+                        self._positions.pop(archive, None)
+                        return await self._sync_archive(client, archive)
+                    count = await self._mam_forward(client, archive, after=None, start=position.stamp, track=True)
+            else:
+                count = await self._mam_forward(client, archive, after=None, start=position.stamp, track=True)
+        else:
+            queried = datetime.now(UTC)
+            results = await self._mam_latest(client, archive, start=queried - FIRST_SYNC_WINDOW, limit=FIRST_SYNC_LIMIT)
+            self._emit_results(archive, results, track=True)
+            if not results:  # nothing yet: the next catch-up starts at this query's time (less a margin)
+                empty = self._advance(archive, Position(None, queried - EMPTY_ARCHIVE_MARGIN))
+                self._emit(PositionReached(account_id=self._account_id, position=empty))
+            count = len(results)
+        self._caught_up.add(archive)
+        return count
 
     async def _catch_up(self, client: Any) -> None:
-        """The own archive since the last message seen, through the same events as live messages."""
+        """The own archive since the last message stored, through the same events as live messages."""
         started = asyncio.get_running_loop().time()
         try:
             count = await self._sync_archive(client, self._own.bare)
         except Exception as exc:
+            # Not caught up: live messages carry no position until the next connect catches up again.
             self._warn(f"could not fetch the message archive: {exc!r}")
             return
         elapsed = asyncio.get_running_loop().time() - started
         log.info("%s: %d archived message(s) fetched in %.2f s", self._account_id, count, elapsed)
 
-    def _emit_archived(self, archive: str, result: mapping.MamResult) -> None:
+    def _emit_archived(self, archive: str, result: mapping.MamResult, position: ResumePosition | None = None) -> bool:
+        """Emits one archived message (with ``position``); False when the result is no message of ours."""
         inner = result.message
         mtype = inner.get("type") or "normal"
         problems: list[str] = []
@@ -983,10 +1049,10 @@ class XmppAdapter:
         try:
             if archive == self._own.bare:
                 if mtype == "groupchat":
-                    return  # room messages come from the room's own archive
+                    return False  # room messages come from the room's own archive
                 if mtype == "error":
                     self._on_message_error(inner)
-                    return
+                    return False
                 own_echo = mapping.sender_of(inner).bare == self._own.bare
                 event = mapping.message_received(
                     inner, self._ctx, problems, own_echo=own_echo, archived=result.archived
@@ -1006,16 +1072,18 @@ class XmppAdapter:
                 )
         except StanzaError as exc:
             self._warn(f"ignored a malformed archived message in {archive}: {exc}")
-            return
+            return False
         for problem in problems:
             self._warn(problem)
-        if event is not None:
-            self._emit_message(event, mapping.message_id(inner), inner)
+        if event is None:
+            return False
+        self._emit_message(event, mapping.message_id(inner), inner, position)
+        return True
 
     async def fetch_history(self, conversation: ConversationKey, after: datetime | None, limit: int) -> int:
         """Emits up to ``limit`` archived messages of ``conversation`` (``is_backfill``), oldest first:
         those after ``after``, or the newest ones without it. Returns how many were emitted.
-        The stored catch-up position is not touched."""
+        The catch-up position is not touched."""
         client = self._ready_client()
         if limit <= 0:
             return 0
@@ -1026,8 +1094,7 @@ class XmppAdapter:
         if after is not None:
             return await self._mam_forward(client, archive, after=None, start=after, limit=limit, with_jid=with_jid)
         results = await self._mam_latest(client, archive, start=None, limit=limit, with_jid=with_jid)
-        for result in results:
-            self._emit_archived(archive, result)
+        self._emit_results(archive, results, track=False)
         return len(results)
 
     # -------------------------------------------------------------------------- group chat (MUC)
@@ -1095,9 +1162,14 @@ class XmppAdapter:
         room.present = room.history_done = room.created = False
         room.occupants.clear()
         position = self._positions.get(room.jid)
+        # With a known archive position the room's MAM fills the gap exactly (live messages carry their
+        # positions once it is complete); else the join history is the first sync, positions and all.
+        if position is None:
+            self._caught_up.add(room.jid)
+        else:
+            self._caught_up.discard(room.jid)
         presence = client.make_presence(pto=f"{room.jid}/{room.nick}")
         x = ET.SubElement(presence.xml, f"{{{mapping.NS_MUC}}}x")
-        # With a known archive position the room's MAM fills the gap exactly; else the join history.
         ET.SubElement(x, f"{{{mapping.NS_MUC}}}history", maxstanzas="0" if position else str(JOIN_HISTORY))
         presence.send()
         try:
@@ -1211,13 +1283,9 @@ class XmppAdapter:
         )
         for problem in problems:
             self._warn(problem)
-        archive_id = mapping.stanza_id(stanza, room.jid)
-        if archive_id is not None and room.jid not in self._syncing:
-            self._positions.set(room.jid, archive_id, event.timestamp if event is not None else datetime.now(UTC))
-        if event is not None:
-            if event.idempotency_key is not None:
-                self._room_keys.discard(event.idempotency_key)
-            self._emit_message(event, mapping.message_id(stanza), stanza)
+        if event is not None and event.idempotency_key is not None:
+            self._room_keys.discard(event.idempotency_key)
+        self._emit_live(room.jid, stanza, event)
 
     def _on_room_subject(self, room: _Room, subject: str, nick: str) -> None:
         """The subject ends the join history (XEP-0045 7.2.15); later ones are topic changes."""

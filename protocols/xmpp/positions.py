@@ -1,100 +1,89 @@
-"""Where the account's message archives (XEP-0313) were last read up to, kept in the account's data dir.
+"""Catch-up positions of the XMPP adapter: where each message archive (XEP-0313) is read up to.
 
-One small JSON file, ``mam-positions.json``: for each archive (our own bare JID, or a room's JID) the
-archive id (RSM id = XEP-0359 stanza-id) of the newest message seen and its archive time. It is
-written atomically (a temporary file in the same directory, fsync, ``os.replace``), at most every
-``SAVE_DELAY`` seconds while messages arrive, and at once after a backfill page and on disconnect.
-Without a data dir (tests) the positions live in memory only, for the life of the adapter.
+A position names one archive (our own bare JID, or a room's JID: the ``ResumePosition.stream``) and
+holds the archive id (RSM id = XEP-0359 stanza-id) of the newest message handed to the core and its
+archive time. With no id (an archive that was empty at the first sync) the time alone says where to
+start. The core stores a position together with the message it came with and hands the stored ones
+back before each connect (``SupportsResume``); the adapter keeps no position file of its own.
 
-A lost or unreadable file only costs a larger catch-up: the next connect falls back to the bounded
-first-sync window and the core drops what it already has (same server ids).
+``mam-positions.json`` in the account's data dir is what earlier versions wrote (at emit time, which
+could run ahead of the archive): it is read once as a fallback for archives the core has no position
+for, and removed when the core hands over a position of the own archive.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
-import os
-import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from aggregator.api import ResumePosition
+
 log = logging.getLogger(__name__)
 
-FILE_NAME = "mam-positions.json"
-FILE_VERSION = 1
-SAVE_DELAY = 1.0
+LEGACY_FILE = "mam-positions.json"
 
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    archive_id: str
+    archive_id: str | None
     stamp: datetime | None
 
+    def encode(self) -> str:
+        return json.dumps({"id": self.archive_id, "stamp": self.stamp.isoformat() if self.stamp else None})
 
-class PositionStore:
-    def __init__(self, data_dir: Path | None) -> None:
-        self.path = data_dir / FILE_NAME if data_dir is not None else None
-        self._positions: dict[str, Position] = {}
-        self._dirty = False
-        self._timer: asyncio.TimerHandle | None = None
-        self._load()
+    def resume(self, archive: str) -> ResumePosition:
+        return ResumePosition(stream=archive, value=self.encode())
 
-    def _load(self) -> None:
-        if self.path is None or not self.path.exists():
-            return
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            for archive, entry in dict(data.get("archives", {})).items():
-                stamp = entry.get("stamp")
-                self._positions[str(archive)] = Position(
-                    str(entry["id"]), datetime.fromisoformat(stamp) if stamp else None
-                )
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            log.warning("ignoring the unreadable archive positions in %s: %s", self.path, exc)
-            self._positions.clear()
 
-    def get(self, archive: str) -> Position | None:
-        return self._positions.get(archive)
+def decode(value: str) -> Position | None:
+    """The position in ``value`` (as ``Position.encode`` wrote it), or None when unreadable."""
+    try:
+        data = json.loads(value)
+        archive_id, stamp = data.get("id"), data.get("stamp")
+        position = Position(str(archive_id) if archive_id else None, datetime.fromisoformat(stamp) if stamp else None)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return position if position.archive_id or position.stamp else None
 
-    def set(self, archive: str, archive_id: str, stamp: datetime | None, *, save_now: bool = False) -> None:
-        self._positions[archive] = Position(archive_id, stamp)
-        self._dirty = True
-        if save_now:
-            self.save()
-        elif self._timer is None and self.path is not None:
-            with contextlib.suppress(RuntimeError):  # no running loop: saved on the next save()
-                self._timer = asyncio.get_running_loop().call_later(SAVE_DELAY, self.save)
 
-    def save(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if not self._dirty or self.path is None:
-            return
-        data = {
-            "version": FILE_VERSION,
-            "archives": {
-                archive: {"id": p.archive_id, "stamp": p.stamp.isoformat() if p.stamp else None}
-                for archive, p in self._positions.items()
-            },
+def decode_all(positions: Mapping[str, str]) -> dict[str, Position]:
+    """The readable positions among ``positions`` (archive -> encoded value); others are left out."""
+    found: dict[str, Position] = {}
+    for archive, value in positions.items():
+        position = decode(value)
+        if position is None:
+            log.warning("ignoring the unreadable catch-up position of %s", archive)
+        else:
+            found[archive] = position
+    return found
+
+
+def read_legacy(data_dir: Path | None) -> dict[str, Position]:
+    """The positions an earlier version kept in ``data_dir`` (empty when there are none or unreadable)."""
+    if data_dir is None:
+        return {}
+    path = data_dir / LEGACY_FILE
+    if not path.exists():
+        return {}
+    try:
+        archives = json.loads(path.read_text(encoding="utf-8")).get("archives", {})
+        return {
+            str(archive): Position(
+                str(entry["id"]), datetime.fromisoformat(entry["stamp"]) if entry.get("stamp") else None
+            )
+            for archive, entry in dict(archives).items()
         }
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=".mam-", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    json.dump(data, out)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except OSError as exc:
-            log.warning("could not save the archive positions to %s: %s", self.path, exc)
-            return
-        self._dirty = False
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.warning("ignoring the unreadable archive positions in %s: %s", path, exc)
+        return {}
+
+
+def remove_legacy(data_dir: Path | None) -> None:
+    if data_dir is not None:
+        with contextlib.suppress(OSError):
+            (data_dir / LEGACY_FILE).unlink(missing_ok=True)

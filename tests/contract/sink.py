@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TypeVar
 
-from aggregator.api import AdapterEvent
+from aggregator.api import AdapterEvent, MessageReceived, PositionReached
 
 E = TypeVar("E", bound=AdapterEvent)
 
@@ -58,3 +58,15 @@ class EventCollector:
 
     def clear(self) -> None:
         self.events.clear()
+
+
+def stored_positions(*sinks: EventCollector) -> dict[str, str]:
+    """What the core would store from these sinks' events, in order: the last catch-up position per
+    stream (``MessageReceived.position`` and ``PositionReached``), to hand to ``resume_from``."""
+    stored: dict[str, str] = {}
+    for sink in sinks:
+        for event in sink.events:
+            position = event.position if isinstance(event, MessageReceived | PositionReached) else None
+            if position is not None:
+                stored[position.stream] = position.value
+    return stored

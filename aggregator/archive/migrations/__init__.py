@@ -21,6 +21,7 @@ from aggregator.archive.migrations import (
     v004_local_groups,
     v005_policy_events,
     v006_pg_fulltext,
+    v007_catchup_positions,
 )
 from aggregator.archive.migrations.base import Migration
 
@@ -32,6 +33,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     v004_local_groups.MIGRATION,
     v005_policy_events.MIGRATION,
     v006_pg_fulltext.MIGRATION,
+    v007_catchup_positions.MIGRATION,
 )
 
 LATEST_VERSION = 1 + len(MIGRATIONS)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,13 +21,14 @@ from aggregator.api import (
     ConversationKey,
     MessageReceived,
     ProtocolError,
+    ResumePosition,
     UnsupportedError,
 )
 from protocols.irc import events as ev
 from protocols.irc.adapter import LAST_SEEN_FILE, IrcAdapter
 from protocols.irc.client import IrcClient
 from protocols.irc.message import IrcMessage
-from tests.contract.sink import EventCollector
+from tests.contract.sink import EventCollector, stored_positions
 
 CAPS = "batch echo-message labeled-response message-tags server-time draft/chathistory"
 LS = f":irc.test CAP * LS :{CAPS} sasl=PLAIN,EXTERNAL draft/event-playback\r\n"
@@ -192,31 +192,40 @@ async def test_adapter_asks_for_history_after_join_and_remembers_the_last_time(t
         b"@batch=b1;time=2024-01-02T03:04:07.500Z;msgid=m2 :alice!a@h PRIVMSG #team :mine\r\n"
         b":irc.test BATCH -b1\r\n",
     )
+    # The server may send fewer than asked and still hold more: the next page, until one is empty.
+    await settle()
+    assert connection.lines[-1] == "@label=~h2 CHATHISTORY AFTER #team timestamp=2024-01-02T03:04:07.500Z 50"
+    assert not joining.done()
+    deliver(adapter, connection, b"@label=~h2 :irc.test BATCH +b2 chathistory #team\r\n:irc.test BATCH -b2\r\n")
     await asyncio.wait_for(joining, 1)
     one, mine = sink.of_type(MessageReceived)
     room = ConversationKey.room("irc:alice", "#team")
     assert (one.conversation, one.body, one.server_id, one.is_backfill) == (room, "one", "m1", True)
     assert one.timestamp == datetime(2024, 1, 2, 3, 4, 6, tzinfo=UTC)
     assert mine.is_own_echo and mine.is_backfill and mine.server_id == "m2"
-    saved = json.loads((tmp_path / LAST_SEEN_FILE).read_text())
-    assert saved == {"#team": "2024-01-02T03:04:07.500000+00:00"}
+    # The last time seen is a position the core stores with the message; no file written at emit time.
+    assert one.position == ResumePosition("chathistory:#team", "2024-01-02T03:04:06+00:00")
+    assert mine.position == ResumePosition("chathistory:#team", "2024-01-02T03:04:07.500000+00:00")
+    assert not (tmp_path / LAST_SEEN_FILE).exists()
 
     # fetch_history: the newest N without ``after``, else those after it
     fetching = asyncio.create_task(adapter.fetch_history(room, None, 5))
     await settle()
-    assert connection.lines[-1] == "@label=~h2 CHATHISTORY LATEST #team * 5"
-    deliver(adapter, connection, b"@label=~h2 :irc.test BATCH +b2 chathistory #team\r\n:irc.test BATCH -b2\r\n")
+    assert connection.lines[-1] == "@label=~h3 CHATHISTORY LATEST #team * 5"
+    deliver(adapter, connection, b"@label=~h3 :irc.test BATCH +b3 chathistory #team\r\n:irc.test BATCH -b3\r\n")
     assert await asyncio.wait_for(fetching, 1) == 0
     fetching = asyncio.create_task(adapter.fetch_history(room, datetime(2024, 1, 1, tzinfo=UTC), 5))
     await settle()
-    assert connection.lines[-1] == "@label=~h3 CHATHISTORY AFTER #team timestamp=2024-01-01T00:00:00.000Z 5"
-    deliver(adapter, connection, b"@label=~h3 FAIL CHATHISTORY MESSAGE_ERROR #team :no history here\r\n")
+    assert connection.lines[-1] == "@label=~h4 CHATHISTORY AFTER #team timestamp=2024-01-01T00:00:00.000Z 5"
+    deliver(adapter, connection, b"@label=~h4 FAIL CHATHISTORY MESSAGE_ERROR #team :no history here\r\n")
     with pytest.raises(ProtocolError, match="no history here"):
         await asyncio.wait_for(fetching, 1)
     await adapter.disconnect()
 
-    # a new adapter (after a restart) asks only for what came after the last line it saw
+    # a new adapter (after a restart), resumed from what the core stored, asks only for what came after
+    stored = stored_positions(sink)
     adapter, sink, connection = wired(settings, history_client())
+    adapter.resume_from(stored)
     joining = asyncio.create_task(adapter._join("#team"))
     await settle()
     deliver(adapter, connection, b":alice!a@h JOIN #team\r\n:irc.test 366 alice #team :End\r\n")

@@ -11,7 +11,7 @@ import pytest
 from aggregator.api import AccountSettings, Credentials, CredentialsUpdated
 from protocols.matrix.adapter import MatrixAdapter
 from tests.contract.matrix_harness import MatrixHarness, MatrixPeer
-from tests.contract.sink import EventCollector
+from tests.contract.sink import EventCollector, stored_positions
 from tests.servers.synapse import MatrixUser, SynapseServer
 
 
@@ -49,8 +49,11 @@ async def harness(running_synapse: SynapseServer) -> AsyncIterator[MatrixHarness
 
 @pytest.fixture
 async def new_client(harness: MatrixHarness) -> AsyncIterator[NewClient]:
-    """``await new_client(connect=True, user=None, **settings overrides)``: an adapter for a (fresh) user."""
+    """``await new_client(connect=True, user=None, **settings overrides)``: an adapter for a (fresh) user.
+    A client for a user seen before resumes, as the core does, from the positions the earlier clients'
+    events carried."""
     made: list[MatrixAdapter] = []
+    sinks: dict[str, list[EventCollector]] = {}
 
     async def make(*, connect: bool = True, user: MatrixUser | None = None, **overrides: object) -> Client:
         user = user or await harness.new_matrix_user()
@@ -59,6 +62,9 @@ async def new_client(harness: MatrixHarness) -> AsyncIterator[NewClient]:
             settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
         sink = EventCollector()
         adapter = MatrixAdapter(settings, sink)
+        earlier = sinks.setdefault(user.user_id, [])
+        adapter.resume_from(stored_positions(*earlier))
+        earlier.append(sink)
         made.append(adapter)
         client = Client(adapter, sink, user, settings)
         if connect:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import secrets
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
@@ -31,8 +30,8 @@ from aggregator.api import (
 )
 from protocols.xmpp import adapter as adapter_module
 from protocols.xmpp.adapter import XmppAdapter
-from protocols.xmpp.positions import FILE_NAME
-from tests.contract.sink import EventCollector
+from protocols.xmpp.positions import decode
+from tests.contract.sink import EventCollector, stored_positions
 from tests.contract.xmpp_harness import XmppHarness, XmppPeer, close_client, login_client, server_round_trip, wait_until
 from tests.protocols.xmpp.conftest import Client, NewClient
 
@@ -49,13 +48,20 @@ def bodies(sink: EventCollector, **where: Any) -> list[str]:
 
 @pytest.fixture
 async def again(harness: XmppHarness) -> AsyncIterator[Any]:
-    """``await again(client)``: a second adapter for the same account and data dir, connected."""
+    """``await again(client)``: a second adapter for the same account, connected, resumed (as the core
+    does) from the positions that the events of the client and of the earlier ``again`` adapters
+    carried; ``resume={}``: no stored position."""
     made: list[XmppAdapter] = []
+    sinks: list[EventCollector] = []
 
-    async def make(client: Client, connect: bool = True, **overrides: Any) -> tuple[XmppAdapter, EventCollector]:
+    async def make(
+        client: Client, connect: bool = True, resume: dict[str, str] | None = None, **overrides: Any
+    ) -> tuple[XmppAdapter, EventCollector]:
         sink = EventCollector()
         adapter = XmppAdapter(dataclasses.replace(client.settings, **overrides), sink)
+        adapter.resume_from(stored_positions(client.sink, *sinks) if resume is None else resume)
         made.append(adapter)
+        sinks.append(sink)
         if connect:
             await adapter.connect(Credentials(client.password))
         return adapter, sink
@@ -118,10 +124,12 @@ async def test_backfill_on_connect_uses_archive_ids_that_match_the_live_and_offl
     archived = dict((body, rid) for rid, body in await archive_ids(harness, client.jid, client.password))
     assert live.server_id == archived["live"]
 
-    # The position is kept in the data dir: the next connect fetches only what came after.
+    # The live message carries its position (the catch-up is complete): the next connect resumed from
+    # what the core stored fetches only what came after.
     await client.adapter.disconnect()
-    saved = json.loads((tmp_path / FILE_NAME).read_text())
-    assert saved["archives"][client.jid]["id"] == archived["live"]
+    assert live.position is not None and live.position.stream == client.jid
+    saved = decode(stored_positions(client.sink)[client.jid])
+    assert saved is not None and saved.archive_id == archived["live"]
     await peer.send(client.jid, "after the disconnect")
     _, sink = await again(client)
     again_copies = sink.of_type(MessageReceived, lambda e: e.is_backfill)
@@ -141,12 +149,12 @@ async def test_first_sync_is_bounded_and_own_messages_come_back_as_own_echo(
 
     monkeypatch.setattr(adapter_module, "FIRST_SYNC_LIMIT", 3)
     monkeypatch.setattr(adapter_module, "MAM_PAGE", 2)  # and more than one page
-    _, sink = await again(client, data_dir=None)  # no stored position
+    _, sink = await again(client, resume={})  # no stored position
     backfilled = sink.of_type(MessageReceived, lambda e: e.is_backfill)
     assert [e.body for e in backfilled] == ["theirs 1", "theirs 2", "theirs 3"]  # the newest 3, in order
 
     monkeypatch.setattr(adapter_module, "FIRST_SYNC_LIMIT", 10)
-    _, sink = await again(client, data_dir=None)
+    _, sink = await again(client, resume={})
     # Everything, and our own message as an own echo carrying its origin-id.
     (mine,) = sink.of_type(MessageReceived, lambda e: e.body == "mine")
     assert mine.is_own_echo and mine.is_backfill
@@ -295,11 +303,12 @@ async def test_room_history_on_join_has_the_live_server_ids_and_rejoin_uses_the_
     await client.adapter.disconnect()
 
     # Without a stored position the join history (same stanza-ids) fills in.
-    adapter, sink = await again(client, data_dir=None)
+    adapter, sink = await again(client, resume={})
     await adapter.join_room(room, "Alice")
     await sink.wait_for(RoomMembers, timeout=15)
     history = {e.body: e.server_id for e in sink.of_type(MessageReceived) if e.is_backfill}
     assert history == live
+    await adapter.disconnect()
 
     # With the stored position: only what is new, from the room's archive (muc_mam).
     peer.send_raw(f"<message to='{room}' type='groupchat'><body>while alice was away</body></message>")
