@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -493,7 +492,7 @@ class Archive:
         """One batch on SQLite, in one explicit transaction (see ``import_messages``)."""
         with self._writing() as conn:
             dbapi = conn.connection.dbapi_connection
-            if isinstance(dbapi, sqlite3.Connection) and dbapi.in_transaction:
+            if getattr(dbapi, "in_transaction", False):
                 conn.commit()  # never nest: BEGIN below must open the batch's own transaction
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             if self._fulltext:
