@@ -26,12 +26,14 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    event,
     func,
     insert,
     inspect,
     select,
     update,
 )
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from aggregator.api import AccountId, ConversationKey, ConversationKind, MessageKind, MessageState, Sphere
@@ -113,6 +115,9 @@ class Archive:
         self._where = str(engine.url.database) if self._sqlite else engine.url.render_as_string(hide_password=True)
         self._conversations: dict[ConversationKey, int] = {}
         self._conversation_keys: dict[int, ConversationKey] = {}
+        # Every user of the engine (the roster's and the policy log's tables too) gets a storage failure
+        # as ArchiveStorageError, and the user hears of it whichever write met it first.
+        event.listen(engine, "handle_error", self._engine_error)
         try:
             self._conn: Connection = engine.connect()
             newest = self._conn.execute(select(func.max(_M.c.id))).scalar()
@@ -126,6 +131,9 @@ class Archive:
             self._conn.commit()
             if self._sqlite and self._fulltext:
                 fts_check.repair(self._conn)
+        except ArchiveStorageError:
+            engine.dispose()
+            raise
         except SQLAlchemyError as exc:
             engine.dispose()
             problem = storage_problem(exc, self._where)
@@ -217,12 +225,20 @@ class Archive:
             raise
         self.storage.succeeded()
 
+    def _engine_error(self, context: ExceptionContext) -> BaseException | None:
+        """SQLAlchemy's error hook: a storage failure is raised as ``ArchiveStorageError`` instead."""
+        problem = storage_problem(context.original_exception, self._where)
+        if problem is None:
+            return None
+        log.info("Archive write failed: %s (%s)", problem, context.original_exception)
+        self.storage.failed(problem)
+        return ArchiveStorageError(problem)
+
     def _failed(self, exc: BaseException) -> None:
         """Roll back; a storage failure (disk full, I/O error) is raised as ``ArchiveStorageError``."""
         self._rollback()
         problem = storage_problem(exc, self._where) if isinstance(exc, SQLAlchemyError) else None
-        if problem is not None:
-            log.info("Archive write failed: %s (%s)", problem, getattr(exc, "orig", exc))
+        if problem is not None:  # not seen by the error hook (not from the driver)
             self.storage.failed(problem)
             raise ArchiveStorageError(problem) from exc
 
