@@ -79,6 +79,7 @@ class AccountSupervisor:
         self._released.set()
         self._hold_reason = ""
         self._stored_since_hold = False
+        self._gave_up = False
         self._storage_backoff = storage_backoff or Backoff(initial=STORAGE_RETRY_INITIAL, cap=STORAGE_RETRY_CAP)
 
     # The sink handed to the adapter: never blocks, never raises.
@@ -164,13 +165,15 @@ class AccountSupervisor:
             try:
                 await self._on_event(event)
             except ArchiveStorageError as exc:
-                if self._stopping.is_set():
-                    log.error(
-                        "%s: stopping while the archive cannot be written (%s): %d received event(s) not stored",
-                        self.config.id,
-                        exc.reason,
-                        self._queue.qsize() + 1,
-                    )
+                if self._stopping.is_set():  # stopping: say once what is given up
+                    if not self._gave_up:
+                        self._gave_up = True
+                        log.error(
+                            "%s: stopping while the archive cannot be written (%s): %d received event(s) not stored",
+                            self.config.id,
+                            exc.reason,
+                            self._queue.qsize() + 1,
+                        )
                     return
                 self._hold(exc.reason)
                 await self._sleep_or_stop(self._storage_backoff.next_delay())
