@@ -38,7 +38,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from aggregator.api import AccountId, ConversationKey, ConversationKind, MessageKind, MessageState, Sphere
 from aggregator.archive import fts_check
-from aggregator.archive.database import ArchiveError, open_engine
+from aggregator.archive.database import open_engine
+from aggregator.archive.errors import ArchiveError
 from aggregator.archive.ids import SEQ_BITS, MessageIdAllocator
 from aggregator.archive.migrations import v002_fulltext, v006_pg_fulltext
 from aggregator.archive.models import AccountRow, ConversationRow, MessageRow, StatusEventRow

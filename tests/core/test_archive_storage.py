@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg.errors
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from aggregator.api import ConversationKey, MessageKind, MessageState, Sphere
 from aggregator.archive import Archive, Direction, NewMessage
-from aggregator.archive.storage import ArchiveStorageError, StorageState
+from aggregator.archive.storage import ArchiveStorageError, StorageState, storage_problem
 from aggregator.archive.types import to_micros
 from aggregator.search import SearchService
 from tests.small_disk import SmallDisk, small_disk
@@ -168,3 +170,33 @@ def test_open_repairs_a_missing_trigger_and_indexes_what_it_missed(tmp_path: Pat
         assert _bodies(archive, "live") == ["live zeppelin"]
     finally:
         archive.close()
+
+
+def test_opening_an_archive_on_a_full_disk_says_so_in_one_line(disk: SmallDisk) -> None:
+    path = disk.root / "archive.sqlite3"
+    archive = Archive.open(path=path)
+    _insert(archive, _conversation(archive), "zeppelin", 0)
+    archive.close()  # the WAL and its index are gone: opening again needs room for them
+    disk.fill()
+    with pytest.raises(ArchiveStorageError) as raised:
+        Archive.open(path=path)
+    assert str(raised.value) in (
+        f"the disk holding the archive ({path}) is full",
+        f"the archive ({path}) cannot be used: disk I/O error (is its disk full or failing?)",
+    )
+    disk.free()
+    archive = Archive.open(path=path)
+    try:
+        assert _bodies(archive, "zeppelin") == ["zeppelin"]
+    finally:
+        archive.close()
+
+
+def test_a_full_postgresql_disk_is_a_storage_problem_too() -> None:
+    full = psycopg.errors.DiskFull('could not extend file "base/16384/2619": No space left on device')
+    wrapped = OperationalError("INSERT ...", {}, full)
+    assert storage_problem(wrapped, "postgresql://db") == (
+        "the archive's database (postgresql://db) could not be written: "
+        'could not extend file "base/16384/2619": No space left on device'
+    )
+    assert storage_problem(OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: x")), "a") is None
