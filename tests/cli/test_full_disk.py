@@ -209,7 +209,7 @@ async def test_an_import_killed_at_its_start_leaves_search_working(
         stderr=asyncio.subprocess.DEVNULL,
         env=profile.env,
     )
-    # Kill it inside its first batch: its write lock held for a while (a batch takes some 200 ms; the
+    # Kill it inside its first batch: its write lock held for a while (a batch takes some 200 ms, the
     # small writes before it a few), or (older clients) the full-text trigger already gone.
     locked_since: float | None = None
     deadline = time.monotonic() + 30
@@ -218,7 +218,7 @@ async def test_an_import_killed_at_its_start_leaves_search_working(
             break
         now = time.monotonic()
         locked_since = (locked_since or now) if _write_locked(profile.archive_file) else None
-        if locked_since is not None and now - locked_since >= 0.1:
+        if locked_since is not None and now - locked_since >= 0.05:
             break
         await asyncio.sleep(0.005)
     assert proc.returncode is None, "the import finished before it could be killed"
