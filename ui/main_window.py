@@ -33,6 +33,7 @@ from ui.roster_delegate import RosterDelegate
 from ui.roster_feed import RosterFeed
 from ui.rows import PersonRow
 from ui.status_selector import StatusSelector
+from ui.storage_banner import StorageBanner
 from ui.suggestions import SuggestionsButton
 from ui.tab_memory import TabMemory
 
@@ -105,10 +106,12 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([300, 600])
         self.policy_banner = PolicyBanner(ctx)  # the organisation's policy notices, above everything
+        self.storage_banner = StorageBanner(ctx)  # while the archive's disk is full
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.policy_banner)
+        column.addWidget(self.storage_banner)
         column.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
