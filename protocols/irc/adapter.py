@@ -60,11 +60,16 @@ from protocols.irc.client import IrcClient, parse_time
 from protocols.irc.connection import IrcConnection
 from protocols.irc.decoding import DEFAULT_FALLBACK, check_encoding
 from protocols.irc.members import ChannelMembers
+from protocols.irc.message import IrcMessage
+from protocols.irc.params import InvalidTarget
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 30.0
 REPLY_TIMEOUT = 30.0
+#: Seconds without any line from the server after a PING before the connection counts as lost. A server
+#: that froze for less than this and wakes up again keeps the connection (and sends nothing twice).
+LAG_TIMEOUT = 60.0
 _SAFE_LABEL = re.compile(r"[A-Za-z0-9._:+/-]{1,48}", re.ASCII)
 #: Malformed lines reported as warnings per connection (the rest are only counted).
 MALFORMED_WARNINGS = 10
@@ -82,11 +87,30 @@ HISTORY_ON_JOIN = 100
 HISTORY_WAIT = 10.0
 
 
+def _checked(build: Callable[[], list[IrcMessage]]) -> list[IrcMessage]:
+    """The lines ``build`` makes, or ``ProtocolError`` when a name in them cannot be put in a line."""
+    try:
+        return build()
+    except InvalidTarget as exc:
+        raise ProtocolError(str(exc)) from None
+
+
 def label_for(key: str) -> str:
     """A labeled-response label for an idempotency key (the key itself when short and plain)."""
     if _SAFE_LABEL.fullmatch(key):
         return key
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(slots=True)
+class _Proof:
+    """What the server said about one sent message before the PONG that follows it."""
+
+    labels: frozenset[str]
+    first_label: str | None
+    target: str  # casefolded
+    echo: ev.Message | None = None
+    error: str | None = None
 
 
 @dataclass(slots=True)
@@ -121,7 +145,7 @@ class IrcAdapter:
         if self._client_cert is not None and settings.allow_plaintext:
             raise ConfigurationError("a client certificate (SASL EXTERNAL) needs TLS; turn off plaintext")
         self.lag_interval = float(options.get("lag_interval", "") or 30)
-        self.lag_timeout = float(options.get("lag_timeout", "") or 30)
+        self.lag_timeout = float(options.get("lag_timeout", "") or LAG_TIMEOUT)
         self._client: IrcClient | None = None
         self._connection: IrcConnection | None = None
         self._waiters: list[_Waiter] = []
@@ -144,6 +168,7 @@ class IrcAdapter:
         self._last_seen = self._load_last_seen()
         self._last_seen_dirty = False
         self._history_labels = itertools.count(1)
+        self._proof_tokens = itertools.count(1)
         self._history_joins: dict[str, asyncio.Future[object]] = {}  # folded channel -> its history reply
 
     @property
@@ -407,45 +432,79 @@ class IrcAdapter:
             connection.send(client.away(None))
 
     async def send_message(self, conversation: ConversationKey, message: OutgoingMessage) -> SendReceipt:
+        """Sends ``message`` and returns once the server has provably processed it.
+
+        The lines go out followed by a PING with a token of their own. A server processes a client's
+        lines in order, so its PONG proves that it had the message (an error about it, such as "no such
+        nick", comes before the PONG and fails the message). With ``echo-message`` and
+        ``labeled-response`` the echo of the first line also proves it and gives the server's msgid.
+        There is no timeout of its own: the message's fate is the connection's. If the connection is
+        lost before the proof, ``NetworkError`` leaves it pending, and the core sends it again after the
+        reconnect (the server may then have had it: at most the one message in flight). A connection
+        that is only slow (a server frozen for less than the lag timeout) is waited for: nothing twice.
+
+        A target no IRC line can carry (space, comma, CR, LF, NUL, leading ``:``...) is refused at once
+        with ``ProtocolError`` (a permanent failure: nothing was sent, nothing is retried)."""
         client, connection = self._require()
         target = conversation.handle
         if conversation.kind is ConversationKind.ROOM and not client.is_channel(target):
             raise ProtocolError(f"{target!r} is not a channel name on {self._where}")
         base = label_for(message.idempotency_key)
-        lines = client.privmsg(
-            target, message.body, label=base,
-            action=message.kind is MessageKind.ACTION, notice=message.kind is MessageKind.NOTICE,
-        )  # fmt: skip
+        try:
+            lines = client.privmsg(
+                target, message.body, label=base,
+                action=message.kind is MessageKind.ACTION, notice=message.kind is MessageKind.NOTICE,
+            )  # fmt: skip
+        except InvalidTarget as exc:
+            raise ProtocolError(f"{exc}; the message was not sent") from None
         if not lines:
             raise ProtocolError("an empty message cannot be sent on IRC")
-        tracked = "labeled-response" in client.enabled_caps and "echo-message" in client.enabled_caps
-        futures: list[asyncio.Future[object]] = []
-        if tracked:
-            for index, line in enumerate(lines):
-                label = line.tags["label"]
+        labels = [line.tags["label"] for line in lines if "label" in line.tags]
+        echoed = "echo-message" in client.enabled_caps and len(labels) == len(lines)
+        if echoed:
+            for index, label in enumerate(labels):
                 self._labels[label] = message.idempotency_key
                 if index > 0:
                     self._continuation_labels.add(label)
-                futures.append(self._expect(self._match_echo(label)))
-        connection.send(lines)
-        if not tracked:
-            return SendReceipt(remote_id=None, timestamp=datetime.now(UTC))
-        results = [await self._await(future, "a message") for future in futures]
-        first = results[0]
-        assert isinstance(first, ev.Message)
-        return SendReceipt(remote_id=first.msgid, timestamp=first.time)
+        token = f"sent{next(self._proof_tokens)}"
+        proof = _Proof(labels=frozenset(labels), first_label=labels[0] if echoed else None, target=self._handle(target))
+        future = self._expect(lambda event: self._match_proof(proof, token, event))
+        try:
+            connection.send([*lines, *client.ping(token)])
+        except ValueError as exc:  # cannot happen after privmsg's checks: the last guard
+            self._waiters = [w for w in self._waiters if w.future is not future]
+            raise ProtocolError(f"the message cannot be put in an IRC line: {exc}") from None
+        try:
+            await future
+        except NetworkError:
+            if proof.echo is None:
+                raise NetworkError(
+                    f"the connection to {self._where} was lost before the server confirmed the message"
+                ) from None
+        finally:
+            self._waiters = [w for w in self._waiters if w.future is not future]
+        if proof.error is not None:
+            raise ProtocolError(f"{self._where} refused the message: {proof.error}")
+        echo = proof.echo
+        if echo is not None:
+            return SendReceipt(remote_id=echo.msgid, timestamp=echo.time or datetime.now(UTC))
+        return SendReceipt(remote_id=None, timestamp=datetime.now(UTC))
 
-    def _match_echo(self, label: str) -> Callable[[ev.Event], object | None]:
-        def match(event: ev.Event) -> object | None:
-            if isinstance(event, ev.Message) and event.is_echo and event.label == label:
-                return event
-            if isinstance(event, ev.ErrorReply) and event.label == label:
-                return ProtocolError(f"{self._where} refused the message: {event.text} ({event.code})")
-            if isinstance(event, ev.Acknowledged) and event.label == label:
-                return ProtocolError(f"{self._where} accepted the message but sent no echo")
-            return None
-
-        return match
+    def _match_proof(self, proof: _Proof, token: str, event: ev.Event) -> object | None:
+        """Collects what the server says about a sent message; True at its PONG (or the echo, if it
+        comes last because the server has no PONG for us: never, in practice)."""
+        if isinstance(event, ev.Message) and event.is_echo and proof.first_label and event.label == proof.first_label:
+            proof.echo = event
+        elif isinstance(event, ev.ErrorReply) and proof.error is None:
+            if event.label is not None and event.label in proof.labels:
+                proof.error = f"{event.text} ({event.code})"
+            elif event.label is None and not proof.labels:
+                about = event.text.split(" ", 1)[0]
+                if about and self._handle(about) == proof.target:
+                    proof.error = f"{event.text} ({event.code})"
+        elif isinstance(event, ev.Pong) and event.token == token:
+            return True
+        return None
 
     # ------------------------------------------------------------------------------ continuations
 
@@ -539,12 +598,12 @@ class IrcAdapter:
                 return ProtocolError(f"{self._where} refused CHATHISTORY for {target}: {event.text} ({event.code})")
             return None
 
+        if since is not None:
+            lines = _checked(lambda: client.chathistory_after(target, since, limit, label=label))
+        else:
+            lines = _checked(lambda: client.chathistory_latest(target, limit, label=label))
         future = self._expect(match)
         future.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved: no warning
-        if since is not None:
-            lines = client.chathistory_after(target, since, limit, label=label)
-        else:
-            lines = client.chathistory_latest(target, limit, label=label)
         connection.send(lines)
         return future
 
@@ -612,8 +671,9 @@ class IrcAdapter:
                 return ProtocolError(f"cannot join {channel}: {event.text} ({event.code})")
             return None
 
+        lines = _checked(lambda: client.join(channel))
         future = self._expect(match)
-        connection.send(client.join(channel))
+        connection.send(lines)
         await self._await(future, f"JOIN {channel}")
         history = self._history_joins.pop(folded, None)
         if history is not None:  # CHATHISTORY after the JOIN: wait for it, but the channel is joined anyway
@@ -636,8 +696,9 @@ class IrcAdapter:
                 return True  # not on that channel: left anyway
             return None
 
+        lines = _checked(lambda: client.part(room.handle))
         future = self._expect(match)
-        connection.send(client.part(room.handle))
+        connection.send(lines)
         await self._await(future, f"PART {room.handle}")
 
     async def set_topic(self, room: ConversationKey, topic: str) -> None:
@@ -651,8 +712,9 @@ class IrcAdapter:
                 return ProtocolError(f"cannot set the topic of {room.handle}: {event.text} ({event.code})")
             return None
 
+        lines = _checked(lambda: client.set_topic(room.handle, topic))
         future = self._expect(match)
-        connection.send(client.set_topic(room.handle, topic))
+        connection.send(lines)
         await self._await(future, f"TOPIC {room.handle}")
 
     # ----------------------------------------------------------------------------------- helpers

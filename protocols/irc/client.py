@@ -3,6 +3,10 @@
 ``start()`` gives the first lines to send; ``feed(bytes)`` takes what the server sent and returns
 typed events (``events.Send`` for each line to write, in order). Command methods (``privmsg``,
 ``join``...) return the lines to write. Nothing here touches a socket or a clock.
+
+Every command method checks what a person typed before it becomes a parameter (``params``): a target
+that no line can carry (a space, a comma, CR, LF, NUL, a leading ``:``...) raises ``InvalidTarget`` and
+nothing is sent; free text loses its line breaks; a body goes out as one PRIVMSG per line.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from protocols.irc import events as ev
 from protocols.irc.casemap import DEFAULT_CASEMAPPING, casefold
 from protocols.irc.decoding import DEFAULT_FALLBACK, decode
 from protocols.irc.message import IrcMessage, IrcParseError, parse
+from protocols.irc.params import InvalidTarget, check_nick, check_target, clean_text
 from protocols.irc.split import body_budget, split_message
 
 #: Capabilities we ask for when the server offers them.
@@ -77,10 +82,10 @@ class IrcClient:
         encoding_fallback: str = DEFAULT_FALLBACK,
         wanted_caps: Iterable[str] = WANTED_CAPS,
     ) -> None:
-        self.desired_nick = nick
+        self.desired_nick = check_nick(nick)
         self.nick = nick
         self._username = username or "".join(c for c in nick if c.isascii() and c.isalnum())[:10] or "user"
-        self._realname = realname or nick
+        self._realname = clean_text(realname).strip() or nick
         self._password = password
         self._sasl_account = sasl_account or nick
         self._sasl_external = sasl_external
@@ -155,7 +160,10 @@ class IrcClient:
     def privmsg(
         self, target: str, text: str, *, label: str | None = None, action: bool = False, notice: bool = False
     ) -> list[IrcMessage]:
-        """Lines for ``text`` to ``target``, split to fit; the first line carries ``label``."""
+        """Lines for ``text`` to ``target``, split to fit and at line breaks; the first line carries ``label``.
+
+        Raises ``InvalidTarget`` for a target no line can carry (nothing is sent then)."""
+        check_target(target)
         command = "NOTICE" if notice else "PRIVMSG"
         limit = body_budget(self.nick, command, target, action=action)
         lines: list[IrcMessage] = []
@@ -168,29 +176,43 @@ class IrcClient:
         return lines
 
     def join(self, channel: str, key: str | None = None) -> list[IrcMessage]:
+        check_target(channel)
+        if key is not None and key:
+            try:
+                check_target(key)
+            except InvalidTarget:
+                raise InvalidTarget(f"the key of {channel} contains a space, a comma or a control character") from None
         return [IrcMessage("JOIN", (channel, key) if key else (channel,))]
 
     def part(self, channel: str, reason: str = "") -> list[IrcMessage]:
+        check_target(channel)
+        reason = clean_text(reason)
         return [IrcMessage("PART", (channel, reason) if reason else (channel,))]
 
     def set_topic(self, channel: str, topic: str) -> list[IrcMessage]:
-        return [IrcMessage("TOPIC", (channel, topic.replace("\r", " ").replace("\n", " ")))]
+        check_target(channel)
+        return [IrcMessage("TOPIC", (channel, clean_text(topic)))]
 
     def away(self, message: str | None) -> list[IrcMessage]:
-        if not message:
+        text = clean_text(message or "")
+        if not text.strip():
             return [IrcMessage("AWAY")]
-        return [IrcMessage("AWAY", (message.replace("\r", " ").replace("\n", " "),))]
+        return [IrcMessage("AWAY", (text,))]
 
     def ping(self, token: str) -> list[IrcMessage]:
-        return [IrcMessage("PING", (token,))]
+        return [IrcMessage("PING", (check_target(token),))]
 
     def who(self, mask: str) -> list[IrcMessage]:
-        return [IrcMessage("WHO", (mask,))]
+        return [IrcMessage("WHO", (check_target(mask),))]
 
     def whois(self, nick: str) -> list[IrcMessage]:
-        return [IrcMessage("WHOIS", (nick,))]
+        return [IrcMessage("WHOIS", (check_target(nick),))]
+
+    def change_nick(self, nick: str) -> list[IrcMessage]:
+        return [IrcMessage("NICK", (check_nick(nick),))]
 
     def quit(self, reason: str = "") -> list[IrcMessage]:
+        reason = clean_text(reason)
         return [IrcMessage("QUIT", (reason,) if reason else ())]
 
     def chathistory_after(
@@ -204,6 +226,7 @@ class IrcClient:
         return self._chathistory("LATEST", target, "*", limit, label)
 
     def _chathistory(self, sub: str, target: str, ref: str, limit: int, label: str | None) -> list[IrcMessage]:
+        check_target(target)
         if not self.supports_chathistory:
             return []
         server_limit = self.chathistory_limit
@@ -394,7 +417,7 @@ class IrcClient:
                 self._reclaiming = False
                 return []
             return self._on_error_numeric(msg)
-        self.nick = self._alternate(msg.param(1, self.nick))
+        self.nick = self._alternate(self.nick)  # not the server's text: it goes back on the wire
         return [ev.Send(IrcMessage("NICK", (self.nick,)))]
 
     _on_436 = _on_433
@@ -412,7 +435,10 @@ class IrcClient:
         return candidate
 
     def _on_ping(self, msg: IrcMessage) -> list[ev.Event]:
-        return [ev.Send(IrcMessage("PONG", msg.params or ("",)))]
+        params = tuple(clean_text(param) for param in msg.params)
+        if not params or not all(params[:-1]) or any(" " in p or p.startswith(":") for p in params[:-1]):
+            params = (clean_text(msg.param(-1)),)  # whatever the server sent, our answer is one valid line
+        return [ev.Send(IrcMessage("PONG", params))]
 
     def _on_pong(self, msg: IrcMessage) -> list[ev.Event]:
         return [ev.Pong(msg.param(-1))]
