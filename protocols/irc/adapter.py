@@ -4,8 +4,11 @@ Translates between ``aggregator.api`` and the sans-I/O ``IrcClient`` events; ``I
 the bytes. Channels are ``ConversationKey.room("#chan")``, queries ``ConversationKey.direct(nick)``,
 both casefolded per the server's CASEMAPPING.
 
-Login: SASL EXTERNAL with the account's client certificate when the server offers it (PLAIN with the
-password otherwise, or when the certificate is refused). History: IRCv3 CHATHISTORY when the server
+Login: SASL EXTERNAL with the account's client certificate when the server offers it, else SCRAM-SHA-256
+or PLAIN with the password (the next one when one is refused), as the account name (option
+``sasl_account``) or the nick; a login that cannot go on ends with a QUIT that says why. IRCv3 STS
+policies (``sts.py``) are honoured: see ``connect``. Sending: see ``send_message`` (a message counts as
+sent once the server has proved it had it) and ``docs/irc.md``. History: IRCv3 CHATHISTORY when the server
 offers it (after each JOIN, and ``fetch_history``), reported as backfill; the newest server time seen per
 conversation is kept in the data directory (written after each history batch and on disconnect, so a
 crash costs at most a larger, deduplicated catch-up). InspIRCd 3 has no CHATHISTORY: its replay on JOIN
@@ -62,6 +65,7 @@ from protocols.irc.decoding import DEFAULT_FALLBACK, check_encoding
 from protocols.irc.members import ChannelMembers
 from protocols.irc.message import IrcMessage
 from protocols.irc.params import InvalidTarget
+from protocols.irc.sts import STS_FILE, StsStore
 
 log = logging.getLogger(__name__)
 
@@ -168,30 +172,58 @@ class IrcAdapter:
         self._last_seen = self._load_last_seen()
         self._last_seen_dirty = False
         self._history_labels = itertools.count(1)
+        self._sts = StsStore(settings.data_dir / STS_FILE if settings.data_dir else None)
+        self._sts_duration: int | None = None  # of the policy the current (TLS) connection announced
+        self._current_port = self._port  # the port of the last connection (another one after an STS upgrade)
+        self._sasl_account = options.get("sasl_account", "").strip() or self._nick
+        if any(not c.isprintable() for c in self._sasl_account):
+            raise ConfigurationError("the IRC account name contains a control character")
         self._proof_tokens = itertools.count(1)
         self._history_joins: dict[str, asyncio.Future[object]] = {}  # folded channel -> its history reply
 
     @property
     def _where(self) -> str:
-        return f"{self._host}:{self._port}"
+        return f"{self._host}:{self._current_port}"
 
     # -------------------------------------------------------------------------------- connection
 
     async def connect(self, credentials: Credentials) -> None:
+        """Connects and registers. With an STS policy in force for the host, only TLS is used (on the
+        policy's port when the account says plaintext); a plaintext server that announces STS is left at
+        once for TLS on the port it names, with no way back to plaintext."""
         if self._connected:
             return
         await self.disconnect()
+        policy = self._sts.get(self._host)
+        plaintext = self._settings.allow_plaintext and policy is None
+        port = policy.port if policy is not None and self._settings.allow_plaintext else self._port
+        if policy is not None and self._settings.allow_plaintext:
+            log.info("%s: STS policy for %s: TLS on port %d", self._account_id, self._host, port)
+        upgrade = await self._register(credentials, use_tls=not plaintext, port=port)
+        if upgrade is not None:
+            log.info("%s: %s asks for TLS (STS): reconnecting to port %d", self._account_id, self._where, upgrade)
+            if await self._register(credentials, use_tls=True, port=upgrade) is not None:
+                raise ProtocolError(f"{self._host}:{upgrade} asked for an STS upgrade on a TLS connection")
+        self._connected = True
+        assert self._client is not None
+        log.info("%s connected to %s as %s", self._account_id, self._where, self._client.nick)
+
+    async def _register(self, credentials: Credentials, *, use_tls: bool, port: int) -> int | None:
+        """One connection up to the end of registration; returns the STS upgrade port if the server asks
+        for one (that connection is then closed). A refused login ends with a QUIT that says why."""
         client = IrcClient(
             self._nick, realname=self._realname, password=credentials.password or None,
-            sasl_external=self._client_cert is not None, encoding_fallback=self._encoding,
+            sasl_account=self._sasl_account, sasl_external=self._client_cert is not None,
+            encoding_fallback=self._encoding, secure=use_tls,
         )  # fmt: skip
         connection = IrcConnection(
-            client, self._host, self._port, on_events=self._on_events, on_closed=self._on_closed,
-            use_tls=not self._settings.allow_plaintext, ca_file=self._settings.ca_file,
+            client, self._host, port, on_events=self._on_events, on_closed=self._on_closed,
+            use_tls=use_tls, ca_file=self._settings.ca_file,
             client_cert=self._client_cert, client_key=self._client_key,
             lag_interval=self.lag_interval, lag_timeout=self.lag_timeout,
         )  # fmt: skip
         self._client, self._connection = client, connection
+        self._sts_duration, self._current_port = None, port
         self._malformed = self._malformed_in_a_row = 0
         self._members.clear()
         registered = self._expect(self._match_registration)
@@ -199,21 +231,29 @@ class IrcAdapter:
             await connection.open()
             connection.send(client.start())
             async with asyncio.timeout(CONNECT_TIMEOUT):
-                await registered
+                result = await registered
         except TimeoutError:
-            await self.disconnect()
+            await self._close("registration timed out")
             raise NetworkError(f"{self._where} did not finish the registration within {CONNECT_TIMEOUT:g} s") from None
-        except BaseException:
-            await self.disconnect()
+        except AuthenticationError:
+            await self._close("SASL authentication failed")
             raise
-        self._connected = True
-        log.info("%s connected to %s as %s", self._account_id, self._where, client.nick)
+        except ProtocolError:
+            await self._close("registration failed")
+            raise
+        except BaseException:
+            await self._close(None)
+            raise
+        if isinstance(result, ev.StsUpgrade):
+            await self._close("STS: reconnecting with TLS")
+            return result.port
+        return None
 
     def _match_registration(self, event: ev.Event) -> object | None:
-        if isinstance(event, ev.Registered):
-            return True
+        if isinstance(event, ev.Registered | ev.StsUpgrade):
+            return event
         if isinstance(event, ev.SaslFailed):
-            return AuthenticationError(f"{self._where} refused the login of {self._nick}: {event.reason}")
+            return AuthenticationError(f"{self._where} refused the login of {self._sasl_account}: {event.reason}")
         if isinstance(event, ev.RegistrationFailed):
             return ProtocolError(event.reason)
         if isinstance(event, ev.ServerError):
@@ -223,6 +263,11 @@ class IrcAdapter:
         return None
 
     async def disconnect(self) -> None:
+        await self._close(None)
+
+    async def _close(self, quit_reason: str | None) -> None:
+        """Closes the connection: with a QUIT once registered, or with ``quit_reason`` before (a polite end
+        instead of a dropped connection when the login cannot go on)."""
         self._connected = False
         connection, self._connection = self._connection, None
         client = self._client
@@ -232,15 +277,25 @@ class IrcAdapter:
         self._whois_asked.clear()
         self._history_joins.clear()
         self._save_last_seen()
+        self._renew_sts(connection)
         if connection is not None:
-            quit_line = client.quit()[0] if client is not None and client.registered else None
+            quit_line = None
+            if client is not None and (client.registered or quit_reason is not None):
+                quit_line = client.quit(quit_reason or "")[0]
             try:
                 await connection.close(quit_line)
             except Exception:
                 log.exception("%s: closing the connection failed", self._account_id)
 
+    def _renew_sts(self, connection: IrcConnection | None) -> None:
+        """An STS policy counts its duration again from the end of a connection that announced it."""
+        duration, self._sts_duration = self._sts_duration, None
+        if connection is not None and duration is not None:
+            self._sts.remember(self._host, self._current_port, duration)
+
     def _on_closed(self, reason: str) -> None:
         self._fail_waiters(NetworkError(f"{reason} before the server answered"))
+        self._renew_sts(self._connection)
         self._history_joins.clear()
         self._save_last_seen()
         if self._connected:
@@ -318,6 +373,10 @@ class IrcAdapter:
         client = self._client
         if isinstance(event, ev.LoggedIn):  # comes before the registration ends
             log.info("%s: logged in as %s (SASL %s)", self._account_id, event.account, event.mechanism or "-")
+            return
+        if isinstance(event, ev.StsPolicy):  # only ever on TLS (the client)
+            self._sts_duration = event.duration or None
+            self._sts.remember(self._host, self._current_port, event.duration)
             return
         if client is None or not client.registered:
             if isinstance(event, ev.Malformed):

@@ -23,6 +23,8 @@ from protocols.irc.casemap import DEFAULT_CASEMAPPING, casefold
 from protocols.irc.decoding import DEFAULT_FALLBACK, decode
 from protocols.irc.message import IrcMessage, IrcParseError, parse
 from protocols.irc.params import InvalidTarget, check_nick, check_target, clean_text
+from protocols.irc.scram import MECHANISM as SCRAM
+from protocols.irc.scram import ScramClient, ScramError
 from protocols.irc.split import body_budget, split_message
 
 #: Capabilities we ask for when the server offers them.
@@ -81,6 +83,7 @@ class IrcClient:
         sasl_external: bool = False,
         encoding_fallback: str = DEFAULT_FALLBACK,
         wanted_caps: Iterable[str] = WANTED_CAPS,
+        secure: bool = False,
     ) -> None:
         self.desired_nick = check_nick(nick)
         self.nick = nick
@@ -89,8 +92,14 @@ class IrcClient:
         self._password = password
         self._sasl_account = sasl_account or nick
         self._sasl_external = sasl_external
-        #: The SASL mechanism in use (``PLAIN`` or ``EXTERNAL``) once chosen.
+        #: The SASL mechanism in use (``EXTERNAL``, ``SCRAM-SHA-256`` or ``PLAIN``) once chosen.
         self.sasl_mechanism: str | None = None
+        self._scram: ScramClient | None = None
+        self._scram_step = 0
+        self._sasl_in = ""  # base64 of a server SASL message that comes in 400-byte pieces
+        self._tried_mechanisms: set[str] = set()
+        #: Whether the connection is TLS (STS: an insecure one is upgraded, only a secure one sets a policy).
+        self.secure = secure
         #: The services account we are logged in to (``900 RPL_LOGGEDIN``), if any.
         self.account: str | None = None
         self._fallback = encoding_fallback
@@ -140,13 +149,25 @@ class IrcClient:
         return int(value) if value.isdigit() and int(value) > 0 else None
 
     def _sasl_mechanism(self) -> str | None:
-        """EXTERNAL with a client certificate when the server offers it, else PLAIN with the password."""
+        """The best mechanism we can use that the server offers (and we have not tried yet): EXTERNAL with
+        a client certificate, SCRAM-SHA-256 with the password, PLAIN with the password. A server that lists
+        no mechanisms (``sasl`` without a value) is tried with EXTERNAL or PLAIN."""
         offered = [m.upper() for m in self.available_caps.get("sasl", "").split(",") if m]
-        if self._sasl_external and (not offered or "EXTERNAL" in offered):
-            return "EXTERNAL"
-        if self._password is not None and (not offered or "PLAIN" in offered):
-            return "PLAIN"
+        untried = [m for m in ("EXTERNAL", SCRAM, "PLAIN") if m not in self._tried_mechanisms]
+        for mechanism in untried:
+            if mechanism == "EXTERNAL" and not self._sasl_external:
+                continue
+            if mechanism != "EXTERNAL" and self._password is None:
+                continue
+            if mechanism in offered or (not offered and mechanism != SCRAM):
+                return mechanism
         return None
+
+    def _start_sasl(self, mechanism: str) -> list[ev.Event]:
+        self.sasl_mechanism = mechanism
+        self._tried_mechanisms.add(mechanism)
+        self._scram, self._scram_step, self._sasl_in = None, 0, ""
+        return [ev.Send(IrcMessage("AUTHENTICATE", (mechanism,)))]
 
     # ----------------------------------------------------------------------------------- commands
 
@@ -294,16 +315,43 @@ class IrcClient:
                 return []
             if sub == "LS":
                 self._ls_done = True
-                want = sorted(c for c in self._wanted if c in self.available_caps)
-                if not self.wants_sasl:
-                    want = [c for c in want if c != "sasl"]
-                out: list[ev.Event] = []
-                if self.wants_sasl and "sasl" not in want:
-                    out.append(ev.SaslFailed("the server offers no SASL authentication"))
-                    return out
-                return [ev.Send(IrcMessage("CAP", ("REQ", " ".join(want))))] if want else [self._cap_end()]
+                sts = self._sts()
+                if isinstance(sts, ev.StsUpgrade):
+                    return [sts]  # nothing more on this connection: the adapter reconnects with TLS
+                return ([sts] if sts is not None else []) + self._request_caps()
             new = sorted(c.partition("=")[0] for c in caps if c.partition("=")[0] in self._wanted - {"sasl"})
             return [ev.Send(IrcMessage("CAP", ("REQ", " ".join(new))))] if new else []
+        return self._on_cap_reply(sub, caps)
+
+    def _sts(self) -> ev.StsUpgrade | ev.StsPolicy | None:
+        """IRCv3 STS: on an insecure connection a valid ``port`` means "upgrade now"; on a secure one,
+        ``duration`` is the policy to remember (0: forget it). Anything else in the value is ignored."""
+        if "sts" not in self.available_caps:
+            return None
+        keys: dict[str, str] = {}
+        for item in self.available_caps["sts"].split(","):
+            key, _, value = item.partition("=")
+            keys.setdefault(key.strip().lower(), value.strip())
+        if not self.secure:
+            port = keys.get("port", "")
+            if port.isascii() and port.isdigit() and 0 < int(port) < 65536:
+                return ev.StsUpgrade(int(port))
+            return None  # no (valid) port: the policy is ignored on an insecure connection
+        duration = keys.get("duration", "")
+        if duration.isascii() and duration.isdigit():
+            return ev.StsPolicy(int(duration), bool("preload" in keys))
+        return None
+
+    def _request_caps(self) -> list[ev.Event]:
+        """After the whole ``CAP LS``: ``CAP REQ`` for what we want, or ``CAP END`` when nothing is."""
+        want = sorted(c for c in self._wanted if c in self.available_caps)
+        if not self.wants_sasl:
+            want = [c for c in want if c != "sasl"]
+        elif "sasl" not in want:
+            return [ev.SaslFailed("the server offers no SASL authentication")]
+        return [ev.Send(IrcMessage("CAP", ("REQ", " ".join(want))))] if want else [self._cap_end()]
+
+    def _on_cap_reply(self, sub: str, caps: list[str]) -> list[ev.Event]:
         if sub == "DEL":
             for item in caps:
                 self.available_caps.pop(item, None)
@@ -323,8 +371,7 @@ class IrcClient:
                     self._sasl_done = True
                     offered = self.available_caps.get("sasl", "") or "none"
                     return [ev.SaslFailed(f"the server offers no usable SASL mechanism (it offers {offered})")]
-                self.sasl_mechanism = mechanism
-                return [ev.Send(IrcMessage("AUTHENTICATE", (mechanism,)))]
+                return self._start_sasl(mechanism)
             return [self._cap_end()]
         if sub == "NAK":
             if self.registered:
@@ -339,16 +386,51 @@ class IrcClient:
         return ev.Send(IrcMessage("CAP", ("END",)))
 
     def _on_authenticate(self, msg: IrcMessage) -> list[ev.Event]:
-        if msg.param(0) != "+":
+        data = msg.param(0)
+        if self.sasl_mechanism == SCRAM:
+            if data != "+":
+                self._sasl_in += data
+                if len(data) == _SASL_CHUNK:
+                    return []  # more of the same server message follows
+            received, self._sasl_in = self._sasl_in, ""
+            return self._scram_answer(received)
+        if data != "+":
             return []
         if self.sasl_mechanism == "EXTERNAL" or self._password is None:
             return [ev.Send(IrcMessage("AUTHENTICATE", ("+",)))]
         account = self._sasl_account
-        payload = base64.b64encode(f"{account}\0{account}\0{self._password}".encode()).decode("ascii")
-        chunks = [payload[i : i + _SASL_CHUNK] for i in range(0, len(payload), _SASL_CHUNK)]
+        return self._authenticate(f"{account}\0{account}\0{self._password}".encode())
+
+    @staticmethod
+    def _authenticate(payload: bytes) -> list[ev.Event]:
+        """``AUTHENTICATE`` lines for ``payload``: base64 in pieces of 400, ``+`` after a full last piece."""
+        encoded = base64.b64encode(payload).decode("ascii")
+        chunks = [encoded[i : i + _SASL_CHUNK] for i in range(0, len(encoded), _SASL_CHUNK)]
         if not chunks or len(chunks[-1]) == _SASL_CHUNK:
             chunks.append("+")
         return [ev.Send(IrcMessage("AUTHENTICATE", (chunk,))) for chunk in chunks]
+
+    def _scram_answer(self, received: str) -> list[ev.Event]:
+        """The next SCRAM step: client-first after ``+``, client-final after server-first, ``+`` once the
+        server's signature checks out. A server that cannot prove the password ends the exchange."""
+        assert self._password is not None
+        try:
+            if self._scram_step == 0:
+                self._scram = ScramClient(self._sasl_account, self._password)
+                self._scram_step = 1
+                return self._authenticate(self._scram.first())
+            assert self._scram is not None
+            payload = base64.b64decode(received, validate=True) if received else b""
+            if self._scram_step == 1:
+                self._scram_step = 2
+                return self._authenticate(self._scram.final(payload))
+            self._scram.verify(payload)
+            self._scram_step = 3
+            return [ev.Send(IrcMessage("AUTHENTICATE", ("+",)))]
+        except (ScramError, ValueError) as exc:
+            self._sasl_done = True
+            self._tried_mechanisms.update(("PLAIN", SCRAM))  # never fall back after a bad server proof
+            return [ev.Send(IrcMessage("AUTHENTICATE", ("*",))), ev.SaslFailed(f"SCRAM-SHA-256: {exc}")]
 
     def _on_903(self, msg: IrcMessage) -> list[ev.Event]:
         return [self._cap_end()]
@@ -365,17 +447,19 @@ class IrcClient:
         return []
 
     def _sasl_failed(self, msg: IrcMessage) -> list[ev.Event]:
-        if (
-            msg.command in ("904", "908")
-            and self.sasl_mechanism == "EXTERNAL"
-            and self._password is not None
-            and not self._sasl_done
-        ):
-            # the certificate was not accepted (not registered with the account): try the password
-            if msg.command == "908":
-                return []  # 904 follows
-            self.sasl_mechanism = "PLAIN"
-            return [ev.Send(IrcMessage("AUTHENTICATE", ("PLAIN",)))]
+        if msg.command == "908":  # RPL_SASLMECHS: what the server can do; 904 follows
+            mechanisms = msg.param(1)
+            if mechanisms:
+                self.available_caps["sasl"] = mechanisms
+            return []
+        if self._sasl_done:
+            return []
+        if msg.command == "904" and self.sasl_mechanism in ("EXTERNAL", SCRAM):
+            # The certificate was not accepted (not registered with the account), or the account has no
+            # SCRAM secrets (kept from before the server offered SCRAM): try the next mechanism.
+            following = self._sasl_mechanism()
+            if following is not None:
+                return self._start_sasl(following)
         self._sasl_done = True
         return [ev.SaslFailed(msg.param(-1) or f"SASL failed ({msg.command})")]
 
