@@ -46,6 +46,7 @@ from aggregator.api import (
     NetworkError,
     NotConnectedError,
     OutgoingMessage,
+    PlaintextRefusedError,
     Presence,
     PresenceChanged,
     PresenceKind,
@@ -199,7 +200,15 @@ class IrcAdapter:
         port = policy.port if policy is not None and self._settings.allow_plaintext else self._port
         if policy is not None and self._settings.allow_plaintext:
             log.info("%s: STS policy for %s: TLS on port %d", self._account_id, self._host, port)
-        upgrade = await self._register(credentials, use_tls=not plaintext, port=port)
+        try:
+            upgrade = await self._register(credentials, use_tls=not plaintext, port=port)
+        except PlaintextRefusedError:
+            if policy is None:
+                raise
+            raise PlaintextRefusedError(
+                f"{self._host}:{port} does not speak TLS, but the server's STS policy requires TLS until "
+                f"{policy.expires:%Y-%m-%d %H:%M} UTC; plaintext is refused until then"
+            ) from None
         if upgrade is not None:
             log.info("%s: %s asks for TLS (STS): reconnecting to port %d", self._account_id, self._where, upgrade)
             if await self._register(credentials, use_tls=True, port=upgrade) is not None:

@@ -27,11 +27,12 @@ from aggregator.api import (
     Credentials,
     NetworkError,
     OutgoingMessage,
+    PlaintextRefusedError,
 )
 from protocols.irc import events as ev
 from protocols.irc.adapter import IrcAdapter
 from protocols.irc.scram import ScramClient
-from protocols.irc.sts import STS_FILE
+from protocols.irc.sts import STS_FILE, StsStore
 from tests.contract.irc_harness import IrcHarness, IrcPeer
 from tests.contract.sink import EventCollector
 from tests.servers.certs import TestCerts
@@ -278,3 +279,14 @@ async def test_the_sasl_account_name_can_differ_from_the_nick(irc_harness: IrcHa
             await adapter.disconnect()
     finally:
         await bob.close()
+
+
+async def test_while_a_policy_holds_a_plaintext_port_is_refused(test_certs: TestCerts, tmp_path: Path) -> None:
+    """The remembered policy names a port that now speaks plaintext: no login goes out in the clear."""
+    async with ScriptedIrcServer() as server:
+        StsStore(tmp_path / STS_FILE).remember("127.0.0.1", server.port, 3600)
+        adapter = IrcAdapter(settings(server.address, data_dir=tmp_path, ca_file=test_certs.ca_file), EventCollector())
+        with pytest.raises(PlaintextRefusedError, match="STS policy"):
+            await adapter.connect(Credentials(PASSWORD))
+        assert not any(c.registered for c in server.connections)
+        assert not [line for line in wire(server) if line.startswith(("NICK", "USER", "AUTHENTICATE"))]
