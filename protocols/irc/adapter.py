@@ -114,8 +114,19 @@ class _Proof:
     labels: frozenset[str]
     first_label: str | None
     target: str  # casefolded
+    first_text: str | None = None  # echo-message without labels: the echo of the first line is this text
     echo: ev.Message | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Echo:
+    """A line of ours whose echo (``echo-message`` without ``labeled-response``) is still to come."""
+
+    target: str  # casefolded
+    text: str
+    key: str
+    first: bool
 
 
 @dataclass(slots=True)
@@ -165,6 +176,7 @@ class IrcAdapter:
         # labels ``<key>.1``, ``<key>.2``...) are not reported, and their msgids are kept (in the data
         # directory, so across restarts) to drop the same lines when a channel replay brings them back.
         self._continuation_labels: set[str] = set()
+        self._echoes: list[_Echo] = []  # unlabelled echoes still expected, in the order the lines went out
         self._continuation_path = settings.data_dir / CONTINUATIONS_FILE if settings.data_dir else None
         self._continuations = self._load_continuations()
         # CHATHISTORY: the newest server time seen per conversation (casefolded target), kept in the data
@@ -283,6 +295,7 @@ class IrcAdapter:
         self._fail_waiters(NotConnectedError(f"{self._account_id} disconnected"))
         self._labels.clear()
         self._continuation_labels.clear()
+        self._echoes.clear()
         self._whois_asked.clear()
         self._history_joins.clear()
         self._save_last_seen()
@@ -465,6 +478,15 @@ class IrcAdapter:
             self._saw(conversation.handle, event.time)
         if event.is_echo and self._is_continuation(event):
             return
+        if event.is_echo and event.label is None and self._echoes:
+            head = self._echoes[0]
+            if head.target == self._handle(event.target) and head.text == event.text:
+                self._echoes.pop(0)
+                if not head.first:  # a continuation line of a split message: the row has the whole body
+                    if event.msgid:
+                        self._remember_continuation(event.msgid)
+                    return
+                key = head.key
         self._emit(
             MessageReceived(
                 account_id=self._account_id,
@@ -534,8 +556,20 @@ class IrcAdapter:
                 self._labels[label] = message.idempotency_key
                 if index > 0:
                     self._continuation_labels.add(label)
+        folded = self._handle(target)
+        expected: list[_Echo] = []
+        if "echo-message" in client.enabled_caps and not echoed:  # match the echoes by their text, in order
+            for index, line in enumerate(lines):
+                text = line.params[1]
+                if message.kind is MessageKind.ACTION:
+                    text = text.removeprefix("\x01ACTION ").removesuffix("\x01")
+                expected.append(_Echo(folded, text, message.idempotency_key, index == 0))
+            self._echoes.extend(expected)
         token = f"sent{next(self._proof_tokens)}"
-        proof = _Proof(labels=frozenset(labels), first_label=labels[0] if echoed else None, target=self._handle(target))
+        proof = _Proof(
+            labels=frozenset(labels), first_label=labels[0] if echoed else None, target=folded,
+            first_text=expected[0].text if expected else None,
+        )  # fmt: skip
         future = self._expect(lambda event: self._match_proof(proof, token, event))
         try:
             connection.send([*lines, *client.ping(token)])
@@ -551,6 +585,7 @@ class IrcAdapter:
                 ) from None
         finally:
             self._waiters = [w for w in self._waiters if w.future is not future]
+            self._echoes = [e for e in self._echoes if e not in expected]
         if proof.error is not None:
             raise ProtocolError(f"{self._where} refused the message: {proof.error}")
         echo = proof.echo
@@ -562,6 +597,12 @@ class IrcAdapter:
         """Collects what the server says about a sent message; True at its PONG (or the echo, if it
         comes last because the server has no PONG for us: never, in practice)."""
         if isinstance(event, ev.Message) and event.is_echo and proof.first_label and event.label == proof.first_label:
+            proof.echo = event
+        elif (
+            isinstance(event, ev.Message) and event.is_echo and event.label is None and proof.echo is None
+            and proof.first_text is not None and event.text == proof.first_text
+            and self._handle(event.target) == proof.target
+        ):  # fmt: skip
             proof.echo = event
         elif isinstance(event, ev.ErrorReply) and proof.error is None:
             if event.label is not None and event.label in proof.labels:

@@ -55,3 +55,34 @@ async def test_a_queued_message_to_a_bad_target_fails_and_the_next_one_goes_out(
             finally:
                 await core.stop()
                 core.close()
+
+
+async def test_echo_message_without_labels_confirms_the_row_and_stores_nothing_twice(
+    tmp_path: Path, keyring_env: None
+) -> None:
+    """A server with echo-message but no labeled-response (no labels, no msgid): the echoes are matched to
+    the message by their text, in order; a body of two lines is one row, sent, and no echo is a new row."""
+    async with ScriptedIrcServer(caps="echo-message") as server:
+        config = AccountConfig(id="", protocol="irc", address="alice", server=server.address, allow_plaintext=True)
+        async with live_account(tmp_path, config, "") as account:
+            core = build_core(account.paths, backoff_factory=lambda: Backoff(initial=0.1, cap=1.0))
+            try:
+                await core.start()
+                await account.wait_connected(core)
+                first = await core.outbound.send(account.account_id, "bob", "line one\nline two")
+                second = await core.outbound.send(account.account_id, "bob", "line one")
+                assert (first.state, second.state) == (MessageState.SENT, MessageState.SENT)
+                assert server.texts() == ["line one", "line two", "line one"]
+                key = ConversationKey.direct(account.account_id, "bob")
+                conv_id = core.archive.conversation_id(key, create=False)
+                assert conv_id is not None
+                rows = core.archive.read_rows(
+                    "SELECT body, state FROM messages WHERE conversation_id = ? ORDER BY id", (conv_id,)
+                )
+                assert [tuple(r) for r in rows] == [
+                    ("line one\nline two", MessageState.SENT),
+                    ("line one", MessageState.SENT),
+                ]
+            finally:
+                await core.stop()
+                core.close()

@@ -49,6 +49,7 @@ class ScriptedConnection:
     privmsgs: int = 0
     quit_reason: str | None = None
     dead: bool = False
+    enabled: set[str] = field(default_factory=set)
 
     def send(self, line: str) -> None:
         self.writer.write(line.encode() + b"\r\n")
@@ -200,6 +201,8 @@ class ScriptedIrcServer:
                 return False
             c.privmsgs += 1
             self.privmsgs.append(Received(c.number, m.param(0), m.param(1)))
+            if "echo-message" in c.enabled:  # no labels, no msgid: as a server may do it
+                c.send(f":{c.nick}!u@h {command} {m.param(0)} :{m.param(1)}")
         elif command == "QUIT":
             c.quit_reason = m.param(0)
             return False
@@ -218,6 +221,8 @@ class ScriptedIrcServer:
             offered = {item.partition("=")[0] for item in caps.split()}
             wanted = m.param(1).split()
             verdict = "ACK" if all(w.lstrip("-") in offered for w in wanted) else "NAK"
+            if verdict == "ACK":
+                c.enabled.update(w for w in wanted if not w.startswith("-"))
             c.send(f":{SERVER} CAP {c.nick} {verdict} :{m.param(1)}")
         elif sub == "END":
             c.negotiating = False
