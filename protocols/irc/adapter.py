@@ -188,6 +188,7 @@ class IrcAdapter:
         self._sts = StsStore(settings.data_dir / STS_FILE if settings.data_dir else None)
         self._sts_duration: int | None = None  # of the policy the current (TLS) connection announced
         self._current_port = self._port  # the port of the last connection (another one after an STS upgrade)
+        self._upgrade_to: int | None = None  # STS port announced after registration on a plaintext connection
         self._sasl_account = options.get("sasl_account", "").strip() or self._nick
         if any(not c.isprintable() for c in self._sasl_account):
             raise ConfigurationError("the IRC account name contains a control character")
@@ -210,6 +211,9 @@ class IrcAdapter:
         policy = self._sts.get(self._host)
         plaintext = self._settings.allow_plaintext and policy is None
         port = policy.port if policy is not None and self._settings.allow_plaintext else self._port
+        upgrade_to, self._upgrade_to = self._upgrade_to, None
+        if upgrade_to is not None and plaintext:  # announced (CAP NEW) on the last plaintext connection
+            plaintext, port = False, upgrade_to
         if policy is not None and self._settings.allow_plaintext:
             log.info("%s: STS policy for %s: TLS on port %d", self._account_id, self._host, port)
         try:
@@ -395,6 +399,11 @@ class IrcAdapter:
         client = self._client
         if isinstance(event, ev.LoggedIn):  # comes before the registration ends
             log.info("%s: logged in as %s (SASL %s)", self._account_id, event.account, event.mechanism or "-")
+            return
+        if isinstance(event, ev.StsUpgrade) and client is not None and client.registered and self._connection:
+            # CAP NEW sts after registration (before it, the registration itself takes the upgrade)
+            self._upgrade_to = event.port
+            self._connection.abort(f"{self._where} asks for TLS (STS): reconnecting to port {event.port}")
             return
         if isinstance(event, ev.StsPolicy):  # only ever on TLS (the client)
             self._sts_duration = event.duration or None

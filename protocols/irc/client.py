@@ -319,8 +319,14 @@ class IrcClient:
                 if isinstance(sts, ev.StsUpgrade):
                     return [sts]  # nothing more on this connection: the adapter reconnects with TLS
                 return ([sts] if sts is not None else []) + self._request_caps()
+            out: list[ev.Event] = []
+            if any(c.partition("=")[0] == "sts" for c in caps):
+                sts = self._sts()
+                if isinstance(sts, ev.StsUpgrade):
+                    return [sts]
+                out += [sts] if sts is not None else []
             new = sorted(c.partition("=")[0] for c in caps if c.partition("=")[0] in self._wanted - {"sasl"})
-            return [ev.Send(IrcMessage("CAP", ("REQ", " ".join(new))))] if new else []
+            return out + ([ev.Send(IrcMessage("CAP", ("REQ", " ".join(new))))] if new else [])
         return self._on_cap_reply(sub, caps)
 
     def _sts(self) -> ev.StsUpgrade | ev.StsPolicy | None:

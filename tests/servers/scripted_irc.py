@@ -120,6 +120,12 @@ class ScriptedIrcServer:
     def thaw(self) -> None:
         self._running.set()
 
+    def announce(self, line: str) -> None:
+        """Sends ``line`` (``{nick}`` is each client's nick) to every open connection."""
+        for connection in self.connections:
+            if not connection.dead and not connection.writer.is_closing():
+                connection.send(line.replace("{nick}", connection.nick))
+
     def release_pongs(self) -> None:
         self.hold_pongs = False
         held, self._held = self._held, []

@@ -23,6 +23,7 @@ import pytest
 from aggregator.api import (
     AccountSettings,
     AuthenticationError,
+    ConnectionLost,
     ConversationKey,
     Credentials,
     NetworkError,
@@ -290,3 +291,25 @@ async def test_while_a_policy_holds_a_plaintext_port_is_refused(test_certs: Test
             await adapter.connect(Credentials(PASSWORD))
         assert not any(c.registered for c in server.connections)
         assert not [line for line in wire(server) if line.startswith(("NICK", "USER", "AUTHENTICATE"))]
+
+
+async def test_sts_announced_after_registration_moves_the_connection_to_tls(
+    sts_server: ScriptedIrcServer, test_certs: TestCerts, tmp_path: Path
+) -> None:
+    """``CAP NEW sts=port=P`` on a registered plaintext connection: it ends, and the next connect is TLS."""
+    server = sts_server
+    plain_caps = server.caps
+    server.caps = "cap-notify"
+    sink = EventCollector()
+    adapter = IrcAdapter(settings(server.address, data_dir=tmp_path, ca_file=test_certs.ca_file), sink)
+    await adapter.connect(Credentials(None))
+    server.caps = plain_caps
+    server.announce(f":{SERVER} CAP {{nick}} NEW :{plain_caps}")
+    lost = await sink.wait_for(ConnectionLost, timeout=10)
+    assert "STS" in lost.reason
+    await adapter.connect(Credentials(None))  # what the account's supervisor does next
+    try:
+        assert connections(server) == [False, True]
+        assert json.loads((tmp_path / STS_FILE).read_text())["127.0.0.1"]["port"] == server.tls_port
+    finally:
+        await adapter.disconnect()
