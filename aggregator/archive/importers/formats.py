@@ -1,0 +1,92 @@
+"""The registry of log formats: every module of this package that defines ``FORMAT`` (a ``LogFormat``).
+
+A new importer plugs in by being a module here with ``FORMAT = LogFormat(name=..., title=...,
+description=..., detect=..., read=..., parse_all=...)``; nothing else has to name it. ``recognise``
+says which formats a directory holds (``aggregator import auto DIR``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from aggregator.api import AggregatorError
+from aggregator.archive.importers.common import LogFormat
+
+log = logging.getLogger(__name__)
+
+_NOT_FORMATS = frozenset({"common", "formats", "runner", "report"})
+
+
+class NothingToImport(AggregatorError):
+    """The directory is not there, or holds no logs of the format asked for."""
+
+
+@cache
+def formats() -> dict[str, LogFormat]:
+    """Every registered format by name, in name order."""
+    package = importlib.import_module(__package__ or "aggregator.archive.importers")
+    found: dict[str, LogFormat] = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name in _NOT_FORMATS or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        fmt = getattr(module, "FORMAT", None)
+        if isinstance(fmt, LogFormat):
+            found[fmt.name] = fmt
+    return dict(sorted(found.items()))
+
+
+def get(name: str) -> LogFormat:
+    return formats()[name]
+
+
+def recognise(directory: Path) -> list[LogFormat]:
+    """The formats whose logs ``directory`` holds (usually one)."""
+    hits: list[LogFormat] = []
+    for fmt in formats().values():
+        try:
+            if fmt.detect(directory):
+                hits.append(fmt)
+        except OSError as exc:
+            log.warning("Cannot look for %s logs in %s: %s", fmt.title, directory, exc)
+    return hits
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What one import will read: a format, its log root and the candidate files."""
+
+    format: LogFormat
+    root: Path
+    files: list[Path]
+
+
+def plan(name: str, directory: Path) -> list[Plan]:
+    """The plans for ``aggregator import NAME DIR`` (``NAME`` ``auto``: every format the directory
+    holds). Raises ``NothingToImport`` with a message a person can act on when there is nothing."""
+    if not directory.is_dir():
+        raise NothingToImport(f"{directory} is not a directory")
+    if name == "auto":
+        found = recognise(directory)
+        if not found:
+            known = ", ".join(f.title for f in formats().values())
+            raise NothingToImport(f"no chat logs found under {directory} (looked for: {known})")
+        chosen = found
+    else:
+        chosen = [get(name)]
+    plans: list[Plan] = []
+    for fmt in chosen:
+        root, files = fmt.read(directory)
+        if files:
+            plans.append(Plan(fmt, root, files))
+    if not plans:
+        fmt = chosen[0]
+        others = [f for f in recognise(directory) if f.name != fmt.name]
+        hint = f": it holds {others[0].title} logs (aggregator import {others[0].name} DIR)" if others else ""
+        raise NothingToImport(f"no {fmt.title} logs under {directory}{hint}")
+    return plans
