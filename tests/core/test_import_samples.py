@@ -256,6 +256,7 @@ def test_early_trillian_log_without_times_in_windows_1252() -> None:
     log = _one(DATA / "trillian" / "early", ReadOptions(zone=NY))
     start = datetime(2003, 1, 6, 2, 43, 2, tzinfo=UTC)
     assert (log.account, log.handle, log.encoding) == ("LocalUser123", "RemoteBuddy456", "Windows-1252")
+    assert log.own_names == {}  # the screen name itself is not news
     assert _rows(log) == [
         ("LocalUser123", Direction.OUT, "are you there?", start, MessageKind.CHAT),
         ("RemoteBuddy456", Direction.IN, "yes – €5 for the café", start, MessageKind.CHAT),

@@ -407,6 +407,9 @@ def same_name(a: str, b: str) -> bool:
     return bool(na) and (na == nb or na.split("@", 1)[0] == nb or nb.split("@", 1)[0] == na)
 
 
+OWN_ADDRESS = "the account's own address"
+
+
 class Identity:
     """Who the user is: the names given with ``--me`` and the names the logs teach, per account
     (a colour Pidgin reserves for the user, Trillian's outgoing messages, a session header)."""
@@ -426,7 +429,7 @@ class Identity:
         if not name:
             return None
         if account and same_name(name, account):
-            return "the account's own address"
+            return OWN_ADDRESS
         for given in self._given:
             if name.casefold() == given.casefold() or same_name(name, given):
                 return "given with --me"
@@ -451,7 +454,8 @@ def settle_directions(log: LogFile, identity: Identity, buddy_names: Iterable[st
         elif len(mine) == 1 and not theirs:
             pass  # the other speaker is the buddy under a name we did not know: IN already
     for name, why in mine.items():
-        log.own_names.setdefault(name, why)
+        if why != OWN_ADDRESS:  # the summary lists the names that are not plainly the account
+            log.own_names.setdefault(name, why)
     for i, entry in enumerate(log.lines):
         if entry.kind is MessageKind.SYSTEM:
             continue
