@@ -240,6 +240,7 @@ def test_trillian_xml_from_qronicle_with_status_lines_and_its_log_twin_skipped()
             datetime(2006, 3, 15, 18, 28, 43, tzinfo=UTC),
             status,
         ),
+        ("192880392", Direction.OUT, "[file: Intro.bmp]", datetime(2006, 3, 10, 12, 47, 9, tzinfo=UTC), CHAT),
     ]
     assert log.own_names == {"Barade": "Trillian's outgoing messages"}
 
@@ -274,7 +275,7 @@ def test_early_trillian_log_without_times_in_windows_1252() -> None:
 
 def test_status_lines_are_their_own_kind_and_searchable(archive: Archive) -> None:
     summary = _store(archive, DATA / "trillian" / "qronicle")
-    assert (summary.inserted, summary.status_lines) == (7, 5)
+    assert (summary.inserted, summary.status_lines) == (8, 5)
     assert summary.own_names == {"Barade": "Trillian's outgoing messages"}
     hits = SearchService(archive).search("Offline")
     assert {(h.message.kind, h.message.body) for h in hits} == {
@@ -298,12 +299,12 @@ def test_a_crashed_import_resumes_without_doubles(archive: Archive) -> None:
     with pytest.raises(OSError, match="power cut"):
         import_logs(archive, crashing(), source="trillian", accounts=AccountMapper(archive, [], "T"), batch_size=2)
     partial = archive.count_messages()
-    assert 0 < partial < 7
+    assert 0 < partial < 8
     again = _store(archive, directory)
-    assert (again.inserted, again.duplicates) == (7 - partial, partial)
-    assert archive.count_messages() == 7
+    assert (again.inserted, again.duplicates) == (8 - partial, partial)
+    assert archive.count_messages() == 8
     third = _store(archive, directory)
-    assert (third.inserted, third.duplicates) == (0, 7)
+    assert (third.inserted, third.duplicates) == (0, 8)
 
 
 def test_a_truncated_html_file_warns_and_leaves_no_tag_debris(archive: Archive, tmp_path: Path) -> None:

@@ -325,8 +325,8 @@ def _parse_xml(root: Path, path: Path, identity: Identity) -> LogFile | Skipped:
                 if attrs.get("to"):
                     log.handle = attrs["to"]
             continue
-        if tag not in ("message", "status"):
-            continue  # <icon>, <asset>: pictures, not conversation
+        if tag not in ("message", "status", "filetransfer"):
+            continue  # <icon>, <asset>: pictures of people, not conversation
         at = _instant(attrs)
         if at is None:
             log.skipped.append(Skipped(shown, f"unreadable time ({attrs.get('time', '')})", number))
@@ -355,6 +355,21 @@ def _xml_entry(
     if tag == "status":
         subject = attrs.get("from_display") or attrs.get("from") or log.handle
         return LogLine(number, at, "", f"{subject} is now {kind_text.lower() or 'unknown'}", MessageKind.SYSTEM)
+    if tag == "filetransfer":
+        lowered = kind_text.lower()
+        link = attrs.get("link", "").replace("\\", "/").rstrip("/")
+        if "uninitialize" in lowered or not link or not lowered.startswith(("outgoing", "incoming")):
+            return None  # the end of a transfer (closed, cancelled): its start is the message
+        out = lowered.startswith("outgoing")
+        sender = attrs.get("from", "") if out else who
+        return LogLine(
+            number,
+            at,
+            sender,
+            f"[file: {link.rsplit('/', 1)[-1]}]",
+            MessageKind.CHAT,
+            Direction.OUT if out else Direction.IN,
+        )
     body, cut = _body(attrs.get("text", ""))
     if cut:
         log.warnings.append(Skipped(log.path, "the message ends inside a tag: kept the text before it", number))
