@@ -19,7 +19,7 @@ from aggregator.archive.importers.common import LogFormat
 
 log = logging.getLogger(__name__)
 
-_NOT_FORMATS = frozenset({"common", "formats", "runner", "report"})
+_NOT_FORMATS = frozenset({"common", "formats", "runner", "report", "session"})
 
 
 class NothingToImport(AggregatorError):
