@@ -83,7 +83,9 @@ class ImportDialog(QDialog):
 
         form = QFormLayout()
         form.addRow("&Client:", self.client)
-        form.addRow("&Folder:", folder_row)
+        folder_label = QLabel("&Folder:")
+        folder_label.setBuddy(self.folder)
+        form.addRow(folder_label, folder_row)
         form.addRow("&Your names:", self.names)
         form.addRow("&Time zone:", self.zone)
 
