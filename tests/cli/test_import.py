@@ -162,3 +162,11 @@ def test_a_wrong_or_empty_folder_is_a_clear_error(tmp_home: Path, tmp_path: Path
     assert "it holds Trillian logs (aggregator import trillian DIR)" in wrong.stderr
     empty = run(tmp_home, "import", "auto", str(tmp_path))
     assert empty.returncode == 1 and "no chat logs found under" in empty.stderr
+
+
+def test_status_lines_read_as_status_lines_in_history(tmp_home: Path) -> None:
+    assert run(tmp_home, "import", "trillian", str(DATA / "trillian" / "qronicle")).returncode == 0
+    shown = run(tmp_home, "history", "--with", "192780216").stdout.splitlines()
+    assert "2006-03-15 17:37:05  -- 192780216 is now away" in shown
+    assert "2006-03-23 15:33:41  -> Barade: niöx" in shown
+    assert not any("<- :" in line for line in shown)
