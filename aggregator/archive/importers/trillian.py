@@ -70,7 +70,7 @@ _CLOSE = re.compile(r"^Session Close \((?P<buddy>.*)\):")
 _LINE = re.compile(r"^\[(?P<time>[^\]]+)\] ?(?P<rest>.*)$")
 _SPEAKER = re.compile(r"^(?P<who>[^\s:*\[][^:]{0,63}?): (?P<body>.*)$")
 _DATE_FORMATS = ("%a %b %d %H:%M:%S %Y", "%a %b %d %H:%M %Y", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %H:%M:%S")
-_ELEMENT = re.compile(r"^<(?P<tag>[A-Za-z_]+)\b(?P<attrs>[^<>]*?)(?P<end>/?)>$")
+_ELEMENT = re.compile(r"^<(?P<tag>[A-Za-z_]+)\b(?P<attrs>[^<>]*)>$")
 _ATTR = re.compile(r'([A-Za-z_]+)="([^"]*)"')
 _TAGS = re.compile(r"<[A-Za-z/!]")
 _AUTO = re.compile(r"\s*<AUTO-REPLY>\s*$", re.IGNORECASE)
@@ -264,7 +264,9 @@ def _instant(attrs: dict[str, str]) -> datetime | None:
 
 
 def _value(raw: str) -> str:
-    return percent_text(html.unescape(raw))
+    if "%" not in raw and "&" not in raw:
+        return raw
+    return percent_text(html.unescape(raw) if "&" in raw else raw)
 
 
 def _body(text: str) -> tuple[str, bool]:
@@ -306,7 +308,7 @@ def _parse_xml(root: Path, path: Path, identity: Identity) -> LogFile | Skipped:
         if not line:
             continue
         m = _ELEMENT.match(line)
-        if m is None or not m["end"]:
+        if m is None or not m["attrs"].endswith("/"):
             reason = (
                 "the file ends inside this element (truncated?): not imported"
                 if number == last_row
