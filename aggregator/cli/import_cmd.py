@@ -30,11 +30,11 @@ from aggregator.registry import ProtocolRegistry
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     known = formats()
-    listing = "; ".join(f"{f.name}: {f.description}" for f in known.values())
     cmd = sub.add_parser(
         "import",
         help=f"import chat logs of another client ({', '.join(f.title for f in known.values())})",
-        description=f"Import another client's chat logs. Formats: {listing}; auto: recognise what DIR holds.",
+        description="Import another client's chat logs into the archive. Importing the same logs again "
+        "(after a crash too) stores only what is missing.",
     )
     kinds = cmd.add_subparsers(dest="source", metavar="FORMAT", required=True)
     choices = [("auto", "recognise which client's logs DIR holds and import them")]
