@@ -157,6 +157,26 @@ class Archive:
             raise
         return int(count)
 
+    def mark_imported_outgoing(self, rows: Sequence[tuple[int, str, str, str | None]]) -> int:
+        """Imported messages, found by (conversation id, server id), that were stored as incoming and
+        are the user's own (a re-import that names the user's alias): outgoing, sent, with the user's
+        address and name ``(conversation_id, server_id, sender, sender_name)``. Returns how many changed."""
+        if not rows:
+            return 0
+        sql = self.driver_sql(
+            "UPDATE messages SET direction = ?, state = ?, sender = ?, sender_name = ? "
+            "WHERE conversation_id = ? AND server_id = ? AND direction <> ?"
+        )
+        out, sent = int(Direction.OUT), int(MessageState.SENT)
+        params = [(out, sent, sender, name, conv, sid, out) for conv, sid, sender, name in rows]
+        try:
+            count = self._conn.exec_driver_sql(sql, params).rowcount
+            self._conn.commit()
+        except BaseException:
+            self._conn.rollback()
+            raise
+        return max(int(count), 0)
+
     @property
     def connection(self) -> Connection:
         """The one connection (for the roster's tables); commit after every write, as this class does."""

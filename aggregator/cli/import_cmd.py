@@ -114,6 +114,7 @@ def cmd_import(args: argparse.Namespace, paths: ProfilePaths, registry: Protocol
                         normalize=_normalizer(registry),
                         on_file=progress.advance,
                         on_messages=progress.add_items,
+                        correct_directions=bool(options.me),
                     )
                 for line in summary_lines(summary, title, directory, verbose=verbose):
                     out(line)

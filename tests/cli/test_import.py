@@ -170,3 +170,15 @@ def test_status_lines_read_as_status_lines_in_history(tmp_home: Path) -> None:
     assert "2006-03-15 17:37:05  -- 192780216 is now away" in shown
     assert "2006-03-23 15:33:41  -> Barade: niöx" in shown
     assert not any("<- :" in line for line in shown)
+
+
+def test_me_on_a_second_run_marks_the_earlier_import_as_yours(tmp_home: Path) -> None:
+    logs = str(DATA / "pidgin" / "p2a-text")
+    first = run(tmp_home, "import", "pidgin", logs, "--timezone", "America/New_York")
+    assert "2 new messages" in first.stdout and "taken as yours" not in first.stdout
+    assert json.loads(run(tmp_home, "search", "tomorrow", "--json").stdout)["direction"] == "in"
+    again = run(tmp_home, "import", "pidgin", logs, "--timezone", "America/New_York", "--me", "Gabe B-W")
+    assert "0 new messages (2 already in the archive)" in again.stdout
+    assert "marked as yours: 1 messages of an earlier import of these logs" in again.stdout
+    hit = json.loads(run(tmp_home, "search", "tomorrow", "--json").stdout)
+    assert (hit["direction"], hit["body"]) == ("out", "what are you doing tomorrow?")

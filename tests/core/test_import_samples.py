@@ -397,3 +397,25 @@ def test_imported_history_joins_the_contact_and_the_persons_timeline(world: Rost
     person = world.roster.directory.person_of(ContactRef(XMPP, "bob@example.org"))
     assert person is not None
     assert [m.body for m in world.roster.history(person.id)] == ["old hello", "new hello"]
+
+
+def test_naming_the_alias_later_marks_the_earlier_import_outgoing(archive: Archive) -> None:
+    directory = DATA / "pidgin" / "p2a-text"
+    (step,) = plan("pidgin", directory)
+
+    def run(options: ReadOptions) -> ImportSummary:
+        return import_logs(
+            archive,
+            step.format.parse_all(step.root, step.files, options),
+            source="pidgin",
+            accounts=AccountMapper(archive, [], "Pidgin"),
+            correct_directions=bool(options.me),
+        )
+
+    assert run(ReadOptions(zone=NY)).inserted == 2
+    again = run(ReadOptions(me=("Gabe B-W",), zone=NY))
+    assert (again.inserted, again.duplicates, again.corrected) == (0, 2, 1)
+    rows = archive.read_rows("SELECT direction, state, sender, sender_name, body FROM messages ORDER BY id")
+    assert rows[0] == (int(Direction.OUT), 2, "thisisascreenname", "Gabe B-W", "what are you doing tomorrow?")
+    assert rows[1][0] == int(Direction.IN)
+    assert run(ReadOptions(me=("Gabe B-W",), zone=NY)).corrected == 0

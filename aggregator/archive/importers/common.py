@@ -114,6 +114,8 @@ class ImportSummary:
     duplicates: int = 0
     #: Status and system lines among the messages read (stored as their own kind).
     status_lines: int = 0
+    #: Messages of an earlier import now known to be the user's (``--me``) and marked outgoing.
+    corrected: int = 0
     conversations: set[tuple[str, str]] = field(default_factory=set)
     accounts_created: list[str] = field(default_factory=list)
     skipped_files: list[Skipped] = field(default_factory=list)

@@ -22,6 +22,8 @@ def summary_lines(summary: ImportSummary, title: str, directory: Path, *, verbos
         f"imported {title} logs from {directory}: {summary.files} files, {summary.inserted} new messages "
         f"({summary.duplicates} already in the archive){status}, {len(summary.conversations)} conversations"
     ]
+    if summary.corrected:
+        lines.append(f"marked as yours: {summary.corrected} messages of an earlier import of these logs")
     if summary.own_names:
         named = ", ".join(f"{name} ({why})" for name, why in sorted(summary.own_names.items()))
         lines.append(f"taken as yours: {named}")

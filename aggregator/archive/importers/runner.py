@@ -94,12 +94,14 @@ def import_logs(
     on_file: Callable[[], None] | None = None,
     on_messages: Callable[[int], None] | None = None,
     batch_size: int = 10_000,
+    correct_directions: bool = False,
 ) -> ImportSummary:
     """Store every message of ``logs``; already imported lines (same server id) are counted, not stored.
 
     Each batch is committed on its own, and every line has a deterministic id: after a crash, running
     the same import again stores what was missing and nothing twice."""
     summary = ImportSummary()
+    outgoing: list[tuple[int, str, str, str | None]] = []
 
     def messages() -> Iterator[NewMessage]:
         for log in logs:
@@ -110,7 +112,12 @@ def import_logs(
                 continue
             _account_for_summary(summary, log)
             if log.lines:
-                yield from _messages(archive, log, source, accounts, normalize, summary)
+                for message in _messages(archive, log, source, accounts, normalize, summary):
+                    if correct_directions and message.direction is Direction.OUT and message.server_id:
+                        outgoing.append(
+                            (message.conversation_id, message.server_id, message.sender, message.sender_name)
+                        )
+                    yield message
             if on_messages is not None and log.lines:
                 on_messages(len(log.lines))
             if on_file is not None:
@@ -118,6 +125,8 @@ def import_logs(
 
     result = archive.import_messages(messages(), batch_size=batch_size)
     summary.inserted, summary.duplicates = result.inserted, result.duplicates
+    # Names given now (--me) can make lines of an earlier import the user's: mark those outgoing.
+    summary.corrected = archive.mark_imported_outgoing(outgoing)
     summary.accounts_created = list(accounts.created)
     return summary
 
@@ -191,6 +200,7 @@ def merge(into: ImportSummary, part: ImportSummary) -> None:
     into.inserted += part.inserted
     into.duplicates += part.duplicates
     into.status_lines += part.status_lines
+    into.corrected += part.corrected
     into.conversations |= part.conversations
     into.accounts_created.extend(a for a in part.accounts_created if a not in into.accounts_created)
     into.skipped_files.extend(part.skipped_files)
@@ -214,6 +224,7 @@ async def import_chunked(
     on_file: Callable[[], None] | None = None,
     on_messages: Callable[[int], None] | None = None,
     files_per_step: int = 20,
+    correct_directions: bool = False,
 ) -> ImportSummary:
     """``import_logs`` for the engine loop: a few files at a time, letting the loop run in between
     (adapters keep their connections while a long history is imported)."""
@@ -228,6 +239,7 @@ async def import_chunked(
             normalize=normalize,
             on_file=on_file,
             on_messages=on_messages,
+            correct_directions=correct_directions,
         )
         merge(summary, part)
         await asyncio.sleep(0)

@@ -86,6 +86,7 @@ async def import_history(
             normalize=normalize,
             on_file=counter.file_done,
             on_messages=counter.messages_read,
+            correct_directions=bool(options.me),
         )
         outcomes.append(ImportOutcome(title, summary, tuple(summary_lines(summary, title, directory, verbose=verbose))))
     return outcomes
