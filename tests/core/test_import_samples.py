@@ -334,6 +334,12 @@ def test_damaged_inputs_warn_or_refuse_and_change_nothing(archive: Archive, tmp_
     medium.mkdir(parents=True)
     (medium / "binary.xml").write_bytes(b"<session \x00\x01\x02" * 10)
     (medium / "empty.xml").write_bytes(b"")
+    (medium / "clock.xml").write_text(
+        '<session type="start" time="1142447323" medium="ICQ" to="1" from="2"/>\n'
+        '<message type="incoming_privateMessage" time="1142447323" medium="ICQ" from="1" text="a"/>\n'
+        '<message type="incoming_privateMessage" time="11424x" medium="ICQ" from="1" text="b"/>\n',
+        encoding="utf-8",
+    )
     (medium / "cut.xml").write_text(
         '<session type="start" time="1142447323" medium="ICQ" to="1" from="2"/>\n<message type="incom', encoding="utf-8"
     )
@@ -345,6 +351,16 @@ def test_damaged_inputs_warn_or_refuse_and_change_nothing(archive: Archive, tmp_
     assert [str(s) for s in cut.skipped] == [
         "ICQ/Query/cut.xml:2: the file ends inside this element (truncated?): not imported"
     ]
+    clock = parsed["ICQ/Query/clock.xml"]
+    assert isinstance(clock, LogFile)
+    assert [(e.body, e.sent_at) for e in clock.lines] == [
+        ("a", datetime(2006, 3, 15, 18, 28, 43, tzinfo=UTC)),
+        ("b", datetime(2006, 3, 15, 18, 28, 43, tzinfo=UTC)),
+    ]
+    assert [str(w) for w in clock.warnings] == [
+        "ICQ/Query/clock.xml:3: unreadable time (11424x): kept the previous line's time"
+    ]
+    (medium / "clock.xml").unlink()
     summary = _store(archive, tmp_path / "trillian")
     assert summary.inserted == 0
     assert _snapshot(archive) == before

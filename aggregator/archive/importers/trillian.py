@@ -303,6 +303,7 @@ def _parse_xml(root: Path, path: Path, identity: Identity) -> LogFile | Skipped:
     while last_row > 0 and not rows[last_row - 1].strip():
         last_row -= 1
     elements = 0
+    last_at: datetime | None = None
     for number, raw in enumerate(rows, start=1):
         line = raw.strip()
         if not line:
@@ -330,9 +331,16 @@ def _parse_xml(root: Path, path: Path, identity: Identity) -> LogFile | Skipped:
         if tag not in ("message", "status", "filetransfer"):
             continue  # <icon>, <asset>: pictures of people, not conversation
         at = _instant(attrs)
-        if at is None:
+        if at is None and last_at is None:
             log.skipped.append(Skipped(shown, f"unreadable time ({attrs.get('time', '')})", number))
             continue
+        if at is None:
+            log.warnings.append(
+                Skipped(shown, f"unreadable time ({attrs.get('time', '')}): kept the previous line's time", number)
+            )
+            at = last_at
+        assert at is not None
+        last_at = at
         entry = _xml_entry(log, number, at, tag, attrs, identity)
         if entry is not None:
             log.lines.append(entry)
