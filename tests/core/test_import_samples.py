@@ -4,6 +4,7 @@ and on damaged copies of them: exact messages, own names, times in UTC, encoding
 from __future__ import annotations
 
 import shutil
+import types
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from aggregator.archive.importers import (
     import_logs,
 )
 from aggregator.archive.importers.common import Clock, decode, parse_date
-from aggregator.archive.importers.formats import NothingToImport, formats, plan, recognise
+from aggregator.archive.importers.formats import FORMATS, NothingToImport, _by_convention, formats, plan, recognise
 from aggregator.search import SearchService
 from tests.core.roster_helpers import XMPP, RosterWorld, world_at
 
@@ -372,9 +373,27 @@ def test_damaged_inputs_warn_or_refuse_and_change_nothing(archive: Archive, tmp_
     assert _snapshot(archive) == before
 
 
+def test_a_module_that_follows_the_convention_plugs_in_without_a_format_object(tmp_path: Path) -> None:
+    seen: list[dict[str, object]] = []
+    module = types.ModuleType("aggregator.archive.importers.example")
+    module.SOURCE, module.TITLE, module.DESCRIPTION = "example", "Example", "one line"  # type: ignore[attr-defined]
+    module.detect = lambda directory: True  # type: ignore[attr-defined]
+    module.read = lambda directory: (directory, [])  # type: ignore[attr-defined]
+
+    def parse_all(root: Path, files: list[Path], *, me: tuple[str, ...] = ()) -> Iterator[LogFile | Skipped]:
+        seen.append({"me": me})
+        return iter(())
+
+    module.parse_all = parse_all  # type: ignore[attr-defined]
+    fmt = _by_convention(module)
+    assert fmt is not None and (fmt.name, fmt.title, fmt.source) == ("example", "Example", "example")
+    assert list(fmt.parse(tmp_path, [], ["Me"], NY)) == []
+    assert seen == [{"me": ("Me",)}]  # the zone it does not take is not passed
+
+
 def test_the_registry_lists_and_recognises_formats() -> None:
     known = formats()
-    assert {"pidgin", "trillian"} <= set(known)
+    assert {"pidgin", "trillian"} <= set(known) and known == FORMATS
     assert all(f.description and f.title for f in known.values())
     assert [f.name for f in recognise(DATA / "pidgin" / "p2a-html")] == ["pidgin"]
     assert [f.name for f in recognise(DATA / "trillian" / "early")] == ["trillian"]

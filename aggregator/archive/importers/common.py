@@ -95,6 +95,12 @@ class LogFormat:
     #: Prefix of the imported messages' server ids (keep it stable: it makes a re-import a no-op).
     source: str = ""
 
+    def parse(
+        self, root: Path, files: list[Path], me: Iterable[str] = (), zone: tzinfo | None = None
+    ) -> Iterator[LogFile | Skipped]:
+        """``parse_all`` with the user's names and zone given one by one."""
+        return self.parse_all(root, files, ReadOptions(tuple(me), zone))
+
 
 @dataclass(frozen=True, slots=True)
 class FileReport:
@@ -231,15 +237,19 @@ class _TextOnly(HTMLParser):
     """Collects the text of an HTML fragment: tags dropped, entities decoded, ``<br>`` as a newline,
     an image as ``[image: name]``, a link as its text followed by its target."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, rich: bool = True) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip = 0
         self._links: list[tuple[str, int]] = []
+        self._rich = rich
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "br":
             self.parts.append("\n")
+        elif not self._rich:
+            if tag in ("script", "style", "head", "title"):
+                self._skip += 1
         elif tag == "img":
             self.parts.append(f"[image: {_image_name(dict(attrs))}]")
         elif tag == "a":
@@ -255,7 +265,7 @@ class _TextOnly(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style", "head", "title") and self._skip:
             self._skip -= 1
-        elif tag == "a" and self._links:
+        elif tag == "a" and self._links and self._rich:
             href, start = self._links.pop()
             text = "".join(self.parts[start:]).strip()
             scheme = urlsplit(href).scheme.lower()
@@ -288,8 +298,12 @@ def html_text(fragment: str) -> tuple[str, bool]:
 
 
 def html_to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment (never any markup)."""
-    return html_text(fragment)[0]
+    """Plain text of an HTML fragment (never any markup): only the text, images and link targets
+    dropped (``html_text`` keeps them as ``[image: name]`` and ``text (URL)``)."""
+    parser = _TextOnly(rich=False)
+    parser.feed(fragment)
+    parser.close()
+    return "".join(parser.parts).replace("\r", "").strip()
 
 
 def percent_text(value: str) -> str:

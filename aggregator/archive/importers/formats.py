@@ -1,25 +1,31 @@
 """The registry of log formats: every module of this package that defines ``FORMAT`` (a ``LogFormat``).
 
-A new importer plugs in by being a module here with ``FORMAT = LogFormat(name=..., title=...,
-description=..., detect=..., read=..., parse_all=...)``; nothing else has to name it. ``recognise``
-says which formats a directory holds (``aggregator import auto DIR``).
+A new importer plugs in by being a module here, either with ``FORMAT = LogFormat(name=..., title=...,
+description=..., detect=..., read=..., parse_all=...)`` or with the module-level convention ``SOURCE``,
+``TITLE``, ``DESCRIPTION``, ``detect(dir)``, ``read(dir)`` and ``parse_all(root, files, *, me=..., zone=...)``
+(the keywords it does not take are not passed); nothing else has to name it. ``recognise`` says which
+formats a directory holds (``aggregator import auto DIR``).
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import pkgutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from aggregator.api import AggregatorError
-from aggregator.archive.importers.common import LogFormat
+from aggregator.archive.importers.common import LogFile, LogFormat, ReadOptions, Skipped
 
 log = logging.getLogger(__name__)
 
-_NOT_FORMATS = frozenset({"common", "formats", "runner", "report", "session"})
+_NOT_FORMATS = frozenset({"common", "formats", "runner", "report", "session", "irclog"})
 
 
 class NothingToImport(AggregatorError):
@@ -36,9 +42,37 @@ def formats() -> dict[str, LogFormat]:
             continue
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         fmt = getattr(module, "FORMAT", None)
-        if isinstance(fmt, LogFormat):
+        if not isinstance(fmt, LogFormat):
+            fmt = _by_convention(module)
+        if fmt is not None:
             found[fmt.name] = fmt
     return dict(sorted(found.items()))
+
+
+def _by_convention(module: ModuleType) -> LogFormat | None:
+    if not all(hasattr(module, n) for n in ("SOURCE", "TITLE", "DESCRIPTION", "detect", "read", "parse_all")):
+        return None
+    parse_all = module.parse_all
+    takes = inspect.signature(parse_all).parameters
+
+    def parse(root: Path, files: list[Path], options: ReadOptions) -> Iterator[LogFile | Skipped]:
+        kwargs: dict[str, Any] = {}
+        if "me" in takes:
+            kwargs["me"] = options.me
+        if "zone" in takes:
+            kwargs["zone"] = options.zone
+        result: Iterator[LogFile | Skipped] = parse_all(root, files, **kwargs)
+        return result
+
+    return LogFormat(
+        name=str(module.SOURCE),
+        title=str(module.TITLE),
+        description=str(module.DESCRIPTION),
+        detect=module.detect,
+        read=module.read,
+        parse_all=parse,
+        source=str(module.SOURCE),
+    )
 
 
 def get(name: str) -> LogFormat:
@@ -90,3 +124,7 @@ def plan(name: str, directory: Path) -> list[Plan]:
         hint = f": it holds {others[0].title} logs (aggregator import {others[0].name} DIR)" if others else ""
         raise NothingToImport(f"no {fmt.title} logs under {directory}{hint}")
     return plans
+
+
+#: Every registered format by name (``formats()`` as a constant, for readers that want a mapping).
+FORMATS: dict[str, LogFormat] = formats()

@@ -17,11 +17,12 @@ def _reasons(items: list[Skipped]) -> str:
 
 
 def summary_lines(summary: ImportSummary, title: str, directory: Path, *, verbose: bool = False) -> list[str]:
-    status = f", {summary.status_lines} of them status lines" if summary.status_lines else ""
     lines = [
         f"imported {title} logs from {directory}: {summary.files} files, {summary.inserted} new messages "
-        f"({summary.duplicates} already in the archive){status}, {len(summary.conversations)} conversations"
+        f"({summary.duplicates} already in the archive), {len(summary.conversations)} conversations"
     ]
+    if summary.status_lines:
+        lines.append(f"status lines among them (signed on/off, away, ...): {summary.status_lines}")
     if summary.corrected:
         lines.append(f"marked as yours: {summary.corrected} messages of an earlier import of these logs")
     if summary.own_names:
