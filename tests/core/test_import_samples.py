@@ -368,7 +368,7 @@ def test_damaged_inputs_warn_or_refuse_and_change_nothing(archive: Archive, tmp_
     with pytest.raises(NothingToImport, match=r"no Pidgin logs under .*: it holds Trillian logs \(aggregator import"):
         plan("pidgin", DATA / "trillian" / "qronicle")
     (tmp_path / "nothing").mkdir()
-    with pytest.raises(NothingToImport, match=r"no chat logs found under .*looked for: Pidgin, Trillian"):
+    with pytest.raises(NothingToImport, match=r"no chat logs found under .*looked for: .*Pidgin, Trillian"):
         plan("auto", tmp_path / "nothing")
     assert _snapshot(archive) == before
 
