@@ -155,6 +155,28 @@ def test_old_upper_case_gaim_markup_images_and_locale_dates(tmp_path: Path) -> N
     ]
 
 
+def test_two_names_of_the_buddy_are_not_taken_for_the_user(tmp_path: Path) -> None:
+    folder = tmp_path / "logs" / "jabber" / "me@example.org" / "bob@example.org"
+    folder.mkdir(parents=True)
+    (folder / "2024-03-01.120000+0000UTC.html").write_text(
+        '<font color="#A82F2F"><font size="2">(12:00:05)</font> <b>Bobby:</b></font> hi<br/>\n', encoding="utf-8"
+    )
+    (folder / "2024-03-02.120000+0000UTC.txt").write_text(
+        "(12:00:05) bob@example.org: from my phone\n(12:01:00) Bobby: and from my desk\n", encoding="utf-8"
+    )
+    text = next(p for p in _logs(tmp_path) if isinstance(p, LogFile) and p.path.endswith(".txt"))
+    assert [(e.sender, e.direction) for e in text.lines] == [("bob@example.org", Direction.IN), ("Bobby", Direction.IN)]
+    assert text.own_names == {}
+    # with no other name known for the buddy, the second speaker of a one-to-one log is the user
+    (folder / "2024-03-01.120000+0000UTC.html").unlink()
+    (folder / "2024-03-02.120000+0000UTC.txt").write_text(
+        "(12:00:05) bob@example.org: hi\n(12:01:00) Ali: hello\n", encoding="utf-8"
+    )
+    (log,) = [p for p in _logs(tmp_path) if isinstance(p, LogFile)]
+    assert [(e.sender, e.direction) for e in log.lines] == [("bob@example.org", Direction.IN), ("Ali", Direction.OUT)]
+    assert log.own_names == {"Ali": "the other speaker in the conversation with bob@example.org"}
+
+
 @pytest.mark.parametrize(
     ("text", "near", "expected"),
     [

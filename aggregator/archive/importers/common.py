@@ -433,6 +433,15 @@ class Identity:
     def __init__(self, me: Iterable[str] = ()) -> None:
         self._given = [m.strip() for m in me if m.strip()]
         self._learned: dict[tuple[str, str], dict[str, str]] = {}
+        self._buddies: dict[tuple[str, str, str], set[str]] = {}
+
+    def learn_buddy(self, protocol: str, account: str, handle: str, name: str) -> None:
+        """``name`` is how the buddy ``handle`` appears in the logs (never taken as the user's)."""
+        if name.strip():
+            self._buddies.setdefault((protocol, account.casefold(), handle.casefold()), set()).add(name.strip())
+
+    def buddy_names(self, protocol: str, account: str, handle: str) -> set[str]:
+        return self._buddies.get((protocol, account.casefold(), handle.casefold()), set())
 
     def learn(self, protocol: str, account: str, name: str, reason: str) -> None:
         name = name.strip()
@@ -460,15 +469,20 @@ def settle_directions(log: LogFile, identity: Identity, buddy_names: Iterable[st
         if entry.kind is not MessageKind.SYSTEM and entry.sender and entry.sender not in speakers:
             speakers.append(entry.sender)
     mine = {s: why for s in speakers if (why := identity.why_me(log.protocol, log.account, s)) is not None}
+    known = set(buddy_names) | identity.buddy_names(log.protocol, log.account, log.handle)
+    for name in known:
+        identity.learn_buddy(log.protocol, log.account, log.handle, name)
     if log.kind is ConversationKind.DIRECT and len(speakers) == 2 and len(mine) != 2:
-        theirs = [s for s in speakers if same_name(s, log.handle) or s in set(buddy_names)]
+        theirs = [s for s in speakers if same_name(s, log.handle) or s in known]
         if not mine and len(theirs) == 1:
             other = next(s for s in speakers if s != theirs[0])
             reason = f"the other speaker in the conversation with {theirs[0]}"
             identity.learn(log.protocol, log.account, other, reason)
             mine[other] = reason
-        elif len(mine) == 1 and not theirs:
-            pass  # the other speaker is the buddy under a name we did not know: IN already
+        if mine and len(theirs) <= 1:  # the other speaker is the buddy, under whatever name
+            for other in speakers:
+                if other not in mine:
+                    identity.learn_buddy(log.protocol, log.account, log.handle, other)
     for name, why in mine.items():
         if why != OWN_ADDRESS:  # the summary lists the names that are not plainly the account
             log.own_names.setdefault(name, why)

@@ -395,6 +395,7 @@ def _xml_entry(
             log.own_names.setdefault(attrs["from_display"], "Trillian's outgoing messages")
     elif lowered.startswith("incoming"):
         direction = Direction.IN
+        identity.learn_buddy(log.protocol, log.account, log.handle, who)
     else:
         log.skipped.append(Skipped(log.path, f"an unknown message type ({kind_text or 'none'})", number))
         return None
