@@ -137,6 +137,8 @@ class MainWindow(QMainWindow):
         self.search_action = QAction("&Search logs…", self)
         self.search_action.setShortcut(QKeySequence.StandardKey.Find)
         app_menu.addAction(self.search_action)
+        self.import_action = QAction("&Import history…", self)
+        app_menu.addAction(self.import_action)
         self.preferences_action = QAction("&Preferences…", self)
         self.preferences_action.setShortcut(QKeySequence("Ctrl+,"))
         self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)

@@ -61,6 +61,8 @@ def cmd_history(args: argparse.Namespace, paths: ProfilePaths, registry: Protoco
         state = "" if m.state in (MessageState.RECEIVED, MessageState.SENT) else f"  [{m.state.name.lower()}]"
         if m.kind is MessageKind.ACTION:
             text = f"* {who} {m.body}"
+        elif m.kind is MessageKind.SYSTEM:  # a status line: nobody said it
+            text = f"-- {m.body}"
         else:
             arrow = "->" if m.direction is Direction.OUT else "<-"
             text = f"{arrow} {who}: {m.body}"

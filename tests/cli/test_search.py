@@ -129,7 +129,7 @@ def test_import_then_search_stats_retention_on_postgresql(tmp_home: Path, postgr
     assert [s["text"] for s in hit["snippet_segments"] if s["match"]] == ["chips"]
     stats = run(tmp_home, "--database", url, "stats", "--json")
     assert stats.returncode == 0, stats.stderr
-    assert json.loads(stats.stdout)["total"] == 14  # the second import added nothing
+    assert json.loads(stats.stdout)["total"] == 15  # the second import added nothing
     # the same database from the settings file instead of the option
     (tmp_home / "config").mkdir(exist_ok=True)
     (tmp_home / "config" / "settings.json").write_text(json.dumps({"database_url": url}))
