@@ -135,8 +135,8 @@ class ComposerController(QObject):
     def _show_help(self, command: ShowHelp) -> None:
         if command.unknown:  # the text stays: a typo to correct, or text to send with //
             self._composer.show_error(
-                f"Not sent: {command.unknown} is not a command here. {help_text()} "
-                f"To send text that starts with a slash, start it with //."
+                f"Not sent: {command.unknown} is not a command here; to send text that starts with a slash, "
+                f"start it with //.\n{help_text()}"
             )
             return
         self._composer.take_text()

@@ -52,7 +52,8 @@ Command = SendText | InsertTemplate | BadCommand | ShowHelp
 
 
 def help_text() -> str:
-    return "Commands: " + "; ".join(f"{usage} {what}" for usage, what in COMMANDS) + "."
+    """The commands, one a line."""
+    return "Commands:\n" + "\n".join(f"{usage} \u2014 {what}" for usage, what in COMMANDS)
 
 
 def _word(text: str, command: str) -> str | None:
