@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
         self.tab_memory = TabMemory(self.conversations, settings, self.open_person, self)
         self.feed.loaded.connect(self.tab_memory.restore)
         self._build_menu()
-        self.rooms = RoomActions(ctx, self)  # rooms in the buddy list, room tabs, the Rooms menu
+        self.rooms = RoomActions(ctx, self, self)  # rooms in the buddy list, room tabs, the Rooms menu
         self._restore()
 
     # -- menus ------------------------------------------------------------------------------------
