@@ -4,7 +4,6 @@ profile's SQLite file."""
 from __future__ import annotations
 
 import argparse
-
 import logging
 
 from aggregator.accounts.config import AccountStore
@@ -54,7 +53,8 @@ def _policy(paths: ProfilePaths, archive: Archive) -> PolicyEngine | None:
     """The policy as a start would see it (its decisions recorded in the archive's policy log); None
     when the accounts cannot be read, so that no account's required logging is missed."""
     load = load_policy(setting_names=Settings.names())
-    engine = PolicyEngine(load.policy, fail_safe=PolicyState.load(paths.config_dir).fail_safe if load.error else FailSafe())
+    fail_safe = PolicyState.load(paths.config_dir).fail_safe if load.error else FailSafe()
+    engine = PolicyEngine(load.policy, fail_safe=fail_safe)
     try:
         spheres = {a.id: a.sphere for a in AccountStore(paths.accounts_file).load()}
     except ConfigurationError as exc:
