@@ -7,8 +7,10 @@ platform's config and data directories for "aggregator" are used.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,23 @@ import platformdirs
 APP_NAME = "aggregator"
 HOME_ENV = "AGGREGATOR_HOME"
 _MAX_SOCKET_PATH = 100
+#: platformdirs >= 4.13 warns (on stderr, at every command) when XDG_RUNTIME_DIR is unset and it falls
+#: back to a private directory of its own; older versions fall back silently.
+_RUNTIME_WARNING: type[Warning] = getattr(platformdirs, "RuntimeDirWarning", UserWarning)
+
+log = logging.getLogger(__name__)
+
+
+def _runtime_dir() -> Path:
+    """platformdirs' runtime dir for the app. Without XDG_RUNTIME_DIR (a cron job, ``su``, a container)
+    its fallback is a directory only the user can use, which is all the lock file and the control
+    socket need: that is said in the log, not as a warning on every command."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", _RUNTIME_WARNING)
+        path = Path(platformdirs.user_runtime_dir(APP_NAME))
+    for w in caught:
+        log.debug("%s", w.message)
+    return path
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +53,7 @@ class ProfilePaths:
         return cls(
             config_dir=Path(platformdirs.user_config_dir(APP_NAME)),
             data_dir=Path(platformdirs.user_data_dir(APP_NAME)),
-            runtime_dir=Path(platformdirs.user_runtime_dir(APP_NAME)),
+            runtime_dir=_runtime_dir(),
         )
 
     @property
