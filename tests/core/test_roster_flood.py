@@ -9,13 +9,11 @@ hook) of 200 pushes onto a roster of 4,000, against those of the first 200.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-import sys
-from dataclasses import dataclass
-from types import FrameType
+import contextlib
 
 from aggregator.events import ConnectionState, MessageStored
 from tests.core.conftest import CoreWorld
+from tests.core.work_count import Work, counting
 
 FLOOD = 4000
 SAMPLE = 200
@@ -24,54 +22,21 @@ SAMPLE = 200
 MAX_GROWTH = 1.5
 
 
-@dataclass
-class Work:
-    sqlite_steps: int = 0
-    python_calls: int = 0
-
-
-def _raw_sqlite(world: CoreWorld) -> sqlite3.Connection:
-    assert world.core is not None
-    raw = world.core.archive.connection.connection.driver_connection
-    assert isinstance(raw, sqlite3.Connection)
-    return raw
-
-
 async def _flood(world: CoreWorld, contacts: list[str], body: str, *, counted: bool = True) -> Work:
     """Pushes the roster items of ``contacts`` not on the roster yet, then a message; counts the work
-    until the message is stored."""
+    (when ``counted``) until the message is stored."""
     assert world.core is not None
-    work = Work()
     stored = asyncio.Event()
 
     def on_stored(event: MessageStored) -> None:
         if event.message.body == body:
             stored.set()
 
-    def step() -> int:
-        work.sqlite_steps += 1
-        return 0
-
-    def call(_frame: FrameType, event: str, _arg: object) -> None:
-        if event in ("call", "c_call"):
-            work.python_calls += 1
-
     world.core.bus.subscribe(MessageStored, on_stored)
-    if not counted:
+    with counting(world.core) if counted else contextlib.nullcontext(Work()) as work:
         world.server.set_roster(world.alice, contacts)
         await world.server.deliver(world.bob, world.alice, body)
         await asyncio.wait_for(stored.wait(), timeout=120)
-        return work
-    raw = _raw_sqlite(world)
-    raw.set_progress_handler(step, 100)
-    sys.setprofile(call)
-    try:
-        world.server.set_roster(world.alice, contacts)
-        await world.server.deliver(world.bob, world.alice, body)
-        await asyncio.wait_for(stored.wait(), timeout=120)
-    finally:
-        sys.setprofile(None)
-        raw.set_progress_handler(None, 0)
     return work
 
 
