@@ -1,8 +1,8 @@
 """A roster flood on the session's real Prosody (issue 13, defect 6): another client of the same account
 adds contacts one by one, Prosody pushes each to the core's session, and a message sent after them is
 stored. (1,000 contacts: Prosody's file storage writes the whole roster at each change, so a bigger
-flood costs the server minutes.) The core's work per push is counted (``work_count``), not timed: 100 pushes onto 1,000 contacts
-cost about what the first 100 did.
+flood costs the server minutes.) The core's work per push is counted (``work_count``), not timed:
+100 pushes onto 1,000 contacts cost about what the first 100 did.
 """
 
 from __future__ import annotations
