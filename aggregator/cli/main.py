@@ -90,7 +90,7 @@ def policy_refusal(exc: PolicyError) -> str:
     """A policy refusal for the terminal: the reason, the rule, and what to do about a warning."""
     from aggregator.policy.engine import ConfirmationRequiredError
 
-    text = f"refused by the organisation's policy: {exc}" + (f" [rule {exc.rule}]" if exc.rule else "")
+    text = f"refused by the organisation's policy: {error_text(exc)}" + (f" [rule {exc.rule}]" if exc.rule else "")
     if isinstance(exc, ConfirmationRequiredError):
         text += "; add --confirm to send it anyway"
     return text
