@@ -36,7 +36,9 @@ def pidgin_tree(root: Path, *, buddies: int, days: int, lines: int, word: str) -
         for d in range(days):
             at = start + timedelta(days=d)
             name = at.strftime("%Y-%m-%d.%H%M%S") + "+0000UTC.txt"
-            header = f"Conversation with {buddy} at {at.strftime('%a %d %b %Y %I:%M:%S %p')} UTC on {ACCOUNT}/Home (jabber)"
+            header = (
+                f"Conversation with {buddy} at {at.strftime('%a %d %b %Y %I:%M:%S %p')} UTC on {ACCOUNT}/Home (jabber)"
+            )
             out = [header]
             for n in range(lines):
                 stamp = (at + timedelta(seconds=5 * n)).strftime("%H:%M:%S")

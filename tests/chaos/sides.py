@@ -203,9 +203,7 @@ def new_channel() -> str:
 
 
 @contextlib.asynccontextmanager
-async def irc_side(
-    profile: Profile, server: IrcServer, pool: IrcUserPool, certs: TestCerts
-) -> AsyncIterator[IrcSide]:
+async def irc_side(profile: Profile, server: IrcServer, pool: IrcUserPool, certs: TestCerts) -> AsyncIterator[IrcSide]:
     """alice's IRC account (SASL on TLS, autojoin of a fresh channel) and bob in that channel."""
     alice, bob = await pool.take(), await pool.take()
     channel = new_channel()

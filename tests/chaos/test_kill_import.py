@@ -85,7 +85,8 @@ async def import_killed(profile: Profile, kind: str, tree: LogTree, seed: int) -
         if proc.returncode is None:
             proc.kill()
         await proc.communicate()
-    assert proc.returncode == -9, proc.returncode
+    rc = await proc.wait()
+    assert rc == -9, f"the import ended with {rc}, not by the SIGKILL ({where})"
     return where
 
 
