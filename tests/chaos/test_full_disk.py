@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.chaos, pytest.mark.timeout(300)]
 
 #: How the client may tell the user that it cannot write (a state line, a log line, a notice).
 DISK_FULL = r"(?i)disk|no space|ENOSPC|storage|full"
-RECOVERY_TIMEOUT = 45.0
+RECOVERY_TIMEOUT = 30.0
 
 
 async def test_a_full_disk_during_live_ingest_loses_nothing_and_the_client_keeps_working(

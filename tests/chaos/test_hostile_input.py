@@ -38,7 +38,7 @@ pytestmark = [pytest.mark.chaos, pytest.mark.timeout(300)]
 #: What a peer must never get onto alice's terminal: ESC (colours, cursor moves, titles), CR, BEL, ...
 TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
 #: A refusal is "at once": well under the 30 s a wait for the server would take.
-REFUSED_WITHIN = 10.0
+REFUSED_WITHIN = 8.0
 
 
 JUNK = "<x xmlns='urn:example:junk'/>"
