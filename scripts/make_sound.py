@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write resources/sounds/message.wav: a short, soft two-note chime synthesised here (no samples).
 
-Two sine notes (E5 then A5) with a gentle attack and an exponential decay, 22.05 kHz mono 16-bit,
+Two sine notes (E5 then A5) with a gentle attack, an exponential decay and a short fade-out, 22.05 kHz mono 16-bit,
 peak at a quarter of full scale so it never startles.
 """
 
@@ -20,10 +20,11 @@ PEAK = 0.25
 def note(freq: float, seconds: float) -> list[float]:
     n = int(RATE * seconds)
     attack = int(RATE * 0.012)
+    release = int(RATE * 0.03)  # a short fade to silence: no click between the notes or at the end
     out = []
     for i in range(n):
         t = i / RATE
-        env = min(1.0, i / attack) * math.exp(-t * 9.0)
+        env = min(1.0, i / attack, (n - 1 - i) / release) * math.exp(-t * 9.0)
         # A little of the octave makes it rounder than a bare sine.
         out.append(env * (math.sin(2 * math.pi * freq * t) + 0.18 * math.sin(4 * math.pi * freq * t)) / 1.18)
     return out
