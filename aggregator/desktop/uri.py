@@ -101,13 +101,13 @@ def parse_link(link: str) -> LinkTarget:
     scheme = scheme.lower()
     if not colon or scheme not in SCHEMES:
         raise BadLinkError(f"not a link Aggregator opens (it opens {', '.join(s + ':' for s in SCHEMES)})")
-    if scheme == "xmpp":
-        return _xmpp(link)
-    if scheme == "matrix":
-        return _matrix(link)
-    if scheme in ("irc", "ircs"):
-        return _irc(link)
-    return _aggregator(link)
+    parser = {"xmpp": _xmpp, "matrix": _matrix, "irc": _irc, "ircs": _irc}.get(scheme, _aggregator)
+    try:
+        return parser(link)
+    except BadLinkError:
+        raise
+    except ValueError as exc:  # percent-escapes that are not UTF-8, a bad port, a malformed query...
+        raise BadLinkError(f"the link is malformed ({exc.__class__.__name__})") from None
 
 
 def _xmpp(link: str) -> LinkTarget:
