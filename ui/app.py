@@ -22,6 +22,7 @@ from aggregator.bootstrap import build_core
 from aggregator.control.server import ControlServer
 from aggregator.core import Core
 from aggregator.desktop.uri import LinkTarget
+from aggregator.desktop.xdg import profile_args
 from aggregator.engine import EngineThread
 from aggregator.paths import ProfilePaths
 from aggregator.profile import InstanceLock, ProfileLockedError
@@ -111,6 +112,7 @@ def start_session(
     window = MainWindow(ctx, settings)
     freeze_after(window.feed.loaded, window)  # fewer, shorter full collections for the rest of the session
     windows = Windows(ctx, window)
+    windows.profile_args = profile_args(paths)
     requests = WindowRequests(ctx, window)
     control.window = requests  # a second launch raises this window (window.raise / window.open)
     session = Session(paths, lock, engine, ctx, control, window, windows, requests)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from aggregator.cli import gui_cmd
 from aggregator.cli.output import out
 from aggregator.desktop import autostart
 from aggregator.desktop import install as desktop_install
-from aggregator.desktop.xdg import XdgDirs, launcher
-from aggregator.paths import HOME_ENV, ProfilePaths
+from aggregator.desktop.xdg import XdgDirs, launcher, profile_args
+from aggregator.paths import ProfilePaths
 from aggregator.registry import ProtocolRegistry
 
 
@@ -42,15 +41,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     opener.set_defaults(func=cmd_open, minimized=False)
 
 
-def _profile_args(args: argparse.Namespace) -> list[str]:
-    """Carry a non-default profile into the entries we write, so they start the same profile."""
-    chosen = args.home if args.home is not None else os.environ.get(HOME_ENV) or None
-    return [] if chosen is None else ["--home", os.path.abspath(os.path.expanduser(chosen))]
-
-
 def cmd_install(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
     dirs = XdgDirs.from_env()
-    written = desktop_install.install(dirs, launcher(), extra=_profile_args(args))
+    written = desktop_install.install(dirs, launcher(), extra=profile_args(paths))
     out(f"installed {len(written)} files under {dirs.data_home} (menu entry, metainfo, icons)")
     return 0
 
@@ -68,7 +61,7 @@ def cmd_uninstall(args: argparse.Namespace, paths: ProfilePaths, registry: Proto
 def cmd_autostart(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
     dirs = XdgDirs.from_env()
     if args.state == "on":
-        path = autostart.enable(dirs, launcher(), extra=_profile_args(args))
+        path = autostart.enable(dirs, launcher(), extra=profile_args(paths))
         out(f"Aggregator starts with your session, in the tray ({path})")
     elif args.state == "off":
         removed = autostart.disable(dirs)

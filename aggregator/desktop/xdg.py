@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from aggregator.paths import ProfilePaths
+
 
 @dataclass(frozen=True, slots=True)
 class XdgDirs:
@@ -61,3 +63,12 @@ def exec_line(argv: Sequence[str]) -> str:
 def entry_escape(value: str) -> str:
     """A desktop entry *string* value (Exec is then escaped again at the file level: backslash doubled)."""
     return value.replace("\\", "\\\\")
+
+
+def profile_args(paths: ProfilePaths) -> list[str]:
+    """``--home DIR`` when ``paths`` is a profile of its own (``--home``/``AGGREGATOR_HOME``), so that an
+    entry we write starts the same profile; nothing for the default profile."""
+    root = paths.config_dir.parent
+    if paths == ProfilePaths(config_dir=root / "config", data_dir=root / "data", runtime_dir=root / "run"):
+        return ["--home", str(root)]
+    return []

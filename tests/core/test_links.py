@@ -26,8 +26,14 @@ DIRECT, ROOM = ConversationKind.DIRECT, ConversationKind.ROOM
         ("matrix:u/alice:example.org", LinkTarget("matrix", DIRECT, "@alice:example.org")),
         ("matrix:u/alice:example.org?action=chat", LinkTarget("matrix", DIRECT, "@alice:example.org")),
         ("matrix:r/team:example.org", LinkTarget("matrix", ROOM, "#team:example.org")),
-        ("matrix:r/team:example.org:8448?action=join&via=other.org", LinkTarget("matrix", ROOM, "#team:example.org:8448")),
-        ("matrix:roomid/AbC123:example.org/e/$event?via=example.org", LinkTarget("matrix", ROOM, "!AbC123:example.org")),
+        (
+            "matrix:r/team:example.org:8448?action=join&via=other.org",
+            LinkTarget("matrix", ROOM, "#team:example.org:8448"),
+        ),
+        (
+            "matrix:roomid/AbC123:example.org/e/$event?via=example.org",
+            LinkTarget("matrix", ROOM, "!AbC123:example.org"),
+        ),
         ("irc://irc.example.org/team", LinkTarget("irc", ROOM, "#team", host="irc.example.org")),
         ("ircs://irc.example.org:6697/%23ops", LinkTarget("irc", ROOM, "#ops", host="irc.example.org")),
         ("irc://irc.example.org/&local", LinkTarget("irc", ROOM, "&local", host="irc.example.org")),

@@ -78,7 +78,7 @@ def test_icon_stands_out_on_light_and_dark(name: str, svg: bytes, background: QC
 def test_app_icon_pngs_are_the_svg_at_every_size(qapp: object) -> None:
     svg = resources.app_icon_svg().read_bytes()
     for size in resources.ICON_SIZES:
-        png = QImage.fromData(resources.app_icon_png(size).read_bytes(), "PNG")
+        png = QImage.fromData(resources.app_icon_png(size).read_bytes())
         assert (png.width(), png.height()) == (size, size)
         assert png.hasAlphaChannel()
         # The PNG is the SVG rendered at that size (scripts/render_icons.py), not a stale drawing.
