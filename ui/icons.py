@@ -10,13 +10,14 @@ from PySide6.QtSvg import QSvgRenderer
 import resources
 from aggregator.api import PresenceKind
 
+#: The main colour of each presence icon in resources/presence (mid-tones: 3:1 on light and on dark).
 PRESENCE_COLORS = {
-    PresenceKind.AVAILABLE: "#2e9d3a",
-    PresenceKind.AWAY: "#e0a100",
-    PresenceKind.EXTENDED_AWAY: "#c46a00",
-    PresenceKind.BUSY: "#cc2b2b",
-    PresenceKind.INVISIBLE: "#7a7a9a",
-    PresenceKind.OFFLINE: "#a0a0a0",
+    PresenceKind.AVAILABLE: "#2a8a36",
+    PresenceKind.AWAY: "#b87d00",
+    PresenceKind.EXTENDED_AWAY: "#b35c00",
+    PresenceKind.BUSY: "#d12f2f",
+    PresenceKind.INVISIBLE: "#6f6f80",
+    PresenceKind.OFFLINE: "#767676",
 }
 
 PRESENCE_FILES = {

@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 import resources
 from aggregator.api import PresenceKind
-from ui.icons import PRESENCE_FILES, app_icon, presence_icon, protocol_icon
+from ui.icons import PRESENCE_COLORS, PRESENCE_FILES, app_icon, presence_icon, protocol_icon
 
 LIGHT = QColor("#ffffff")
 DARK = QColor("#121212")
@@ -121,3 +121,11 @@ def test_the_notification_sound_is_short_and_soft() -> None:
     peak = max(abs(s) for s in samples) / 32768
     assert 0.05 < peak <= 0.3  # audible, never startling
     assert abs(samples[-1]) < 200  # fades out: no click at the end
+
+
+def test_presence_colours_elsewhere_match_the_icons(qapp: object) -> None:
+    """The account strip's dots and the tray use PRESENCE_COLORS: the same colour as the icons."""
+    for kind in PresenceKind:
+        svg = resources.presence_svg(PRESENCE_FILES[kind]).read_bytes()
+        color, _share = dominant_foreground(render(svg, 64, LIGHT), LIGHT)
+        assert color.name() == PRESENCE_COLORS[kind], kind
