@@ -85,7 +85,7 @@ def test_the_wheel_installs_into_a_clean_venv_with_its_resources(tmp_path: Path)
 
     run([str(venv / "bin" / "aggregator"), "desktop", "install"], tmp_path)
     desktop = tmp_path / "xdg-data" / "applications" / f"{resources.APP_ID}.desktop"
-    assert f"Exec={venv / 'bin' / 'aggregator'} gui --home {tmp_path / 'profile'} %u" in desktop.read_text()
+    assert f"Exec={venv / 'bin' / 'aggregator'} --home {tmp_path / 'profile'} gui %u" in desktop.read_text()
     assert (tmp_path / "xdg-data" / "icons" / "hicolor" / "256x256" / "apps" / f"{resources.APP_ID}.png").is_file()
 
     loaded = run([str(venv / "bin" / "python"), "-c", CHECK_ICON], tmp_path).stdout.split("\n")

@@ -19,7 +19,7 @@ def autostart_path(dirs: XdgDirs) -> Path:
 
 
 def autostart_text(command: Sequence[str], *, extra: Sequence[str] = ()) -> str:
-    exec_value = entry_escape(exec_line([*command, "gui", MINIMIZED_FLAG, *extra]))
+    exec_value = entry_escape(exec_line([*command, *extra, "gui", MINIMIZED_FLAG]))
     return (
         "[Desktop Entry]\n"
         "Type=Application\n"

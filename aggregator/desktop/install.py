@@ -32,7 +32,7 @@ def desktop_entry_text(command: Sequence[str], *, extra: Sequence[str] = ()) -> 
     lines = []
     for line in resources.desktop_entry().read_text(encoding="utf-8").splitlines():
         if line.startswith("Exec="):
-            line = "Exec=" + entry_escape(exec_line([*command, "gui", *extra])) + " %u"
+            line = "Exec=" + entry_escape(exec_line([*command, *extra, "gui"])) + " %u"
         elif line.startswith("TryExec="):
             line = "TryExec=" + entry_escape(command[0])
         lines.append(line)

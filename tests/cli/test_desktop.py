@@ -40,6 +40,12 @@ def entry(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
 
+def assert_parses(argv: list[str], env: dict[str, str]) -> None:
+    """The command line is one ``aggregator`` accepts: it gets as far as checking the link it is given."""
+    done = subprocess.run([*argv, "javascript:x"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "cannot open 'javascript:x'" in done.stderr, done.stderr
+
+
 @pytest.fixture
 def xdg(tmp_path: Path) -> dict[str, str]:
     home = tmp_path / "my profile"  # a space: the Exec line must quote it
@@ -85,7 +91,8 @@ def test_install_puts_entry_metainfo_and_icons_and_uninstall_removes_exactly_the
     desktop_file_validate(installed)
     appstream_validate(data / "metainfo" / f"{app_id}.metainfo.xml")
     argv = shlex.split(entry(installed)["Exec"])
-    assert argv == [str(AGGREGATOR), "gui", "--home", xdg["AGGREGATOR_HOME"], "%u"]
+    assert argv == [str(AGGREGATOR), "--home", xdg["AGGREGATOR_HOME"], "gui", "%u"]
+    assert_parses(argv[:-1], xdg)
     assert (data / "icons" / "hicolor" / "scalable" / "apps" / f"{app_id}.svg").read_bytes() == (
         resources.app_icon_svg().read_bytes()
     )
@@ -110,9 +117,9 @@ def test_autostart_starts_minimised_to_the_tray_and_turns_off(xdg: dict[str, str
     assert run(xdg, "desktop", "autostart", "on").returncode == 0
     ours = autostart / f"{resources.APP_ID}.desktop"
     desktop_file_validate(ours)
-    assert shlex.split(entry(ours)["Exec"]) == [
-        str(AGGREGATOR), "gui", "--minimized", "--home", xdg["AGGREGATOR_HOME"]
-    ]
+    argv = shlex.split(entry(ours)["Exec"])
+    assert argv == [str(AGGREGATOR), "--home", xdg["AGGREGATOR_HOME"], "gui", "--minimized"]
+    assert_parses(argv, xdg)
     assert run(xdg, "desktop", "autostart", "status").stdout.strip() == "on"
 
     assert run(xdg, "desktop", "autostart", "off").returncode == 0

@@ -41,7 +41,7 @@ def test_start_with_my_session_writes_and_removes_the_autostart_entry(
         assert dialog.message.isHidden()
         fields = dict(line.split("=", 1) for line in entry.read_text().splitlines() if "=" in line)
         argv = shlex.split(fields["Exec"])
-        assert argv[1:] == ["gui", "--minimized", "--home", str(gui_world.paths.config_dir.parent)]
+        assert argv[1:] == ["--home", str(gui_world.paths.config_dir.parent), "gui", "--minimized"]
 
         dialog = open_preferences(session, qtbot)
         assert dialog.session_start.start_with_session.isChecked()
