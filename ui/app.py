@@ -160,7 +160,9 @@ def launch(
     if link is not None:
         target = link
         opened = session.window.feed.loaded
-        opened.connect(lambda *_a: session.requests.open(target), Qt.ConnectionType.SingleShotConnection)
+        opened.connect(
+            lambda *_a: session.requests.open(target, wait_for_accounts=True), Qt.ConnectionType.SingleShotConnection
+        )
     session.windows.first_run_check()
     try:
         return int(app.exec())

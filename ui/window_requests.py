@@ -8,9 +8,10 @@ contact by itself: an unknown room opens the Join dialog filled in, an unknown p
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from aggregator.api import ContactRef, ConversationKey, ConversationKind
 from aggregator.core import Core
@@ -23,6 +24,9 @@ from ui.rows import person_of_contact
 log = logging.getLogger(__name__)
 
 STATUS_MS = 10_000
+#: A link given at start-up waits this long for the accounts to bring the person or room in.
+START_WAIT_S = 30.0
+RETRY_MS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,12 @@ class WindowRequests(QObject):
         self._window = window
         self.raise_requested.connect(self.show_window, Qt.ConnectionType.QueuedConnection)
         self.link_requested.connect(self.open, Qt.ConnectionType.QueuedConnection)
+        self._pending: LinkTarget | None = None
+        self._deadline = 0.0
+        self._retry = QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.setInterval(RETRY_MS)
+        self._retry.timeout.connect(self._try_pending)
 
     # -- engine thread (aggregator.control.window_ops.WindowHandler) ------------------------------
 
@@ -71,10 +81,28 @@ class WindowRequests(QObject):
         window.raise_()
         window.activateWindow()
 
-    def open(self, target: LinkTarget) -> None:
+    def open(self, target: LinkTarget, *, wait_for_accounts: bool = False) -> None:
+        """Open the link's conversation; ``wait_for_accounts`` (a link given at start-up) keeps trying for
+        a while as the accounts connect and bring their contacts and rooms in."""
         self.show_window()
+        self._pending = target if wait_for_accounts else None
+        self._deadline = time.monotonic() + START_WAIT_S
+        self._resolve(target)
+
+    def _resolve(self, target: LinkTarget) -> None:
         core = self._ctx.core
         self._ctx.bridge.run(lambda: resolve(core, target), lambda r, e: self._resolved(target, r, e))
+
+    def _try_pending(self) -> None:
+        if self._pending is not None:
+            self._resolve(self._pending)
+
+    def _wait_more(self, target: LinkTarget) -> bool:
+        if self._pending is target and time.monotonic() < self._deadline:
+            self._retry.start()
+            return True
+        self._pending = None
+        return False
 
     def _resolved(self, target: LinkTarget, found: Resolved | None, error: BaseException | None) -> None:
         window = self._window
@@ -90,13 +118,19 @@ class WindowRequests(QObject):
         if target.kind is ConversationKind.ROOM:
             for key in found.keys:
                 if window.rooms.open(key) is not None:
+                    self._pending = None
                     return
+            if self._wait_more(target):
+                return
             dialog = window.rooms.show_join_dialog()
             dialog.address.setText(target.handle)
             return
         if found.person is None or found.key is None:
+            if self._wait_more(target):
+                return
             window.statusBar().showMessage(f"{target.handle} is not in your buddy list yet", STATUS_MS)
             return
+        self._pending = None
         tab = window.open_person(found.person)
         if tab is None:
             return
