@@ -51,7 +51,7 @@ def hand_over(paths: ProfilePaths, link: str | None) -> bool:
     except ControlUnavailableError:
         return False  # a stale socket of an instance that is gone
     if not reply.get("ok"):
-        raise AggregatorError(f"the running instance refused: {reply.get('error', 'no reason given')}")
+        raise AggregatorError(str(reply.get("error") or "the running instance refused without a reason"))
     log.info("Handed over to the running instance")
     return True
 

@@ -22,7 +22,10 @@ class WindowHandler(Protocol):
 
 def run(handler: WindowHandler | None, request: dict[str, Any]) -> dict[str, Any]:
     if handler is None:
-        raise AggregatorError("the running instance has no window (it runs headless)")
+        raise AggregatorError(
+            "this profile is already open in `aggregator run --headless`, which has no window; "
+            "stop it to open the window"
+        )
     if request["op"] == "window.open":
         link = request["link"]
         if not isinstance(link, str):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import resources
-from tests.cli.conftest import AGGREGATOR
+from tests.cli.conftest import AGGREGATOR, CountingServer, Profile, Users
 from tests.conftest import cli_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,3 +143,18 @@ def test_open_refuses_a_bad_link_without_starting_anything(xdg: dict[str, str], 
     done = run(xdg, "open", link)
     assert done.returncode == 2
     assert done.stderr.startswith("aggregator: error: cannot open")  # refused before any window or socket
+
+
+async def test_a_launch_beside_a_headless_instance_says_there_is_no_window(
+    profile: Profile, server: CountingServer, users: Users
+) -> None:
+    await profile.add(users.alice, server)
+    headless = await profile.headless(connected=users.alice)
+    line = (await profile.run("gui")).error_line(1)
+    assert line == (
+        "aggregator: error: this profile is already open in `aggregator run --headless`, which has no window; "
+        "stop it to open the window"
+    )
+    line = (await profile.run("open", f"aggregator:open?account=fake%3Ax&to={users.bob.address}")).error_line(1)
+    assert "has no window" in line
+    assert await headless.stop() == 0
