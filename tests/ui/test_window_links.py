@@ -11,10 +11,12 @@ from urllib.parse import quote
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from aggregator.api import ConversationKey
 from tests.conftest import cli_env
 from tests.ui.conftest import GuiWorld
 from tests.ui.sessions import running_session
 from ui.conversation import ConversationTab
+from ui.room_tab import RoomTab
 
 AGGREGATOR = Path(sys.executable).with_name("aggregator")
 
@@ -63,3 +65,33 @@ def test_a_link_opens_the_conversation_in_the_running_window(gui_world: GuiWorld
         # A protocol the profile has no account for.
         assert launch(w, "open", "xmpp:carol@example.org").returncode == 0
         qtbot.waitUntil(lambda: "No xmpp account" in window.statusBar().currentMessage())
+
+
+def test_a_room_link_fills_the_join_dialog_and_once_joined_opens_the_room(gui_world: GuiWorld, qtbot: QtBot) -> None:
+    w = gui_world
+    team = "team@rooms.fake.test"
+    w.server.create_room(team, "release at five", topic_by="Carol")
+    link = f"aggregator:open?account={quote(w.account_id, safe='')}&room={quote(team, safe='')}"
+    with running_session(w, qtbot) as session:
+        window = session.window
+        qtbot.waitUntil(lambda: "connected" in window.accounts_strip.state_text(w.account_id), timeout=10_000)
+        assert launch(w, "open", link).returncode == 0
+        # Not in the room: nothing is joined behind the user's back; the Join dialog asks, filled in.
+        qtbot.waitUntil(lambda: window.rooms.dialog is not None and window.rooms.dialog.isVisible(), timeout=5000)
+        dialog = window.rooms.dialog
+        assert dialog is not None and dialog.address.text() == team
+        assert window.conversations.count() == 0
+        qtbot.waitUntil(lambda: dialog.account.count() == 1, timeout=5000)
+        dialog.join_button.click()
+        qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5000)
+        tab = window.conversations.currentWidget()
+        assert isinstance(tab, RoomTab)
+        window.conversations.removeTab(window.conversations.indexOf(tab))
+        assert window.conversations.count() == 0
+
+        # In the room: the link opens its tab.
+        qtbot.waitUntil(lambda: window.model.room(ConversationKey.room(w.account_id, team)) is not None, timeout=5000)
+        assert launch(w, "open", link).returncode == 0
+        qtbot.waitUntil(lambda: isinstance(window.conversations.currentWidget(), RoomTab), timeout=5000)
+        room_tab = window.conversations.currentWidget()
+        assert isinstance(room_tab, RoomTab) and room_tab.key == ConversationKey.room(w.account_id, team)
