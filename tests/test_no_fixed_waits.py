@@ -70,18 +70,25 @@ def _fixed_wait(call: ast.Call) -> str | None:
     last = name.rsplit(".", 1)[-1]
     if last == "settle":
         return f"{name}() waits a fixed time"
-    if name in ("asyncio.sleep", "time.sleep", "qtbot.wait", "QTest.qWait") and call.args:
-        if not _constant_zero(call.args[0]):
-            return f"{name}({ast.unparse(call.args[0])}) is a fixed wait"
+    if (
+        name in ("asyncio.sleep", "time.sleep", "qtbot.wait", "QTest.qWait")
+        and call.args
+        and not _constant_zero(call.args[0])
+    ):
+        return f"{name}({ast.unparse(call.args[0])}) is a fixed wait"
     return None
 
 
 def _timeout_expected(node: ast.With | ast.AsyncWith) -> bool:
     for item in node.items:
         expr = item.context_expr
-        if isinstance(expr, ast.Call) and _call_name(expr).endswith("raises") and expr.args:
-            if ast.unparse(expr.args[0]) in ("TimeoutError", "asyncio.TimeoutError"):
-                return True
+        if (
+            isinstance(expr, ast.Call)
+            and _call_name(expr).endswith("raises")
+            and expr.args
+            and ast.unparse(expr.args[0]) in ("TimeoutError", "asyncio.TimeoutError")
+        ):
+            return True
     return False
 
 
