@@ -5,6 +5,7 @@ Runs once per harness in ``conftest.HARNESSES``; see ``harness.py`` for what a p
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from aggregator.api import (
     SendReceipt,
 )
 from tests.contract.harness import ContractHarness, Peer
-from tests.contract.sink import EventCollector
+from tests.contract.sink import EventCollector, tasks_finished
 
 
 @dataclass
@@ -159,10 +160,13 @@ async def test_unreachable_server_is_a_network_error(harness: ContractHarness) -
     await adapter.disconnect()
 
 
-async def test_disconnect_twice_is_fine_and_reports_no_lost_connection(account: Account) -> None:
+async def test_disconnect_twice_is_fine_and_reports_no_lost_connection(new_account: NewAccount) -> None:
+    account = await new_account()
+    before = asyncio.all_tasks()
+    await account.connect()
     await account.adapter.disconnect()
     await account.adapter.disconnect()
-    await account.sink.settle()
+    await tasks_finished(before)  # nothing of the adapter's is left running that could still report
     assert not account.sink.of_type(ConnectionLost)
 
 
