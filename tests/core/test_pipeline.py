@@ -111,10 +111,13 @@ async def test_wrong_password_stops_retrying_with_a_clear_reason(world: CoreWorl
 
     SecretStore(profile_id(world.paths)).set_password(world.account_id, "Not-The-Pw-9431")
     await world.start()
+    # The account's connect loop: once it has ended, no retry can come any more (the sync point below).
+    connect_loop = f"connect:{world.account_id}"
+    assert any(t.get_name() == connect_loop for t in asyncio.all_tasks()), "the connect loop's task is named so"
     await world.wait_state(ConnectionState.FAILED)
     failed = [s for s in world.states if s.state is ConnectionState.FAILED]
     assert failed and ("password" in failed[0].reason.lower() or "auth" in failed[0].reason.lower())
-    await asyncio.sleep(0.5)
+    await eventually(lambda: all(t.get_name() != connect_loop for t in asyncio.all_tasks()))
     assert sum(s.state is ConnectionState.CONNECTING for s in world.states) == 1
     assert "Not-The-Pw-9431" not in failed[0].reason
 
