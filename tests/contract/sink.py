@@ -55,10 +55,6 @@ class EventCollector:
                 f"no {event_type.__name__} matching the predicate within {timeout:g} s; last events:\n  {seen}"
             ) from None
 
-    async def settle(self, seconds: float = 0.3) -> None:
-        """Waits a moment so that any event still in flight (e.g. a duplicate) is recorded."""
-        await asyncio.sleep(seconds)
-
     def clear(self) -> None:
         self.events.clear()
 
