@@ -62,7 +62,6 @@ print(image.width(), image.height())
 """
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_the_wheel_installs_into_a_clean_venv_with_its_resources(tmp_path: Path) -> None:
     src = source_tree(tmp_path / "src")
