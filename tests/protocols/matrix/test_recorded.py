@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import nio
+import pytest
 
 from aggregator.api import (
     AccountId,
+    ConfigurationError,
     ConversationKey,
     MessageKind,
     MessageReceived,
@@ -24,6 +26,7 @@ from aggregator.api import (
     TypingChanged,
 )
 from protocols.matrix import mapping, room_state
+from protocols.matrix.sync import sync_filter
 
 RECORDED = Path(__file__).resolve().parents[2] / "data" / "recorded" / "matrix"
 NAMES = json.loads((RECORDED / "accounts.json").read_text(encoding="utf-8"))
@@ -156,3 +159,11 @@ def test_who_set_the_topic_and_why_we_left() -> None:
     assert room_state.topic_setter(room, [topic]) == PEER  # no display name: the user id
     kick = room_event("kick")
     assert room_state.leave_reason([kick], OWN) == f"removed from the room by {PEER}: tidying up"
+
+
+def test_the_timeline_limit_option() -> None:
+    assert sync_filter("") is None
+    assert sync_filter(" 20 ") == {"room": {"timeline": {"limit": 20}}}
+    for bad in ("0", "-1", "many"):
+        with pytest.raises(ConfigurationError):
+            sync_filter(bad)
