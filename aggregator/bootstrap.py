@@ -14,12 +14,14 @@ from aggregator.accounts.manager import AccountManager
 from aggregator.accounts.secrets import SecretStore
 from aggregator.api import AdapterEvent
 from aggregator.archive import Archive
+from aggregator.archive.storage import StorageState
 from aggregator.bus import EventBus
 from aggregator.conversations.inbound import InboundPipeline
 from aggregator.conversations.outbound import OutboundService
 from aggregator.conversations.positions import CatchupPositions
 from aggregator.conversations.router import EventRouter
 from aggregator.core import Core
+from aggregator.events import ArchiveStorageChanged
 from aggregator.paths import ProfilePaths
 from aggregator.policy.apply import enforce_locked, start_policy
 from aggregator.policy.events import PolicyDenied
@@ -39,6 +41,15 @@ from aggregator.roster.service import Roster
 from aggregator.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def _storage_changed(bus: EventBus, state: StorageState) -> None:
+    """The archive stopped (or resumed) taking writes: one log line, and a core event for the front ends."""
+    if state.writable:
+        log.warning("The archive takes writes again; held accounts reconnect")
+    else:
+        log.warning("Cannot store anything: %s; accounts are held until there is space", state.reason)
+    bus.publish(ArchiveStorageChanged(writable=state.writable, reason=state.reason))
 
 
 def build_core(
@@ -64,6 +75,7 @@ def build_core(
     database_url = database_url or settings.database_url
     archive = Archive.open(path=None if database_url else paths.archive_file, url=database_url)
     bus = EventBus()
+    archive.storage.add_listener(lambda state: _storage_changed(bus, state))
     policy_log = PolicyLog(archive)
     policy.add_listener(policy_log.record)
     policy.add_listener(lambda event: bus.publish(PolicyDenied(event=event)))

@@ -77,3 +77,13 @@ class AccountWarning(CoreEvent):
 class SubscriptionRequest(CoreEvent):
     contact: ContactRef
     message: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArchiveStorageChanged(CoreEvent):
+    """The archive stopped taking writes (``writable`` False; ``reason`` says why, e.g. the disk is full),
+    or takes them again. Meanwhile accounts that receive anything are held (disconnected, their servers
+    keep new messages) and sends are refused; everything resumes by itself once a write succeeds."""
+
+    writable: bool
+    reason: str = ""

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_every_core_module_but_api_is_forbidden_to_protocols() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     contracts = config["tool"]["importlinter"]["contracts"]
-    (contract,) = [c for c in contracts if c["source_modules"] == ["protocols"]]
+    (contract,) = [c for c in contracts if c.get("source_modules") == ["protocols"]]
     forbidden = set(contract["forbidden_modules"])
     core = {f"aggregator.{m.name}" for m in pkgutil.iter_modules(aggregator.__path__)} - {"aggregator.api"}
     core.discard("aggregator.__main__")

@@ -20,6 +20,7 @@ from aggregator.events import (
     AccountsChanged,
     AccountStateChanged,
     AccountWarning,
+    ArchiveStorageChanged,
     ContactPresenceChanged,
     MessageStored,
     MessageUpdated,
@@ -52,6 +53,7 @@ class Bridge(QObject):
     person_presence = Signal(object)  # PersonPresenceChanged
     unread_changed = Signal(object)  # UnreadChanged
     policy_notice = Signal(object)  # PolicyNotice
+    archive_storage = Signal(object)  # ArchiveStorageChanged
     own_status = Signal(object)  # OwnStatusChanged
     room_changed = Signal(object)  # RoomChanged
     room_removed = Signal(object)  # RoomRemoved
@@ -78,6 +80,7 @@ class Bridge(QObject):
             PersonPresenceChanged: self.person_presence,
             UnreadChanged: self.unread_changed,
             PolicyNotice: self.policy_notice,
+            ArchiveStorageChanged: self.archive_storage,
             OwnStatusChanged: self.own_status,
             RoomChanged: self.room_changed,
             RoomRemoved: self.room_removed,

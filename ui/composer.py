@@ -1,4 +1,5 @@
-"""The input under a conversation: the text, Send, a counter against the protocol's limit, inline errors.
+"""The input under a conversation (a person's or a room's): the text, Send, a counter against the
+protocol's limit, inline errors and notes. What the text does is ``ui.composer_controller``'s job.
 
 Enter sends, Shift+Enter starts a new line. Pasted text stays one message up to the protocol's
 ``max_body_length``; above it the counter says by how much and Send refuses (the text stays).
@@ -19,6 +20,7 @@ from ui.typing_indicator import TypingThrottle
 log = logging.getLogger(__name__)
 
 ERROR_STYLE = "color: #c00000"
+NOTE_STYLE = "color: palette(window-text); background: palette(alternate-base); padding: 3px"
 
 
 class EnterFilter(QObject):
@@ -35,11 +37,11 @@ class EnterFilter(QObject):
         return False
 
 
-def _error_label(name: str) -> QLabel:
+def _error_label(name: str, style: str = ERROR_STYLE) -> QLabel:
     label = QLabel()
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
-    label.setStyleSheet(ERROR_STYLE)
+    label.setStyleSheet(style)
     label.setAccessibleName(name)
     label.hide()
     return label
@@ -48,23 +50,31 @@ def _error_label(name: str) -> QLabel:
 class Composer(QWidget):
     submitted = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        name: str = "Message",
+        send_name: str = "Send",
+        placeholder: str = "Write a message; Enter sends, Shift+Enter starts a new line, /help lists commands",
+    ) -> None:
         super().__init__(parent)
         self._info: ReplyInfo | None = None
         self._programmatic = False
         self.input = QPlainTextEdit()
         self.input.setTabChangesFocus(True)  # Tab moves on (keyboard users); a tab character is rarely wanted
-        self.input.setAccessibleName("Message")
-        self.input.setPlaceholderText("Write a message; Enter sends, Shift+Enter starts a new line, /me acts")
+        self.input.setAccessibleName(name)
+        self.input.setPlaceholderText(placeholder)
         self.input.setMaximumHeight(self.input.fontMetrics().height() * 4 + 12)
         self._enter = EnterFilter(self)
         self._enter.submitted.connect(self.submitted)
         self.input.installEventFilter(self._enter)
         self.send_button = QPushButton("Send")
-        self.send_button.setAccessibleName("Send")
+        self.send_button.setAccessibleName(send_name)
         self.send_button.clicked.connect(self.submitted)
         self.error = _error_label("Error")
         self.counter = _error_label("Length")
+        self.note = _error_label("Note", NOTE_STYLE)
         self.throttle = TypingThrottle(self)
         self.input.textChanged.connect(self._on_changed)
 
@@ -79,6 +89,7 @@ class Composer(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.error)
+        layout.addWidget(self.note)
         layout.addWidget(self.counter)
         layout.addLayout(row)
 
@@ -132,9 +143,19 @@ class Composer(QWidget):
     # -- errors -----------------------------------------------------------------------------------
 
     def show_error(self, text: str) -> None:
+        self.note.hide()
         self.error.setText(text)
         self.error.show()
 
+    def show_note(self, text: str) -> None:
+        """A local answer (the list of commands): nothing went wrong, nothing was sent."""
+        self.error.hide()
+        self.note.setText(text)
+        self.note.show()
+
     def clear_error(self) -> None:
+        """Clear the error and the note (the user did something new)."""
         self.error.clear()
         self.error.hide()
+        self.note.clear()
+        self.note.hide()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -16,37 +15,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aggregator.api import ContactRef, ConversationKind, MessageKind, MessageState, PolicyError
+from aggregator.api import ContactRef, ConversationKey, ConversationKind
 from aggregator.archive.records import Direction, StoredMessage
-from aggregator.core import Core
 from aggregator.events import MessageStored, MessageUpdated, TypingNotice
-from aggregator.policy.engine import ConfirmationRequiredError
 from aggregator.roster.records import PersonId
-from aggregator.templates import Template
 from ui.composer import Composer
+from ui.composer_controller import ComposerController
 from ui.context import UiContext
 from ui.conversation_keys import install_tab_keys
 from ui.icons import presence_icon
-from ui.input_commands import BadCommand, InsertTemplate, SendText, parse
 from ui.message_view import MessageView
 from ui.models.conversation_model import ConversationModel
-from ui.policy_prompt import ask_to_send, refusal_text
-from ui.reply_info import ReplyInfo, reply_info
+from ui.reply_info import ReplyInfo
 from ui.rows import PersonRow
 from ui.sender_names import show_person_names
-from ui.templates_menu import TemplatesButton, template_store
 from ui.timeline_window import TimelineWindow
 from ui.typing_indicator import TypingIndicator
 
 log = logging.getLogger(__name__)
 
 PAGE = 50
-
-
-async def _send(
-    core: Core, ref: ContactRef, body: str, kind: MessageKind = MessageKind.CHAT, *, confirmed: bool = False
-) -> StoredMessage:
-    return await core.outbound.send(ref.account_id, ref.handle, body, kind, confirmed=confirmed)
 
 
 class ConversationTab(QWidget):
@@ -74,27 +62,16 @@ class ConversationTab(QWidget):
         header.addWidget(QLabel("Reply on:"))
         header.addWidget(self._reply_on)
 
-        self.banner = QLabel()
-        self.banner.setTextFormat(Qt.TextFormat.PlainText)
-        self.banner.setWordWrap(True)
-        self.banner.setAccessibleName("Policy notice")
-        self.banner.setStyleSheet("background: #fff4c2; color: #5c4400; border: 1px solid #e0c860; padding: 4px")
-        self.banner.hide()
         self.view = MessageView(self.model, self)
-        self.view.retry_requested.connect(self.retry)
         self.typing = TypingIndicator(self)
         self.composer = Composer(self)
-        self.composer.submitted.connect(self.send)
         self.composer.throttle.changed.connect(self._send_typing)
-        self.templates = TemplatesButton(ctx, self.composer, self)
-        self.composer.add_button(self.templates)
+        self.sending = ComposerController(ctx, self, self.composer, self.view, self.model, self._send_target)
+        self.banner = self.sending.banner
+        self.templates = self.sending.templates
         self.input = self.composer.input
         self.send_button = self.composer.send_button
         self.error = self.composer.error
-        self.policy_question: QMessageBox | None = None
-        self.reply_info: ReplyInfo | None = None
-        retry_last = QShortcut(QKeySequence("Ctrl+R"), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        retry_last.activated.connect(self.retry_last_failed)
         self._reply_on.currentIndexChanged.connect(self._load_reply_info)
 
         layout = QVBoxLayout(self)
@@ -139,6 +116,10 @@ class ConversationTab(QWidget):
         ref = self._reply_on.currentData()
         return ref if isinstance(ref, ContactRef) else None
 
+    def _send_target(self) -> ConversationKey | None:
+        ref = self.reply_target()
+        return None if ref is None else ConversationKey.direct(ref.account_id, ref.handle)
+
     def shows(self, message: StoredMessage) -> bool:
         conv = message.conversation
         if conv.kind is not ConversationKind.DIRECT:
@@ -148,23 +129,7 @@ class ConversationTab(QWidget):
     # -- the reply account: banner and limit ------------------------------------------------------
 
     def _load_reply_info(self, *_args: object) -> None:
-        ref = self.reply_target()
-        if ref is None:
-            return
-        core = self._ctx.core
-
-        def done(info: ReplyInfo | None, error: BaseException | None) -> None:
-            if error is not None or info is None:
-                log.warning("Could not read the settings of %s: %s", ref.account_id, error)
-                return
-            if self.reply_target() != ref:
-                return  # the user switched meanwhile
-            self.reply_info = info
-            self.banner.setText(info.banner or "")
-            self.banner.setVisible(bool(info.banner))
-            self.composer.set_reply_info(info)
-
-        self._ctx.bridge.run(lambda: reply_info(core, ref.account_id), done)
+        self.sending.load_reply_info()
 
     # -- typing -----------------------------------------------------------------------------------
 
@@ -218,81 +183,16 @@ class ConversationTab(QWidget):
     # -- sending ----------------------------------------------------------------------------------
 
     def send(self) -> None:
-        text = self.composer.text()
-        ref = self.reply_target()
-        if not text.strip() or ref is None:
-            return
-        command = parse(text)
-        if isinstance(command, BadCommand):
-            self.composer.show_error(command.error)
-            return
-        if isinstance(command, InsertTemplate):
-            self._insert_template(command.name)
-            return
-        problem = self.composer.over_limit()
-        if problem is not None:
-            self.composer.show_error(f"Not sent: {problem}. Shorten it or split it into several messages.")
-            return
-        self.composer.take_text()
-        self.composer.clear_error()
-        self._send_command(ref, command, text, confirmed=False)
+        """Send the composer's text (Enter, Send)."""
+        self.sending.send()
 
-    def _send_command(self, ref: ContactRef, command: SendText, text: str, *, confirmed: bool) -> None:
-        coro = _send(self._ctx.core, ref, command.body, command.kind, confirmed=confirmed)
-        self._ctx.bridge.call(coro, lambda _row, err: self._sent(ref, command, text, err))
+    @property
+    def reply_info(self) -> ReplyInfo | None:
+        return self.sending.reply_info
 
-    def _sent(self, ref: ContactRef, command: SendText, text: str, error: BaseException | None) -> None:
-        if error is None:
-            return
-        if not self.composer.text():
-            self.composer.set_text(text)  # nothing was stored: give the text back
-        if isinstance(error, ConfirmationRequiredError):
-            self.policy_question = ask_to_send(self, error, lambda yes: self._confirmed(ref, command, text, yes))
-            return
-        if isinstance(error, PolicyError):
-            self.composer.show_error(refusal_text(error))
-            return
-        self.composer.show_error(f"Not sent: {error}")
-
-    def _confirmed(self, ref: ContactRef, command: SendText, text: str, yes: bool) -> None:
-        self.policy_question = None
-        if not yes:
-            self.composer.show_error("Not sent: you chose not to send it; the text is still here.")
-            return
-        if self.composer.text() == text:
-            self.composer.take_text()
-        self.composer.clear_error()
-        self._send_command(ref, command, text, confirmed=True)
-
-    def _insert_template(self, name: str) -> None:
-        core = self._ctx.core
-
-        def done(template: Template | None, error: BaseException | None) -> None:
-            if error is not None or template is None:
-                self.composer.show_error(str(error))
-                return
-            self.composer.clear_error()
-            self.composer.set_text(template.text)
-
-        self._ctx.bridge.run(lambda: template_store(core).get(name), done)
-
-    # -- retrying ---------------------------------------------------------------------------------
-
-    def retry(self, message_id: int) -> None:
-        def done(_row: StoredMessage | None, error: BaseException | None) -> None:
-            if error is not None:
-                self.composer.show_error(f"Not sent again: {error}")
-
-        self.composer.clear_error()
-        self._ctx.bridge.call(self._ctx.core.outbound.retry(message_id), done)
-
-    def retry_last_failed(self) -> None:
-        """Ctrl+R: send the newest failed message of ours again."""
-        failed = [m for m in self.model.messages if m.direction is Direction.OUT and m.state is MessageState.FAILED]
-        if failed:
-            self.retry(failed[-1].id)
-        else:
-            self.composer.show_error("No failed message to send again.")
+    @property
+    def policy_question(self) -> QMessageBox | None:
+        return self.sending.policy_question
 
 
 class ConversationPane(QTabWidget):

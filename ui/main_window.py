@@ -33,6 +33,7 @@ from ui.roster_delegate import RosterDelegate
 from ui.roster_feed import RosterFeed
 from ui.rows import PersonRow
 from ui.status_selector import StatusSelector
+from ui.storage_banner import StorageBanner
 from ui.suggestions import SuggestionsButton
 from ui.tab_memory import TabMemory
 
@@ -105,10 +106,12 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([300, 600])
         self.policy_banner = PolicyBanner(ctx)  # the organisation's policy notices, above everything
+        self.storage_banner = StorageBanner(ctx)  # while the archive's disk is full
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.policy_banner)
+        column.addWidget(self.storage_banner)
         column.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -121,7 +124,7 @@ class MainWindow(QMainWindow):
         self.tab_memory = TabMemory(self.conversations, settings, self.open_person, self)
         self.feed.loaded.connect(self.tab_memory.restore)
         self._build_menu()
-        self.rooms = RoomActions(ctx, self)  # rooms in the buddy list, room tabs, the Rooms menu
+        self.rooms = RoomActions(ctx, self, self)  # rooms in the buddy list, room tabs, the Rooms menu
         self._restore()
 
     # -- menus ------------------------------------------------------------------------------------
@@ -134,6 +137,8 @@ class MainWindow(QMainWindow):
         self.search_action = QAction("&Search logs…", self)
         self.search_action.setShortcut(QKeySequence.StandardKey.Find)
         app_menu.addAction(self.search_action)
+        self.import_action = QAction("&Import history…", self)
+        app_menu.addAction(self.import_action)
         self.preferences_action = QAction("&Preferences…", self)
         self.preferences_action.setShortcut(QKeySequence("Ctrl+,"))
         self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)

@@ -5,6 +5,9 @@ message is one block, with the time, the sender's name (``SenderNames``) and the
 with the full date and time, the sender's address and the account. Room messages that mention us
 are highlighted.
 
+A change of one message (a delivery receipt, read, failed, sent again) rewrites that message's block
+only: the rest of the document is neither rebuilt nor laid out again (``row_rewritten`` says which).
+
 Scrolling to the top asks the model for the previous page; new messages at the end keep the view
 pinned to the bottom if it was there. Links open in the desktop's browser (http and https only).
 Opened at a search hit, the hit is highlighted and scrolled to, and scrolling to the bottom asks the
@@ -33,7 +36,7 @@ from PySide6.QtWidgets import QMenu, QTextBrowser, QToolTip, QWidget
 
 from aggregator.api import MessageState
 from aggregator.archive.records import Direction, StoredMessage
-from ui.models.conversation_model import ConversationModel
+from ui.models.conversation_model import MESSAGE_ROLE, ConversationModel
 from ui.timeline_text import RETRY_SCHEME, STATE_MARKS, SenderNames, day_label, local_day, message_html, tooltip
 
 __all__ = ["HIGHLIGHT_STYLE", "RETRY_SCHEME", "STATE_MARKS", "MessageView", "message_html"]
@@ -49,12 +52,16 @@ Block = int | None
 
 class MessageView(QTextBrowser):
     retry_requested = Signal(object)  # the id (an int, 64 bits) of a failed message of ours to send again
+    row_rewritten = Signal(int)  # the model row whose block alone was written again (one message changed)
+    rendered = Signal()  # the whole document was written again (a page, names, a highlight, a new day)
 
     def __init__(self, model: ConversationModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._model = model
         self._names = SenderNames()
         self._blocks: list[Block] = []  # what each block of the document shows
+        self._row_blocks: list[int] = []  # the block of each model row (the inverse of ``_blocks``)
+        self._shown: list[StoredMessage] = []  # each row as written (to tell what a change touches)
         self.today: Callable[[], date] = date.today  # what "Today" is (tests set their own)
         self.highlighted_id: int | None = None  # the message id shown highlighted (a search hit)
         self.newer_paging = True  # False while a window is being placed: only the user's scrolling loads
@@ -63,7 +70,7 @@ class MessageView(QTextBrowser):
         self.document().setDocumentMargin(8)
         self.anchorClicked.connect(self._open_link)
         model.rowsInserted.connect(self._on_inserted)
-        model.dataChanged.connect(self._rerender_keep)
+        model.dataChanged.connect(self._on_changed)
         model.modelReset.connect(self._rerender_keep)
         self.verticalScrollBar().valueChanged.connect(self._on_scroll)
         self.midnight = QTimer(self)  # "Today" becomes "Yesterday": render again just after midnight
@@ -121,10 +128,7 @@ class MessageView(QTextBrowser):
 
     def block_of_row(self, row: int) -> int | None:
         """The document block that shows model row ``row``."""
-        try:
-            return self._blocks.index(row)
-        except ValueError:
-            return None
+        return self._row_blocks[row] if 0 <= row < len(self._row_blocks) else None
 
     def tooltip_at(self, pos: QPoint) -> str:
         """The plain-text tooltip of the message at ``pos`` ("" on a separator or below the last)."""
@@ -162,12 +166,9 @@ class MessageView(QTextBrowser):
 
     # -- writing the document -----------------------------------------------------------------------
 
-    def _write_row(self, cursor: QTextCursor, row: int, messages: list[StoredMessage], *, first: bool) -> None:
-        """Write row ``row`` (after a day separator when its local day differs from the row before)."""
+    def _row_look(self, row: int, messages: list[StoredMessage]) -> tuple[QTextBlockFormat, str]:
+        """The block format and the HTML of row ``row``."""
         m = messages[row]
-        if row == 0 or local_day(messages[row - 1].sent_at) != local_day(m.sent_at):
-            self._write_separator(cursor, day_label(local_day(m.sent_at), self.today()), first=first)
-            first = False
         background = None
         if m.id == self.highlighted_id:
             background = HIGHLIGHT_BACKGROUND
@@ -178,13 +179,24 @@ class MessageView(QTextBrowser):
         fmt.setBottomMargin(2)
         if background is not None:
             fmt.setBackground(QBrush(QColor(background)))
-        self._new_block(cursor, fmt, QTextCharFormat(), first=first)
         show_account = row > 0 and messages[row - 1].account_id != m.account_id
         text = message_html(m, show_account=show_account, names=self._names)
         if background is not None:
             text = f'<span style="color:#000000">{text}</span>'  # readable on the light background
+        return fmt, text
+
+    def _write_row(self, cursor: QTextCursor, row: int, messages: list[StoredMessage], *, first: bool) -> None:
+        """Write row ``row`` (after a day separator when its local day differs from the row before)."""
+        m = messages[row]
+        if row == 0 or local_day(messages[row - 1].sent_at) != local_day(m.sent_at):
+            self._write_separator(cursor, day_label(local_day(m.sent_at), self.today()), first=first)
+            first = False
+        fmt, text = self._row_look(row, messages)
+        self._new_block(cursor, fmt, QTextCharFormat(), first=first)
         cursor.insertHtml(text)
+        self._row_blocks.append(len(self._blocks))
         self._blocks.append(row)
+        self._shown.append(m)
 
     def _write_separator(self, cursor: QTextCursor, label: str, *, first: bool) -> None:
         fmt = QTextBlockFormat()
@@ -211,11 +223,14 @@ class MessageView(QTextBrowser):
         messages = self._model.messages
         self.clear()
         self._blocks = []
+        self._row_blocks = []
+        self._shown = []
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
         for row in range(len(messages)):
             self._write_row(cursor, row, messages, first=row == 0)
         cursor.endEditBlock()
+        self.rendered.emit()
 
     def _at_bottom(self) -> bool:
         bar = self.verticalScrollBar()
@@ -241,6 +256,44 @@ class MessageView(QTextBrowser):
         from_bottom = bar.maximum() - bar.value()
         self._render_all()
         bar.setValue(bar.maximum() - from_bottom)
+
+    def _on_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, _roles: object = None) -> None:
+        """Messages changed in place: rewrite their blocks, or everything when a change moves a day
+        separator or the "[on account]" mark of the next row (a changed time or account)."""
+        for row in range(top_left.row(), bottom_right.row() + 1):
+            if not self._rewrite_row(row):
+                self._rerender_keep()
+                return
+
+    def _rewrite_row(self, row: int) -> bool:
+        """Write row ``row``'s block again; False if the change reaches beyond the row."""
+        message = self._model.data(self._model.index(row, 0), MESSAGE_ROLE)
+        if not isinstance(message, StoredMessage) or not 0 <= row < len(self._shown):
+            return False
+        before = self._shown[row]
+        if local_day(before.sent_at) != local_day(message.sent_at) or before.account_id != message.account_id:
+            return False
+        if before.id != message.id:
+            return False  # the rows moved without the view being told: write everything
+        previous = [self._shown[row - 1], message] if row > 0 else [message]
+        fmt, text = self._row_look(len(previous) - 1, previous)
+        self._shown[row] = message
+        block = self.document().findBlockByNumber(self._row_blocks[row])
+        bar = self.verticalScrollBar()
+        stick = self._at_bottom()
+        value = bar.value()
+        cursor = QTextCursor(block)
+        cursor.beginEditBlock()
+        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        if cursor.blockFormat() != fmt:  # (a block format change is an edit from the block before)
+            cursor.setBlockFormat(fmt)
+        cursor.setCharFormat(QTextCharFormat())
+        cursor.insertHtml(text)
+        cursor.endEditBlock()
+        bar.setValue(bar.maximum() if stick else value)
+        self.row_rewritten.emit(row)
+        return True
 
     def _rerender_keep(self, *_args: object) -> None:
         bar = self.verticalScrollBar()

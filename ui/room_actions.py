@@ -3,27 +3,40 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QModelIndex, QObject, QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMenu, QMenuBar, QStackedWidget, QTabWidget, QTreeView, QWidget
 
 from aggregator.api import ConversationKey
 from ui.context import UiContext
 from ui.join_room_dialog import JoinRoomDialog
-from ui.models.roster_model import KIND_ROLE, ROOM, ROOM_KEY_ROLE
+from ui.models.roster_model import KIND_ROLE, ROOM, ROOM_KEY_ROLE, RosterModel
 from ui.room_feed import RoomFeed
 from ui.room_rows import RoomRow
 from ui.room_tab import RoomTab, close_room, open_room, room_tab, update_room
 
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
+
+class RoomHost(Protocol):
+    """What of the main window the rooms use (the window itself; named here so that this module does
+    not import ``ui.main_window``, which imports it)."""
+
+    @property
+    def model(self) -> RosterModel: ...
+    @property
+    def tree(self) -> QTreeView: ...
+    @property
+    def conversations(self) -> QTabWidget: ...
+    @property
+    def right(self) -> QStackedWidget: ...
+    def menuBar(self) -> QMenuBar: ...
+    def window(self) -> QWidget: ...
 
 
 class RoomActions(QObject):
-    def __init__(self, ctx: UiContext, window: MainWindow) -> None:
-        super().__init__(window)
+    def __init__(self, ctx: UiContext, window: RoomHost, parent: QObject) -> None:
+        super().__init__(parent)
         self._ctx = ctx
         self._window = window
         self.dialog: JoinRoomDialog | None = None
@@ -65,7 +78,7 @@ class RoomActions(QObject):
 
     def show_join_dialog(self) -> JoinRoomDialog:
         if self.dialog is None:
-            self.dialog = JoinRoomDialog(self._ctx, self._window)
+            self.dialog = JoinRoomDialog(self._ctx, self._window.window())
             self.dialog.joined.connect(self.open_row)
         self.dialog.show()
         self.dialog.raise_()

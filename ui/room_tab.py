@@ -1,6 +1,7 @@
 """A room's tab in the conversation pane: the topic at the top (editable where the protocol allows
 it), the timeline with each message's sender, the members beside it, and an input that sends to the
-room. ``open_room`` puts one in a ``ConversationPane`` (one tab per room)."""
+room through the same composer as a person's tab (``ui.composer_controller``). ``open_room`` puts one
+in a ``ConversationPane`` (one tab per room)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
-    QPlainTextEdit,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -26,12 +27,14 @@ from aggregator.archive.records import StoredMessage
 from aggregator.core import Core
 from aggregator.events import MessageStored, MessageUpdated
 from aggregator.rooms.records import Room
-from ui.composer import EnterFilter
+from ui.composer import Composer
+from ui.composer_controller import ComposerController
 from ui.context import UiContext
 from ui.icons import presence_icon
 from ui.message_view import MessageView
 from ui.models.conversation_model import ConversationModel
 from ui.models.member_model import MemberModel
+from ui.reply_info import ReplyInfo
 from ui.room_rows import RoomRow, mark_room_read
 from ui.sender_names import show_room_names
 
@@ -39,10 +42,6 @@ log = logging.getLogger(__name__)
 
 PAGE = 50
 ERROR_STYLE = "color: #c00000"
-
-
-async def _send(core: Core, key: ConversationKey, body: str) -> StoredMessage:
-    return await core.outbound.send(key.account_id, key.handle, body)
 
 
 async def _join(core: Core, account_id: str, address: str, nick: str | None) -> Room:
@@ -120,33 +119,28 @@ class RoomTab(QWidget):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setSizes([520, 160])
 
-        self.input = QPlainTextEdit()
-        self.input.setAccessibleName("Message to the room")
-        self.input.setPlaceholderText("Write to the room; Enter sends, Shift+Enter starts a new line")
-        self.input.setMaximumHeight(self.input.fontMetrics().height() * 4 + 12)
-        self._enter = EnterFilter(self)
-        self._enter.submitted.connect(self.send)
-        self.input.installEventFilter(self._enter)
-        self.send_button = QPushButton("Send")
-        self.send_button.setAccessibleName("Send to the room")
-        self.send_button.clicked.connect(self.send)
-        self.error = QLabel()
-        self.error.setTextFormat(Qt.TextFormat.PlainText)
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setWordWrap(True)
-        self.error.hide()
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.input, 1)
-        bottom.addWidget(self.send_button)
+        self.composer = Composer(
+            self,
+            name="Message to the room",
+            send_name="Send to the room",
+            placeholder="Write to the room; Enter sends, Shift+Enter starts a new line, /help lists commands",
+        )
+        self.sending = ComposerController(ctx, self, self.composer, self.view, self.model, lambda: self.room.key)
+        self.banner = self.sending.banner
+        self.templates = self.sending.templates
+        self.input = self.composer.input
+        self.send_button = self.composer.send_button
+        self.error = self.composer.error
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(header)
         layout.addLayout(topic_row)
+        layout.addWidget(self.banner)
         layout.addWidget(self.splitter, 1)
-        layout.addWidget(self.error)
-        layout.addLayout(bottom)
+        layout.addWidget(self.composer)
         self.set_room(room)
+        self.sending.load_reply_info()
         ctx.bridge.message_stored.connect(self._on_stored)
         ctx.bridge.message_updated.connect(self._on_updated)
         self.model.fetchMore(QModelIndex())
@@ -228,25 +222,22 @@ class RoomTab(QWidget):
     # -- actions ----------------------------------------------------------------------------------
 
     def send(self) -> None:
-        body = self.input.toPlainText()
-        if not body.strip():
-            return
-        self.input.clear()
-        self.error.hide()
-        self._ctx.bridge.call(_send(self._ctx.core, self.room.key, body), lambda _row, err: self._sent(body, err))
+        """Send the composer's text to the room (Enter, Send)."""
+        self.sending.send()
 
-    def _sent(self, body: str, error: BaseException | None) -> None:
-        if error is None:
-            return
-        if not self.input.toPlainText():
-            self.input.setPlainText(body)  # nothing was stored: give the text back
-        self._show_error(f"Not sent: {error}")
+    @property
+    def reply_info(self) -> ReplyInfo | None:
+        return self.sending.reply_info
+
+    @property
+    def policy_question(self) -> QMessageBox | None:
+        return self.sending.policy_question
 
     def _topic_entered(self) -> None:
         text = self.topic.text()
         if self.topic.isReadOnly() or text == self.room.topic:
             return
-        self.error.hide()
+        self.composer.clear_error()
         self._ctx.bridge.call(_set_topic(self._ctx.core, self.room.key, text), self._topic_set)
 
     def _topic_set(self, _result: None, error: BaseException | None) -> None:
@@ -256,7 +247,7 @@ class RoomTab(QWidget):
 
     def join(self) -> None:
         self.join_button.setEnabled(False)
-        self.error.hide()
+        self.composer.clear_error()
         room = self.room
         self._ctx.bridge.call(_join(self._ctx.core, room.key.account_id, room.name, room.nick), self._joined)
 
@@ -277,8 +268,7 @@ class RoomTab(QWidget):
         self.left.emit(self.room.key)
 
     def _show_error(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.show()
+        self.composer.show_error(text)
 
 
 def room_tabs(pane: QTabWidget) -> list[RoomTab]:

@@ -19,7 +19,7 @@ from aggregator.roster.records import PersonId
 from aggregator.search.filters import SearchFilters, filtered_query
 from aggregator.search.service import Context, SearchService
 from aggregator.search.snippet import Segment
-from ui.sender_names import account_selves
+from ui.account_selves import account_selves
 from ui.timeline_text import SenderNames
 
 

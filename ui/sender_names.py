@@ -6,12 +6,12 @@ is shown at once."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from aggregator.accounts.own_name import own_display_name
 from aggregator.api import AccountId, ConversationKey
 from aggregator.core import Core
 from aggregator.rooms.mentions import own_names
+from ui.account_selves import AccountSelf, account_selves
 from ui.context import UiContext
 from ui.message_view import MessageView
 from ui.room_rows import RoomRow
@@ -19,24 +19,6 @@ from ui.rows import PersonRow
 from ui.timeline_text import SenderNames
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class AccountSelf:
-    address: str
-    name: str | None  # our display name on the account, if the core knows one
-
-
-def account_selves(core: Core, account_ids: tuple[AccountId, ...]) -> dict[AccountId, AccountSelf]:
-    """On the engine thread: our address and name on each account (accounts that are gone are left out)."""
-    found: dict[AccountId, AccountSelf] = {}
-    for account_id in account_ids:
-        try:
-            config = core.accounts.config(account_id)
-        except KeyError:
-            continue
-        found[account_id] = AccountSelf(config.address, own_display_name(config))
-    return found
 
 
 def room_mention_names(core: Core, key: ConversationKey) -> tuple[str, ...]:

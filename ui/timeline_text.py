@@ -138,7 +138,9 @@ def message_html(message: StoredMessage, *, show_account: bool = False, names: S
     names = names or SenderNames()
     color = OWN_COLOR if message.direction is Direction.OUT else THEIR_COLOR
     body = linkify(message.body)
-    if message.kind is MessageKind.ACTION:
+    if message.kind is MessageKind.SYSTEM:  # a status line (signed off, away, ...): no sender, dimmed
+        line = f'<i style="color:{GREY}">{body}</i>'
+    elif message.kind is MessageKind.ACTION:
         line = f'<span style="color:{color}">* {html.escape(names.actor(message))}</span> {body}'
     else:
         line = f'<b style="color:{color}">{html.escape(names.name(message))}:</b> {body}'

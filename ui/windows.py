@@ -9,6 +9,7 @@ from aggregator.policy.setup import SetupNeed
 from aggregator.policy.setup import pending as setup_pending
 from ui.account_dialog import AccountsDialog
 from ui.context import UiContext
+from ui.import_dialog import ImportDialog
 from ui.log_viewer import LogViewer
 from ui.main_window import MainWindow
 from ui.message_alerts import desktop_alerts
@@ -29,11 +30,13 @@ class Windows(QObject):
         self.accounts: AccountsDialog | None = None
         self.preferences: PreferencesDialog | None = None
         self.preseed: PreseedDialog | None = None
+        self.importer: ImportDialog | None = None
         self.tray: Tray | None = None
         main.quit_action.triggered.connect(self.quit_requested)
         main.search_action.triggered.connect(self.show_log_viewer)
         main.accounts_action.triggered.connect(self.show_accounts)
         main.preferences_action.triggered.connect(self.show_preferences)
+        main.import_action.triggered.connect(self.show_import)
         if Tray.available():
             self.tray = Tray(main, main.status_selector, self)
             self.tray.quit_requested.connect(self.quit_requested)
@@ -73,6 +76,14 @@ class Windows(QObject):
         self.main.show()
         self.main.raise_()
         self.main.activateWindow()
+
+    def show_import(self) -> ImportDialog:
+        if self.importer is None:
+            self.importer = ImportDialog(self._ctx, self.main)
+        self.importer.show()
+        self.importer.raise_()
+        self.importer.activateWindow()
+        return self.importer
 
     def show_accounts(self) -> AccountsDialog:
         if self.accounts is None:

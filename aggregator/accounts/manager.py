@@ -12,6 +12,7 @@ from aggregator.accounts.secrets import SecretStore
 from aggregator.accounts.supervisor import AccountSupervisor, ResumeSource
 from aggregator.api import AccountId, Adapter, AdapterEvent, CertificateDetails, NotConnectedError
 from aggregator.archive import Archive, StatusKind
+from aggregator.archive.storage import ArchiveStorageError
 from aggregator.bus import EventBus
 from aggregator.events import AccountsChanged, AccountStateChanged, ConnectionState
 from aggregator.paths import ProfilePaths
@@ -144,6 +145,8 @@ class AccountManager:
         if code is not None:
             try:
                 self._archive.record_status(account.id, code, reason)
+            except ArchiveStorageError as exc:  # a full disk: the state is still shown, not kept
+                log.info("Could not record the state of %s: %s", account.id, exc)
             except Exception:
                 log.exception("Could not record the state of %s", account.id)
         self._publish(account, state, reason, retry_in)

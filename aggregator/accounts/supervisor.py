@@ -1,4 +1,10 @@
-"""Keeps one account connected: connect, watch, reconnect with backoff, stop on a permanent error."""
+"""Keeps one account connected: connect, watch, reconnect with backoff, stop on a permanent error.
+
+While the archive cannot store what the account receives (a full disk), the account is held: the
+event that failed is kept and tried again with backoff, the account is disconnected so that its
+server keeps new messages (they come back with the catch-up after the reconnect), and it connects
+again by itself as soon as a write succeeds.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ from aggregator.api import (
     NotConnectedError,
     SupportsResume,
 )
+from aggregator.archive.storage import ArchiveStorageError
 from aggregator.events import ConnectionState
 
 log = logging.getLogger(__name__)
@@ -34,6 +41,9 @@ EventHandler = Callable[[AdapterEvent], Awaitable[None]]
 ResumeSource = Callable[[AccountId], Mapping[str, str]]
 
 CONNECT_TIMEOUT = 30.0
+#: How often a held account tries its kept event again: from this, doubling, up to ``STORAGE_RETRY_CAP``.
+STORAGE_RETRY_INITIAL = 0.25
+STORAGE_RETRY_CAP = 5.0
 
 
 class AccountSupervisor:
@@ -49,6 +59,7 @@ class AccountSupervisor:
         backoff: Backoff | None = None,
         connect_timeout: float = CONNECT_TIMEOUT,
         resume: ResumeSource | None = None,
+        storage_backoff: Backoff | None = None,
     ) -> None:
         self._connect_timeout = connect_timeout
         self._resume = resume
@@ -69,6 +80,13 @@ class AccountSupervisor:
         self._state_changed = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._consumer: asyncio.Task[None] | None = None
+        #: Clear while the account is held because the archive cannot store its events.
+        self._released = asyncio.Event()
+        self._released.set()
+        self._hold_reason = ""
+        self._stored_since_hold = False
+        self._gave_up = False
+        self._storage_backoff = storage_backoff or Backoff(initial=STORAGE_RETRY_INITIAL, cap=STORAGE_RETRY_CAP)
 
     # The sink handed to the adapter: never blocks, never raises.
     def _emit(self, event: AdapterEvent) -> None:
@@ -83,6 +101,10 @@ class AccountSupervisor:
     @property
     def connected(self) -> bool:
         return self.state is ConnectionState.CONNECTED
+
+    def is_held(self) -> bool:
+        """Whether the account is held (disconnected) because the archive cannot store its events."""
+        return not self._released.is_set()
 
     def start(self) -> None:
         if self._runner is None:
@@ -133,11 +155,65 @@ class AccountSupervisor:
                 elif isinstance(event, CredentialsUpdated):
                     self._secrets.set_tokens(self.config.id, dict(event.tokens))
                 else:
-                    await self._on_event(event)
+                    await self._handle(event)
             except Exception:
                 log.exception("Handling %s for %s failed", type(event).__name__, self.config.id)
             finally:
                 self._queue.task_done()
+            # Held: reconnect once a write succeeded and the events kept in memory are all handled
+            # (a stale ConnectionLost among them must not cut the new connection).
+            if self.is_held() and self._stored_since_hold and self._queue.empty():
+                self._release()
+
+    async def _handle(self, event: AdapterEvent) -> None:
+        """Hand ``event`` to the core; while the archive cannot store it, hold the account and try again."""
+        while True:
+            try:
+                await self._on_event(event)
+            except ArchiveStorageError as exc:
+                if self._stopping.is_set():  # stopping: say once what is given up
+                    if not self._gave_up:
+                        self._gave_up = True
+                        log.error(
+                            "%s: stopping while the archive cannot be written (%s): %d received event(s) not stored",
+                            self.config.id,
+                            exc.reason,
+                            self._queue.qsize() + 1,
+                        )
+                    return
+                self._hold(exc.reason)
+                await self._sleep_or_stop(self._storage_backoff.next_delay())
+                continue
+            if self.is_held():
+                self._stored_since_hold = True
+            return
+
+    def _hold(self, reason: str) -> None:
+        """Stop taking new events from the server until the archive takes writes again."""
+        self._hold_reason = f"{reason}; the account is held until there is space (its server keeps new messages)"
+        if not self._released.is_set():
+            return
+        log.warning("%s: %s", self.config.id, self._hold_reason)
+        self._stored_since_hold = False
+        self._released.clear()
+        if self.connected:
+            self.reason = self._hold_reason
+            self._lost.set()
+
+    def _release(self) -> None:
+        log.info("%s: the archive takes writes again; reconnecting the account", self.config.id)
+        self._storage_backoff.reset()
+        self._hold_reason = ""
+        self._released.set()
+
+    async def _wait_released_or_stop(self) -> None:
+        released = asyncio.create_task(self._released.wait())
+        stop = asyncio.create_task(self._stopping.wait())
+        try:
+            await asyncio.wait({released, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            released.cancel()
+            stop.cancel()
 
     async def _sleep_or_stop(self, delay: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -151,6 +227,10 @@ class AccountSupervisor:
             return
         try:
             while not self._stopping.is_set():
+                if self.is_held():
+                    self._set_state(ConnectionState.WAITING, self._hold_reason)
+                    await self._wait_released_or_stop()
+                    continue
                 self.certificate = None
                 self._set_state(ConnectionState.CONNECTING)
                 self._lost.clear()
@@ -179,6 +259,9 @@ class AccountSupervisor:
                     reason = f"unexpected error: {type(exc).__name__}"
                 else:
                     self._backoff.reset()
+                    if self.is_held():  # the archive failed while this connect was under way
+                        await self._safe_disconnect()
+                        continue
                     self._set_state(ConnectionState.CONNECTED)
                     await self._wait_lost_or_stop()
                     if self._stopping.is_set():
@@ -187,6 +270,8 @@ class AccountSupervisor:
                     await self._safe_disconnect()
                 if self._stopping.is_set():
                     break
+                if self.is_held():
+                    continue  # the top of the loop waits until the archive takes writes again
                 delay = self._backoff.next_delay()
                 self._set_state(ConnectionState.WAITING, reason, delay)
                 await self._sleep_or_stop(delay)

@@ -12,16 +12,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, select, update
 from sqlalchemy.exc import DatabaseError
 
-from aggregator.api import AggregatorError
+from aggregator.archive.errors import ArchiveError as ArchiveError  # re-exported: callers import it from here
+from aggregator.archive.errors import ArchiveStorageError, storage_problem
 from aggregator.archive.migrations import LATEST_VERSION, MIGRATIONS
 from aggregator.archive.models import Base, MetaRow
 from aggregator.archive.textfold import sql_fold
 
 log = logging.getLogger(__name__)
-
-
-class ArchiveError(AggregatorError):
-    """The archive could not be opened or is damaged."""
 
 
 def sqlite_url(path: Path) -> str:
@@ -68,6 +65,9 @@ def open_engine(url: str | None = None, path: Path | None = None) -> Engine:
         _ensure_schema(engine)
     except DatabaseError as exc:
         engine.dispose()
+        problem = storage_problem(exc, str(path or engine.url.render_as_string(hide_password=True)))
+        if problem is not None:  # a full disk: even reading needs room for the WAL index
+            raise ArchiveStorageError(problem) from exc
         raise ArchiveError(f"the archive at {path or url} cannot be opened: {exc.orig}") from exc
     return engine
 

@@ -37,6 +37,11 @@ class MessageIdAllocator:
         self._newest = newest or 0
         self._max_in_range = max_in_range
 
+    @property
+    def newest(self) -> int:
+        """The newest id handed out (or stored when the allocator was made)."""
+        return self._newest
+
     def allocate(self, at: datetime) -> int:
         floor = id_floor(max(datetime_ms(at), 0))
         if floor > self._newest:

@@ -1,7 +1,10 @@
 """The archive's typed read and write operations.
 
 One writer: every call runs on the engine thread. Each write is its own transaction, committed
-before the call returns, so whatever a caller announces as stored survives a crash.
+before the call returns, so whatever a caller announces as stored survives a crash. Any failure
+rolls the transaction back, so the connection is usable by the next call; a failure of the storage
+itself (a full disk, an I/O error) is raised as ``ArchiveStorageError`` and reported to
+``Archive.storage`` (see ``storage.py``).
 """
 
 from __future__ import annotations
@@ -9,7 +12,8 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -22,13 +26,15 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    event,
     func,
     insert,
     inspect,
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from aggregator.api import (
     AccountId,
@@ -39,12 +45,15 @@ from aggregator.api import (
     ResumePosition,
     Sphere,
 )
+from aggregator.archive import fts_check
 from aggregator.archive import positions as catchup
 from aggregator.archive.database import open_engine
-from aggregator.archive.ids import SEQ_BITS, MessageIdAllocator
+from aggregator.archive.errors import ArchiveError
+from aggregator.archive.ids import SEQ_BITS, MessageIdAllocator, datetime_ms, id_floor
 from aggregator.archive.migrations import v002_fulltext, v006_pg_fulltext
 from aggregator.archive.models import AccountRow, ConversationRow, MessageRow, StatusEventRow
 from aggregator.archive.records import Direction, ImportResult, NewMessage, StatusEvent, StatusKind, StoredMessage
+from aggregator.archive.storage import ArchiveStorageError, StorageHealth, storage_problem
 from aggregator.archive.types import from_micros, to_micros
 
 log = logging.getLogger(__name__)
@@ -110,22 +119,44 @@ class Archive:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._conn: Connection = engine.connect()
+        self._sqlite = engine.dialect.name == "sqlite"
+        #: Whether writes succeed; listeners hear when the disk fills up and when it has room again.
+        self.storage = StorageHealth()
+        self._where = str(engine.url.database) if self._sqlite else engine.url.render_as_string(hide_password=True)
         self._conversations: dict[ConversationKey, int] = {}
         self._conversation_keys: dict[int, ConversationKey] = {}
-        newest = self._conn.execute(select(func.max(_M.c.id))).scalar()
-        self._sqlite = engine.dialect.name == "sqlite"
-        if self._sqlite:
-            self._fulltext = bool(
-                self._conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = ?", (_FTS,)).scalar()
-            )
-        else:
-            columns = inspect(self._conn).get_columns(_M.name)
-            self._fulltext = v006_pg_fulltext.TSV_COLUMN in {c["name"] for c in columns}
-        self._conn.commit()
+        # Every user of the engine (the roster's and the policy log's tables too) gets a storage failure
+        # as ArchiveStorageError, and the user hears of it whichever write met it first.
+        event.listen(engine, "handle_error", self._engine_error)
+        try:
+            self._conn: Connection = engine.connect()
+            newest = self._conn.execute(select(func.max(_M.c.id))).scalar()
+            if self._sqlite:
+                self._fulltext = bool(
+                    self._conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = ?", (_FTS,)).scalar()
+                )
+            else:
+                columns = inspect(self._conn).get_columns(_M.name)
+                self._fulltext = v006_pg_fulltext.TSV_COLUMN in {c["name"] for c in columns}
+            self._conn.commit()
+            if self._sqlite and self._fulltext:
+                fts_check.repair(self._conn)
+        except ArchiveStorageError:
+            engine.dispose()
+            raise
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            problem = storage_problem(exc, self._where)
+            if problem is not None:
+                raise ArchiveStorageError(problem) from exc
+            raise ArchiveError(f"the archive at {self._where} cannot be opened: {getattr(exc, 'orig', exc)}") from exc
+        self._max_id_sql = self.driver_sql("SELECT max(id) FROM messages WHERE id >= ? AND id < ?")
         self._ids = MessageIdAllocator(newest, self._max_id_in_range)
         #: During an import: the newest id handed out per millisecond in the batch not yet inserted.
         self._pending_ids: dict[int, int] = {}
+        #: During an import batch's id allocation: the largest stored id per back-dated millisecond
+        #: (its floor id -> max id or None), read in a few statements instead of one per message.
+        self._prefetched: dict[int, int | None] = {}
 
     @classmethod
     def open(cls, *, path: Path | None = None, url: str | None = None) -> Archive:
@@ -154,18 +185,92 @@ class Archive:
 
     def execute_write(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One driver-level write (``?`` placeholders), committed; returns the row count."""
-        try:
-            count = self._conn.exec_driver_sql(self.driver_sql(sql), tuple(params)).rowcount
-            self._conn.commit()
-        except BaseException:
-            self._conn.rollback()
-            raise
+        with self._writing() as conn:
+            count = conn.exec_driver_sql(self.driver_sql(sql), tuple(params)).rowcount
         return int(count)
+
+    def mark_imported_outgoing(self, rows: Sequence[tuple[int, str, str, str | None]]) -> int:
+        """Imported messages, found by (conversation id, server id), that were stored as incoming and
+        are the user's own (a re-import that names the user's alias): outgoing, sent, with the user's
+        address and name ``(conversation_id, server_id, sender, sender_name)``. Returns how many changed."""
+        if not rows:
+            return 0
+        sql = self.driver_sql(
+            "UPDATE messages SET direction = ?, state = ?, sender = ?, sender_name = ? "
+            "WHERE conversation_id = ? AND server_id = ? AND direction <> ?"
+        )
+        out, sent = int(Direction.OUT), int(MessageState.SENT)
+        params = [(out, sent, sender, name, conv, sid, out) for conv, sid, sender, name in rows]
+        with self._writing() as conn:
+            count = conn.exec_driver_sql(sql, params).rowcount
+        return max(int(count), 0)
 
     @property
     def connection(self) -> Connection:
-        """The one connection (for the roster's tables); commit after every write, as this class does."""
-        return self._conn
+        """The one connection (for the roster's tables); commit after every write, as this class does,
+        and roll back when one fails. A transaction left failed is rolled back here before it is handed out."""
+        return self._usable()
+
+    # -- transactions -------------------------------------------------------------------------------
+
+    def _usable(self) -> Connection:
+        """The connection, out of any failed transaction (a commit that failed leaves one behind)."""
+        conn = self._conn
+        if conn.invalidated:
+            self._rollback()
+        elif conn.in_transaction():
+            trans = conn.get_transaction()
+            if trans is not None and not trans.is_active:
+                self._rollback()
+        return conn
+
+    def _rollback(self) -> None:
+        try:
+            self._conn.rollback()
+        except SQLAlchemyError as exc:  # the connection itself is broken: the next use opens a new one
+            log.info("Rolling back the archive failed (%s); reconnecting", exc)
+            self._conn.invalidate()
+            self._conn.rollback()
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """One read; the read transaction ends (commit) before the data is used."""
+        conn = self._usable()
+        try:
+            yield conn
+            conn.commit()
+        except BaseException as exc:
+            self._failed(exc)
+            raise
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """One write transaction: committed at the end, rolled back on any error."""
+        conn = self._usable()
+        try:
+            yield conn
+            conn.commit()
+        except BaseException as exc:
+            self._failed(exc)
+            raise
+        self.storage.succeeded()
+
+    def _engine_error(self, context: ExceptionContext) -> BaseException | None:
+        """SQLAlchemy's error hook: a storage failure is raised as ``ArchiveStorageError`` instead."""
+        problem = storage_problem(context.original_exception, self._where)
+        if problem is None:
+            return None
+        log.info("Archive write failed: %s (%s)", problem, context.original_exception)
+        self.storage.failed(problem)
+        return ArchiveStorageError(problem)
+
+    def _failed(self, exc: BaseException) -> None:
+        """Roll back; a storage failure (disk full, I/O error) is raised as ``ArchiveStorageError``."""
+        self._rollback()
+        problem = storage_problem(exc, self._where) if isinstance(exc, SQLAlchemyError) else None
+        if problem is not None:  # not seen by the error hook (not from the driver)
+            self.storage.failed(problem)
+            raise ArchiveStorageError(problem) from exc
 
     def close(self) -> None:
         try:
@@ -176,47 +281,46 @@ class Archive:
     # -- accounts and conversations ---------------------------------------------------------------
 
     def upsert_account(self, account_id: AccountId, protocol: str, address: str, label: str, sphere: Sphere) -> None:
-        conn = self._conn
-        exists = conn.execute(select(_A.c.id).where(_A.c.id == account_id)).scalar()
-        if exists is None:
-            conn.execute(
-                insert(_A).values(
-                    id=account_id,
-                    protocol=protocol,
-                    address=address,
-                    label=label,
-                    sphere=sphere.value,
-                    created_at=utcnow(),
+        with self._writing() as conn:
+            exists = conn.execute(select(_A.c.id).where(_A.c.id == account_id)).scalar()
+            if exists is None:
+                conn.execute(
+                    insert(_A).values(
+                        id=account_id,
+                        protocol=protocol,
+                        address=address,
+                        label=label,
+                        sphere=sphere.value,
+                        created_at=utcnow(),
+                    )
                 )
-            )
-        else:
-            conn.execute(
-                update(_A)
-                .where(_A.c.id == account_id)
-                .values(protocol=protocol, address=address, label=label, sphere=sphere.value)
-            )
-        conn.commit()
+            else:
+                conn.execute(
+                    update(_A)
+                    .where(_A.c.id == account_id)
+                    .values(protocol=protocol, address=address, label=label, sphere=sphere.value)
+                )
 
     def conversation_id(self, key: ConversationKey, *, create: bool = True) -> int | None:
         cached = self._conversations.get(key)
         if cached is not None:
             return cached
-        conn = self._conn
-        found = conn.execute(
-            select(_C.c.id).where(
-                _C.c.account_id == key.account_id, _C.c.kind == int(key.kind), _C.c.handle == key.handle
-            )
-        ).scalar()
+        query = select(_C.c.id).where(
+            _C.c.account_id == key.account_id, _C.c.kind == int(key.kind), _C.c.handle == key.handle
+        )
+        with self._reading() as conn:
+            found = conn.execute(query).scalar()
         if found is None:
             if not create:
-                conn.commit()
                 return None
-            result = conn.execute(
-                insert(_C).values(account_id=key.account_id, kind=int(key.kind), handle=key.handle, created_at=utcnow())
-            )
-            assert result.inserted_primary_key is not None
-            found = result.inserted_primary_key[0]
-        conn.commit()
+            with self._writing() as conn:
+                result = conn.execute(
+                    insert(_C).values(
+                        account_id=key.account_id, kind=int(key.kind), handle=key.handle, created_at=utcnow()
+                    )
+                )
+                assert result.inserted_primary_key is not None
+                found = result.inserted_primary_key[0]
         assert found is not None
         self._remember(key, int(found))
         return int(found)
@@ -231,7 +335,8 @@ class Archive:
     def _key_for(self, conv_id: int) -> ConversationKey:
         key = self._conversation_keys.get(conv_id)
         if key is None:
-            row = self._conn.execute(select(_C.c.account_id, _C.c.kind, _C.c.handle).where(_C.c.id == conv_id)).one()
+            with self._reading() as conn:
+                row = conn.execute(select(_C.c.account_id, _C.c.kind, _C.c.handle).where(_C.c.id == conv_id)).one()
             key = ConversationKey(row.account_id, ConversationKind(row.kind), row.handle)
             self._remember(key, conv_id)
         return key
@@ -240,15 +345,21 @@ class Archive:
         query = select(_C.c.id).where(_C.c.handle == handle)
         if account_id is not None:
             query = query.where(_C.c.account_id == account_id)
-        ids = [int(i) for i in self._conn.execute(query).scalars()]
-        self._conn.commit()
+        with self._reading() as conn:
+            ids = [int(i) for i in conn.execute(query).scalars()]
         return ids
 
     # -- messages ---------------------------------------------------------------------------------
 
     def _max_id_in_range(self, lo: int, hi: int) -> int | None:
-        value = self._conn.execute(select(func.max(_M.c.id)).where(_M.c.id >= lo, _M.c.id < hi)).scalar()
-        found = None if value is None else int(value)
+        # driver-level: asked once per back-dated millisecond, which is every message of a history
+        # import; the ORM's per-statement overhead made it the import's bottleneck (~2,000 msg/s)
+        if hi - lo == 1 << SEQ_BITS and lo in self._prefetched:
+            found = self._prefetched[lo]
+        else:
+            with self._reading() as conn:
+                value = conn.exec_driver_sql(self._max_id_sql, (lo, hi)).scalar()
+            found = None if value is None else int(value)
         if self._pending_ids:
             for ms in range(lo >> SEQ_BITS, ((hi - 1) >> SEQ_BITS) + 1):
                 pending = self._pending_ids.get(ms)
@@ -257,18 +368,18 @@ class Archive:
         return found
 
     def find_by_server_id(self, conversation_id: int, server_id: str) -> StoredMessage | None:
-        row = self._conn.execute(_BY_SERVER_ID, {"conversation_id": conversation_id, "server_id": server_id}).first()
-        self._conn.commit()
+        with self._reading() as conn:
+            row = conn.execute(_BY_SERVER_ID, {"conversation_id": conversation_id, "server_id": server_id}).first()
         return None if row is None else self._message(row)
 
     def find_by_idempotency_key(self, account_id: AccountId, key: str) -> StoredMessage | None:
-        row = self._conn.execute(select(_M).where(_M.c.account_id == account_id, _M.c.idempotency_key == key)).first()
-        self._conn.commit()
+        with self._reading() as conn:
+            row = conn.execute(_BY_KEY, {"account_id": account_id, "key": key}).first()
         return None if row is None else self._message(row)
 
     def get(self, message_id: int) -> StoredMessage | None:
-        row = self._conn.execute(_BY_ID, {"message_id": message_id}).first()
-        self._conn.commit()
+        with self._reading() as conn:
+            row = conn.execute(_BY_ID, {"message_id": message_id}).first()
         return None if row is None else self._message(row)
 
     def insert_message(
@@ -312,15 +423,13 @@ class Archive:
             "edit_of": edit_of,
             "is_backfill": is_backfill,
         }
-        conn = self._conn
         values["id"] = self._ids.allocate(sent_at)
         try:
-            conn.execute(_INSERT_MESSAGE, values)
-            if position is not None:
-                catchup.write(conn, account_id, position)
-            conn.commit()
+            with self._writing() as conn:
+                conn.execute(_INSERT_MESSAGE, values)
+                if position is not None:
+                    catchup.write(conn, account_id, position)
         except IntegrityError:
-            conn.rollback()
             if server_id is not None and self.find_by_server_id(conversation_id, server_id) is not None:
                 if position is not None:
                     self.save_position(account_id, position)
@@ -349,19 +458,13 @@ class Archive:
 
     def save_position(self, account_id: AccountId, position: ResumePosition) -> None:
         """Store a catch-up position that came without a message of its own, and commit."""
-        try:
-            catchup.write(self._conn, account_id, position)
-            self._conn.commit()
-        except BaseException:
-            self._conn.rollback()
-            raise
+        with self._writing() as conn:
+            catchup.write(conn, account_id, position)
 
     def positions(self, account_id: AccountId) -> dict[str, str]:
         """The stored catch-up positions of ``account_id`` (stream -> opaque value)."""
-        try:
-            return catchup.read(self._conn, account_id)
-        finally:
-            self._conn.commit()
+        with self._reading() as conn:
+            return catchup.read(conn, account_id)
 
     def update_message(
         self,
@@ -388,21 +491,21 @@ class Archive:
         if kind is not None:
             values["kind"] = int(kind)
         if values:
-            self._conn.execute(update(_M).where(_M.c.id == message_id).values(**values))
-            self._conn.commit()
+            with self._writing() as conn:
+                conn.execute(update(_M).where(_M.c.id == message_id).values(**values))
         return self.get(message_id)
 
     def pending_outbound(self, account_id: AccountId) -> list[StoredMessage]:
-        rows = self._conn.execute(
-            select(_M)
-            .where(
-                _M.c.state == int(MessageState.PENDING),
-                _M.c.account_id == account_id,
-                _M.c.direction == int(Direction.OUT),
-            )
-            .order_by(_M.c.id)
-        ).all()
-        self._conn.commit()
+        with self._reading() as conn:
+            rows = conn.execute(
+                select(_M)
+                .where(
+                    _M.c.state == int(MessageState.PENDING),
+                    _M.c.account_id == account_id,
+                    _M.c.direction == int(Direction.OUT),
+                )
+                .order_by(_M.c.id)
+            ).all()
         return [self._message(r) for r in rows]
 
     def history(
@@ -426,8 +529,8 @@ class Archive:
         query = select(_M).where(and_(*conds)).order_by(_M.c.id if forwards else _M.c.id.desc())
         if limit is not None:
             query = query.limit(limit)
-        rows = self._conn.execute(query).all()
-        self._conn.commit()
+        with self._reading() as conn:
+            rows = conn.execute(query).all()
         ordered = rows if forwards else list(reversed(rows))
         return [self._message(r) for r in ordered]
 
@@ -437,40 +540,69 @@ class Archive:
         Ids are allocated as for live messages (time-ordered, backfill-safe). A message whose
         (conversation, server id) is already stored is skipped and counted as a duplicate. The
         full-text insert trigger is bypassed inside each batch's transaction and the batch is indexed
-        with one ``executemany`` instead (measured: per-row triggers halve bulk throughput); the
-        trigger is back before the commit, so no other reader ever sees it missing.
+        with one ``executemany`` instead (measured: per-row triggers halve bulk throughput).
+
+        The trigger's DROP and CREATE run inside the batch's explicit transaction (``BEGIN IMMEDIATE``:
+        Python's sqlite3 would otherwise run DDL outside any transaction, committed at once). A crash,
+        a full disk or any error before the commit therefore rolls the whole batch back, trigger
+        included: no reader, and no later run, ever sees the trigger missing.
         """
         inserted = duplicates = 0
         source = iter(messages)
         while batch := list(itertools.islice(source, batch_size)):
             rows = self._import_rows(batch)
-            conn = self._conn
-            if not self._sqlite:
-                try:
-                    stored = self._import_postgresql(rows)
-                finally:
-                    self._pending_ids.clear()
-                inserted += stored
-                duplicates += len(rows) - stored
-                continue
             try:
-                if self._fulltext:
-                    conn.exec_driver_sql(f"DROP TRIGGER {_FTS_INSERT_TRIGGER}")
-                stored = conn.exec_driver_sql(_IMPORT_SQL, rows).rowcount
-                if self._fulltext:
-                    self._index_imported(rows, stored)
-                    conn.exec_driver_sql(v002_fulltext.TRIGGERS[_FTS_INSERT_TRIGGER])
-                conn.commit()
-            except BaseException:
-                conn.rollback()
-                raise
+                stored = self._import_postgresql(rows) if not self._sqlite else self._import_sqlite(rows)
             finally:
                 self._pending_ids.clear()
             inserted += stored
             duplicates += len(rows) - stored
         return ImportResult(inserted, duplicates)
 
+    def _import_sqlite(self, rows: list[tuple[Any, ...]]) -> int:
+        """One batch on SQLite, in one explicit transaction (see ``import_messages``)."""
+        with self._writing() as conn:
+            dbapi = conn.connection.dbapi_connection
+            if getattr(dbapi, "in_transaction", False):
+                conn.commit()  # never nest: BEGIN below must open the batch's own transaction
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if self._fulltext:
+                conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {_FTS_INSERT_TRIGGER}")
+            stored = int(conn.exec_driver_sql(_IMPORT_SQL, rows).rowcount)
+            if self._fulltext:
+                self._index_imported(conn, rows, stored)
+                conn.exec_driver_sql(v002_fulltext.TRIGGERS[_FTS_INSERT_TRIGGER])
+        return stored
+
+    def _prefetch_stored_max(self, batch: Sequence[NewMessage], per_statement: int = 200) -> None:
+        """Reads, for every millisecond of ``batch``, the largest id stored in it: one statement per
+        ``per_statement`` milliseconds older than the newest id, none for the newer ones (a history
+        import is all back-dated: otherwise each of its messages costs a query)."""
+        newest = self._ids.newest
+        floors: list[int] = []
+        for f in sorted({id_floor(max(datetime_ms(m.sent_at), 0)) for m in batch}):
+            if f > newest:
+                self._prefetched[f] = None  # nothing is stored after the newest id
+            else:
+                floors.append(f)
+        for start in range(0, len(floors), per_statement):
+            chunk = floors[start : start + per_statement]
+            probe = "(SELECT max(id) FROM messages WHERE id >= ? AND id < ?)"
+            sql = self.driver_sql("SELECT " + ", ".join([probe] * len(chunk)))
+            params = tuple(v for f in chunk for v in (f, f + (1 << SEQ_BITS)))
+            with self._reading() as conn:
+                row = conn.exec_driver_sql(sql, params).one()
+            for floor, value in zip(chunk, row, strict=True):
+                self._prefetched[floor] = None if value is None else int(value)
+
     def _import_rows(self, batch: Sequence[NewMessage]) -> list[tuple[Any, ...]]:
+        self._prefetch_stored_max(batch)
+        try:
+            return self._allocate_rows(batch)
+        finally:
+            self._prefetched.clear()
+
+    def _allocate_rows(self, batch: Sequence[NewMessage]) -> list[tuple[Any, ...]]:
         rows: list[tuple[Any, ...]] = []
         pending = self._pending_ids
         now_us = to_micros(utcnow())
@@ -506,21 +638,16 @@ class Archive:
     def _import_postgresql(self, rows: list[tuple[Any, ...]]) -> int:
         """One batch on PostgreSQL: ``executemany`` (the tsvector column is generated), counted afterwards
         (a driver's ``executemany`` row count is not reliable)."""
-        conn = self._conn
         ids = [r[0] for r in rows]
         pg_rows = [(*r[:15], bool(r[15])) for r in rows]
-        try:
+        with self._writing() as conn:
             before = conn.exec_driver_sql("SELECT count(*) FROM messages WHERE id = ANY(%s)", (ids,)).scalar() or 0
             conn.exec_driver_sql(_PG_IMPORT_SQL, pg_rows)
             after = conn.exec_driver_sql("SELECT count(*) FROM messages WHERE id = ANY(%s)", (ids,)).scalar() or 0
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
         return int(after) - int(before)
 
-    def _index_imported(self, rows: Sequence[tuple[Any, ...]], stored: int) -> None:
-        conn = self._conn
+    @staticmethod
+    def _index_imported(conn: Connection, rows: Sequence[tuple[Any, ...]], stored: int) -> None:
         if stored == len(rows):
             conn.exec_driver_sql(
                 f"INSERT INTO {_FTS}(rowid, body) VALUES (?, ?)",  # noqa: S608 (fixed table name)
@@ -539,10 +666,8 @@ class Archive:
 
         ``sql`` must be built by the caller from fixed fragments; every value goes in ``params``.
         """
-        try:
-            rows = self._conn.exec_driver_sql(self.driver_sql(sql), tuple(params)).all()
-        finally:
-            self._conn.commit()
+        with self._reading() as conn:
+            rows = conn.exec_driver_sql(self.driver_sql(sql), tuple(params)).all()
         return [tuple(r) for r in rows]
 
     def message_from_raw(self, row: Sequence[Any]) -> StoredMessage:
@@ -568,8 +693,8 @@ class Archive:
         )
 
     def count_messages(self) -> int:
-        n = self._conn.execute(select(func.count()).select_from(_M)).scalar() or 0
-        self._conn.commit()
+        with self._reading() as conn:
+            n = conn.execute(select(func.count()).select_from(_M)).scalar() or 0
         return int(n)
 
     def _message(self, row: Row[Any]) -> StoredMessage:
@@ -598,18 +723,18 @@ class Archive:
     def record_status(
         self, account_id: AccountId, kind: StatusKind, detail: str = "", handle: str | None = None
     ) -> None:
-        self._conn.execute(
-            _INSERT_STATUS,
-            {"account_id": account_id, "kind": int(kind), "at": utcnow(), "handle": handle, "detail": detail},
-        )
-        self._conn.commit()
+        with self._writing() as conn:
+            conn.execute(
+                _INSERT_STATUS,
+                {"account_id": account_id, "kind": int(kind), "at": utcnow(), "handle": handle, "detail": detail},
+            )
 
     def status_events(self, account_id: AccountId | None = None, limit: int = 100) -> list[StatusEvent]:
         query = select(_S).order_by(_S.c.id.desc()).limit(limit)
         if account_id is not None:
             query = query.where(_S.c.account_id == account_id)
-        rows = self._conn.execute(query).all()
-        self._conn.commit()
+        with self._reading() as conn:
+            rows = conn.execute(query).all()
         return [
             StatusEvent(
                 id=r.id,

@@ -15,7 +15,7 @@ from aggregator.accounts.trust import pinned_warning
 from aggregator.api import ConfigurationError, ProtocolInfo, Sphere
 from aggregator.cli import trust_cmd
 from aggregator.cli.errors import UsageError
-from aggregator.cli.output import out, warn
+from aggregator.cli.output import out, out_exact, warn
 from aggregator.control.client import ControlUnavailableError, request
 from aggregator.paths import ProfilePaths
 from aggregator.profile import InstanceLock, ProfileLockedError, profile_id
@@ -165,7 +165,7 @@ def cmd_list(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRe
         for a in accounts:
             data = a.to_json()
             data["state"] = states.get(a.id, "disabled" if not a.enabled else "not running")
-            out(json.dumps(data, ensure_ascii=False))
+            out_exact(json.dumps(data, ensure_ascii=False))
         return 0
     if not accounts:
         out("No accounts. Add one with: aggregator account add PROTOCOL ADDRESS")

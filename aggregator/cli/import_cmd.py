@@ -1,7 +1,8 @@
-"""``aggregator import pidgin|trillian DIR``: other clients' chat logs into the archive.
+"""``aggregator import FORMAT|auto DIR``: other clients' chat logs into the archive.
 
-Idempotent: each imported line has a deterministic server id, so importing the same logs again
-stores nothing new. Logs of an account that is not configured go to an archive-only account
+Idempotent and resumable: each imported line has a deterministic server id and every batch is
+committed on its own, so importing the same logs again (after a crash too) stores only what is
+missing. Logs of an account that is not configured go to an archive-only account
 (``<protocol>:<address>``), which keeps the history without connecting anywhere.
 """
 
@@ -15,15 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aggregator.accounts.config import AccountStore
 from aggregator.api import AggregatorError, ConfigurationError
-from aggregator.archive.importers import (
-    AccountMapper,
-    ImportSummary,
-    KnownAccount,
-    import_logs,
-    pidgin,
-    trillian,
-)
-from aggregator.archive.importers.formats import FORMATS
+from aggregator.archive.importers import AccountMapper, KnownAccount, ReadOptions, import_logs
+from aggregator.archive.importers.formats import NothingToImport, formats, plan
+from aggregator.archive.importers.report import summary_lines
 from aggregator.cli.database import open_archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
@@ -32,32 +27,35 @@ from aggregator.paths import ProfilePaths
 from aggregator.profile import InstanceLock
 from aggregator.registry import ProtocolRegistry
 
-_READERS = {"pidgin": pidgin, "trillian": trillian}
-_TITLES = {"pidgin": "Pidgin", "trillian": "Trillian"}
-#: At most this many skipped lines are listed one by one (all are counted).
-_LISTED = 50
-
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    known = formats()
     cmd = sub.add_parser(
         "import",
-        help="import chat logs of another client (Pidgin, Trillian, Adium, Gajim, irssi, WeeChat, HexChat, Element)",
+        help=f"import chat logs of another client ({', '.join(f.title for f in known.values())})",
+        description="Import another client's chat logs into the archive. Importing the same logs again "
+        "(after a crash too) stores only what is missing.",
     )
-    kinds = cmd.add_subparsers(dest="source", metavar="SOURCE", required=True)
-    for name, help_text in (
-        ("pidgin", "Pidgin's logs (.purple/logs: <protocol>/<account>/<buddy>/<date>.html|.txt)"),
-        ("trillian", "Trillian's .log files (users/default/logs/<MEDIUM>/<buddy>.log)"),
-    ):
+    kinds = cmd.add_subparsers(dest="source", metavar="FORMAT", required=True)
+    choices = [("auto", "recognise which client's logs DIR holds and import them")]
+    choices += [(f.name, f.description) for f in known.values()]
+    for name, help_text in choices:
         p = kinds.add_parser(name, help=help_text, description=help_text)
         p.add_argument("directory", metavar="DIR", help="the log directory")
-        p.set_defaults(func=cmd_import)
-    for fmt in FORMATS.values():
-        p = kinds.add_parser(fmt.name, help=fmt.description, description=fmt.description)
-        p.add_argument("directory", metavar="DIR", help="the log directory")
         p.add_argument(
-            "--me", action="append", default=[], metavar="NAME", help="your own nick or address (repeatable)"
+            "--me",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="a name you wrote under (an alias, a nickname); repeatable. Names the logs teach "
+            "(your screen names, Pidgin's colour for you, Trillian's outgoing messages) need not be given",
         )
-        p.add_argument("--timezone", metavar="ZONE", help="zone of logs written without one (default: local)")
+        p.add_argument(
+            "--timezone",
+            metavar="ZONE",
+            help="the time zone of logs written without one, e.g. Europe/Berlin (default: this machine's)",
+        )
+        p.add_argument("-v", "--verbose", dest="per_file", action="store_true", help="list every file and line")
         p.set_defaults(func=cmd_import)
 
 
@@ -71,24 +69,24 @@ def _normalizer(registry: ProtocolRegistry) -> Callable[[str, str], str]:
     return normalize
 
 
+def _zone(name: str | None) -> tzinfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"unknown time zone {name!r} (use a name like Europe/Berlin or UTC)") from None
+
+
 def cmd_import(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
-    source: str = args.source
     directory = Path(args.directory).expanduser()
+    options = ReadOptions(me=tuple(args.me), zone=_zone(args.timezone))
     if not directory.is_dir():
         raise UsageError(f"{directory} is not a directory")
-    fmt = FORMATS.get(source)
-    title = fmt.title if fmt is not None else _TITLES[source]
-    if fmt is not None:
-        zone = _zone(args.timezone)
-        me: list[str] = list(args.me)
-        root, files = fmt.read(directory)
-        parsed = fmt.parse(root, files, me, zone)
-    else:
-        reader = _READERS[source]
-        root, files = reader.read(directory)
-        parsed = reader.parse_all(root, files)
-    if not files:
-        raise AggregatorError(f"no {title} logs under {directory}")
+    try:
+        plans = plan(args.source, directory)
+    except NothingToImport as exc:
+        raise AggregatorError(str(exc)) from None
     try:
         configured = [
             KnownAccount(a.id, a.protocol, a.address, a.label, a.sphere)
@@ -96,54 +94,35 @@ def cmd_import(args: argparse.Namespace, paths: ProfilePaths, registry: Protocol
         ]
     except ConfigurationError as exc:
         raise UsageError(str(exc)) from None
+    verbose = bool(args.per_file or getattr(args, "verbose", 0))
     lock = InstanceLock(paths.lock_file)
     paths.ensure()
     lock.acquire()  # one writer: message ids are allocated by this process alone
+    read_any = False
     try:
         archive = open_archive(args, paths)
         try:
-            with Progress(f"importing {title} logs", len(files), "files") as progress:
-                summary = import_logs(
-                    archive,
-                    parsed,
-                    source=source,
-                    accounts=AccountMapper(archive, configured, title),
-                    normalize=_normalizer(registry),
-                    on_file=progress.advance,
-                )
+            for step in plans:
+                title = step.format.title
+                label = f"importing {title} logs"
+                with Progress(label, len(step.files), "files", items="messages") as progress:
+                    summary = import_logs(
+                        archive,
+                        step.format.parse_all(step.root, step.files, options),
+                        source=step.format.source or step.format.name,
+                        accounts=AccountMapper(archive, configured, title),
+                        normalize=_normalizer(registry),
+                        on_file=progress.advance,
+                        on_messages=progress.add_items,
+                        correct_directions=bool(options.me),
+                    )
+                for line in summary_lines(summary, title, directory, verbose=verbose):
+                    out(line)
+                read_any = read_any or summary.files > 0
         finally:
             archive.close()
     finally:
         lock.release()
-    _report(summary, title, directory)
+    if not read_any:
+        raise AggregatorError(f"no file under {directory} could be read as a chat log (see the list above)")
     return 0
-
-
-def _zone(name: str | None) -> tzinfo | None:
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"unknown time zone {name!r} (an IANA name such as Europe/Berlin or UTC)") from None
-
-
-def _report(summary: ImportSummary, title: str, directory: Path) -> None:
-    out(
-        f"imported {title} logs from {directory}: {summary.files} files, {summary.inserted} new messages "
-        f"({summary.duplicates} already in the archive), {len(summary.conversations)} conversations"
-    )
-    if summary.accounts_created:
-        out(
-            f"archive-only accounts created (history only, not in accounts.json): {', '.join(summary.accounts_created)}"
-        )
-    if summary.skipped_files:
-        out(f"skipped {len(summary.skipped_files)} files:")
-        for skipped in summary.skipped_files:
-            out(f"  {skipped}")
-    if summary.skipped_lines:
-        out(f"skipped {len(summary.skipped_lines)} lines:")
-        for skipped in summary.skipped_lines[:_LISTED]:
-            out(f"  {skipped}")
-        if len(summary.skipped_lines) > _LISTED:
-            out(f"  ... and {len(summary.skipped_lines) - _LISTED} more")

@@ -16,7 +16,7 @@ from aggregator.accounts.config import AccountStore
 from aggregator.api import AccountId, AggregatorError, ConfigurationError, NotConnectedError
 from aggregator.archive import Archive
 from aggregator.cli.errors import UsageError
-from aggregator.cli.output import out
+from aggregator.cli.output import out, out_exact
 from aggregator.control.client import request
 from aggregator.paths import ProfilePaths
 from aggregator.policy import PolicyEngine
@@ -115,7 +115,7 @@ def _locally(paths: ProfilePaths, registry: ProtocolRegistry, req: dict[str, Any
 def _show(args: argparse.Namespace, reply: dict[str, Any], running: bool) -> None:
     if "rooms" in reply:
         if getattr(args, "json", False):
-            out(json.dumps(reply["rooms"], ensure_ascii=False, indent=2))
+            out_exact(json.dumps(reply["rooms"], ensure_ascii=False, indent=2))
             return
         _show_list(reply["rooms"], running)
         return

@@ -16,7 +16,7 @@ from aggregator.cli.output import out, warn
 from aggregator.cli.session import running_core
 from aggregator.control.server import ControlServer
 from aggregator.core import Core
-from aggregator.events import AccountStateChanged, ConnectionState, MessageStored
+from aggregator.events import AccountStateChanged, ArchiveStorageChanged, ConnectionState, MessageStored
 from aggregator.paths import ProfilePaths
 from aggregator.policy.events import PolicyDenied, PolicyNotice
 from aggregator.policy.file import load_policy
@@ -69,6 +69,12 @@ def _policy_notice(event: PolicyNotice) -> None:
         out(f"{_stamp()} policy: {event.message}")
 
 
+def storage_line(event: ArchiveStorageChanged) -> str:
+    if event.writable:
+        return f"{_stamp()} archive: writable again; held accounts reconnect"
+    return f"{_stamp()} archive: WARNING: cannot store messages: {event.reason}; accounts are held until there is space"
+
+
 def denied_line(event: PolicyDenied) -> str:
     e = event.event
     where = " ".join(x for x in (e.account_id, e.conversation) if x)
@@ -107,6 +113,7 @@ def cmd_run(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolReg
             core.bus.subscribe(AccountStateChanged, lambda e: out(state_line(e, _pinned(core, e.account_id))))
             core.bus.subscribe(PolicyNotice, _policy_notice)
             core.bus.subscribe(PolicyDenied, lambda e: out(denied_line(e)))
+            core.bus.subscribe(ArchiveStorageChanged, lambda e: out(storage_line(e)))
             if args.print_messages:
                 core.bus.subscribe(
                     MessageStored,
@@ -126,7 +133,10 @@ def cmd_run(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolReg
             while not stop.wait(0.5):
                 pass
             out(f"{_stamp()} stopping")
-            engine.call(control.stop(), timeout=10)
+            try:
+                engine.call(control.stop(), timeout=10)
+            except TimeoutError:
+                warn("the control socket did not close within 10 s")
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from aggregator.api import AggregatorError
 from aggregator.bootstrap import build_core
 from aggregator.core import Core
 from aggregator.engine import EngineThread
 from aggregator.paths import ProfilePaths
+
+SHUTDOWN_TIMEOUT = 60.0
 
 
 async def _build(paths: ProfilePaths, database_url: str | None) -> Core:
@@ -30,6 +33,12 @@ def running_core(paths: ProfilePaths, database_url: str | None = None) -> Iterat
         try:
             yield engine, core
         finally:
-            engine.call(_shutdown(core), timeout=60)
+            try:
+                engine.call(_shutdown(core), timeout=SHUTDOWN_TIMEOUT)
+            except TimeoutError:
+                raise AggregatorError(
+                    f"stopping took longer than {SHUTDOWN_TIMEOUT:.0f} s; the archive may not be closed cleanly "
+                    "(it is checked at the next start)"
+                ) from None
     finally:
         engine.stop()

@@ -17,7 +17,7 @@ from aggregator.accounts.config import AccountStore
 from aggregator.api import AggregatorError, ConfigurationError, PolicyError
 from aggregator.cli.database import open_archive
 from aggregator.cli.errors import UsageError
-from aggregator.cli.output import out
+from aggregator.cli.output import out, out_exact
 from aggregator.control.client import request
 from aggregator.paths import ProfilePaths
 from aggregator.policy.apply import enforce_locked
@@ -110,7 +110,7 @@ def cmd_settings(args: argparse.Namespace, paths: ProfilePaths, registry: Protoc
         out(f"{view['key']} = {view['text']}{later}")
         return 0
     if args.json:
-        out(json.dumps(reply["settings"], ensure_ascii=False, indent=2))
+        out_exact(json.dumps(reply["settings"], ensure_ascii=False, indent=2))
         return 0
     width = max(len(v["key"]) for v in reply["settings"])
     for v in reply["settings"]:

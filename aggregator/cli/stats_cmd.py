@@ -6,7 +6,7 @@ import argparse
 import json
 
 from aggregator.cli.database import has_archive, open_archive
-from aggregator.cli.output import out
+from aggregator.cli.output import out, out_exact
 from aggregator.paths import ProfilePaths
 from aggregator.registry import ProtocolRegistry
 from aggregator.search.stats import ArchiveStats, archive_stats
@@ -28,7 +28,7 @@ def cmd_stats(args: argparse.Namespace, paths: ProfilePaths, _registry: Protocol
     else:
         stats = ArchiveStats(0, (), (), ())
     if args.json:
-        out(json.dumps(stats_json(stats), ensure_ascii=False))
+        out_exact(json.dumps(stats_json(stats), ensure_ascii=False))
         return 0
     out(f"messages: {stats.total:,}")
     for title, rows in (("per account", stats.per_account), ("per sphere", stats.per_sphere)):

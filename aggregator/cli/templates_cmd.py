@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from aggregator.cli.output import out, warn
+from aggregator.cli.output import out, out_exact, out_message, warn
 from aggregator.paths import ProfilePaths
 from aggregator.policy.file import load_policy
 from aggregator.registry import ProtocolRegistry
@@ -43,13 +43,13 @@ def cmd_list(args: argparse.Namespace, paths: ProfilePaths, _registry: ProtocolR
     templates = _store(paths).all()
     if args.json:
         for t in templates:
-            out(json.dumps({"name": t.name, "text": t.text, "source": t.source.value}, ensure_ascii=False))
+            out_exact(json.dumps({"name": t.name, "text": t.text, "source": t.source.value}, ensure_ascii=False))
         return 0
     if not templates:
         out("No templates yet; add one with: aggregator templates add NAME TEXT")
     for t in templates:
         mark = " (organisation)" if t.source is TemplateSource.ORGANISATION else ""
-        out(f"{t.name}{mark}: {t.text}")
+        out_message(f"{t.name}{mark}: ", t.text)
     return 0
 
 

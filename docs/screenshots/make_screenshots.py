@@ -7,7 +7,7 @@ Run under Xvfb with a keyring session (the account's password goes to the keyrin
       QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python docs/screenshots/make_screenshots.py'
 
 Writes main-window.png, conversation.png, room.png, quick-switcher.png, preferences.png,
-log-viewer.png, accounts.png and account-dialog.png next to this file. Every shot waits for its data
+log-viewer.png, import-history.png, accounts.png and account-dialog.png next to this file. Every shot waits for its data
 (the account connected, the messages, the members, the search results); only the final paint gets a
 short settle. A wait that times out names what it waited for and exits non-zero.
 """
@@ -133,6 +133,16 @@ def shoot_dialogs(app: QApplication, session: Session) -> None:
     settle(app, 0.3)
     shoot(viewer, "log-viewer.png")
     viewer.close()
+
+    importer = windows.show_import()
+    importer.folder.setText(str(OUT.parents[1] / "tests" / "data" / "trillian"))
+    importer.names.setText("Barade")
+    importer.zone.setText("Europe/Berlin")
+    importer.start()
+    wait(app, lambda: importer.outcomes is not None, "the history import")
+    settle(app, 0.3)
+    shoot(importer, "import-history.png")
+    importer.close()
 
     dialog = windows.show_accounts()
     wait(app, lambda: dialog.list.count() >= 1, "the accounts list")

@@ -34,7 +34,7 @@ PROTOCOL = ProtocolInfo(
     fields=(
         *standard_fields(
             "Nick",
-            "also the NickServ account name for SASL",
+            "also the services account name for SASL, unless an account name is given below",
             password_required=False,
             credential_help="NickServ password (SASL); empty: none",
             server_required=True,
@@ -55,6 +55,11 @@ PROTOCOL = ProtocolInfo(
             ),
             plaintext_label="Connect without encryption",
             plaintext_help="Plain TCP (e.g. port 6667). Off: TLS with certificate verification.",
+        ),
+        AccountField(
+            "sasl_account",
+            "Account name",
+            help="the services (NickServ) account to log in to with SASL, when it is not the nick",
         ),
         AccountField("autojoin", "Channels", FieldKind.LIST, help="joined on connect, e.g. #team, #random"),
         AccountField("encoding", "Fallback encoding", default="latin-1", help="for lines that are not UTF-8"),

@@ -4,8 +4,11 @@ Translates between ``aggregator.api`` and the sans-I/O ``IrcClient`` events; ``I
 the bytes. Channels are ``ConversationKey.room("#chan")``, queries ``ConversationKey.direct(nick)``,
 both casefolded per the server's CASEMAPPING.
 
-Login: SASL EXTERNAL with the account's client certificate when the server offers it (PLAIN with the
-password otherwise, or when the certificate is refused). History: IRCv3 CHATHISTORY when the server
+Login: SASL EXTERNAL with the account's client certificate when the server offers it, else SCRAM-SHA-256
+or PLAIN with the password (the next one when one is refused), as the account name (option
+``sasl_account``) or the nick; a login that cannot go on ends with a QUIT that says why. IRCv3 STS
+policies (``sts.py``) are honoured: see ``connect``. Sending: see ``send_message`` (a message counts as
+sent once the server has proved it had it) and ``docs/irc.md``. History: IRCv3 CHATHISTORY when the server
 offers it (after each JOIN, and ``fetch_history``), reported as backfill; the newest server time seen per
 conversation is kept in the data directory (written after each history batch and on disconnect, so a
 crash costs at most a larger, deduplicated catch-up). InspIRCd 3 has no CHATHISTORY: its replay on JOIN
@@ -43,6 +46,7 @@ from aggregator.api import (
     NetworkError,
     NotConnectedError,
     OutgoingMessage,
+    PlaintextRefusedError,
     PositionReached,
     Presence,
     PresenceChanged,
@@ -62,11 +66,17 @@ from protocols.irc.client import IrcClient, parse_time
 from protocols.irc.connection import IrcConnection
 from protocols.irc.decoding import DEFAULT_FALLBACK, check_encoding
 from protocols.irc.members import ChannelMembers
+from protocols.irc.message import IrcMessage
+from protocols.irc.params import InvalidTarget
+from protocols.irc.sts import STS_FILE, StsStore
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 30.0
 REPLY_TIMEOUT = 30.0
+#: Seconds without any line from the server after a PING before the connection counts as lost. A server
+#: that froze for less than this and wakes up again keeps the connection (and sends nothing twice).
+LAG_TIMEOUT = 60.0
 _SAFE_LABEL = re.compile(r"[A-Za-z0-9._:+/-]{1,48}", re.ASCII)
 #: Malformed lines reported as warnings per connection (the rest are only counted).
 MALFORMED_WARNINGS = 10
@@ -87,11 +97,41 @@ HISTORY_ON_JOIN = 100
 HISTORY_WAIT = 10.0
 
 
+def _checked(build: Callable[[], list[IrcMessage]]) -> list[IrcMessage]:
+    """The lines ``build`` makes, or ``ProtocolError`` when a name in them cannot be put in a line."""
+    try:
+        return build()
+    except InvalidTarget as exc:
+        raise ProtocolError(str(exc)) from None
+
+
 def label_for(key: str) -> str:
     """A labeled-response label for an idempotency key (the key itself when short and plain)."""
     if _SAFE_LABEL.fullmatch(key):
         return key
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(slots=True)
+class _Proof:
+    """What the server said about one sent message before the PONG that follows it."""
+
+    labels: frozenset[str]
+    first_label: str | None
+    target: str  # casefolded
+    first_text: str | None = None  # echo-message without labels: the echo of the first line is this text
+    echo: ev.Message | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Echo:
+    """A line of ours whose echo (``echo-message`` without ``labeled-response``) is still to come."""
+
+    target: str  # casefolded
+    text: str
+    key: str
+    first: bool
 
 
 @dataclass(slots=True)
@@ -126,7 +166,7 @@ class IrcAdapter:
         if self._client_cert is not None and settings.allow_plaintext:
             raise ConfigurationError("a client certificate (SASL EXTERNAL) needs TLS; turn off plaintext")
         self.lag_interval = float(options.get("lag_interval", "") or 30)
-        self.lag_timeout = float(options.get("lag_timeout", "") or 30)
+        self.lag_timeout = float(options.get("lag_timeout", "") or LAG_TIMEOUT)
         self._client: IrcClient | None = None
         self._connection: IrcConnection | None = None
         self._waiters: list[_Waiter] = []
@@ -141,6 +181,7 @@ class IrcAdapter:
         # labels ``<key>.1``, ``<key>.2``...) are not reported, and their msgids are kept (in the data
         # directory, so across restarts) to drop the same lines when a channel replay brings them back.
         self._continuation_labels: set[str] = set()
+        self._echoes: list[_Echo] = []  # unlabelled echoes still expected, in the order the lines went out
         self._continuation_path = settings.data_dir / CONTINUATIONS_FILE if settings.data_dir else None
         self._continuations = self._load_continuations()
         # CHATHISTORY: the newest server time seen per channel (casefolded), a catch-up position
@@ -152,30 +193,71 @@ class IrcAdapter:
         self._caught_up: set[str] = set()  # channels whose JOIN history is complete on this connection
         self._paged_from: dict[str, datetime] = {}  # channel -> the time its last history page started at
         self._history_labels = itertools.count(1)
+        self._sts = StsStore(settings.data_dir / STS_FILE if settings.data_dir else None)
+        self._sts_duration: int | None = None  # of the policy the current (TLS) connection announced
+        self._current_port = self._port  # the port of the last connection (another one after an STS upgrade)
+        self._upgrade_to: int | None = None  # STS port announced after registration on a plaintext connection
+        self._sasl_account = options.get("sasl_account", "").strip() or self._nick
+        if any(not c.isprintable() for c in self._sasl_account):
+            raise ConfigurationError("the IRC account name contains a control character")
+        self._proof_tokens = itertools.count(1)
         self._history_joins: dict[str, asyncio.Future[object]] = {}  # folded channel -> its history reply
 
     @property
     def _where(self) -> str:
-        return f"{self._host}:{self._port}"
+        return f"{self._host}:{self._current_port}"
 
     # -------------------------------------------------------------------------------- connection
 
     async def connect(self, credentials: Credentials) -> None:
+        """Connects and registers. With an STS policy in force for the host, only TLS is used (on the
+        policy's port when the account says plaintext); a plaintext server that announces STS is left at
+        once for TLS on the port it names, with no way back to plaintext."""
         if self._connected:
             return
         await self.disconnect()
+        policy = self._sts.get(self._host)
+        # A pinned certificate is only ever checked over TLS, so a pin forces TLS even where plaintext is allowed.
+        plaintext = self._settings.allow_plaintext and policy is None and self._settings.pinned_certificate is None
+        port = policy.port if policy is not None and self._settings.allow_plaintext else self._port
+        upgrade_to, self._upgrade_to = self._upgrade_to, None
+        if upgrade_to is not None and plaintext:  # announced (CAP NEW) on the last plaintext connection
+            plaintext, port = False, upgrade_to
+        if policy is not None and self._settings.allow_plaintext:
+            log.info("%s: STS policy for %s: TLS on port %d", self._account_id, self._host, port)
+        try:
+            upgrade = await self._register(credentials, use_tls=not plaintext, port=port)
+        except PlaintextRefusedError:
+            if policy is None:
+                raise
+            raise PlaintextRefusedError(
+                f"{self._host}:{port} does not speak TLS, but the server's STS policy requires TLS until "
+                f"{policy.expires:%Y-%m-%d %H:%M} UTC; plaintext is refused until then"
+            ) from None
+        if upgrade is not None:
+            log.info("%s: %s asks for TLS (STS): reconnecting to port %d", self._account_id, self._where, upgrade)
+            if await self._register(credentials, use_tls=True, port=upgrade) is not None:
+                raise ProtocolError(f"{self._host}:{upgrade} asked for an STS upgrade on a TLS connection")
+        self._connected = True
+        assert self._client is not None
+        log.info("%s connected to %s as %s", self._account_id, self._where, self._client.nick)
+
+    async def _register(self, credentials: Credentials, *, use_tls: bool, port: int) -> int | None:
+        """One connection up to the end of registration; returns the STS upgrade port if the server asks
+        for one (that connection is then closed). A refused login ends with a QUIT that says why."""
         client = IrcClient(
             self._nick, realname=self._realname, password=credentials.password or None,
-            sasl_external=self._client_cert is not None, encoding_fallback=self._encoding,
+            sasl_account=self._sasl_account, sasl_external=self._client_cert is not None,
+            encoding_fallback=self._encoding, secure=use_tls,
         )  # fmt: skip
         connection = IrcConnection(
-            client, self._host, self._port, on_events=self._on_events, on_closed=self._on_closed,
-            use_tls=not self._settings.allow_plaintext or self._settings.pinned_certificate is not None,
-            ca_file=self._settings.ca_file, pinned_certificate=self._settings.pinned_certificate,
+            client, self._host, port, on_events=self._on_events, on_closed=self._on_closed,
+            use_tls=use_tls, ca_file=self._settings.ca_file, pinned_certificate=self._settings.pinned_certificate,
             client_cert=self._client_cert, client_key=self._client_key,
             lag_interval=self.lag_interval, lag_timeout=self.lag_timeout,
         )  # fmt: skip
         self._client, self._connection = client, connection
+        self._sts_duration, self._current_port = None, port
         self._malformed = self._malformed_in_a_row = 0
         self._members.clear()
         registered = self._expect(self._match_registration)
@@ -183,21 +265,29 @@ class IrcAdapter:
             await connection.open()
             connection.send(client.start())
             async with asyncio.timeout(CONNECT_TIMEOUT):
-                await registered
+                result = await registered
         except TimeoutError:
-            await self.disconnect()
+            await self._close("registration timed out")
             raise NetworkError(f"{self._where} did not finish the registration within {CONNECT_TIMEOUT:g} s") from None
-        except BaseException:
-            await self.disconnect()
+        except AuthenticationError:
+            await self._close("SASL authentication failed")
             raise
-        self._connected = True
-        log.info("%s connected to %s as %s", self._account_id, self._where, client.nick)
+        except ProtocolError:
+            await self._close("registration failed")
+            raise
+        except BaseException:
+            await self._close(None)
+            raise
+        if isinstance(result, ev.StsUpgrade):
+            await self._close("STS: reconnecting with TLS")
+            return result.port
+        return None
 
     def _match_registration(self, event: ev.Event) -> object | None:
-        if isinstance(event, ev.Registered):
-            return True
+        if isinstance(event, ev.Registered | ev.StsUpgrade):
+            return event
         if isinstance(event, ev.SaslFailed):
-            return AuthenticationError(f"{self._where} refused the login of {self._nick}: {event.reason}")
+            return AuthenticationError(f"{self._where} refused the login of {self._sasl_account}: {event.reason}")
         if isinstance(event, ev.RegistrationFailed):
             return ProtocolError(event.reason)
         if isinstance(event, ev.ServerError):
@@ -207,25 +297,41 @@ class IrcAdapter:
         return None
 
     async def disconnect(self) -> None:
+        await self._close(None)
+
+    async def _close(self, quit_reason: str | None) -> None:
+        """Closes the connection: with a QUIT once registered, or with ``quit_reason`` before (a polite end
+        instead of a dropped connection when the login cannot go on)."""
         self._connected = False
         connection, self._connection = self._connection, None
         client = self._client
         self._fail_waiters(NotConnectedError(f"{self._account_id} disconnected"))
         self._labels.clear()
         self._continuation_labels.clear()
+        self._echoes.clear()
         self._whois_asked.clear()
         self._history_joins.clear()
         self._history_pending.clear()
         self._caught_up.clear()
+        self._renew_sts(connection)
         if connection is not None:
-            quit_line = client.quit()[0] if client is not None and client.registered else None
+            quit_line = None
+            if client is not None and (client.registered or quit_reason is not None):
+                quit_line = client.quit(quit_reason or "")[0]
             try:
                 await connection.close(quit_line)
             except Exception:
                 log.exception("%s: closing the connection failed", self._account_id)
 
+    def _renew_sts(self, connection: IrcConnection | None) -> None:
+        """An STS policy counts its duration again from the end of a connection that announced it."""
+        duration, self._sts_duration = self._sts_duration, None
+        if connection is not None and duration is not None:
+            self._sts.remember(self._host, self._current_port, duration)
+
     def _on_closed(self, reason: str) -> None:
         self._fail_waiters(NetworkError(f"{reason} before the server answered"))
+        self._renew_sts(self._connection)
         self._history_joins.clear()
         self._history_pending.clear()
         self._caught_up.clear()
@@ -304,6 +410,15 @@ class IrcAdapter:
         client = self._client
         if isinstance(event, ev.LoggedIn):  # comes before the registration ends
             log.info("%s: logged in as %s (SASL %s)", self._account_id, event.account, event.mechanism or "-")
+            return
+        if isinstance(event, ev.StsUpgrade) and client is not None and client.registered and self._connection:
+            # CAP NEW sts after registration (before it, the registration itself takes the upgrade)
+            self._upgrade_to = event.port
+            self._connection.abort(f"{self._where} asks for TLS (STS): reconnecting to port {event.port}")
+            return
+        if isinstance(event, ev.StsPolicy):  # only ever on TLS (the client)
+            self._sts_duration = event.duration or None
+            self._sts.remember(self._host, self._current_port, event.duration)
             return
         if client is None or not client.registered:
             if isinstance(event, ev.Malformed):
@@ -384,6 +499,15 @@ class IrcAdapter:
             if position is not None:
                 self._emit(PositionReached(account_id=self._account_id, position=position))
             return
+        if event.is_echo and event.label is None and self._echoes:
+            head = self._echoes[0]
+            if head.target == self._handle(event.target) and head.text == event.text:
+                self._echoes.pop(0)
+                if not head.first:  # a continuation line of a split message: the row has the whole body
+                    if event.msgid:
+                        self._remember_continuation(event.msgid)
+                    return
+                key = head.key
         self._emit(
             MessageReceived(
                 account_id=self._account_id,
@@ -446,45 +570,98 @@ class IrcAdapter:
             connection.send(client.away(None))
 
     async def send_message(self, conversation: ConversationKey, message: OutgoingMessage) -> SendReceipt:
+        """Sends ``message`` and returns once the server has provably processed it.
+
+        The lines go out followed by a PING with a token of their own. A server processes a client's
+        lines in order, so its PONG proves that it had the message (an error about it, such as "no such
+        nick", comes before the PONG and fails the message). With ``echo-message`` and
+        ``labeled-response`` the echo of the first line also proves it and gives the server's msgid.
+        There is no timeout of its own: the message's fate is the connection's. If the connection is
+        lost before the proof, ``NetworkError`` leaves it pending, and the core sends it again after the
+        reconnect (the server may then have had it: at most the one message in flight). A connection
+        that is only slow (a server frozen for less than the lag timeout) is waited for: nothing twice.
+
+        A target no IRC line can carry (space, comma, CR, LF, NUL, leading ``:``...) is refused at once
+        with ``ProtocolError`` (a permanent failure: nothing was sent, nothing is retried)."""
         client, connection = self._require()
         target = conversation.handle
         if conversation.kind is ConversationKind.ROOM and not client.is_channel(target):
             raise ProtocolError(f"{target!r} is not a channel name on {self._where}")
         base = label_for(message.idempotency_key)
-        lines = client.privmsg(
-            target, message.body, label=base,
-            action=message.kind is MessageKind.ACTION, notice=message.kind is MessageKind.NOTICE,
-        )  # fmt: skip
+        try:
+            lines = client.privmsg(
+                target, message.body, label=base,
+                action=message.kind is MessageKind.ACTION, notice=message.kind is MessageKind.NOTICE,
+            )  # fmt: skip
+        except InvalidTarget as exc:
+            raise ProtocolError(f"{exc}; the message was not sent") from None
         if not lines:
             raise ProtocolError("an empty message cannot be sent on IRC")
-        tracked = "labeled-response" in client.enabled_caps and "echo-message" in client.enabled_caps
-        futures: list[asyncio.Future[object]] = []
-        if tracked:
-            for index, line in enumerate(lines):
-                label = line.tags["label"]
+        labels = [line.tags["label"] for line in lines if "label" in line.tags]
+        echoed = "echo-message" in client.enabled_caps and len(labels) == len(lines)
+        if echoed:
+            for index, label in enumerate(labels):
                 self._labels[label] = message.idempotency_key
                 if index > 0:
                     self._continuation_labels.add(label)
-                futures.append(self._expect(self._match_echo(label)))
-        connection.send(lines)
-        if not tracked:
-            return SendReceipt(remote_id=None, timestamp=datetime.now(UTC))
-        results = [await self._await(future, "a message") for future in futures]
-        first = results[0]
-        assert isinstance(first, ev.Message)
-        return SendReceipt(remote_id=first.msgid, timestamp=first.time)
+        folded = self._handle(target)
+        expected: list[_Echo] = []
+        if "echo-message" in client.enabled_caps and not echoed:  # match the echoes by their text, in order
+            for index, line in enumerate(lines):
+                text = line.params[1]
+                if message.kind is MessageKind.ACTION:
+                    text = text.removeprefix("\x01ACTION ").removesuffix("\x01")
+                expected.append(_Echo(folded, text, message.idempotency_key, index == 0))
+            self._echoes.extend(expected)
+        token = f"sent{next(self._proof_tokens)}"
+        proof = _Proof(
+            labels=frozenset(labels), first_label=labels[0] if echoed else None, target=folded,
+            first_text=expected[0].text if expected else None,
+        )  # fmt: skip
+        future = self._expect(lambda event: self._match_proof(proof, token, event))
+        try:
+            connection.send([*lines, *client.ping(token)])
+        except ValueError as exc:  # cannot happen after privmsg's checks: the last guard
+            self._waiters = [w for w in self._waiters if w.future is not future]
+            raise ProtocolError(f"the message cannot be put in an IRC line: {exc}") from None
+        try:
+            await future
+        except NetworkError:
+            if proof.echo is None:
+                raise NetworkError(
+                    f"the connection to {self._where} was lost before the server confirmed the message"
+                ) from None
+        finally:
+            self._waiters = [w for w in self._waiters if w.future is not future]
+            self._echoes = [e for e in self._echoes if e not in expected]
+        if proof.error is not None:
+            raise ProtocolError(f"{self._where} refused the message: {proof.error}")
+        echo = proof.echo
+        if echo is not None:
+            return SendReceipt(remote_id=echo.msgid, timestamp=echo.time or datetime.now(UTC))
+        return SendReceipt(remote_id=None, timestamp=datetime.now(UTC))
 
-    def _match_echo(self, label: str) -> Callable[[ev.Event], object | None]:
-        def match(event: ev.Event) -> object | None:
-            if isinstance(event, ev.Message) and event.is_echo and event.label == label:
-                return event
-            if isinstance(event, ev.ErrorReply) and event.label == label:
-                return ProtocolError(f"{self._where} refused the message: {event.text} ({event.code})")
-            if isinstance(event, ev.Acknowledged) and event.label == label:
-                return ProtocolError(f"{self._where} accepted the message but sent no echo")
-            return None
-
-        return match
+    def _match_proof(self, proof: _Proof, token: str, event: ev.Event) -> object | None:
+        """Collects what the server says about a sent message; True at its PONG (or the echo, if it
+        comes last because the server has no PONG for us: never, in practice)."""
+        if isinstance(event, ev.Message) and event.is_echo and proof.first_label and event.label == proof.first_label:
+            proof.echo = event
+        elif (
+            isinstance(event, ev.Message) and event.is_echo and event.label is None and proof.echo is None
+            and proof.first_text is not None and event.text == proof.first_text
+            and self._handle(event.target) == proof.target
+        ):  # fmt: skip
+            proof.echo = event
+        elif isinstance(event, ev.ErrorReply) and proof.error is None:
+            if event.label is not None and event.label in proof.labels:
+                proof.error = f"{event.text} ({event.code})"
+            elif event.label is None and not proof.labels:
+                about = event.text.split(" ", 1)[0]
+                if about and self._handle(about) == proof.target:
+                    proof.error = f"{event.text} ({event.code})"
+        elif isinstance(event, ev.Pong) and event.token == token:
+            return True
+        return None
 
     # ------------------------------------------------------------------------------ continuations
 
@@ -578,12 +755,12 @@ class IrcAdapter:
                 return ProtocolError(f"{self._where} refused CHATHISTORY for {target}: {event.text} ({event.code})")
             return None
 
+        if since is not None:
+            lines = _checked(lambda: client.chathistory_after(target, since, limit, label=label))
+        else:
+            lines = _checked(lambda: client.chathistory_latest(target, limit, label=label))
         future = self._expect(match)
         future.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved: no warning
-        if since is not None:
-            lines = client.chathistory_after(target, since, limit, label=label)
-        else:
-            lines = client.chathistory_latest(target, limit, label=label)
         connection.send(lines)
         return future
 
@@ -635,8 +812,9 @@ class IrcAdapter:
                 return ProtocolError(f"cannot join {channel}: {event.text} ({event.code})")
             return None
 
+        lines = _checked(lambda: client.join(channel))
         future = self._expect(match)
-        connection.send(client.join(channel))
+        connection.send(lines)
         await self._await(future, f"JOIN {channel}")
         history = self._history_joins.pop(folded, None)
         if history is not None:  # CHATHISTORY after the JOIN: wait for it, but the channel is joined anyway
@@ -678,8 +856,9 @@ class IrcAdapter:
                 return True  # not on that channel: left anyway
             return None
 
+        lines = _checked(lambda: client.part(room.handle))
         future = self._expect(match)
-        connection.send(client.part(room.handle))
+        connection.send(lines)
         await self._await(future, f"PART {room.handle}")
 
     async def set_topic(self, room: ConversationKey, topic: str) -> None:
@@ -693,8 +872,9 @@ class IrcAdapter:
                 return ProtocolError(f"cannot set the topic of {room.handle}: {event.text} ({event.code})")
             return None
 
+        lines = _checked(lambda: client.set_topic(room.handle, topic))
         future = self._expect(match)
-        connection.send(client.set_topic(room.handle, topic))
+        connection.send(lines)
         await self._await(future, f"TOPIC {room.handle}")
 
     # ----------------------------------------------------------------------------------- helpers

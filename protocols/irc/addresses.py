@@ -6,6 +6,7 @@ import re
 
 from aggregator.api import ConfigurationError
 from protocols.irc.casemap import casefold
+from protocols.irc.params import InvalidTarget, check_target
 
 #: RFC 2812 nick characters: a letter or special first, then letters, digits, specials and '-'.
 _NICK = re.compile(r"[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]{0,29}", re.ASCII)
@@ -22,8 +23,17 @@ def normalize_address(address: str) -> str:
 
 
 def normalize_handle(handle: str) -> str:
-    """A nick or channel as the server compares it (``rfc1459`` case folding)."""
-    return casefold(handle.strip())
+    """A nick or channel as the server compares it (``rfc1459`` case folding).
+
+    Raises ``ConfigurationError`` for a name that cannot be an IRC target (empty, a space, a comma, CR,
+    LF, NUL or another control character, a leading ``:``): such a message is refused before it is
+    stored, so it can never wait in the queue (``params.check_target``)."""
+    candidate = handle.strip()
+    try:
+        check_target(candidate)
+    except InvalidTarget as exc:
+        raise ConfigurationError(str(exc)) from None
+    return casefold(candidate)
 
 
 def parse_server(server: str | None) -> tuple[str, int]:

@@ -3,6 +3,10 @@
 ``start()`` gives the first lines to send; ``feed(bytes)`` takes what the server sent and returns
 typed events (``events.Send`` for each line to write, in order). Command methods (``privmsg``,
 ``join``...) return the lines to write. Nothing here touches a socket or a clock.
+
+Every command method checks what a person typed before it becomes a parameter (``params``): a target
+that no line can carry (a space, a comma, CR, LF, NUL, a leading ``:``...) raises ``InvalidTarget`` and
+nothing is sent; free text loses its line breaks; a body goes out as one PRIVMSG per line.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from protocols.irc import events as ev
 from protocols.irc.casemap import DEFAULT_CASEMAPPING, casefold
 from protocols.irc.decoding import DEFAULT_FALLBACK, decode
 from protocols.irc.message import IrcMessage, IrcParseError, parse
+from protocols.irc.params import InvalidTarget, check_nick, check_target, clean_text
+from protocols.irc.scram import MECHANISM as SCRAM
+from protocols.irc.scram import ScramClient, ScramError
 from protocols.irc.split import body_budget, split_message
 
 #: Capabilities we ask for when the server offers them.
@@ -76,16 +83,23 @@ class IrcClient:
         sasl_external: bool = False,
         encoding_fallback: str = DEFAULT_FALLBACK,
         wanted_caps: Iterable[str] = WANTED_CAPS,
+        secure: bool = False,
     ) -> None:
-        self.desired_nick = nick
+        self.desired_nick = check_nick(nick)
         self.nick = nick
         self._username = username or "".join(c for c in nick if c.isascii() and c.isalnum())[:10] or "user"
-        self._realname = realname or nick
+        self._realname = clean_text(realname).strip() or nick
         self._password = password
         self._sasl_account = sasl_account or nick
         self._sasl_external = sasl_external
-        #: The SASL mechanism in use (``PLAIN`` or ``EXTERNAL``) once chosen.
+        #: The SASL mechanism in use (``EXTERNAL``, ``SCRAM-SHA-256`` or ``PLAIN``) once chosen.
         self.sasl_mechanism: str | None = None
+        self._scram: ScramClient | None = None
+        self._scram_step = 0
+        self._sasl_in = ""  # base64 of a server SASL message that comes in 400-byte pieces
+        self._tried_mechanisms: set[str] = set()
+        #: Whether the connection is TLS (STS: an insecure one is upgraded, only a secure one sets a policy).
+        self.secure = secure
         #: The services account we are logged in to (``900 RPL_LOGGEDIN``), if any.
         self.account: str | None = None
         self._fallback = encoding_fallback
@@ -135,13 +149,25 @@ class IrcClient:
         return int(value) if value.isdigit() and int(value) > 0 else None
 
     def _sasl_mechanism(self) -> str | None:
-        """EXTERNAL with a client certificate when the server offers it, else PLAIN with the password."""
+        """The best mechanism we can use that the server offers (and we have not tried yet): EXTERNAL with
+        a client certificate, SCRAM-SHA-256 with the password, PLAIN with the password. A server that lists
+        no mechanisms (``sasl`` without a value) is tried with EXTERNAL or PLAIN."""
         offered = [m.upper() for m in self.available_caps.get("sasl", "").split(",") if m]
-        if self._sasl_external and (not offered or "EXTERNAL" in offered):
-            return "EXTERNAL"
-        if self._password is not None and (not offered or "PLAIN" in offered):
-            return "PLAIN"
+        untried = [m for m in ("EXTERNAL", SCRAM, "PLAIN") if m not in self._tried_mechanisms]
+        for mechanism in untried:
+            if mechanism == "EXTERNAL" and not self._sasl_external:
+                continue
+            if mechanism != "EXTERNAL" and self._password is None:
+                continue
+            if mechanism in offered or (not offered and mechanism != SCRAM):
+                return mechanism
         return None
+
+    def _start_sasl(self, mechanism: str) -> list[ev.Event]:
+        self.sasl_mechanism = mechanism
+        self._tried_mechanisms.add(mechanism)
+        self._scram, self._scram_step, self._sasl_in = None, 0, ""
+        return [ev.Send(IrcMessage("AUTHENTICATE", (mechanism,)))]
 
     # ----------------------------------------------------------------------------------- commands
 
@@ -155,7 +181,10 @@ class IrcClient:
     def privmsg(
         self, target: str, text: str, *, label: str | None = None, action: bool = False, notice: bool = False
     ) -> list[IrcMessage]:
-        """Lines for ``text`` to ``target``, split to fit; the first line carries ``label``."""
+        """Lines for ``text`` to ``target``, split to fit and at line breaks; the first line carries ``label``.
+
+        Raises ``InvalidTarget`` for a target no line can carry (nothing is sent then)."""
+        check_target(target)
         command = "NOTICE" if notice else "PRIVMSG"
         limit = body_budget(self.nick, command, target, action=action)
         lines: list[IrcMessage] = []
@@ -168,29 +197,43 @@ class IrcClient:
         return lines
 
     def join(self, channel: str, key: str | None = None) -> list[IrcMessage]:
+        check_target(channel)
+        if key is not None and key:
+            try:
+                check_target(key)
+            except InvalidTarget:
+                raise InvalidTarget(f"the key of {channel} contains a space, a comma or a control character") from None
         return [IrcMessage("JOIN", (channel, key) if key else (channel,))]
 
     def part(self, channel: str, reason: str = "") -> list[IrcMessage]:
+        check_target(channel)
+        reason = clean_text(reason)
         return [IrcMessage("PART", (channel, reason) if reason else (channel,))]
 
     def set_topic(self, channel: str, topic: str) -> list[IrcMessage]:
-        return [IrcMessage("TOPIC", (channel, topic.replace("\r", " ").replace("\n", " ")))]
+        check_target(channel)
+        return [IrcMessage("TOPIC", (channel, clean_text(topic)))]
 
     def away(self, message: str | None) -> list[IrcMessage]:
-        if not message:
+        text = clean_text(message or "")
+        if not text.strip():
             return [IrcMessage("AWAY")]
-        return [IrcMessage("AWAY", (message.replace("\r", " ").replace("\n", " "),))]
+        return [IrcMessage("AWAY", (text,))]
 
     def ping(self, token: str) -> list[IrcMessage]:
-        return [IrcMessage("PING", (token,))]
+        return [IrcMessage("PING", (check_target(token),))]
 
     def who(self, mask: str) -> list[IrcMessage]:
-        return [IrcMessage("WHO", (mask,))]
+        return [IrcMessage("WHO", (check_target(mask),))]
 
     def whois(self, nick: str) -> list[IrcMessage]:
-        return [IrcMessage("WHOIS", (nick,))]
+        return [IrcMessage("WHOIS", (check_target(nick),))]
+
+    def change_nick(self, nick: str) -> list[IrcMessage]:
+        return [IrcMessage("NICK", (check_nick(nick),))]
 
     def quit(self, reason: str = "") -> list[IrcMessage]:
+        reason = clean_text(reason)
         return [IrcMessage("QUIT", (reason,) if reason else ())]
 
     def chathistory_after(
@@ -204,6 +247,7 @@ class IrcClient:
         return self._chathistory("LATEST", target, "*", limit, label)
 
     def _chathistory(self, sub: str, target: str, ref: str, limit: int, label: str | None) -> list[IrcMessage]:
+        check_target(target)
         if not self.supports_chathistory:
             return []
         server_limit = self.chathistory_limit
@@ -271,16 +315,49 @@ class IrcClient:
                 return []
             if sub == "LS":
                 self._ls_done = True
-                want = sorted(c for c in self._wanted if c in self.available_caps)
-                if not self.wants_sasl:
-                    want = [c for c in want if c != "sasl"]
-                out: list[ev.Event] = []
-                if self.wants_sasl and "sasl" not in want:
-                    out.append(ev.SaslFailed("the server offers no SASL authentication"))
-                    return out
-                return [ev.Send(IrcMessage("CAP", ("REQ", " ".join(want))))] if want else [self._cap_end()]
+                sts = self._sts()
+                if isinstance(sts, ev.StsUpgrade):
+                    return [sts]  # nothing more on this connection: the adapter reconnects with TLS
+                return ([sts] if sts is not None else []) + self._request_caps()
+            out: list[ev.Event] = []
+            if any(c.partition("=")[0] == "sts" for c in caps):
+                sts = self._sts()
+                if isinstance(sts, ev.StsUpgrade):
+                    return [sts]
+                out += [sts] if sts is not None else []
             new = sorted(c.partition("=")[0] for c in caps if c.partition("=")[0] in self._wanted - {"sasl"})
-            return [ev.Send(IrcMessage("CAP", ("REQ", " ".join(new))))] if new else []
+            return out + ([ev.Send(IrcMessage("CAP", ("REQ", " ".join(new))))] if new else [])
+        return self._on_cap_reply(sub, caps)
+
+    def _sts(self) -> ev.StsUpgrade | ev.StsPolicy | None:
+        """IRCv3 STS: on an insecure connection a valid ``port`` means "upgrade now"; on a secure one,
+        ``duration`` is the policy to remember (0: forget it). Anything else in the value is ignored."""
+        if "sts" not in self.available_caps:
+            return None
+        keys: dict[str, str] = {}
+        for item in self.available_caps["sts"].split(","):
+            key, _, value = item.partition("=")
+            keys.setdefault(key.strip().lower(), value.strip())
+        if not self.secure:
+            port = keys.get("port", "")
+            if port.isascii() and port.isdigit() and 0 < int(port) < 65536:
+                return ev.StsUpgrade(int(port))
+            return None  # no (valid) port: the policy is ignored on an insecure connection
+        duration = keys.get("duration", "")
+        if duration.isascii() and duration.isdigit():
+            return ev.StsPolicy(int(duration), bool("preload" in keys))
+        return None
+
+    def _request_caps(self) -> list[ev.Event]:
+        """After the whole ``CAP LS``: ``CAP REQ`` for what we want, or ``CAP END`` when nothing is."""
+        want = sorted(c for c in self._wanted if c in self.available_caps)
+        if not self.wants_sasl:
+            want = [c for c in want if c != "sasl"]
+        elif "sasl" not in want:
+            return [ev.SaslFailed("the server offers no SASL authentication")]
+        return [ev.Send(IrcMessage("CAP", ("REQ", " ".join(want))))] if want else [self._cap_end()]
+
+    def _on_cap_reply(self, sub: str, caps: list[str]) -> list[ev.Event]:
         if sub == "DEL":
             for item in caps:
                 self.available_caps.pop(item, None)
@@ -300,8 +377,7 @@ class IrcClient:
                     self._sasl_done = True
                     offered = self.available_caps.get("sasl", "") or "none"
                     return [ev.SaslFailed(f"the server offers no usable SASL mechanism (it offers {offered})")]
-                self.sasl_mechanism = mechanism
-                return [ev.Send(IrcMessage("AUTHENTICATE", (mechanism,)))]
+                return self._start_sasl(mechanism)
             return [self._cap_end()]
         if sub == "NAK":
             if self.registered:
@@ -316,16 +392,51 @@ class IrcClient:
         return ev.Send(IrcMessage("CAP", ("END",)))
 
     def _on_authenticate(self, msg: IrcMessage) -> list[ev.Event]:
-        if msg.param(0) != "+":
+        data = msg.param(0)
+        if self.sasl_mechanism == SCRAM:
+            if data != "+":
+                self._sasl_in += data
+                if len(data) == _SASL_CHUNK:
+                    return []  # more of the same server message follows
+            received, self._sasl_in = self._sasl_in, ""
+            return self._scram_answer(received)
+        if data != "+":
             return []
         if self.sasl_mechanism == "EXTERNAL" or self._password is None:
             return [ev.Send(IrcMessage("AUTHENTICATE", ("+",)))]
         account = self._sasl_account
-        payload = base64.b64encode(f"{account}\0{account}\0{self._password}".encode()).decode("ascii")
-        chunks = [payload[i : i + _SASL_CHUNK] for i in range(0, len(payload), _SASL_CHUNK)]
+        return self._authenticate(f"{account}\0{account}\0{self._password}".encode())
+
+    @staticmethod
+    def _authenticate(payload: bytes) -> list[ev.Event]:
+        """``AUTHENTICATE`` lines for ``payload``: base64 in pieces of 400, ``+`` after a full last piece."""
+        encoded = base64.b64encode(payload).decode("ascii")
+        chunks = [encoded[i : i + _SASL_CHUNK] for i in range(0, len(encoded), _SASL_CHUNK)]
         if not chunks or len(chunks[-1]) == _SASL_CHUNK:
             chunks.append("+")
         return [ev.Send(IrcMessage("AUTHENTICATE", (chunk,))) for chunk in chunks]
+
+    def _scram_answer(self, received: str) -> list[ev.Event]:
+        """The next SCRAM step: client-first after ``+``, client-final after server-first, ``+`` once the
+        server's signature checks out. A server that cannot prove the password ends the exchange."""
+        assert self._password is not None
+        try:
+            if self._scram_step == 0:
+                self._scram = ScramClient(self._sasl_account, self._password)
+                self._scram_step = 1
+                return self._authenticate(self._scram.first())
+            assert self._scram is not None
+            payload = base64.b64decode(received, validate=True) if received else b""
+            if self._scram_step == 1:
+                self._scram_step = 2
+                return self._authenticate(self._scram.final(payload))
+            self._scram.verify(payload)
+            self._scram_step = 3
+            return [ev.Send(IrcMessage("AUTHENTICATE", ("+",)))]
+        except (ScramError, ValueError) as exc:
+            self._sasl_done = True
+            self._tried_mechanisms.update(("PLAIN", SCRAM))  # never fall back after a bad server proof
+            return [ev.Send(IrcMessage("AUTHENTICATE", ("*",))), ev.SaslFailed(f"SCRAM-SHA-256: {exc}")]
 
     def _on_903(self, msg: IrcMessage) -> list[ev.Event]:
         return [self._cap_end()]
@@ -342,17 +453,19 @@ class IrcClient:
         return []
 
     def _sasl_failed(self, msg: IrcMessage) -> list[ev.Event]:
-        if (
-            msg.command in ("904", "908")
-            and self.sasl_mechanism == "EXTERNAL"
-            and self._password is not None
-            and not self._sasl_done
-        ):
-            # the certificate was not accepted (not registered with the account): try the password
-            if msg.command == "908":
-                return []  # 904 follows
-            self.sasl_mechanism = "PLAIN"
-            return [ev.Send(IrcMessage("AUTHENTICATE", ("PLAIN",)))]
+        if msg.command == "908":  # RPL_SASLMECHS: what the server can do; 904 follows
+            mechanisms = msg.param(1)
+            if mechanisms:
+                self.available_caps["sasl"] = mechanisms
+            return []
+        if self._sasl_done:
+            return []
+        if msg.command == "904" and self.sasl_mechanism in ("EXTERNAL", SCRAM):
+            # The certificate was not accepted (not registered with the account), or the account has no
+            # SCRAM secrets (kept from before the server offered SCRAM): try the next mechanism.
+            following = self._sasl_mechanism()
+            if following is not None:
+                return self._start_sasl(following)
         self._sasl_done = True
         return [ev.SaslFailed(msg.param(-1) or f"SASL failed ({msg.command})")]
 
@@ -394,7 +507,7 @@ class IrcClient:
                 self._reclaiming = False
                 return []
             return self._on_error_numeric(msg)
-        self.nick = self._alternate(msg.param(1, self.nick))
+        self.nick = self._alternate(self.nick)  # not the server's text: it goes back on the wire
         return [ev.Send(IrcMessage("NICK", (self.nick,)))]
 
     _on_436 = _on_433
@@ -412,7 +525,10 @@ class IrcClient:
         return candidate
 
     def _on_ping(self, msg: IrcMessage) -> list[ev.Event]:
-        return [ev.Send(IrcMessage("PONG", msg.params or ("",)))]
+        params = tuple(clean_text(param) for param in msg.params)
+        if not params or not all(params[:-1]) or any(" " in p or p.startswith(":") for p in params[:-1]):
+            params = (clean_text(msg.param(-1)),)  # whatever the server sent, our answer is one valid line
+        return [ev.Send(IrcMessage("PONG", params))]
 
     def _on_pong(self, msg: IrcMessage) -> list[ev.Event]:
         return [ev.Pong(msg.param(-1))]

@@ -116,7 +116,7 @@ class IrcConnection:
         self._pin = pinned_certificate
         self.lag_interval = lag_interval
         self.lag_timeout = lag_timeout
-        self._queue: SendQueue[IrcMessage] = SendQueue(rate, burst, time.monotonic())
+        self._queue: SendQueue[bytes] = SendQueue(rate, burst, time.monotonic())
         self._wake = asyncio.Event()
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -186,9 +186,12 @@ class IrcConnection:
         ]
 
     def send(self, messages: list[IrcMessage]) -> None:
-        for message in messages:
-            self._queue.push(message)
-        if messages:
+        """Queues ``messages`` in order. Each is serialised first: if one cannot be a line (a CR, LF or NUL
+        in a parameter...), ``ValueError`` is raised and none of them is queued."""
+        lines = [message.to_bytes() for message in messages]
+        for line in lines:
+            self._queue.push(line)
+        if lines:
             self._wake.set()
 
     @property
@@ -239,8 +242,12 @@ class IrcConnection:
             while data := await reader.read(65536):
                 self._last_pong = time.monotonic()  # any line shows the server is alive
                 events = self.client.feed(data)
-                sends = [event.message for event in events if isinstance(event, ev.Send)]
-                self.send(sends)
+                for event in events:
+                    if isinstance(event, ev.Send):
+                        try:
+                            self.send([event.message])
+                        except ValueError:
+                            log.warning("%s: dropped an unsendable %s line", self.where, event.message.command)
                 others = [event for event in events if not isinstance(event, ev.Send)]
                 if others:
                     self._on_events(others)
@@ -257,11 +264,8 @@ class IrcConnection:
             if writer is None or writer.is_closing():
                 return
             ready = self._queue.pop_ready(time.monotonic())
-            for message in ready:
-                try:
-                    writer.write(message.to_bytes())
-                except ValueError:
-                    log.warning("dropped an unsendable line (%s)", message.command)
+            for line in ready:
+                writer.write(line)
             if ready:
                 try:
                     await writer.drain()

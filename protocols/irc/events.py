@@ -171,6 +171,21 @@ class HistoryEnd:
 
 
 @dataclass(frozen=True, slots=True)
+class StsUpgrade:
+    """IRCv3 STS on an insecure connection: close it and connect again with TLS to ``port``."""
+
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
+class StsPolicy:
+    """IRCv3 STS on a secure connection: use only TLS with this host for ``duration`` s (0: forget it)."""
+
+    duration: int
+    preload: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Malformed:
     """A line that could not be parsed; the client goes on."""
 
@@ -180,5 +195,5 @@ class Malformed:
 Event = (
     Send | Registered | SaslFailed | RegistrationFailed | Message | Joined | Parted | Kicked | Quit | NickChanged
     | Topic | Names | Away | WhoReply | Mode | Pong | ErrorReply | Acknowledged | ServerError | LoggedIn
-    | HistoryEnd | Malformed
+    | HistoryEnd | StsUpgrade | StsPolicy | Malformed
 )  # fmt: skip

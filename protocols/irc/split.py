@@ -6,6 +6,8 @@ pieces joined give back the text), and never in the middle of a UTF-8 character.
 
 from __future__ import annotations
 
+from protocols.irc.params import clean_body_line
+
 #: The longest IRC line, CR LF included (tags have their own budget).
 LINE_LIMIT = 512
 #: What a server adds as our source (":nick!user@host "): user up to 10 and host up to 64 bytes here.
@@ -47,10 +49,12 @@ def split_text(text: str, limit: int) -> list[str]:
 
 
 def split_message(text: str, limit: int) -> list[str]:
-    """Lines of ``text`` (split at line breaks, empty lines dropped), each split to fit ``limit``."""
+    """Lines of ``text`` (split at line breaks, cleaned by ``params.clean_body_line``, empty lines dropped),
+    each split to fit ``limit``. A body with line breaks goes out as one PRIVMSG per line: IRC has no
+    line break inside a message, and a CR or LF must never reach the wire inside one."""
     out: list[str] = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = line.replace("\0", "")
+        line = clean_body_line(line)
         if line:
             out.extend(split_text(line, limit))
     return out

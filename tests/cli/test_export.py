@@ -36,15 +36,15 @@ def test_export_formats(home: Path, tmp_path: Path) -> None:
     jsonl = tmp_path / "all.jsonl"
     result = run(home, "export", "--format", "jsonl", "--output", str(jsonl))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"exported 23 messages to {jsonl}"
+    assert result.stdout.strip() == f"exported 24 messages to {jsonl}"
     rows = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == 23 and [r["id"] for r in rows] == sorted(r["id"] for r in rows)
+    assert len(rows) == 24 and [r["id"] for r in rows] == sorted(r["id"] for r in rows)
     assert {"id", "account", "conversation", "body", "sent_at", "direction"} <= set(rows[0])
     html = tmp_path / "bob.html"
     assert run(home, "export", "--format", "html", "in:bob@example.org", "--output", str(html)).returncode == 0
     page = html.read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt; is just text" in page and "<script" not in page
-    assert page.count('<div class="m') == 9
+    assert page.count('<div class="m') == 10
     txt = tmp_path / "z.txt"
     assert run(home, "export", "zeppelin", "--format", "txt", "-o", str(txt)).returncode == 0
     assert txt.read_text(encoding="utf-8").count("zeppelin") == 2
@@ -62,7 +62,7 @@ def test_retention_dry_run_then_delete(home: Path) -> None:
     dry = run(home, "retention", "--days", "3650", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "would delete 2 messages in 1 conversations, from 2008-07-05 to 2008-07-05" in dry.stdout
-    assert json.loads(run(home, "stats", "--json").stdout)["total"] == 23
+    assert json.loads(run(home, "stats", "--json").stdout)["total"] == 24
     none = run(home, "retention", "--days", "365", "--sphere", "work", "--dry-run")
     assert "would delete nothing" in none.stdout
     ambiguous = run(home, "retention", "--days", "1", "--account", "alice123")
@@ -70,4 +70,4 @@ def test_retention_dry_run_then_delete(home: Path) -> None:
     done = run(home, "retention", "--days", "1", "--account", "icq:alice123")
     assert done.returncode == 0 and "deleted 6 messages in 1 conversations" in done.stdout
     assert run(home, "search", "photos").stdout == ""
-    assert json.loads(run(home, "stats", "--json").stdout)["total"] == 17
+    assert json.loads(run(home, "stats", "--json").stdout)["total"] == 18

@@ -73,8 +73,10 @@ def test_pidgin_text_log_continuations_system_and_bad_times() -> None:
         (MessageKind.CHAT, Direction.OUT, "great: finally\nand a second line"),
         (MessageKind.SYSTEM, Direction.IN, "bob@example.org has gone away."),
         (MessageKind.ACTION, Direction.OUT, "dances"),
+        (MessageKind.SYSTEM, Direction.IN, "broken time"),  # kept, at the previous line's time
     ]
-    assert [s.reason for s in log.skipped] == ["unreadable time (09:34:xx)"]
+    assert log.lines[-1].sent_at == log.lines[-2].sent_at
+    assert [w.reason for w in log.warnings] == ["unreadable time (09:34:xx): kept the previous line's time"]
 
 
 def test_pidgin_am_pm_times_roll_over_midnight_in_the_files_offset() -> None:
@@ -87,16 +89,16 @@ def test_pidgin_am_pm_times_roll_over_midnight_in_the_files_offset() -> None:
 
 def test_pidgin_import_is_idempotent_and_reports_skips(archive: Archive) -> None:
     first = _pidgin(archive)
-    assert first.inserted == 14 and first.duplicates == 0
+    assert first.inserted == 15 and first.duplicates == 0
     assert sorted(s.reason.split(" (")[0] for s in first.skipped_files) == [
         "a connection log",
         "the file name is not a Pidgin log name",
     ]
     assert sorted(first.accounts_created) == ["aim:alice123", "xmpp:alice@example.org"]
     again = _pidgin(archive)
-    assert again.inserted == 0 and again.duplicates == 14
+    assert again.inserted == 0 and again.duplicates == 15
     assert again.accounts_created == []
-    assert archive.count_messages() == 14
+    assert archive.count_messages() == 15
     hits = SearchService(archive).search("chips")
     assert [h.message.body for h in hits] == ['Fish & chips at noon? 5 < 6 "really"']
 
@@ -109,7 +111,7 @@ def test_the_same_logs_under_another_root_are_still_recognised(archive: Archive,
     result = import_logs(
         archive, pidgin.parse_all(root, files), source="pidgin", accounts=AccountMapper(archive, [], "P")
     )
-    assert result.inserted == 0 and result.duplicates == 14
+    assert result.inserted == 0 and result.duplicates == 15
 
 
 def test_logs_of_a_configured_account_go_to_it(archive: Archive) -> None:
@@ -117,7 +119,7 @@ def test_logs_of_a_configured_account_go_to_it(archive: Archive) -> None:
     summary = _pidgin(archive, [mine])
     assert summary.accounts_created == ["aim:alice123"]
     rows = archive.read_rows("SELECT account_id, count(*) FROM messages GROUP BY account_id ORDER BY 1")
-    assert rows == [("aim:alice123", 2), ("xmpp:alice@example.org/x", 12)]
+    assert rows == [("aim:alice123", 2), ("xmpp:alice@example.org/x", 13)]
     assert archive.read_rows("SELECT sphere FROM accounts WHERE id = ?", (mine.id,)) == [("work",)]
 
 

@@ -1,5 +1,5 @@
-"""The organisation's policy in the conversation tab: the banner, warnings to confirm, refusals inline,
-and templates (the organisation's and the user's own)."""
+"""The organisation's policy in a conversation tab, a person's and a room's alike: the banner, warnings to
+confirm, refusals inline, and templates (the organisation's and the user's own)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from tests.ui.conftest import GuiWorld
-from tests.ui.conversation_world import TIMEOUT, open_tab, running, use_policy, wait_connected
-from ui.conversation import ConversationTab
+from tests.ui.conversation_world import KINDS, TIMEOUT, Tab, open_talk, prepare, running, use_policy
 
 POLICY = """
 [rules.work]
@@ -35,7 +34,7 @@ thanks = "Thank you, we will get back to you."
 """
 
 
-def _question(tab: ConversationTab, qtbot: QtBot) -> QMessageBox:
+def _question(tab: Tab, qtbot: QtBot) -> QMessageBox:
     qtbot.waitUntil(lambda: tab.policy_question is not None and tab.policy_question.isVisible(), timeout=TIMEOUT)
     box = tab.policy_question
     assert box is not None
@@ -47,15 +46,16 @@ def _click(box: QMessageBox, text: str, qtbot: QtBot) -> None:
     QTest.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
+@pytest.mark.parametrize("kind", KINDS)
 def test_banner_warning_and_refusal(
-    gui_world: GuiWorld, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    gui_world: GuiWorld, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     use_policy(tmp_path, monkeypatch, POLICY)
     w = gui_world
+    prepare(w, kind)
     with running(w, qtbot) as session:
-        window = session.window
-        wait_connected(window, w, qtbot)
-        tab = open_tab(window, qtbot, w.bob)
+        talk = open_talk(session.window, qtbot, w, kind)
+        tab = talk.tab
         assert tab.banner.isVisible() and tab.banner.text() == "This conversation is archived"
 
         # A warning: the user is asked, naming the rule and the reason; "Don't send" keeps the text.
@@ -66,13 +66,13 @@ def test_banner_warning_and_refusal(
         _click(box, "Don't send", qtbot)
         assert tab.input.toPlainText() == "the confidential plan"
         assert "you chose not to send it" in tab.error.text()
-        assert w.server.received(w.alice) == []
+        assert talk.sent() == []
 
         # Asked again, "Send anyway" sends it (once) and empties the input.
         QTest.keyClick(tab.input, Qt.Key.Key_Return)
         _click(_question(tab, qtbot), "Send anyway", qtbot)
-        qtbot.waitUntil(lambda: bool(w.server.received(w.alice)), timeout=TIMEOUT)
-        assert [m.body for m in w.server.received(w.alice)] == ["the confidential plan"]
+        qtbot.waitUntil(lambda: bool(talk.sent()), timeout=TIMEOUT)
+        assert [m.body for m in talk.sent()] == ["the confidential plan"]
         assert tab.input.toPlainText() == "" and not tab.error.isVisible()
 
         # A denial: the reason with the rule inline, the text stays, nothing is sent.
@@ -81,23 +81,24 @@ def test_banner_warning_and_refusal(
         qtbot.waitUntil(lambda: tab.error.isVisible(), timeout=TIMEOUT)
         assert "'guarantee'" in tab.error.text() and "[rule blocked_words:no-promises]" in tab.error.text()
         assert tab.input.toPlainText() == "I guarantee it"
-        assert len(w.server.received(w.alice)) == 1
+        assert len(talk.sent()) == 1
 
 
+@pytest.mark.parametrize("kind", KINDS)
 def test_templates_by_command_and_menu(
-    gui_world: GuiWorld, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    gui_world: GuiWorld, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     use_policy(tmp_path, monkeypatch, POLICY)
     w = gui_world
+    prepare(w, kind)
     with running(w, qtbot) as session:
-        window = session.window
-        wait_connected(window, w, qtbot)
-        tab = open_tab(window, qtbot, w.bob)
+        talk = open_talk(session.window, qtbot, w, kind)
+        tab = talk.tab
 
         QTest.keyClicks(tab.input, "/t thanks")
         QTest.keyClick(tab.input, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: tab.input.toPlainText() == "Thank you, we will get back to you.", timeout=TIMEOUT)
-        assert w.server.received(w.alice) == []  # inserted, not sent
+        assert talk.sent() == []  # inserted, not sent
 
         tab.composer.set_text("/t nope")
         QTest.keyClick(tab.input, Qt.Key.Key_Return)

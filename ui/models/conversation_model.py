@@ -121,13 +121,17 @@ class ConversationModel(QAbstractListModel):
         self.endInsertRows()
         return True
 
-    def update(self, message: StoredMessage) -> None:
-        """A message changed (delivery state, error): replaced if shown."""
-        pos = bisect.bisect_left(self._ids, message.id)
-        if pos < len(self._ids) and self._ids[pos] == message.id:
-            self._messages[pos] = message
-            index = self.index(pos, 0)
-            self.dataChanged.emit(index, index)
+    def update(self, message: StoredMessage) -> bool:
+        """A message changed (delivery state, error): replaced if shown, and ``dataChanged`` for its row
+        alone (found by id in O(log n); no other row is touched, nothing is reset). False if it is not
+        shown or did not change."""
+        row = self.row_of(message.id)
+        if row is None or self._messages[row] == message:
+            return False
+        self._messages[row] = message
+        index = self.index(row, 0)
+        self.dataChanged.emit(index, index)
+        return True
 
     # -- a window in the middle of the timeline (opened at a search hit) -----------------------------
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from aggregator.api import AccountId, ConversationKey, ConversationKind, MessageKind, MessageState, Sphere
-from aggregator.archive.importers.common import ImportSummary, LogFile, Skipped, same_name, server_id
+from aggregator.archive.importers.common import FileReport, ImportSummary, LogFile, Skipped, same_name, server_id
 from aggregator.archive.records import Direction, NewMessage
 from aggregator.archive.store import Archive
 
@@ -39,7 +41,20 @@ class AccountMapper:
         ]
         self._stored_ids = {a.id for a in self._stored}
         self._cache: dict[tuple[str, str], AccountId] = {}
+        self._contacts: dict[AccountId, dict[str, str]] = {}
         self.created: list[str] = []
+
+    def contact_for(self, account_id: AccountId, protocol: str, handle: str) -> str | None:
+        """The handle of the account's existing contact that ``handle`` names (same address, however
+        the log spelled it: case, an XMPP resource), so that old and new history share one
+        conversation and the person's timeline shows both; None when the account has no such contact."""
+        known = self._contacts.get(account_id)
+        if known is None:
+            known = {}
+            for (stored,) in self._archive.read_rows("SELECT handle FROM contacts WHERE account_id = ?", (account_id,)):
+                known.setdefault(_contact_key(protocol, str(stored)), str(stored))
+            self._contacts[account_id] = known
+        return known.get(_contact_key(protocol, handle))
 
     def account_for(self, protocol: str, address: str) -> AccountId:
         key = (protocol, address.casefold())
@@ -77,10 +92,16 @@ def import_logs(
     accounts: AccountMapper,
     normalize: Normalizer | None = None,
     on_file: Callable[[], None] | None = None,
+    on_messages: Callable[[int], None] | None = None,
     batch_size: int = 10_000,
+    correct_directions: bool = False,
 ) -> ImportSummary:
-    """Store every message of ``logs``; already imported lines (same server id) are counted, not stored."""
+    """Store every message of ``logs``; already imported lines (same server id) are counted, not stored.
+
+    Each batch is committed on its own, and every line has a deterministic id: after a crash, running
+    the same import again stores what was missing and nothing twice."""
     summary = ImportSummary()
+    outgoing: list[tuple[int, str, str, str | None]] = []
 
     def messages() -> Iterator[NewMessage]:
         for log in logs:
@@ -89,17 +110,42 @@ def import_logs(
                 if on_file is not None:
                     on_file()
                 continue
-            summary.files += 1
-            summary.skipped_lines.extend(log.skipped)
+            _account_for_summary(summary, log)
             if log.lines:
-                yield from _messages(archive, log, source, accounts, normalize, summary)
+                for message in _messages(archive, log, source, accounts, normalize, summary):
+                    if correct_directions and message.direction is Direction.OUT and message.server_id:
+                        outgoing.append(
+                            (message.conversation_id, message.server_id, message.sender, message.sender_name)
+                        )
+                    yield message
+            if on_messages is not None and log.lines:
+                on_messages(len(log.lines))
             if on_file is not None:
                 on_file()
 
     result = archive.import_messages(messages(), batch_size=batch_size)
     summary.inserted, summary.duplicates = result.inserted, result.duplicates
+    # Names given now (--me) can make lines of an earlier import the user's: mark those outgoing.
+    summary.corrected = archive.mark_imported_outgoing(outgoing)
     summary.accounts_created = list(accounts.created)
     return summary
+
+
+def _account_for_summary(summary: ImportSummary, log: LogFile) -> None:
+    summary.files += 1
+    summary.skipped_lines.extend(log.skipped)
+    summary.warnings.extend(log.warnings)
+    if log.encoding != "UTF-8":
+        summary.encodings.setdefault(log.encoding, []).append(log.path)
+    for name, why in log.own_names.items():
+        summary.own_names.setdefault(name, why)
+    summary.status_lines += sum(1 for e in log.lines if e.kind is MessageKind.SYSTEM)
+    summary.per_file.append(FileReport(log.path, len(log.lines), len(log.skipped), len(log.warnings), log.encoding))
+
+
+def _contact_key(protocol: str, handle: str) -> str:
+    key = handle.strip().casefold()
+    return key.split("/", 1)[0] if protocol == "xmpp" else key
 
 
 def _messages(
@@ -114,6 +160,11 @@ def _messages(
     handle = log.handle
     if normalize is not None:
         handle = normalize(log.protocol, handle)
+    if log.kind is ConversationKind.DIRECT:
+        contact = accounts.contact_for(account_id, log.protocol, handle)
+        if contact is not None:
+            summary.joined_contacts.add((log.handle, contact))
+            handle = contact
     conv_id = archive.conversation_id(ConversationKey(account_id, log.kind, handle))
     assert conv_id is not None
     summary.conversations.add((account_id, handle))
@@ -141,3 +192,56 @@ def _messages(
             received_at=entry.sent_at,
             is_backfill=True,
         )
+
+
+def merge(into: ImportSummary, part: ImportSummary) -> None:
+    """Adds ``part`` (a later chunk of the same import) to ``into``."""
+    into.files += part.files
+    into.inserted += part.inserted
+    into.duplicates += part.duplicates
+    into.status_lines += part.status_lines
+    into.corrected += part.corrected
+    into.conversations |= part.conversations
+    into.accounts_created.extend(a for a in part.accounts_created if a not in into.accounts_created)
+    into.skipped_files.extend(part.skipped_files)
+    into.skipped_lines.extend(part.skipped_lines)
+    into.warnings.extend(part.warnings)
+    for how, files in part.encodings.items():
+        into.encodings.setdefault(how, []).extend(files)
+    for name, why in part.own_names.items():
+        into.own_names.setdefault(name, why)
+    into.joined_contacts |= part.joined_contacts
+    into.per_file.extend(part.per_file)
+
+
+async def import_chunked(
+    archive: Archive,
+    logs: Iterable[LogFile | Skipped],
+    *,
+    source: str,
+    accounts: AccountMapper,
+    normalize: Normalizer | None = None,
+    on_file: Callable[[], None] | None = None,
+    on_messages: Callable[[int], None] | None = None,
+    files_per_step: int = 20,
+    correct_directions: bool = False,
+) -> ImportSummary:
+    """``import_logs`` for the engine loop: a few files at a time, letting the loop run in between
+    (adapters keep their connections while a long history is imported)."""
+    summary = ImportSummary()
+    source_iter = iter(logs)
+    while chunk := list(itertools.islice(source_iter, files_per_step)):
+        part = import_logs(
+            archive,
+            chunk,
+            source=source,
+            accounts=accounts,
+            normalize=normalize,
+            on_file=on_file,
+            on_messages=on_messages,
+            correct_directions=correct_directions,
+        )
+        merge(summary, part)
+        await asyncio.sleep(0)
+    summary.accounts_created = list(accounts.created)
+    return summary
