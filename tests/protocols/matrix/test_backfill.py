@@ -9,7 +9,7 @@ import nio
 import pytest
 
 from aggregator.api import AdapterWarning, ConversationKey, MessageReceived
-from protocols.matrix import adapter as matrix_adapter
+from protocols.matrix import catchup as matrix_adapter
 from protocols.matrix.mapping import UNDECRYPTABLE_BODY
 from tests.contract.matrix_harness import MatrixHarness, MatrixPeer
 from tests.protocols.matrix.conftest import NewClient

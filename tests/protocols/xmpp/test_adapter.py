@@ -335,6 +335,7 @@ async def test_send_fails_with_network_error_when_the_stream_drops_before_the_ac
         )
         await asyncio.sleep(0.05)
         assert not send.done()
+        assert client.adapter._client is not None
         client.adapter._client.abort()  # what a dropped network looks like to the client
         with pytest.raises(NetworkError) as raised:
             await send

@@ -28,7 +28,7 @@ from aggregator.api import (
     RoomMembers,
     RoomTopic,
 )
-from protocols.xmpp import adapter as adapter_module
+from protocols.xmpp import catchup as adapter_module
 from protocols.xmpp.adapter import XmppAdapter
 from protocols.xmpp.positions import decode
 from tests.contract.sink import EventCollector, stored_positions
