@@ -24,14 +24,17 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from aggregator.archive import Archive
 from aggregator.archive.importers import AccountMapper, LogFile, import_logs
+from aggregator.archive.importers.common import LogFormat
 from aggregator.archive.importers.formats import FORMATS
-from bench.common import machine, ratio
+from bench.common import machine, median, ratio
 
 PER_FILE = 2_000
 START = datetime(2015, 3, 1, 9, 0, tzinfo=UTC)
@@ -130,6 +133,79 @@ def gen_gajim(root: Path, n: int, rng: random.Random) -> None:
     con.close()
 
 
+def _pidgin(root: Path, n: int, rng: random.Random, ext: str) -> None:
+    times = _times(n)
+    for f, span in _irc_files(n):
+        buddy = f"buddy{f:04d}@example.org"
+        first = times[span.start]
+        folder = root / "logs" / "jabber" / "me@example.org" / buddy
+        folder.mkdir(parents=True)
+        title = f"Conversation with {buddy} at {first.strftime('%a %d %b %Y %H:%M:%S')} on me@example.org/Home (jabber)"
+        if ext == "html":
+            out = [
+                '<html><head><meta http-equiv="content-type" content="text/html; charset=UTF-8">'
+                f"<title>{title}</title></head><body><h3>{title}</h3>"
+            ]
+            for i in span:
+                colour, who = ("#16569E", "Me") if i % 2 else ("#A82F2F", buddy)
+                out.append(
+                    f'<font color="{colour}"><font size="2">({times[i].strftime("%H:%M:%S")})</font> <b>{who}:</b>'
+                    f"</font> {_text(rng)}<br/>"
+                )
+            out.append("</body></html>")
+        else:
+            out = [title]
+            out += [
+                f"({times[i].strftime('%H:%M:%S')}) {'me@example.org' if i % 2 else buddy}: {_text(rng)}" for i in span
+            ]
+        name = f"{first.strftime('%Y-%m-%d.%H%M%S')}+0000UTC.{ext}"
+        (folder / name).write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def gen_pidgin_html(root: Path, n: int, rng: random.Random) -> None:
+    _pidgin(root, n, rng, "html")
+
+
+def gen_pidgin_txt(root: Path, n: int, rng: random.Random) -> None:
+    _pidgin(root, n, rng, "txt")
+
+
+def gen_trillian_xml(root: Path, n: int, rng: random.Random) -> None:
+    times = _times(n)
+    folder = root / "logs" / "JABBER" / "Query"
+    folder.mkdir(parents=True)
+    for f, span in _irc_files(n):
+        buddy = f"buddy{f:04d}@example.org"
+        first = int(times[span.start].timestamp())
+        out = [f'<session type="start" time="{first}" medium="JABBER" to="{quote(buddy)}" from="me%40example.org"/>']
+        for i in span:
+            way, frm, to, display = (
+                ("outgoing", "me%40example.org", quote(buddy), "Me")
+                if i % 2
+                else ("incoming", quote(buddy), "me%40example.org", "Bob")
+            )
+            out.append(
+                f'<message type="{way}_privateMessage" time="{int(times[i].timestamp())}" ms="0" medium="JABBER" '
+                f'to="{to}" from="{frm}" from_display="{display}" text="{quote(_text(rng))}"/>'
+            )
+        out.append(
+            f'<session type="stop" time="{int(times[span.stop - 1].timestamp())}" medium="JABBER" to="{quote(buddy)}" from="me%40example.org"/>'
+        )
+        (folder / f"{buddy}.xml").write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def gen_trillian_log(root: Path, n: int, rng: random.Random) -> None:
+    times = _times(n)
+    folder = root / "logs" / "JABBER" / "Query"
+    folder.mkdir(parents=True)
+    for f, span in _irc_files(n):
+        buddy = f"buddy{f:04d}@example.org"
+        out = [f"Session Start (me@example.org:{buddy}): {times[span.start].strftime('%a %b %d %H:%M:%S %Y')}"]
+        out += [f"[{times[i].strftime('%H:%M:%S')}] {'me@example.org' if i % 2 else buddy}: {_text(rng)}" for i in span]
+        out.append(f"Session Close ({buddy}): {times[span.stop - 1].strftime('%a %b %d %H:%M:%S %Y')}")
+        (folder / f"{buddy}.log").write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
 def _irc_files(n: int) -> list[tuple[int, range]]:
     return [(f, range(first, min(n, first + PER_FILE))) for f, first in enumerate(range(0, n, PER_FILE))]
 
@@ -195,6 +271,10 @@ def gen_element(root: Path, n: int, rng: random.Random) -> None:
 
 
 GENERATORS: dict[str, Callable[[Path, int, random.Random], None]] = {
+    "pidgin-html": gen_pidgin_html,
+    "pidgin-txt": gen_pidgin_txt,
+    "trillian-xml": gen_trillian_xml,
+    "trillian-log": gen_trillian_log,
     "adium": gen_adium,
     "gajim": gen_gajim,
     "irssi": gen_irssi,
@@ -204,47 +284,100 @@ GENERATORS: dict[str, Callable[[Path, int, random.Random], None]] = {
 }
 
 
-def bench_format(name: str, n: int, workdir: Path) -> None:
-    fmt = FORMATS[name]
-    me, zone = ("me",), ZoneInfo("UTC")
-    with tempfile.TemporaryDirectory(dir=workdir, prefix=f"import-{name}-") as tmp:
+#: Each benchmarked case: the registry's format name and the generator of its tree.
+CASES: dict[str, tuple[str, Callable[[Path, int, random.Random], None]]] = {
+    name: (name.split("-", 1)[0], gen) for name, gen in GENERATORS.items()
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    case: str
+    messages: int
+    files: int
+    parse_s: list[float]
+    import_s: list[float]
+
+    @property
+    def parse_rate(self) -> float:
+        return self.messages / median(self.parse_s)
+
+    @property
+    def import_rate(self) -> float:
+        return self.messages / median(self.import_s)
+
+
+def parse_only(fmt: LogFormat, logs: Path) -> int:
+    """Read and parse every file of ``logs`` with no database; the number of messages."""
+    root, files = fmt.read(logs)
+    parsed = 0
+    for log in fmt.parse(root, files, ("me",), ZoneInfo("UTC")):
+        if isinstance(log, LogFile):
+            parsed += len(log.lines)
+    return parsed
+
+
+def import_into(fmt: LogFormat, logs: Path, db: Path) -> int:
+    """Read, parse and store every file of ``logs`` into a fresh archive at ``db``; the number stored."""
+    archive = Archive.open(path=db)
+    try:
+        root, files = fmt.read(logs)
+        summary = import_logs(
+            archive,
+            fmt.parse(root, files, ("me",), ZoneInfo("UTC")),
+            source=fmt.source or fmt.name,
+            accounts=AccountMapper(archive, [], fmt.title),
+        )
+    finally:
+        archive.close()
+    return summary.inserted
+
+
+def bench_case(case: str, n: int, runs: int, workdir: Path) -> Figures:
+    """``runs`` alternating parse-only and import runs on one generated tree of ``n`` messages."""
+    fmt_name, generate = CASES[case]
+    fmt = FORMATS[fmt_name]
+    parse_s: list[float] = []
+    import_s: list[float] = []
+    with tempfile.TemporaryDirectory(dir=workdir, prefix=f"import-{case}-") as tmp:
         logs = Path(tmp) / "logs-tree"
         logs.mkdir()
-        GENERATORS[name](logs, n, random.Random(18))
-        t0 = time.perf_counter()
-        root, files = fmt.read(logs)
-        parsed = 0
-        for log in fmt.parse(root, files, me, zone):
-            if isinstance(log, LogFile):
-                parsed += len(log.lines)
-        parse_s = time.perf_counter() - t0
-        archive = Archive.open(path=Path(tmp) / "archive.sqlite3")
-        try:
+        generate(logs, n, random.Random(18))
+        files = len(fmt.read(logs)[1])
+        for run in range(runs):
             t0 = time.perf_counter()
-            root, files = fmt.read(logs)
-            summary = import_logs(
-                archive, fmt.parse(root, files, me, zone), source=name, accounts=AccountMapper(archive, [], fmt.title)
-            )
-            import_s = time.perf_counter() - t0
-        finally:
-            archive.close()
-    assert parsed == n and summary.inserted == n, (name, parsed, summary.inserted)
-    print(
-        f"  {fmt.title:<8} parse {n / parse_s:>9,.0f} msg/s   import {n / import_s:>8,.0f} msg/s"
-        f"   ratio (time) {ratio(import_s, parse_s)}   ({len(files)} files)"
-    )
+            parsed = parse_only(fmt, logs)
+            parse_s.append(time.perf_counter() - t0)
+            db = Path(tmp) / f"archive-{run}.sqlite3"
+            t0 = time.perf_counter()
+            stored = import_into(fmt, logs, db)
+            import_s.append(time.perf_counter() - t0)
+            for leftover in Path(tmp).glob(f"archive-{run}.sqlite3*"):
+                leftover.unlink()
+            assert parsed == n and stored == n, (case, parsed, stored)
+    return Figures(case, n, files, parse_s, import_s)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=200_000, help="messages per format")
-    parser.add_argument("--formats", nargs="*", default=sorted(GENERATORS), choices=sorted(GENERATORS))
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per format (medians are printed)")
+    parser.add_argument("--formats", nargs="*", default=list(CASES), choices=list(CASES), metavar="FORMAT")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()), help="where the trees go")
     args = parser.parse_args()
     print(f"machine: {machine()}; SQLite {sqlite3.sqlite_version}")
-    print(f"import of a generated {args.n:,}-message log tree per format vs parsing it with no database:")
-    for name in args.formats:
-        bench_format(name, args.n, args.workdir)
+    print(
+        f"import of a generated {args.n:,}-message log tree per format vs parsing it with no database "
+        f"(medians of {args.runs} runs):"
+    )
+    print(f"  {'format':<13} {'parse msg/s':>12} {'import msg/s':>13} {'ratio (time)':>13}  files")
+    for case in args.formats:
+        fig = bench_case(case, args.n, args.runs, args.workdir)
+        print(
+            f"  {case:<13} {fig.parse_rate:>12,.0f} {fig.import_rate:>13,.0f} "
+            f"{ratio(median(fig.import_s), median(fig.parse_s)):>13}  {fig.files}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -57,6 +57,8 @@ _TITLE = re.compile(r"Conversation with (?P<buddy>.+?) at (?P<when>.+?) on (?P<a
 _TEXT_LINE = re.compile(r"^\((?P<time>[^)]*)\)\s?(?P<rest>.*)$")
 _SYSTEM_HINTS = (" has ", " is ", " are ", " you ", " left", " entered", " joined", " logged ")
 _AUTO = re.compile(r"\s*<AUTO-REPLY>\s*$", re.IGNORECASE)
+_CLOSERS = re.compile(r"^\s*(?:</(?:font|span)>\s*)*", re.IGNORECASE)
+_BR_END = re.compile(r"<br\s*/?>\s*$", re.IGNORECASE)
 
 
 def find_root(directory: Path) -> Path:
@@ -170,8 +172,7 @@ def _html_lines(log: LogFile, text: str, clock: Clock, identity: Identity, buddi
         if at is None:
             at = _unreadable(log, clock, number, m["time"])
         head, head_cut = html_text(m["head"] or "")
-        rest = re.sub(r"^\s*(?:</(?:font|span)>\s*)*", "", m["rest"], flags=re.IGNORECASE)
-        rest = re.sub(r"<br\s*/?>\s*$", "", rest.strip(), flags=re.IGNORECASE)
+        rest = _BR_END.sub("", _CLOSERS.sub("", m["rest"]).strip())
         body, cut = html_text(rest)
         if number == last and (cut or head_cut or not _LINE_END.search(line)):
             log.warnings.append(
