@@ -142,9 +142,8 @@ class ImportSummary:
 
 def server_id(source: str, ident: str, entry: LogLine) -> str:
     """The deterministic id of one imported line: the same file line always gets the same id."""
-    digest = hashlib.sha256(
-        "\x00".join((ident, str(entry.line), entry.sent_at.isoformat(), entry.sender, entry.body)).encode()
-    ).hexdigest()
+    key = f"{ident}\x00{entry.line}\x00{entry.sent_at.isoformat()}\x00{entry.sender}\x00{entry.body}"
+    digest = hashlib.sha256(key.encode()).hexdigest()
     return f"import:{source}:{digest[:40]}"
 
 

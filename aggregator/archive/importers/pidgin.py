@@ -157,12 +157,12 @@ def _html_lines(log: LogFile, text: str, clock: Clock, identity: Identity, buddi
     last = len(lines)
     while last > 0 and not lines[last - 1].strip():
         last -= 1
+    learned: set[str] = set()
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line:
             continue
-        lowered = line.lower()
-        if lowered.startswith(_HEADER_TAGS):
+        if line[0] == "<" and line[:9].lower().startswith(_HEADER_TAGS):
             continue
         m = _HTML_LINE.match(line)
         if m is None:
@@ -192,7 +192,9 @@ def _html_lines(log: LogFile, text: str, clock: Clock, identity: Identity, buddi
             if auto is not None:
                 who, kind = who[: auto.start()].strip(), MessageKind.NOTICE
             if colour in _OUT_COLOURS:
-                identity.learn(log.protocol, log.account, who, "shown in Pidgin's colour for you")
+                if who not in learned:  # once per name and file: learning again changes nothing
+                    learned.add(who)
+                    identity.learn(log.protocol, log.account, who, "shown in Pidgin's colour for you")
             elif colour in _IN_COLOURS:
                 buddies.add(who)
             entry = LogLine(number, at, who, body, kind)
