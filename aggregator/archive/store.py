@@ -606,7 +606,7 @@ class Archive:
         newer ones (a history import is all back-dated: otherwise each of its messages costs a query)."""
         newest = self._ids.newest
         floors: list[int] = []
-        for f in sorted({id_floor(ms if ms > 0 else 0) for ms in stamps}):
+        for f in sorted({id_floor(ms if ms > 0 else 0) for ms in set(stamps)}):
             if f > newest:
                 self._prefetched[f] = None  # nothing is stored after the newest id
             else:
