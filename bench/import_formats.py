@@ -32,7 +32,7 @@ import random
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -181,12 +181,17 @@ def gen_pidgin_txt(root: Path, n: int, rng: random.Random) -> None:
     _pidgin(root, n, rng, "txt")
 
 
-def gen_trillian_xml(root: Path, n: int, rng: random.Random) -> None:
-    times = _times(n)
+def _trillian_files(root: Path, n: int) -> Iterator[tuple[Path, str, range]]:
+    """(folder, buddy, message indexes) of each file of a Trillian tree."""
     folder = root / "logs" / "JABBER" / "Query"
     folder.mkdir(parents=True)
     for f, span in _irc_files(n):
-        buddy = f"buddy{f:04d}@example.org"
+        yield folder, f"buddy{f:04d}@example.org", span
+
+
+def gen_trillian_xml(root: Path, n: int, rng: random.Random) -> None:
+    times = _times(n)
+    for folder, buddy, span in _trillian_files(root, n):
         session = f'medium="JABBER" to="{quote(buddy)}" from="me%40example.org"/>'
         out = [f'<session type="start" time="{int(times[span.start].timestamp())}" {session}']
         for i in span:
@@ -205,10 +210,7 @@ def gen_trillian_xml(root: Path, n: int, rng: random.Random) -> None:
 
 def gen_trillian_log(root: Path, n: int, rng: random.Random) -> None:
     times = _times(n)
-    folder = root / "logs" / "JABBER" / "Query"
-    folder.mkdir(parents=True)
-    for f, span in _irc_files(n):
-        buddy = f"buddy{f:04d}@example.org"
+    for folder, buddy, span in _trillian_files(root, n):
         out = [f"Session Start (me@example.org:{buddy}): {times[span.start].strftime('%a %b %d %H:%M:%S %Y')}"]
         out += [f"[{times[i].strftime('%H:%M:%S')}] {'me@example.org' if i % 2 else buddy}: {_text(rng)}" for i in span]
         out.append(f"Session Close ({buddy}): {times[span.stop - 1].strftime('%a %b %d %H:%M:%S %Y')}")

@@ -505,9 +505,10 @@ def settle_directions(log: LogFile, identity: Identity, buddy_names: Iterable[st
     for name, why in mine.items():
         if why != OWN_ADDRESS:  # the summary lists the names that are not plainly the account
             log.own_names.setdefault(name, why)
-    for i, entry in enumerate(log.lines):
-        if entry.kind is MessageKind.SYSTEM:
+    lines, system, out, incoming = log.lines, MessageKind.SYSTEM, Direction.OUT, Direction.IN  # hot: local names
+    for i, entry in enumerate(lines):
+        if entry.kind is system:
             continue
-        direction = Direction.OUT if entry.sender in mine else Direction.IN
+        direction = out if entry.sender in mine else incoming
         if direction is not entry.direction:
-            log.lines[i] = LogLine(entry.line, entry.sent_at, entry.sender, entry.body, entry.kind, direction)
+            lines[i] = LogLine(entry.line, entry.sent_at, entry.sender, entry.body, entry.kind, direction)
