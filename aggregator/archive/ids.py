@@ -43,7 +43,11 @@ class MessageIdAllocator:
         return self._newest
 
     def allocate(self, at: datetime) -> int:
-        floor = id_floor(max(datetime_ms(at), 0))
+        return self.allocate_ms(datetime_ms(at))
+
+    def allocate_ms(self, ms: int) -> int:
+        """``allocate`` for an instant given in milliseconds since 1970 (``datetime_ms``)."""
+        floor = (ms if ms > 0 else 0) << SEQ_BITS
         if floor > self._newest:
             self._newest = floor
             return floor

@@ -325,6 +325,32 @@ class Archive:
         self._remember(key, int(found))
         return int(found)
 
+    def conversation_ids(self, keys: Sequence[ConversationKey]) -> list[int]:
+        """``conversation_id`` of each of ``keys``, the missing ones created in ONE transaction (a history
+        import opens a conversation per log file: one commit each was a good part of its time)."""
+        missing = [k for k in dict.fromkeys(keys) if k not in self._conversations]
+        if missing:
+            found: dict[ConversationKey, int] = {}
+            with self._writing() as conn:
+                for key in missing:
+                    value = conn.execute(
+                        select(_C.c.id).where(
+                            _C.c.account_id == key.account_id, _C.c.kind == int(key.kind), _C.c.handle == key.handle
+                        )
+                    ).scalar()
+                    if value is None:
+                        result = conn.execute(
+                            insert(_C).values(
+                                account_id=key.account_id, kind=int(key.kind), handle=key.handle, created_at=utcnow()
+                            )
+                        )
+                        assert result.inserted_primary_key is not None
+                        value = result.inserted_primary_key[0]
+                    found[key] = int(value)
+            for key, conv_id in found.items():  # only once committed
+                self._remember(key, conv_id)
+        return [self._conversations[k] for k in keys]
+
     def _remember(self, key: ConversationKey, conv_id: int) -> None:
         self._conversations[key] = conv_id
         self._conversation_keys[conv_id] = key
@@ -574,13 +600,13 @@ class Archive:
                 conn.exec_driver_sql(v002_fulltext.TRIGGERS[_FTS_INSERT_TRIGGER])
         return stored
 
-    def _prefetch_stored_max(self, batch: Sequence[NewMessage], per_statement: int = 200) -> None:
-        """Reads, for every millisecond of ``batch``, the largest id stored in it: one statement per
-        ``per_statement`` milliseconds older than the newest id, none for the newer ones (a history
-        import is all back-dated: otherwise each of its messages costs a query)."""
+    def _prefetch_stored_max(self, stamps: Sequence[int], per_statement: int = 200) -> None:
+        """Reads, for every millisecond of ``stamps`` (a batch's ``datetime_ms``), the largest id stored
+        in it: one statement per ``per_statement`` milliseconds older than the newest id, none for the
+        newer ones (a history import is all back-dated: otherwise each of its messages costs a query)."""
         newest = self._ids.newest
         floors: list[int] = []
-        for f in sorted({id_floor(max(datetime_ms(m.sent_at), 0)) for m in batch}):
+        for f in sorted({id_floor(ms if ms > 0 else 0) for ms in set(stamps)}):
             if f > newest:
                 self._prefetched[f] = None  # nothing is stored after the newest id
             else:
@@ -596,24 +622,36 @@ class Archive:
                 self._prefetched[floor] = None if value is None else int(value)
 
     def _import_rows(self, batch: Sequence[NewMessage]) -> list[tuple[Any, ...]]:
-        self._prefetch_stored_max(batch)
+        stamps = [datetime_ms(m.sent_at) for m in batch]
+        self._prefetch_stored_max(stamps)
         try:
-            return self._allocate_rows(batch)
+            return self._allocate_rows(batch, stamps)
         finally:
             self._prefetched.clear()
 
-    def _allocate_rows(self, batch: Sequence[NewMessage]) -> list[tuple[Any, ...]]:
+    def _allocate_rows(self, batch: Sequence[NewMessage], stamps: Sequence[int]) -> list[tuple[Any, ...]]:
+        """The batch as ``MESSAGE_COLUMNS`` rows, each with a freshly allocated id (hot: one pass per
+        imported message, so the conversions are inlined and each instant is converted once)."""
         rows: list[tuple[Any, ...]] = []
+        append = rows.append
         pending = self._pending_ids
+        allocate = self._ids.allocate_ms
         now_us = to_micros(utcnow())
-        for m in batch:
-            message_id = self._ids.allocate(m.sent_at)
+        for m, ms in zip(batch, stamps, strict=True):
+            message_id = allocate(ms)
             ms = message_id >> SEQ_BITS
             if pending.get(ms, -1) < message_id:
                 pending[ms] = message_id
-            sent_us = to_micros(m.sent_at)
-            received_us = now_us if m.received_at is None else to_micros(m.received_at)
-            rows.append(
+            sent_at = m.sent_at
+            sent_us = to_micros(sent_at)
+            received_at = m.received_at
+            if received_at is None:
+                received_us = now_us
+            elif received_at is sent_at:
+                received_us = sent_us
+            else:
+                received_us = to_micros(received_at)
+            append(
                 (
                     message_id,
                     m.conversation_id,
