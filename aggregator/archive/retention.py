@@ -153,7 +153,7 @@ def delete_batch(archive: Archive, scope: RetentionScope, limit: int = BATCH) ->
 def compact_space(archive: Archive, *, rewrite: bool = True) -> tuple[int, str]:
     """Give freed space back (SQLite only): bytes reclaimed and how. ``rewrite=False`` never runs the
     full ``VACUUM`` (seconds per GB), only the cheap incremental one where the file allows it."""
-    if archive.engine.dialect.name != "sqlite":
+    if archive.dialect != "sqlite":
         return 0, ""
     if not rewrite and _pragma(archive, "auto_vacuum") != 2:
         return 0, ""

@@ -163,10 +163,6 @@ class Archive:
         return cls(open_engine(url=url, path=path))
 
     @property
-    def engine(self) -> Engine:
-        return self._engine
-
-    @property
     def has_fulltext(self) -> bool:
         """Whether the full-text index exists (``messages_fts`` on SQLite, ``messages.body_tsv`` on PostgreSQL)."""
         return self._fulltext

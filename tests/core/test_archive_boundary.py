@@ -28,7 +28,16 @@ SQL = re.compile(
 )
 #: The archive's driver-level entry points and its connection and transactions: for the package only.
 ARCHIVE_INTERNALS = frozenset(
-    {"read_rows", "_execute_write", "execute_write", "connection", "_connection", "_reading", "_writing", "driver_sql"}
+    {
+        "read_rows",
+        "_execute_write",
+        "execute_write",
+        "connection",
+        "_connection",
+        "_reading",
+        "_writing",
+        "driver_sql",
+    }
 )
 
 

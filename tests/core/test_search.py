@@ -284,7 +284,7 @@ def test_bulk_import_is_indexed_deduplicated_and_ordered(world: World) -> None:
     assert sorted(world.bodies("giraffe")) == [f"giraffe {i}" for i in range(5)]
     assert world.archive.import_messages(old).inserted == 0  # idempotent
     if world.archive.dialect == "sqlite":
-        with world.archive.engine.begin() as conn:
+        with world.archive._engine.begin() as conn:
             conn.exec_driver_sql("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
             triggers = conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").scalar()
         assert triggers == 3
