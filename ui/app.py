@@ -13,21 +13,26 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+import resources
 from aggregator.api import AggregatorError
 from aggregator.bootstrap import build_core
 from aggregator.control.server import ControlServer
 from aggregator.core import Core
+from aggregator.desktop.uri import LinkTarget
+from aggregator.desktop.xdg import profile_args
 from aggregator.engine import EngineThread
 from aggregator.paths import ProfilePaths
 from aggregator.profile import InstanceLock, ProfileLockedError
 from aggregator.registry import ProtocolRegistry
 from ui.bridge import Bridge
 from ui.context import UiContext
+from ui.icons import app_icon
 from ui.main_window import MainWindow
 from ui.startup_gc import freeze_after
+from ui.window_requests import WindowRequests
 from ui.windows import Windows
 
 log = logging.getLogger(__name__)
@@ -50,6 +55,7 @@ class Session:
     control: ControlServer
     window: MainWindow
     windows: Windows
+    requests: WindowRequests
     _closed: bool = False
 
     def shutdown(self) -> None:
@@ -106,7 +112,10 @@ def start_session(
     window = MainWindow(ctx, settings)
     freeze_after(window.feed.loaded, window)  # fewer, shorter full collections for the rest of the session
     windows = Windows(ctx, window)
-    session = Session(paths, lock, engine, ctx, control, window, windows)
+    windows.profile_args = profile_args(paths)
+    requests = WindowRequests(ctx, window)
+    control.window = requests  # a second launch raises this window (window.raise / window.open)
+    session = Session(paths, lock, engine, ctx, control, window, windows, requests)
     bridge.call(core.start(), lambda _r, err: log.error("The core did not start: %s", err) if err else None)
     return session
 
@@ -125,13 +134,18 @@ def _check_display() -> None:
         )
 
 
-def launch(paths: ProfilePaths, registry: ProtocolRegistry) -> int:
+def launch(
+    paths: ProfilePaths, registry: ProtocolRegistry, *, minimized: bool = False, link: LinkTarget | None = None
+) -> int:
+    """Run the window; ``minimized`` starts in the tray (or minimised without one), ``link`` opens that
+    conversation once the buddy list is loaded."""
     _check_display()
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
     app.setApplicationName("Aggregator")
-    app.setDesktopFileName("aggregator")
+    app.setDesktopFileName(resources.APP_ID)
+    app.setWindowIcon(app_icon())
     try:
         session = start_session(paths, registry)
     except ProfileLockedError as exc:
@@ -139,7 +153,16 @@ def launch(paths: ProfilePaths, registry: ProtocolRegistry) -> int:
         raise
     session.window.on_close = app.quit
     session.windows.quit_requested.connect(app.quit)
-    session.window.show()
+    if not minimized:
+        session.window.show()
+    elif session.windows.tray is None:
+        session.window.showMinimized()  # no tray to live in: minimised, but reachable from the task bar
+    if link is not None:
+        target = link
+        opened = session.window.feed.loaded
+        opened.connect(
+            lambda *_a: session.requests.open(target, wait_for_accounts=True), Qt.ConnectionType.SingleShotConnection
+        )
     session.windows.first_run_check()
     try:
         return int(app.exec())

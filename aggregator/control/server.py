@@ -18,6 +18,7 @@ from typing import Any
 
 from aggregator.accounts import trust_commands
 from aggregator.api import AggregatorError, ConfigurationError
+from aggregator.control import window_ops
 from aggregator.control.protocol import MAX_REQUEST, decode, encode, message_json
 from aggregator.core import Core
 from aggregator.prefs import commands as prefs_commands
@@ -51,6 +52,8 @@ class ControlServer:
         self._core = core
         self._path = path
         self._server: asyncio.AbstractServer | None = None
+        #: The GUI's window (``window.raise`` / ``window.open``); None in a headless instance.
+        self.window: window_ops.WindowHandler | None = None
 
     async def start(self) -> None:
         _private_dir(self._path.parent)
@@ -122,6 +125,8 @@ class ControlServer:
             return prefs_commands.run(self._core.prefs, request)
         if op in room_commands.OPS:
             return await room_commands.run(self._core.rooms, request)
+        if op in window_ops.OPS:
+            return window_ops.run(self.window, request)
         if op in trust_commands.OPS:
             return await trust_commands.run(self._core, request)
         raise ValueError(f"unknown op {op!r}")
