@@ -137,7 +137,7 @@ def _load_postgresql(url: str, prefill: Path) -> Archive:
         )
         for c, a, d, who, body, at, sid in rows
     ).inserted
-    archive.execute_write("ANALYZE messages")
+    archive._execute_write("ANALYZE messages")
     print(f"PostgreSQL: copied {total:,} messages in {time.perf_counter() - t0:.0f} s (import_messages)")
     src.close()
     return archive

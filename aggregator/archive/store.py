@@ -163,10 +163,6 @@ class Archive:
         return cls(open_engine(url=url, path=path))
 
     @property
-    def engine(self) -> Engine:
-        return self._engine
-
-    @property
     def has_fulltext(self) -> bool:
         """Whether the full-text index exists (``messages_fts`` on SQLite, ``messages.body_tsv`` on PostgreSQL)."""
         return self._fulltext
@@ -183,8 +179,10 @@ class Archive:
         """
         return sql if self._sqlite else sql.replace("?", "%s")
 
-    def execute_write(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """One driver-level write (``?`` placeholders), committed; returns the row count."""
+    def _execute_write(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One driver-level write (``?`` placeholders), committed; returns the row count.
+
+        For the archive package only (retention, ``queries``): no other service writes SQL."""
         with self._writing() as conn:
             count = conn.exec_driver_sql(self.driver_sql(sql), tuple(params)).rowcount
         return int(count)
@@ -206,9 +204,10 @@ class Archive:
         return max(int(count), 0)
 
     @property
-    def connection(self) -> Connection:
-        """The one connection (for the roster's tables); commit after every write, as this class does,
-        and roll back when one fails. A transaction left failed is rolled back here before it is handed out."""
+    def _connection(self) -> Connection:
+        """The one connection, for the archive package only (retention's VACUUM); out of any failed
+        transaction. Other services get typed methods or a repository (``roster_tables``,
+        ``policy_events``, ``queries``), never the connection."""
         return self._usable()
 
     # -- transactions -------------------------------------------------------------------------------
@@ -702,7 +701,10 @@ class Archive:
     def read_rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """One driver-level read on the archive's connection (search: FTS5 SQL the models cannot express).
 
-        ``sql`` must be built by the caller from fixed fragments; every value goes in ``params``.
+        For the archive package (and tests, diagnostics): services outside ``aggregator.archive`` use
+        typed methods (``queries.ArchiveQueries`` and the repositories) and never write SQL
+        (``tests/core/test_archive_boundary.py``). ``sql`` must be built from fixed fragments; every
+        value goes in ``params``.
         """
         with self._reading() as conn:
             rows = conn.exec_driver_sql(self.driver_sql(sql), tuple(params)).all()

@@ -292,8 +292,8 @@ def test_policy_events_are_recorded_once_per_held_message(tmp_path: Path) -> Non
 
     archive = Archive.open(path=tmp_path / "a.sqlite3")
     try:
-        v005_policy_events.create(archive.connection)  # what migration v5 does
-        archive.connection.commit()
+        v005_policy_events.create(archive._connection)  # what migration v5 does
+        archive._connection.commit()
         log = PolicyLog(archive)
         assert log.persistent
         held = Decision(Verdict.DENY, "allowed_domains", "outside")
