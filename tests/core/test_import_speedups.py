@@ -73,7 +73,7 @@ def _pidgin_tree(root: Path, conversations: int) -> None:
 def test_many_conversations_are_created_with_few_commits(archive: Archive, tmp_path: Path) -> None:
     _pidgin_tree(tmp_path, 60)
     commits: list[object] = []
-    event.listen(archive.engine, "commit", lambda conn: commits.append(conn))
+    event.listen(archive._engine, "commit", lambda conn: commits.append(conn))
     root, files = pidgin.read(tmp_path)
     summary = import_logs(
         archive, pidgin.parse_all(root, files), source="pidgin", accounts=AccountMapper(archive, [], "Pidgin")
