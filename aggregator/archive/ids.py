@@ -43,7 +43,11 @@ class MessageIdAllocator:
         return self._newest
 
     def allocate(self, at: datetime) -> int:
-        floor = id_floor(max(datetime_ms(at), 0))
+        return self.allocate_ms(max(datetime_ms(at), 0))
+
+    def allocate_ms(self, ms: int) -> int:
+        """An unused id in millisecond ``ms`` (after every id already there), or just after it if full."""
+        floor = id_floor(ms)
         if floor > self._newest:
             self._newest = floor
             return floor

@@ -30,6 +30,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    or_,
     select,
     update,
 )
@@ -49,7 +50,7 @@ from aggregator.archive import fts_check
 from aggregator.archive import positions as catchup
 from aggregator.archive.database import open_engine
 from aggregator.archive.errors import ArchiveError
-from aggregator.archive.ids import SEQ_BITS, MessageIdAllocator, datetime_ms, id_floor
+from aggregator.archive.ids import SEQ_BITS, MessageIdAllocator, datetime_ms, id_floor, id_to_ms
 from aggregator.archive.migrations import v002_fulltext, v006_pg_fulltext
 from aggregator.archive.models import AccountRow, ConversationRow, MessageRow, StatusEventRow
 from aggregator.archive.records import Direction, ImportResult, NewMessage, StatusEvent, StatusKind, StoredMessage
@@ -372,6 +373,24 @@ class Archive:
             row = conn.execute(_BY_SERVER_ID, {"conversation_id": conversation_id, "server_id": server_id}).first()
         return None if row is None else self._message(row)
 
+    def newest_in_second(self, conversation_id: int, at: datetime, *, live_since: datetime | None = None) -> int | None:
+        """The largest message id of the conversation within the whole second of ``at``, or None.
+
+        With ``live_since``, a live (not backfilled) message received at or after it does not count:
+        it came on the current connection, later than anything that connection's catch-up brings.
+        One range scan of the (conversation, id) index over at most one second."""
+        second = datetime_ms(at) // 1000 * 1000
+        conds: list[ColumnElement[bool]] = [
+            _M.c.conversation_id == conversation_id,
+            _M.c.id >= id_floor(second),
+            _M.c.id < id_floor(second + 1000),
+        ]
+        if live_since is not None:
+            conds.append(or_(_M.c.is_backfill.is_(True), _M.c.received_at < live_since))
+        with self._reading() as conn:
+            value = conn.execute(select(func.max(_M.c.id)).where(*conds)).scalar()
+        return None if value is None else int(value)
+
     def find_by_idempotency_key(self, account_id: AccountId, key: str) -> StoredMessage | None:
         with self._reading() as conn:
             row = conn.execute(_BY_KEY, {"account_id": account_id, "key": key}).first()
@@ -400,8 +419,12 @@ class Archive:
         is_backfill: bool = False,
         received_at: datetime | None = None,
         position: ResumePosition | None = None,
+        order_after: int | None = None,
     ) -> StoredMessage | None:
         """Store one message and commit. Returns None when the server id is already stored.
+
+        ``order_after`` (a message id): the new message sorts after it, when it would sort before,
+        yet stays within the second of ``sent_at``; ``sent_at`` itself is stored as given.
 
         ``position`` (the account's catch-up position that this message completes) is written in the
         same transaction: both are durable, or neither; on a duplicate it is saved on its own."""
@@ -423,7 +446,7 @@ class Archive:
             "edit_of": edit_of,
             "is_backfill": is_backfill,
         }
-        values["id"] = self._ids.allocate(sent_at)
+        values["id"] = self._allocate_id(sent_at, order_after)
         try:
             with self._writing() as conn:
                 conn.execute(_INSERT_MESSAGE, values)
@@ -453,6 +476,13 @@ class Archive:
             edit_of=edit_of,
             is_backfill=is_backfill,
         )
+
+    def _allocate_id(self, sent_at: datetime, order_after: int | None) -> int:
+        own = max(datetime_ms(sent_at), 0)
+        if order_after is None or id_to_ms(order_after) <= own:
+            return self._ids.allocate_ms(own)  # a later id within the same millisecond if it is taken
+        last_of_second = own // 1000 * 1000 + 999
+        return self._ids.allocate_ms(min(id_to_ms(order_after) + 1, last_of_second))
 
     # -- catch-up positions (schema v7) -------------------------------------------------------------
 

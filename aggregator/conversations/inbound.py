@@ -7,6 +7,14 @@ A message's catch-up position (``MessageReceived.position``) is stored in the me
 when the message is not stored (a duplicate, held by policy) the position is stored on its own, since
 the message is then handled for good. When storing fails, the account's positions are held (see
 ``positions.py``).
+
+Order of backfilled and live messages: history sorts by the time-ordered id. Live messages carry an
+exact time, but some servers stamp their history in whole seconds (``TimestampPrecision.SECOND``), so a
+message caught up after a crash would sort before live messages of the same second that the server
+had before it. Backfill comes after everything the account stored before its catch-up (it resumes
+from the stored position), so such a message is placed after the conversation's messages stored in
+its second (backfilled ones, or live ones received before the current connection) and stays within
+that second; a page of them keeps the server's order. ``sent_at`` keeps the server's stamp.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from aggregator.api import MessageReceived, MessageState, PositionReached
+from aggregator.api import MessageReceived, MessageState, PositionReached, TimestampPrecision
 from aggregator.archive import Archive, Direction, StoredMessage
 from aggregator.bus import EventBus
 from aggregator.conversations.positions import CatchupPositions
@@ -38,6 +46,8 @@ class InboundContext:
     server_id: str | None = None
     sent_at: datetime | None = None
     stored: StoredMessage | None = None
+    #: Sort after this message id (see ``place``).
+    order_after: int | None = None
 
 
 Stage = Callable[[InboundContext], "InboundContext | None"]
@@ -62,6 +72,7 @@ class InboundPipeline:
             ("resolve", self.resolve),
             ("deduplicate", self.deduplicate),
             ("policy", self.apply_policy),
+            ("place", self.place),
             ("store", self.store),
         ]
 
@@ -148,6 +159,17 @@ class InboundPipeline:
             return None
         return ctx
 
+    def place(self, ctx: InboundContext) -> InboundContext:
+        """A backfilled message stamped in whole seconds goes after what is stored in its second."""
+        event = ctx.event
+        if not event.is_backfill or event.timestamp_precision is not TimestampPrecision.SECOND:
+            return ctx
+        assert ctx.sent_at is not None
+        newest = self._archive.newest_in_second(
+            ctx.conversation_id, ctx.sent_at, live_since=self.positions.connected_at(event.account_id)
+        )
+        return ctx if newest is None else replace(ctx, order_after=newest)
+
     def store(self, ctx: InboundContext) -> InboundContext | None:
         event = ctx.event
         assert ctx.sent_at is not None
@@ -172,6 +194,7 @@ class InboundPipeline:
             edit_of=edit_of,
             is_backfill=event.is_backfill,
             position=event.position if event.position and self.positions.may_store(event.account_id) else None,
+            order_after=ctx.order_after,
         )
         if stored is None:  # a concurrent duplicate
             return None
