@@ -45,6 +45,17 @@ class MessageIdAllocator:
     def allocate(self, at: datetime) -> int:
         return self.allocate_ms(max(datetime_ms(at), 0))
 
+    def allocate_after(self, previous: int) -> int:
+        """The id just after ``previous`` when it is free (to sort between ``previous`` and the next
+        stored id); else an id after everything in ``previous``'s millisecond."""
+        candidate = previous + 1
+        if candidate > self._newest:
+            self._newest = candidate
+            return candidate
+        if self._max_in_range(candidate, candidate + 1) is None:
+            return candidate
+        return self.allocate_ms(id_to_ms(previous))
+
     def allocate_ms(self, ms: int) -> int:
         """An unused id in millisecond ``ms`` (after every id already there), or just after it if full."""
         floor = id_floor(ms)

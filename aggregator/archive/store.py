@@ -53,7 +53,15 @@ from aggregator.archive.errors import ArchiveError
 from aggregator.archive.ids import SEQ_BITS, MessageIdAllocator, datetime_ms, id_floor, id_to_ms
 from aggregator.archive.migrations import v002_fulltext, v006_pg_fulltext
 from aggregator.archive.models import AccountRow, ConversationRow, MessageRow, StatusEventRow
-from aggregator.archive.records import Direction, ImportResult, NewMessage, StatusEvent, StatusKind, StoredMessage
+from aggregator.archive.records import (
+    Direction,
+    ImportResult,
+    NewMessage,
+    Placement,
+    StatusEvent,
+    StatusKind,
+    StoredMessage,
+)
 from aggregator.archive.storage import ArchiveStorageError, StorageHealth, storage_problem
 from aggregator.archive.types import from_micros, to_micros
 
@@ -373,23 +381,27 @@ class Archive:
             row = conn.execute(_BY_SERVER_ID, {"conversation_id": conversation_id, "server_id": server_id}).first()
         return None if row is None else self._message(row)
 
-    def newest_in_second(self, conversation_id: int, at: datetime, *, live_since: datetime | None = None) -> int | None:
-        """The largest message id of the conversation within the whole second of ``at``, or None.
+    def placement(
+        self, conversation_id: int, stamp: datetime, *, until: datetime, connected_at: datetime | None
+    ) -> Placement | None:
+        """Where a backfilled message stamped ``stamp`` goes among the conversation's messages stored
+        between ``stamp`` and ``until`` (None: nowhere special, its own time orders it).
 
-        With ``live_since``, a live (not backfilled) message received at or after it does not count:
-        it came on the current connection, later than anything that connection's catch-up brings.
-        One range scan of the (conversation, id) index over at most one second."""
-        second = datetime_ms(at) // 1000 * 1000
-        conds: list[ColumnElement[bool]] = [
-            _M.c.conversation_id == conversation_id,
-            _M.c.id >= id_floor(second),
-            _M.c.id < id_floor(second + 1000),
-        ]
-        if live_since is not None:
-            conds.append(or_(_M.c.is_backfill.is_(True), _M.c.received_at < live_since))
+        It follows the newest of them that the server had before it: each message stored before the
+        current connection (``connected_at``; without one, each live message) and each backfilled one
+        stamped no later than ``stamp``. Live messages of the current connection and backfilled ones
+        stamped later stay after it. One statement over the (conversation, id) index."""
+        lo, hi = id_floor(max(datetime_ms(stamp), 0)), id_floor(max(datetime_ms(until), 0))
+        window = and_(_M.c.conversation_id == conversation_id, _M.c.id >= lo, _M.c.id < hi)
+        earlier: ColumnElement[bool] = and_(_M.c.is_backfill.is_(True), _M.c.sent_at <= stamp)
+        earlier = or_(earlier, _M.c.received_at < connected_at if connected_at else _M.c.is_backfill.is_(False))
+        before = select(_M.c.id).where(window, earlier).order_by(_M.c.id.desc()).limit(1).scalar_subquery()
+        newest = select(func.max(_M.c.id)).where(window).scalar_subquery()
         with self._reading() as conn:
-            value = conn.execute(select(func.max(_M.c.id)).where(*conds)).scalar()
-        return None if value is None else int(value)
+            row = conn.execute(select(before, newest)).one()
+        if row[0] is None:
+            return None
+        return Placement(after=int(row[0]), before_stored=int(row[1]) > int(row[0]))
 
     def find_by_idempotency_key(self, account_id: AccountId, key: str) -> StoredMessage | None:
         with self._reading() as conn:
@@ -419,12 +431,12 @@ class Archive:
         is_backfill: bool = False,
         received_at: datetime | None = None,
         position: ResumePosition | None = None,
-        order_after: int | None = None,
+        placement: Placement | None = None,
     ) -> StoredMessage | None:
         """Store one message and commit. Returns None when the server id is already stored.
 
-        ``order_after`` (a message id): the new message sorts after it, when it would sort before,
-        yet stays within the second of ``sent_at``; ``sent_at`` itself is stored as given.
+        ``placement`` (from ``placement``): the message sorts after ``placement.after`` (and before
+        the messages stored after that one) rather than at its own time; ``sent_at`` is stored as given.
 
         ``position`` (the account's catch-up position that this message completes) is written in the
         same transaction: both are durable, or neither; on a duplicate it is saved on its own."""
@@ -446,7 +458,7 @@ class Archive:
             "edit_of": edit_of,
             "is_backfill": is_backfill,
         }
-        values["id"] = self._allocate_id(sent_at, order_after)
+        values["id"] = self._allocate_id(sent_at, placement)
         try:
             with self._writing() as conn:
                 conn.execute(_INSERT_MESSAGE, values)
@@ -477,12 +489,17 @@ class Archive:
             is_backfill=is_backfill,
         )
 
-    def _allocate_id(self, sent_at: datetime, order_after: int | None) -> int:
+    def _allocate_id(self, sent_at: datetime, placement: Placement | None) -> int:
         own = max(datetime_ms(sent_at), 0)
-        if order_after is None or id_to_ms(order_after) <= own:
-            return self._ids.allocate_ms(own)  # a later id within the same millisecond if it is taken
-        last_of_second = own // 1000 * 1000 + 999
-        return self._ids.allocate_ms(min(id_to_ms(order_after) + 1, last_of_second))
+        if placement is None:
+            return self._ids.allocate_ms(own)
+        if placement.before_stored:
+            return self._ids.allocate_after(placement.after)
+        after_ms = id_to_ms(placement.after)
+        if after_ms <= own:
+            return self._ids.allocate_ms(own)  # after everything of its own millisecond
+        # the newest of its conversation: a fresh millisecond leaves room for what may go in between later
+        return self._ids.allocate_ms(after_ms + 1)
 
     # -- catch-up positions (schema v7) -------------------------------------------------------------
 

@@ -104,15 +104,40 @@ def test_a_backfilled_whole_second_goes_after_what_was_stored_in_it(archive: Arc
     assert bodies(archive, "bob@example.org") == ["live .100", "live .200", "caught up 1", "caught up 2"]
 
 
-def test_a_backfilled_message_stays_in_its_second_even_after_a_message_at_its_last_millisecond(
+def test_a_backfilled_message_goes_after_live_ones_whose_receive_time_trailed_into_the_next_second(
     archive: Archive,
 ) -> None:
+    """Under a flood the client receives a message later than the server stamped the next one."""
     pipeline = InboundPipeline(archive, EventBus(), PolicyEngine())
-    pipeline.process(received("live .999", S + ms(999), backfill=False))
-    pipeline.process(received("next second", S + ms(1000), backfill=False))
+    pipeline.process(received("live .900", S + ms(900), backfill=False))
+    pipeline.process(received("live, received at 1.262", S + ms(1262), backfill=False))
     stored = pipeline.process(received("caught up", S, backfill=True))
-    assert stored is not None and id_to_ms(stored.id) == int(S.timestamp() * 1000) + 999
-    assert bodies(archive, "bob@example.org") == ["live .999", "caught up", "next second"]
+    assert stored is not None and stored.sent_at == S  # the server's stamp
+    assert bodies(archive, "bob@example.org") == ["live .900", "live, received at 1.262", "caught up"]
+
+
+def test_offline_copies_stored_before_the_earlier_gap_stay_after_it(archive: Archive) -> None:
+    """XMPP: the server's offline store (stamped later) arrives before MAM fetches the earlier gap."""
+    pipeline = InboundPipeline(archive, EventBus(), PolicyEngine())
+    pipeline.process(received("live 1", S + ms(400), backfill=False))
+    pipeline.process(received("live 2", S + ms(1262), backfill=False))
+    pipeline.positions.for_connect(ACCOUNT)
+    pipeline.process(received("offline 1", S + timedelta(seconds=1), backfill=True))
+    pipeline.process(received("offline 2", S + timedelta(seconds=1), backfill=True))
+    pipeline.process(received("gap 1", S, backfill=True))  # MAM, from the stored position
+    pipeline.process(received("gap 2", S, backfill=True))
+    pipeline.process(received("offline 1", S + timedelta(seconds=1), backfill=True))  # MAM again: duplicates
+    pipeline.process(received("live 3", S + ms(9000), backfill=False))
+    assert bodies(archive, "bob@example.org") == [
+        "live 1", "live 2", "gap 1", "gap 2", "offline 1", "offline 2", "live 3"
+    ]  # fmt: skip
+
+
+def test_history_long_before_the_stored_messages_keeps_its_own_time(archive: Archive) -> None:
+    pipeline = InboundPipeline(archive, EventBus(), PolicyEngine())
+    pipeline.process(received("live", S + timedelta(minutes=5), backfill=False))
+    pipeline.process(received("older history", S, backfill=True))
+    assert bodies(archive, "bob@example.org") == ["older history", "live"]
 
 
 def test_a_catch_up_after_a_long_absence_is_stored_at_the_servers_time(archive: Archive) -> None:
