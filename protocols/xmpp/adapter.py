@@ -234,6 +234,10 @@ class XmppAdapter:
         # Archive -> where its catch-up resumes: from the core (``resume_from``), then what was emitted.
         self._positions: dict[str, Position] = read_legacy(settings.data_dir)
         self._caught_up: set[str] = set()  # archives caught up to "complete" on this connection
+        # Offline copies (delayed by our server) that arrive while the own archive's catch-up runs: the
+        # catch-up first brings what came before them (sent while we were going down), so they are
+        # emitted after it, in the server's order (most are then duplicates the core drops).
+        self._offline_held: list[tuple[Any, MessageReceived]] | None = None
         self._mam_queries: dict[str, _MamQuery] = {}
         self._ids: OrderedDict[tuple[str, str, str], str] = OrderedDict()
         self._room_keys: set[str] = set()  # idempotency keys of our room messages (own-echo check)
@@ -493,6 +497,7 @@ class XmppAdapter:
             # that has queried MAM, so the other order would lose, until the next connect, what arrives
             # between the query and the presence. This way offline copies arrive too, with the same
             # stanza-id as their MAM copy, and the core keeps one of each.
+            self._offline_held = []
             self._send_own_presence(client)
             catch_up = self._spawn(self._catch_up(client), "archive catch-up")
             done, _ = await asyncio.wait({catch_up}, timeout=BACKFILL_BUDGET)
@@ -530,6 +535,7 @@ class XmppAdapter:
         self._clear_presence()
         self._reset_rooms(NetworkError(f"the connection to {self._where} dropped"))
         self._caught_up.clear()
+        self._offline_held = None  # the archive holds them for the next catch-up
         if self._lost_reported:
             return
         self._lost_reported = True
@@ -557,6 +563,7 @@ class XmppAdapter:
         self._clear_presence()
         self._reset_rooms(NotConnectedError(f"{self._account_id} disconnected"))
         self._caught_up.clear()
+        self._offline_held = None  # the archive holds them for the next catch-up
         for task in list(self._tasks):
             if task is not asyncio.current_task():
                 task.cancel()
@@ -603,7 +610,9 @@ class XmppAdapter:
         if archive_id is not None and archive in self._caught_up and not delayed:
             stamp = event.timestamp if event is not None and event.timestamp else datetime.now(UTC)
             position = self._advance(archive, Position(archive_id, stamp))
-        if event is not None:
+        if event is not None and delayed and self._offline_held is not None:
+            self._offline_held.append((stanza, event))
+        elif event is not None:
             self._emit_message(event, mapping.message_id(stanza), stanza, position)
         elif position is not None:
             self._emit(PositionReached(account_id=self._account_id, position=position))
@@ -1037,8 +1046,16 @@ class XmppAdapter:
             # Not caught up: live messages carry no position until the next connect catches up again.
             self._warn(f"could not fetch the message archive: {exc!r}")
             return
+        finally:
+            self._release_offline()
         elapsed = asyncio.get_running_loop().time() - started
         log.info("%s: %d archived message(s) fetched in %.2f s", self._account_id, count, elapsed)
+
+    def _release_offline(self) -> None:
+        """Emits the offline copies held during the catch-up (without positions), and stops holding."""
+        held, self._offline_held = self._offline_held or [], None
+        for stanza, event in held:
+            self._emit_message(event, mapping.message_id(stanza), stanza)
 
     def _emit_archived(self, archive: str, result: mapping.MamResult, position: ResumePosition | None = None) -> bool:
         """Emits one archived message (with ``position``); False when the result is no message of ours."""
