@@ -565,8 +565,9 @@ class MessageReceived(AdapterEvent):
     #: every earlier message of that stream has been emitted before.
     position: ResumePosition | None = None
     #: ``SECOND``: ``timestamp`` is the server's stamp in whole seconds. A backfilled message (later in
-    #: the server's order than what the account stored before it) is then kept in its second but
-    #: placed after the conversation's messages already stored in that second.
+    #: the server's order than what the account stored before this connection) is then placed after
+    #: the conversation's messages the server had before it, though stored later than its stamp
+    #: (see ``aggregator/conversations/inbound.py``); its ``timestamp`` is stored unchanged.
     timestamp_precision: TimestampPrecision = TimestampPrecision.EXACT
 
 
