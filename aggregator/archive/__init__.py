@@ -6,7 +6,7 @@ own (``roster_tables.RosterTables``, ``policy_events.PolicyEventTable``), ``quer
 (the import-linter contract "SQL stays in the archive" and ``tests/core/test_archive_boundary.py``).
 """
 
-from aggregator.archive.records import Direction, ImportResult, NewMessage, StatusKind, StoredMessage
+from aggregator.archive.records import Direction, ImportResult, NewMessage, Placement, StatusKind, StoredMessage
 from aggregator.archive.store import Archive
 
-__all__ = ["Archive", "Direction", "ImportResult", "NewMessage", "StatusKind", "StoredMessage"]
+__all__ = ["Archive", "Direction", "ImportResult", "NewMessage", "Placement", "StatusKind", "StoredMessage"]

@@ -30,6 +30,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    or_,
     select,
     update,
 )
@@ -49,10 +50,18 @@ from aggregator.archive import fts_check
 from aggregator.archive import positions as catchup
 from aggregator.archive.database import open_engine
 from aggregator.archive.errors import ArchiveError
-from aggregator.archive.ids import SEQ_BITS, MessageIdAllocator, datetime_ms, id_floor
+from aggregator.archive.ids import SEQ_BITS, MessageIdAllocator, datetime_ms, id_floor, id_to_ms
 from aggregator.archive.migrations import v002_fulltext, v006_pg_fulltext
 from aggregator.archive.models import AccountRow, ConversationRow, MessageRow, StatusEventRow
-from aggregator.archive.records import Direction, ImportResult, NewMessage, StatusEvent, StatusKind, StoredMessage
+from aggregator.archive.records import (
+    Direction,
+    ImportResult,
+    NewMessage,
+    Placement,
+    StatusEvent,
+    StatusKind,
+    StoredMessage,
+)
 from aggregator.archive.storage import ArchiveStorageError, StorageHealth, storage_problem
 from aggregator.archive.types import from_micros, to_micros
 
@@ -397,6 +406,28 @@ class Archive:
             row = conn.execute(_BY_SERVER_ID, {"conversation_id": conversation_id, "server_id": server_id}).first()
         return None if row is None else self._message(row)
 
+    def placement(
+        self, conversation_id: int, stamp: datetime, *, until: datetime, connected_at: datetime | None
+    ) -> Placement | None:
+        """Where a backfilled message stamped ``stamp`` goes among the conversation's messages stored
+        between ``stamp`` and ``until`` (None: nowhere special, its own time orders it).
+
+        It follows the newest of them that the server had before it: each message stored before the
+        current connection (``connected_at``; without one, each live message) and each backfilled one
+        stamped no later than ``stamp``. Live messages of the current connection and backfilled ones
+        stamped later stay after it. One statement over the (conversation, id) index."""
+        lo, hi = id_floor(max(datetime_ms(stamp), 0)), id_floor(max(datetime_ms(until), 0))
+        window = and_(_M.c.conversation_id == conversation_id, _M.c.id >= lo, _M.c.id < hi)
+        earlier: ColumnElement[bool] = and_(_M.c.is_backfill.is_(True), _M.c.sent_at <= stamp)
+        earlier = or_(earlier, _M.c.received_at < connected_at if connected_at else _M.c.is_backfill.is_(False))
+        before = select(_M.c.id).where(window, earlier).order_by(_M.c.id.desc()).limit(1).scalar_subquery()
+        newest = select(func.max(_M.c.id)).where(window).scalar_subquery()
+        with self._reading() as conn:
+            row = conn.execute(select(before, newest)).one()
+        if row[0] is None:
+            return None
+        return Placement(after=int(row[0]), before_stored=int(row[1]) > int(row[0]))
+
     def find_by_idempotency_key(self, account_id: AccountId, key: str) -> StoredMessage | None:
         with self._reading() as conn:
             row = conn.execute(_BY_KEY, {"account_id": account_id, "key": key}).first()
@@ -425,8 +456,12 @@ class Archive:
         is_backfill: bool = False,
         received_at: datetime | None = None,
         position: ResumePosition | None = None,
+        placement: Placement | None = None,
     ) -> StoredMessage | None:
         """Store one message and commit. Returns None when the server id is already stored.
+
+        ``placement`` (from ``placement``): the message sorts after ``placement.after`` (and before
+        the messages stored after that one) rather than at its own time; ``sent_at`` is stored as given.
 
         ``position`` (the account's catch-up position that this message completes) is written in the
         same transaction: both are durable, or neither; on a duplicate it is saved on its own."""
@@ -448,7 +483,7 @@ class Archive:
             "edit_of": edit_of,
             "is_backfill": is_backfill,
         }
-        values["id"] = self._ids.allocate(sent_at)
+        values["id"] = self._allocate_id(sent_at, placement)
         try:
             with self._writing() as conn:
                 conn.execute(_INSERT_MESSAGE, values)
@@ -478,6 +513,18 @@ class Archive:
             edit_of=edit_of,
             is_backfill=is_backfill,
         )
+
+    def _allocate_id(self, sent_at: datetime, placement: Placement | None) -> int:
+        own = max(datetime_ms(sent_at), 0)
+        if placement is None:
+            return self._ids.allocate_ms(own)
+        if placement.before_stored:
+            return self._ids.allocate_after(placement.after)
+        after_ms = id_to_ms(placement.after)
+        if after_ms <= own:
+            return self._ids.allocate_ms(own)  # after everything of its own millisecond
+        # the newest of its conversation: a fresh millisecond leaves room for what may go in between later
+        return self._ids.allocate_ms(after_ms + 1)
 
     # -- catch-up positions (schema v7) -------------------------------------------------------------
 

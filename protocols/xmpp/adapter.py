@@ -118,11 +118,19 @@ class XmppAdapter:
         except Exception as exc:  # a server without carbons is still usable
             log.info("%s: carbons not enabled: %r", self._account_id, exc)
         # Presence first, then the archive (see the module's docstring).
+        self._inbound.hold_offline()
         self._presences.send_own(client)
-        catch_up = self._session.spawn(self._archives.catch_up(client), "archive catch-up")
+        catch_up = self._session.spawn(self._catch_up(client), "archive catch-up")
         done, _ = await asyncio.wait({catch_up}, timeout=catchup.BACKFILL_BUDGET)
         if not done:
             log.info("%s: the archive catch-up goes on after the login", self._account_id)
+
+    async def _catch_up(self, client: Client) -> None:
+        """The own archive's catch-up, then the offline copies held while it ran."""
+        try:
+            await self._archives.catch_up(client)
+        finally:
+            self._inbound.release_offline()
 
     def _ready(self, client: Client) -> None:
         self._rooms.rejoin_all(client)
@@ -132,6 +140,7 @@ class XmppAdapter:
         self._presences.clear()
         self._rooms.reset(error)
         self._archives.caught_up.clear()
+        self._inbound.drop_held()
 
     def _on_presence(self, stanza: ET.Element) -> None:
         sender = mapping.sender_of(stanza)

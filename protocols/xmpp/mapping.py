@@ -20,6 +20,7 @@ from aggregator.api import (
     Presence,
     PresenceKind,
     RosterItem,
+    TimestampPrecision,
 )
 from protocols.xmpp.addresses import Jid, parse_jid
 
@@ -236,6 +237,7 @@ def message_received(
         body=body,
         server_id=server_id,
         timestamp=timestamp or now or datetime.now(UTC),
+        timestamp_precision=TimestampPrecision.of_stamp(timestamp),  # XEP-0082: the fraction is optional
         kind=kind,
         is_backfill=backfill,
         is_own_echo=own_echo,
@@ -299,6 +301,7 @@ def room_message(
         body=body,
         server_id=server_id,
         timestamp=timestamp or datetime.now(UTC),
+        timestamp_precision=TimestampPrecision.of_stamp(timestamp),
         kind=kind,
         is_backfill=backfill,
         is_own_echo=own,

@@ -41,6 +41,24 @@ class Inbound:
         self._archives = archives
         self._rooms = rooms
         self._corrections = corrections
+        # Offline copies (delayed by our server) that arrive while the own archive's catch-up runs: the
+        # catch-up first brings what came before them (sent while we were going down), so they are
+        # emitted after it, in the server's order (most are then duplicates the core drops).
+        self._offline_held: list[tuple[ET.Element, MessageReceived]] | None = None
+
+    def hold_offline(self) -> None:
+        """From now until ``release_offline``, offline copies of our own archive wait for the catch-up."""
+        self._offline_held = []
+
+    def release_offline(self) -> None:
+        """Emits the offline copies held during the catch-up (without positions), and stops holding."""
+        held, self._offline_held = self._offline_held or [], None
+        for stanza, event in held:
+            self._emit_message(event, stanza, None)
+
+    def drop_held(self) -> None:
+        """The connection is gone: the server's archive holds these for the next catch-up."""
+        self._offline_held = None
 
     def on_message(self, stanza: ET.Element) -> None:
         mtype = stanza.get("type") or "normal"
@@ -80,7 +98,9 @@ class Inbound:
         if not delayed:
             stamp = event.timestamp if event is not None and event.timestamp else None
             position = self._archives.live_position(archive, mapping.stanza_id(stanza, archive), stamp)
-        if event is not None:
+        if event is not None and delayed and self._offline_held is not None:
+            self._offline_held.append((stanza, event))
+        elif event is not None:
             self._emit_message(event, stanza, position)
         elif position is not None:
             self._s.emit(PositionReached(account_id=self._s.account_id, position=position))
