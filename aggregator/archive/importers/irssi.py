@@ -18,18 +18,25 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from aggregator.api import MessageKind
-from aggregator.archive.importers.common import Clock, LogFile, LogLine, Skipped, read_text
+from aggregator.archive.importers.common import Clock, LogFile, LogLine, Skipped
 from aggregator.archive.importers.irclog import (
     OwnNicks,
-    account_name,
+    add,
     as_local,
     bare_nick,
-    conversation_kind,
     files_with,
+    finish,
+    network_of,
+    numbered_lines,
+    parse_each,
+    read_log,
+    spoken,
+    start_log,
     starts_with,
     strip_formatting,
+    system_line,
+    time_or_previous,
 )
-from aggregator.archive.records import Direction
 
 SOURCE = "irssi"
 TITLE = "irssi"
@@ -67,23 +74,13 @@ def _parse(text: str, formats: tuple[str, ...]) -> datetime | None:
 def parse_file(root: Path, path: Path, *, me: Sequence[str] = (), zone: tzinfo | None = None) -> LogFile | Skipped:
     rel = path.relative_to(root)
     shown = str(rel)
-    try:
-        text = read_text(path.read_bytes())
-    except OSError as exc:
-        return Skipped(shown, f"cannot read it: {exc.strerror or exc}")
-    if "\x00" in text:
-        return Skipped(shown, "a binary file, not an irssi log")
-    name = path.stem
-    network = rel.parts[-2] if len(rel.parts) >= 2 else "irc"
-    kind = conversation_kind(name)
-    own = OwnNicks(me, None if kind.name == "ROOM" else name)
-    log = LogFile(path=shown, ident="/".join(rel.parts[-2:]), protocol="irc", account="", handle=name, kind=kind)
+    text = read_log(path, shown, "an irssi log")
+    if isinstance(text, Skipped):
+        return text
+    log, own = start_log(shown, "/".join(rel.parts[-2:]), path.stem, me)
     clock: Clock | None = None
     last: datetime | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip("\r\n")
-        if not line.strip():
-            continue
+    for number, line in numbered_lines(text):
         if (m := _OPENED.match(line)) or (m := _DAY.match(line)):
             when = _parse(m["when"], _OPEN_FORMATS if m.re is _OPENED else _DAY_FORMATS)
             if when is None:
@@ -102,47 +99,35 @@ def parse_file(root: Path, path: Path, *, me: Sequence[str] = (), zone: tzinfo |
         if clock is None:
             log.skipped.append(Skipped(shown, "before any 'Log opened' line: its date is unknown", number))
             continue
-        at = clock.at(lm["time"])
+        at = time_or_previous(log, number, lm["time"], clock.at(lm["time"]), last)
         if at is None:
-            if last is None:
-                log.skipped.append(Skipped(shown, f"unreadable time ({lm['time']})", number))
-                continue
-            log.skipped.append(Skipped(shown, f"unreadable time ({lm['time']}): kept with the previous time", number))
-            at = last
-        last = at
-        entry = _entry(number, at, strip_formatting(lm["rest"]), own)
-        if entry is None:
-            log.skipped.append(Skipped(shown, "an empty message", number))
             continue
-        log.lines.append(entry)
-    log.account = account_name(own, list(me), network)
-    if not log.lines and not log.skipped:
-        return Skipped(shown, "no messages in it")
-    return log
+        last = at
+        add(log, number, _entry(number, at, strip_formatting(lm["rest"]), own))
+    return finish(log, own, me, network_of(rel))
 
 
 def _entry(number: int, at: datetime, rest: str, own: OwnNicks) -> LogLine | None:
     if rest.startswith("-!- "):
         body = rest[4:].strip()
         own.learn_from_system(body)
-        return LogLine(number, at, "", body, MessageKind.SYSTEM, Direction.IN) if body else None
+        return system_line(number, at, body)
     if (m := _ACTION.match(rest)) is not None:
         nick = m["nick"]
-        return LogLine(number, at, nick, m["text"], MessageKind.ACTION, own.direction(nick))
+        return spoken(number, at, nick, m["text"], MessageKind.ACTION, own)
     if (m := _MESSAGE.match(rest)) is not None:
         nick = bare_nick(m["nick"].strip())
         if not m["text"].strip():
             return None
-        return LogLine(number, at, nick, m["text"], MessageKind.CHAT, own.direction(nick))
+        return spoken(number, at, nick, m["text"], MessageKind.CHAT, own)
     if (m := _NOTICE.match(rest)) is not None:
         nick = m["nick"]
-        return LogLine(number, at, nick, m["text"], MessageKind.NOTICE, own.direction(nick))
+        return spoken(number, at, nick, m["text"], MessageKind.NOTICE, own)
     body = rest.strip()
-    return LogLine(number, at, "", body, MessageKind.SYSTEM, Direction.IN) if body else None
+    return system_line(number, at, body)
 
 
 def parse_all(
     root: Path, files: list[Path], *, me: Sequence[str] = (), zone: tzinfo | None = None
 ) -> Iterator[LogFile | Skipped]:
-    for path in files:
-        yield parse_file(root, path, me=me, zone=zone)
+    return parse_each(parse_file, root, files, me, zone)
