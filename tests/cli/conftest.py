@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -354,6 +355,19 @@ async def wait_until(check: Callable[[], bool], what: str, timeout: float = 10.0
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``aggregator ARGS`` in UTC, waited for (for the commands that touch only the archive: import,
+    history, search, export)."""
+    return subprocess.run(
+        [str(AGGREGATOR), *args],
+        env=cli_env(home) | {"TZ": "UTC"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def file_mode(path: Path) -> int:
