@@ -37,19 +37,18 @@ def main() -> int:
         "erin@fake.test": (PresenceKind.BUSY, "in a meeting"),
         "frank@fake.test": (PresenceKind.OFFLINE, ""),
     }
-    for address in people:
-        server.add_user(address, "pw")
     home = Path(tempfile.mkdtemp(prefix="aggregator-shots-"))
-    with serving(server) as server_thread, fake_account(home, server, alice, "alice-pw") as (paths, account_id):
-        for address, (kind, status) in people.items():
-            server_thread.call(server.set_presence(address, kind, status))
-        with main_window(paths, 760, 420) as session:
-            window = session.window
-            wait(app, lambda: "connected" in window.accounts_strip.state_text(account_id), "the account to connect")
-            wait(app, lambda: len(window.model.persons()) >= len(people), "the buddy list")
-            wait(app, lambda: sum(1 for p in window.model.persons() if p.status) >= 4, "the contacts' statuses")
-            settle(app, 0.5)
-            shoot(window, "window-icons.png")
+    with (
+        serving(server, people),
+        fake_account(home, server, alice, "alice-pw") as (paths, account_id),
+        main_window(paths, 760, 420) as session,
+    ):
+        window = session.window
+        wait(app, lambda: "connected" in window.accounts_strip.state_text(account_id), "the account to connect")
+        wait(app, lambda: len(window.model.persons()) >= len(people), "the buddy list")
+        wait(app, lambda: sum(1 for p in window.model.persons() if p.status) >= 4, "the contacts' statuses")
+        settle(app, 0.5)
+        shoot(window, "window-icons.png")
     return 0
 
 

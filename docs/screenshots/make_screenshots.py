@@ -129,12 +129,11 @@ def main() -> int:
         "erin@fake.test": (PresenceKind.OFFLINE, ""),
         "frank@fake.test": (PresenceKind.AVAILABLE, ""),
     }
-    for address in people:
-        server.add_user(address, "pw")
     home = Path(tempfile.mkdtemp(prefix="aggregator-shots-"))
-    with serving(server) as server_thread, fake_account(home, server, alice, "alice-pw") as (paths, account_id):
-        for address, (kind, status) in people.items():
-            server_thread.call(server.set_presence(address, kind, status))
+    with (
+        serving(server, people) as server_thread,
+        fake_account(home, server, alice, "alice-pw") as (paths, account_id),
+    ):
         now = datetime.now(UTC)
         history = [
             ("bob@fake.test", "Morning! Did you see the new build?", 50),

@@ -9,14 +9,14 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QWidget
 
 from aggregator.accounts.config import AccountConfig, AccountStore, make_account_id
 from aggregator.accounts.secrets import SecretStore
-from aggregator.api import Sphere
+from aggregator.api import PresenceKind, Sphere
 from aggregator.engine import EngineThread
 from aggregator.paths import ProfilePaths
 from aggregator.profile import profile_id
@@ -61,12 +61,21 @@ def shoot_over(app: QApplication, window: QWidget, popup: QWidget, name: str) ->
     sys.stderr.write(f"wrote {path}\n")
 
 
+#: Buddies of the fake server: address -> (presence, status message).
+People = Mapping[str, tuple[PresenceKind, str]]
+
+
 @contextlib.contextmanager
-def serving(server: FakeServer) -> Iterator[EngineThread]:
-    """``server`` started on its own loop thread (the thread that runs its calls), stopped on leaving."""
+def serving(server: FakeServer, people: People | None = None) -> Iterator[EngineThread]:
+    """``server`` started on its own loop thread (the thread that runs its calls), with ``people`` as
+    its users showing their presence; stopped on leaving."""
+    for address in people or {}:
+        server.add_user(address, "pw")
     thread = EngineThread("fake-server")
     thread.start()
     thread.call(server.start())
+    for address, (kind, status) in (people or {}).items():
+        thread.call(server.set_presence(address, kind, status))
     try:
         yield thread
     finally:

@@ -337,16 +337,24 @@ class Profile:
         return self.accounts_file.read_bytes() if self.accounts_file.exists() else None
 
 
-@pytest.fixture
-async def profile(tmp_home: Path, keyring_env: None) -> AsyncIterator[Profile]:
-    """A fresh profile with quick reconnects; headless instances left running are killed at the end."""
-    made = Profile(tmp_home)
+@contextlib.asynccontextmanager
+async def fresh_profile(home: Path) -> AsyncIterator[Profile]:
+    """A fresh profile at ``home`` with quick reconnects; headless instances left running are killed
+    on leaving."""
+    made = Profile(home)
     made.write_settings(FAST_RECONNECT)
     try:
         yield made
     finally:
         for instance in made.instances:
             await instance.kill()
+
+
+@pytest.fixture
+async def profile(tmp_home: Path, keyring_env: None) -> AsyncIterator[Profile]:
+    """A fresh profile with quick reconnects; headless instances left running are killed at the end."""
+    async with fresh_profile(tmp_home) as made:
+        yield made
 
 
 async def wait_until(check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
