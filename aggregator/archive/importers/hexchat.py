@@ -19,25 +19,8 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from aggregator.api import MessageKind
+from aggregator.archive.importers import irclog
 from aggregator.archive.importers.common import LogFile, LogLine, Skipped
-from aggregator.archive.importers.irclog import (
-    OwnNicks,
-    add,
-    as_local,
-    bare_nick,
-    files_with,
-    finish,
-    network_of,
-    numbered_lines,
-    parse_each,
-    read_log,
-    spoken,
-    start_log,
-    starts_with,
-    strip_formatting,
-    system_line,
-    time_or_previous,
-)
 
 SOURCE = "hexchat"
 TITLE = "HexChat"
@@ -81,25 +64,25 @@ _DETECT = re.compile(r"^\*\*\*\* .+ [A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]?\d \d{2}:\
 
 
 def detect(directory: Path) -> bool:
-    return any(starts_with(p, _DETECT, 2) for p in files_with(directory, (".log", ".txt"))[:50])
+    return any(irclog.starts_with(p, _DETECT, 2) for p in irclog.files_with(directory, (".log", ".txt"))[:50])
 
 
 def read(directory: Path) -> tuple[Path, list[Path]]:
     root = directory / "logs" if (directory / "logs").is_dir() else directory
-    return root, files_with(root, (".log", ".txt"))
+    return root, irclog.files_with(root, (".log", ".txt"))
 
 
 def parse_file(root: Path, path: Path, *, me: Sequence[str] = (), zone: tzinfo | None = None) -> LogFile | Skipped:
     rel = path.relative_to(root)
     shown = str(rel)
-    text = read_log(path, shown, "a HexChat log")
+    text = irclog.read_log(path, shown, "a HexChat log")
     if isinstance(text, Skipped):
         return text
-    log, own = start_log(shown, "/".join(rel.parts[-2:]), path.stem, me)
+    log, own = irclog.start_log(shown, "/".join(rel.parts[-2:]), path.stem, me)
     year: int | None = None
     last_month = 0
     last: datetime | None = None
-    for number, line in numbered_lines(text):
+    for number, line in irclog.numbered_lines(text):
         session = _SESSION.match(line)
         if session is not None:
             try:
@@ -123,44 +106,44 @@ def parse_file(root: Path, path: Path, *, me: Sequence[str] = (), zone: tzinfo |
                 year += 1  # the log went past New Year
             last_month = month
             try:
-                read_at = as_local(
+                read_at = irclog.as_local(
                     datetime.strptime(f"{year}-{month}-{m['day']} {m['time']}", "%Y-%m-%d %H:%M:%S"), zone
                 )
             except ValueError:
                 read_at = None
-        at = time_or_previous(log, number, f"{m['month']} {m['day']} {m['time']}", read_at, last)
+        at = irclog.time_or_previous(log, number, f"{m['month']} {m['day']} {m['time']}", read_at, last)
         if at is None:
             continue
         last = at
-        add(log, number, _entry(number, at, strip_formatting(m["rest"]), own))
-    return finish(log, own, me, network_of(rel))
+        irclog.add(log, number, _entry(number, at, irclog.strip_formatting(m["rest"]), own))
+    return irclog.finish(log, own, me, irclog.network_of(rel))
 
 
-def _entry(number: int, at: datetime, rest: str, own: OwnNicks) -> LogLine | None:
+def _entry(number: int, at: datetime, rest: str, own: irclog.OwnNicks) -> LogLine | None:
     if (m := _MESSAGE.match(rest)) is not None:
-        nick = bare_nick(m["nick"])
+        nick = irclog.bare_nick(m["nick"])
         if not m["text"].strip():
             return None
-        return spoken(number, at, nick, m["text"], MessageKind.CHAT, own)
+        return irclog.spoken(number, at, nick, m["text"], MessageKind.CHAT, own)
     if (m := _SYSTEM.match(rest)) is not None:
         body = m["text"].strip()
         own.learn_from_system(body)
-        return system_line(number, at, body)
+        return irclog.system_line(number, at, body)
     if (m := _STAR.match(rest)) is not None:
         body = m["text"].strip()
         nick, _, action = body.partition(" ")
         if not action or _STATUS_WORDS.search(body) or body.startswith("You "):
             own.learn_from_system(body)
-            return system_line(number, at, body)
-        return spoken(number, at, nick, action, MessageKind.ACTION, own)
+            return irclog.system_line(number, at, body)
+        return irclog.spoken(number, at, nick, action, MessageKind.ACTION, own)
     if (m := _NOTICE.match(rest)) is not None:
         nick = m["nick"]
-        return spoken(number, at, nick, m["text"], MessageKind.NOTICE, own)
+        return irclog.spoken(number, at, nick, m["text"], MessageKind.NOTICE, own)
     body = rest.strip()
-    return system_line(number, at, body)
+    return irclog.system_line(number, at, body)
 
 
 def parse_all(
     root: Path, files: list[Path], *, me: Sequence[str] = (), zone: tzinfo | None = None
 ) -> Iterator[LogFile | Skipped]:
-    return parse_each(parse_file, root, files, me, zone)
+    return irclog.parse_each(parse_file, root, files, me, zone)

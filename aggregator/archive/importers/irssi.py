@@ -18,25 +18,8 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from aggregator.api import MessageKind
+from aggregator.archive.importers import irclog
 from aggregator.archive.importers.common import Clock, LogFile, LogLine, Skipped
-from aggregator.archive.importers.irclog import (
-    OwnNicks,
-    add,
-    as_local,
-    bare_nick,
-    files_with,
-    finish,
-    network_of,
-    numbered_lines,
-    parse_each,
-    read_log,
-    spoken,
-    start_log,
-    starts_with,
-    strip_formatting,
-    system_line,
-    time_or_previous,
-)
 
 SOURCE = "irssi"
 TITLE = "irssi"
@@ -54,12 +37,12 @@ _DETECT = re.compile(r"^-{2,3} Log opened ")
 
 
 def detect(directory: Path) -> bool:
-    return any(starts_with(p, _DETECT, 2) for p in files_with(directory, (".log",))[:50])
+    return any(irclog.starts_with(p, _DETECT, 2) for p in irclog.files_with(directory, (".log",))[:50])
 
 
 def read(directory: Path) -> tuple[Path, list[Path]]:
     root = directory / "irclogs" if (directory / "irclogs").is_dir() else directory
-    return root, files_with(root, (".log",))
+    return root, irclog.files_with(root, (".log",))
 
 
 def _parse(text: str, formats: tuple[str, ...]) -> datetime | None:
@@ -74,13 +57,13 @@ def _parse(text: str, formats: tuple[str, ...]) -> datetime | None:
 def parse_file(root: Path, path: Path, *, me: Sequence[str] = (), zone: tzinfo | None = None) -> LogFile | Skipped:
     rel = path.relative_to(root)
     shown = str(rel)
-    text = read_log(path, shown, "an irssi log")
+    text = irclog.read_log(path, shown, "an irssi log")
     if isinstance(text, Skipped):
         return text
-    log, own = start_log(shown, "/".join(rel.parts[-2:]), path.stem, me)
+    log, own = irclog.start_log(shown, "/".join(rel.parts[-2:]), path.stem, me)
     clock: Clock | None = None
     last: datetime | None = None
-    for number, line in numbered_lines(text):
+    for number, line in irclog.numbered_lines(text):
         if (m := _OPENED.match(line)) or (m := _DAY.match(line)):
             when = _parse(m["when"], _OPEN_FORMATS if m.re is _OPENED else _DAY_FORMATS)
             if when is None:
@@ -88,7 +71,7 @@ def parse_file(root: Path, path: Path, *, me: Sequence[str] = (), zone: tzinfo |
                 continue
             if m.re is _DAY:
                 when = when.replace(hour=0, minute=0, second=0)
-            clock = Clock(as_local(when, zone))
+            clock = Clock(irclog.as_local(when, zone))
             continue
         if _CLOSED.match(line):
             continue
@@ -99,35 +82,35 @@ def parse_file(root: Path, path: Path, *, me: Sequence[str] = (), zone: tzinfo |
         if clock is None:
             log.skipped.append(Skipped(shown, "before any 'Log opened' line: its date is unknown", number))
             continue
-        at = time_or_previous(log, number, lm["time"], clock.at(lm["time"]), last)
+        at = irclog.time_or_previous(log, number, lm["time"], clock.at(lm["time"]), last)
         if at is None:
             continue
         last = at
-        add(log, number, _entry(number, at, strip_formatting(lm["rest"]), own))
-    return finish(log, own, me, network_of(rel))
+        irclog.add(log, number, _entry(number, at, irclog.strip_formatting(lm["rest"]), own))
+    return irclog.finish(log, own, me, irclog.network_of(rel))
 
 
-def _entry(number: int, at: datetime, rest: str, own: OwnNicks) -> LogLine | None:
+def _entry(number: int, at: datetime, rest: str, own: irclog.OwnNicks) -> LogLine | None:
     if rest.startswith("-!- "):
         body = rest[4:].strip()
         own.learn_from_system(body)
-        return system_line(number, at, body)
+        return irclog.system_line(number, at, body)
     if (m := _ACTION.match(rest)) is not None:
         nick = m["nick"]
-        return spoken(number, at, nick, m["text"], MessageKind.ACTION, own)
+        return irclog.spoken(number, at, nick, m["text"], MessageKind.ACTION, own)
     if (m := _MESSAGE.match(rest)) is not None:
-        nick = bare_nick(m["nick"].strip())
+        nick = irclog.bare_nick(m["nick"].strip())
         if not m["text"].strip():
             return None
-        return spoken(number, at, nick, m["text"], MessageKind.CHAT, own)
+        return irclog.spoken(number, at, nick, m["text"], MessageKind.CHAT, own)
     if (m := _NOTICE.match(rest)) is not None:
         nick = m["nick"]
-        return spoken(number, at, nick, m["text"], MessageKind.NOTICE, own)
+        return irclog.spoken(number, at, nick, m["text"], MessageKind.NOTICE, own)
     body = rest.strip()
-    return system_line(number, at, body)
+    return irclog.system_line(number, at, body)
 
 
 def parse_all(
     root: Path, files: list[Path], *, me: Sequence[str] = (), zone: tzinfo | None = None
 ) -> Iterator[LogFile | Skipped]:
-    return parse_each(parse_file, root, files, me, zone)
+    return irclog.parse_each(parse_file, root, files, me, zone)

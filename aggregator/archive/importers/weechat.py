@@ -18,24 +18,8 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from aggregator.api import MessageKind
+from aggregator.archive.importers import irclog
 from aggregator.archive.importers.common import LogFile, LogLine, Skipped
-from aggregator.archive.importers.irclog import (
-    OwnNicks,
-    add,
-    as_local,
-    bare_nick,
-    files_with,
-    finish,
-    numbered_lines,
-    parse_each,
-    read_log,
-    spoken,
-    start_log,
-    starts_with,
-    strip_formatting,
-    system_line,
-    time_or_previous,
-)
 
 SOURCE = "weechat"
 TITLE = "WeeChat"
@@ -51,13 +35,13 @@ _DETECT = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\t|\s{2,})")
 
 
 def detect(directory: Path) -> bool:
-    files = files_with(directory, (".weechatlog",))
-    return bool(files) and any(starts_with(p, _DETECT, 3) for p in files[:50])
+    files = irclog.files_with(directory, (".weechatlog",))
+    return bool(files) and any(irclog.starts_with(p, _DETECT, 3) for p in files[:50])
 
 
 def read(directory: Path) -> tuple[Path, list[Path]]:
     root = directory / "logs" if (directory / "logs").is_dir() else directory
-    return root, files_with(root, (".weechatlog",))
+    return root, irclog.files_with(root, (".weechatlog",))
 
 
 def _buffer(name: str) -> tuple[str, str, str] | None:
@@ -76,49 +60,49 @@ def parse_file(root: Path, path: Path, *, me: Sequence[str] = (), zone: tzinfo |
     if buffer is None:
         return Skipped(shown, "not an IRC channel or query buffer (irc.<server>.<name>.weechatlog)")
     _plugin, network, name = buffer
-    text = read_log(path, shown, "a WeeChat log")
+    text = irclog.read_log(path, shown, "a WeeChat log")
     if isinstance(text, Skipped):
         return text
-    log, own = start_log(shown, path.name, name, me)
+    log, own = irclog.start_log(shown, path.name, name, me)
     last: datetime | None = None
-    for number, line in numbered_lines(text):
+    for number, line in irclog.numbered_lines(text):
         m = _LINE.match(line) or _BARE.match(line)
         if m is None:
             log.skipped.append(Skipped(shown, "not a log line", number))
             continue
         try:
-            read_at: datetime | None = as_local(
+            read_at: datetime | None = irclog.as_local(
                 datetime.strptime(f"{m['date']} {m['time']}", "%Y-%m-%d %H:%M:%S"), zone
             )
         except ValueError:
             read_at = None
-        at = time_or_previous(log, number, f"{m['date']} {m['time']}", read_at, last)
+        at = irclog.time_or_previous(log, number, f"{m['date']} {m['time']}", read_at, last)
         if at is None:
             continue
         last = at
         text_part = m.groupdict().get("text") or ""
-        add(log, number, _entry(number, at, m["prefix"].strip(), strip_formatting(text_part), own))
-    return finish(log, own, me, network)
+        irclog.add(log, number, _entry(number, at, m["prefix"].strip(), irclog.strip_formatting(text_part), own))
+    return irclog.finish(log, own, me, network)
 
 
-def _entry(number: int, at: datetime, prefix: str, text: str, own: OwnNicks) -> LogLine | None:
+def _entry(number: int, at: datetime, prefix: str, text: str, own: irclog.OwnNicks) -> LogLine | None:
     if prefix in _SYSTEM_PREFIXES:
         if (n := _NOTICE.match(text)) is not None:
             nick = n["nick"]
-            return spoken(number, at, nick, n["text"], MessageKind.NOTICE, own)
+            return irclog.spoken(number, at, nick, n["text"], MessageKind.NOTICE, own)
         own.learn_from_system(text)
         body = text.strip()
-        return system_line(number, at, body)
+        return irclog.system_line(number, at, body)
     if prefix == "*":
         nick, _, body = text.partition(" ")
-        return spoken(number, at, nick, body, MessageKind.ACTION, own) if nick else None
+        return irclog.spoken(number, at, nick, body, MessageKind.ACTION, own) if nick else None
     if not prefix or not text.strip():
         return None
-    nick = bare_nick(prefix)
-    return spoken(number, at, nick, text, MessageKind.CHAT, own)
+    nick = irclog.bare_nick(prefix)
+    return irclog.spoken(number, at, nick, text, MessageKind.CHAT, own)
 
 
 def parse_all(
     root: Path, files: list[Path], *, me: Sequence[str] = (), zone: tzinfo | None = None
 ) -> Iterator[LogFile | Skipped]:
-    return parse_each(parse_file, root, files, me, zone)
+    return irclog.parse_each(parse_file, root, files, me, zone)
