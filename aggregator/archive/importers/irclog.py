@@ -182,9 +182,19 @@ class FileParser(Protocol):
     ) -> LogFile | Skipped: ...
 
 
-def parse_each(
-    parse_file: FileParser, root: Path, files: list[Path], me: Sequence[str], zone: tzinfo | None
-) -> Iterator[LogFile | Skipped]:
-    """Each of ``files`` read by ``parse_file``, one by one."""
-    for path in files:
-        yield parse_file(root, path, me=me, zone=zone)
+class ParseAll(Protocol):
+    def __call__(
+        self, root: Path, files: list[Path], *, me: Sequence[str] = (), zone: tzinfo | None = None
+    ) -> Iterator[LogFile | Skipped]: ...
+
+
+def parse_all_with(parse_file: FileParser) -> ParseAll:
+    """A format's ``parse_all`` (the registry's module convention): each file read by ``parse_file``."""
+
+    def parse_all(
+        root: Path, files: list[Path], *, me: Sequence[str] = (), zone: tzinfo | None = None
+    ) -> Iterator[LogFile | Skipped]:
+        for path in files:
+            yield parse_file(root, path, me=me, zone=zone)
+
+    return parse_all

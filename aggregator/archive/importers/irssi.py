@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 
@@ -110,7 +110,4 @@ def _entry(number: int, at: datetime, rest: str, own: irclog.OwnNicks) -> LogLin
     return irclog.system_line(number, at, body)
 
 
-def parse_all(
-    root: Path, files: list[Path], *, me: Sequence[str] = (), zone: tzinfo | None = None
-) -> Iterator[LogFile | Skipped]:
-    return irclog.parse_each(parse_file, root, files, me, zone)
+parse_all = irclog.parse_all_with(parse_file)

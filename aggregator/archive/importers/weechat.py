@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 
@@ -102,7 +102,4 @@ def _entry(number: int, at: datetime, prefix: str, text: str, own: irclog.OwnNic
     return irclog.spoken(number, at, nick, text, MessageKind.CHAT, own)
 
 
-def parse_all(
-    root: Path, files: list[Path], *, me: Sequence[str] = (), zone: tzinfo | None = None
-) -> Iterator[LogFile | Skipped]:
-    return irclog.parse_each(parse_file, root, files, me, zone)
+parse_all = irclog.parse_all_with(parse_file)
