@@ -14,13 +14,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from aggregator.api import AccountId, CertificateDetails, Presence
+from aggregator.app.rows import AccountRow, all_accounts
 from aggregator.core import Core
 from aggregator.events import AccountStateChanged, ConnectionState
 from aggregator.presence.events import OwnStatusChanged
 from ui.certificate_dialog import CertificateDialog, review_certificate
 from ui.context import UiContext
 from ui.icons import PRESENCE_COLORS
-from ui.rows import AccountRow, all_accounts
 
 STATE_COLORS = {
     ConnectionState.CONNECTED: "#2e9d3a",

@@ -17,6 +17,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from aggregator.api import AggregatorError
+from aggregator.app.application import App
 from aggregator.bootstrap import build_core
 from aggregator.control.server import ControlServer
 from aggregator.core import Core
@@ -88,20 +89,21 @@ def start_session(
     try:
         bridge = Bridge(engine)
 
-        async def build() -> tuple[Core, ControlServer]:
+        async def build() -> tuple[Core, App, ControlServer]:
             core = core_factory(paths, registry)
-            bridge.attach(core.bus)  # before anything starts, so no event is missed
+            app = App(core)
+            bridge.attach(app)  # before anything starts, so no event is missed
             control = ControlServer(core, paths.control_socket)
             await control.start()
-            return core, control
+            return core, app, control
 
         # Startup only (no window yet): opening the archive is quick and local.
-        core, control = engine.call(build(), timeout=60)
+        core, app, control = engine.call(build(), timeout=60)
     except BaseException:
         engine.stop()
         lock.release()
         raise
-    ctx = UiContext(bridge=bridge, core=core, registry=registry)
+    ctx = UiContext(bridge=bridge, core=core, registry=registry, app=app)
     settings = QSettings(str(paths.config_dir / "ui.ini"), QSettings.Format.IniFormat)
     window = MainWindow(ctx, settings)
     freeze_after(window.feed.loaded, window)  # fewer, shorter full collections for the rest of the session

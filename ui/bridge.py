@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from aggregator.bus import PRIORITY_UI, EventBus, Subscription
-from aggregator.engine import EngineThread, on_result
+from aggregator.app.enrich import EventSource
+from aggregator.app.runtime import PRIORITY_UI, EngineThread, Subscription, on_result
 from aggregator.events import (
     AccountsChanged,
     AccountStateChanged,
@@ -66,6 +66,8 @@ class Bridge(QObject):
         super().__init__(parent)
         self._engine = engine
         self._subscriptions: list[Subscription] = []
+        #: UI -> engine calls so far (``call`` and ``run``): the benchmark counts them per incoming message.
+        self.round_trips = 0
         self._routes: dict[type[Any], Any] = {
             AccountStateChanged: self.account_state,
             AccountsChanged: self.accounts_changed,
@@ -94,8 +96,9 @@ class Bridge(QObject):
 
     # -- core -> UI ---------------------------------------------------------------------------------
 
-    def attach(self, bus: EventBus) -> None:
-        """Subscribe to the core's events. Call on the engine thread (the bus is not thread-safe)."""
+    def attach(self, bus: EventSource) -> None:
+        """Subscribe to the core's events (``App``: enriched; a bare bus in tests). Call on the engine
+        thread (the bus is not thread-safe)."""
         for event_type in self._routes:
             self._subscriptions.append(bus.subscribe(event_type, self._forward, priority=PRIORITY_UI))
 
@@ -119,6 +122,7 @@ class Bridge(QObject):
 
     def call(self, coro: Coroutine[Any, Any, T], on_done: Callable[[T | None, BaseException | None], None]) -> None:
         """Run ``coro`` on the engine loop; ``on_done(result, error)`` runs later on the GUI thread."""
+        self.round_trips += 1
         try:
             future = self._engine.submit(coro)
         except RuntimeError as exc:  # the engine is gone (shutting down)

@@ -17,6 +17,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from aggregator.api import ConversationKey, MessageState, PolicyError
+from aggregator.app.reply_info import ReplyInfo, reply_info
 from aggregator.archive.records import Direction, StoredMessage
 from aggregator.core import Core
 from aggregator.policy.engine import ConfirmationRequiredError
@@ -27,7 +28,6 @@ from ui.input_commands import BadCommand, InsertTemplate, SendText, ShowHelp, he
 from ui.message_view import MessageView
 from ui.models.conversation_model import ConversationModel
 from ui.policy_prompt import ask_to_send, refusal_text
-from ui.reply_info import ReplyInfo, reply_info
 from ui.templates_menu import TemplatesButton, template_store
 
 log = logging.getLogger(__name__)

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from aggregator.api import ContactRef, ConversationKey, ConversationKind
+from aggregator.app.reply_info import ReplyInfo
+from aggregator.app.rows import PersonRow
 from aggregator.archive.records import Direction, StoredMessage
 from aggregator.events import MessageStored, MessageUpdated, TypingNotice
 from aggregator.roster.records import PersonId
@@ -26,8 +28,6 @@ from ui.conversation_keys import install_tab_keys
 from ui.icons import presence_icon
 from ui.message_view import MessageView
 from ui.models.conversation_model import ConversationModel
-from ui.reply_info import ReplyInfo
-from ui.rows import PersonRow
 from ui.sender_names import show_person_names
 from ui.timeline_window import TimelineWindow
 from ui.typing_indicator import TypingIndicator

@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from aggregator.api import AccountId
+from aggregator.app.room_rows import GroupChatAccount, RoomRow, group_chat_accounts, room_row
 from aggregator.core import Core
 from aggregator.rooms.records import Room
 from ui.context import UiContext
-from ui.room_rows import GroupChatAccount, RoomRow, group_chat_accounts, room_row
 
 log = logging.getLogger(__name__)
 

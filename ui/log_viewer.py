@@ -25,14 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aggregator.search.filters import SearchFilters
-from aggregator.search.query import SearchError
-from ui.context import UiContext
-from ui.models.search_results_model import ACCOUNT, CONVERSATION, MESSAGE, WHEN, SearchResultsModel
-from ui.search_context import ContextView
-from ui.search_delegate import SnippetDelegate
-from ui.search_filters import FilterBar, FilterError
-from ui.search_rows import (
+from aggregator.app.search_rows import (
     ContextAnswer,
     FilterChoices,
     ResultRow,
@@ -41,6 +34,13 @@ from ui.search_rows import (
     message_context,
     run_search,
 )
+from aggregator.search.filters import SearchFilters
+from aggregator.search.query import SearchError
+from ui.context import UiContext
+from ui.models.search_results_model import ACCOUNT, CONVERSATION, MESSAGE, WHEN, SearchResultsModel
+from ui.search_context import ContextView
+from ui.search_delegate import SnippetDelegate
+from ui.search_filters import FilterBar, FilterError
 
 log = logging.getLogger(__name__)
 

@@ -21,15 +21,15 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QInputDialog, QLineEdit, QMenu, QMessageBox, QTreeView, QWidget
 
 from aggregator.api import ContactRef, Sphere
+from aggregator.app import person_commands as commands
+from aggregator.app.rows import ContactRow, PersonRow
 from aggregator.roster.records import PersonId
 from ui import merge_dialog
-from ui import person_commands as commands
 from ui.context import UiContext
 from ui.merge_dialog import MergeChooser
 from ui.models.roster_filter import RosterFilter
 from ui.models.roster_model import CONTACT, PERSON, SPHERE_TITLES, DropKind, DropRequest, RosterModel
 from ui.refusal import show_refusal
-from ui.rows import ContactRow, PersonRow
 
 log = logging.getLogger(__name__)
 

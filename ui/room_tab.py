@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from aggregator.api import ConversationKey, PresenceKind
+from aggregator.app.reply_info import ReplyInfo
+from aggregator.app.room_rows import RoomRow, mark_room_read
 from aggregator.archive.records import StoredMessage
 from aggregator.core import Core
 from aggregator.events import MessageStored, MessageUpdated
@@ -34,8 +36,6 @@ from ui.icons import presence_icon
 from ui.message_view import MessageView
 from ui.models.conversation_model import ConversationModel
 from ui.models.member_model import MemberModel
-from ui.reply_info import ReplyInfo
-from ui.room_rows import RoomRow, mark_room_read
 from ui.sender_names import show_room_names
 
 log = logging.getLogger(__name__)

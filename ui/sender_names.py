@@ -9,14 +9,14 @@ import logging
 from dataclasses import replace
 
 from aggregator.api import AccountId, ConversationKey
+from aggregator.app.account_selves import AccountSelf, account_selves
+from aggregator.app.names import SenderNames
+from aggregator.app.room_rows import RoomRow
+from aggregator.app.rows import PersonRow
 from aggregator.core import Core
 from aggregator.rooms.mentions import own_names
-from ui.account_selves import AccountSelf, account_selves
 from ui.context import UiContext
 from ui.message_view import MessageView
-from ui.room_rows import RoomRow
-from ui.rows import PersonRow
-from ui.timeline_text import SenderNames
 
 log = logging.getLogger(__name__)
 

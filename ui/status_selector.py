@@ -14,12 +14,12 @@ from PySide6.QtGui import QAction, QActionGroup, QFont, QIcon
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from aggregator.api import AccountId, Presence, PresenceKind, Sphere
+from aggregator.app.rows import AccountRow, all_accounts
 from aggregator.core import Core
 from aggregator.presence.events import OwnStatusChanged
 from aggregator.presence.status import StatusBook
 from ui.context import UiContext
 from ui.icons import presence_icon
-from ui.rows import AccountRow, all_accounts
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui import person_commands as commands
+from aggregator.app import person_commands as commands
+from aggregator.app.person_commands import SuggestionRow
 from ui.context import UiContext
 from ui.models.suggestions_model import SUGGESTION_ROLE, SuggestionsModel
-from ui.person_commands import SuggestionRow
 from ui.refusal import refusal_text
 
 log = logging.getLogger(__name__)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from aggregator.api import ConversationKey
+from aggregator.app.rows import AccountRow, all_accounts
 from aggregator.policy.setup import SetupNeed
 from aggregator.policy.setup import pending as setup_pending
 from ui.account_dialog import AccountsDialog
@@ -15,7 +16,6 @@ from ui.main_window import MainWindow
 from ui.message_alerts import desktop_alerts
 from ui.preferences import PreferencesDialog
 from ui.preseed_dialog import PreseedDialog
-from ui.rows import AccountRow, all_accounts
 from ui.tray import Tray
 
 

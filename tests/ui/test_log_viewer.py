@@ -15,11 +15,12 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from aggregator.api import ConversationKey, MessageState
+from aggregator.app import search_rows
 from aggregator.archive.records import Direction
 from aggregator.events import MessageStored
 from aggregator.registry import ProtocolRegistry
 from tests.ui.conftest import GuiWorld, fast_core
-from ui import log_viewer, search_rows
+from ui import log_viewer
 from ui.app import Session, start_session
 from ui.conversation import ConversationTab
 from ui.log_viewer import LogViewer

@@ -8,6 +8,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from aggregator.api import MessageKind
+from aggregator.app.rows import PersonRow
 from aggregator.archive.records import Direction, StoredMessage
 from tests.ui.conftest import GuiWorld
 from tests.ui.sessions import on_engine, running_session
@@ -15,7 +16,6 @@ from ui.app import Session
 from ui.conversation import ConversationTab
 from ui.message_alerts import EXCERPT, excerpt, wanted
 from ui.notifications import Notification, Notifier
-from ui.rows import PersonRow
 
 
 class Capture(Notifier):

@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from aggregator.accounts.config import AccountStore
 from aggregator.api import ConversationKey, MessageState
+from aggregator.app.room_rows import RoomRow, room_unread
 from aggregator.archive.records import Direction, StoredMessage
 from aggregator.events import MessageStored
 from tests.ui.conftest import GuiWorld
@@ -22,7 +23,6 @@ from tests.ui.conversation_world import open_tab, wait_connected
 from tests.ui.sessions import on_engine, running_session
 from ui.app import Session
 from ui.notifications import Notification, Notifier
-from ui.room_rows import RoomRow, room_unread
 from ui.room_tab import RoomTab
 
 TEAM = "team@rooms.fake.test"
