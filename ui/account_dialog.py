@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aggregator.accounts.config import AccountConfig, make_account_id
 from aggregator.api import AccountField, AccountId, FieldKind, ProtocolInfo, Sphere
-from aggregator.app.rows import AccountRow, all_accounts
+from aggregator.app.rows import AccountRow
+from aggregator.app.types import AccountConfig, make_account_id
 from ui.certificate_dialog import review_certificate
 from ui.context import UiContext
 
@@ -221,8 +221,7 @@ class AccountsDialog(QDialog):
         return self._ctx.registry.all(include_testing=True)
 
     def reload(self) -> None:
-        core = self._ctx.core
-        self._ctx.bridge.run(lambda: (core.accounts.configs(), all_accounts(core)), self._loaded)
+        self._ctx.bridge.run(self._ctx.app.accounts_view, self._loaded)
 
     def _loaded(self, result: tuple[list[AccountConfig], list[AccountRow]] | None, _e: BaseException | None) -> None:
         if result is None:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from aggregator.api import ContactRef
 from aggregator.app.rows import PersonRow
-from aggregator.roster.records import PersonId
+from aggregator.app.types import PersonId
 from ui.accounts_strip import AccountsStrip
 from ui.context import UiContext
 from ui.conversation import ConversationPane, ConversationTab

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from aggregator.app.rows import PersonRow
-from aggregator.roster.records import PersonId
+from aggregator.app.types import PersonId
 from ui.models.roster_model import SPHERE_TITLES
 
 PERSON_ID_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 
 from aggregator.api import ConversationKind, MessageKind
-from aggregator.archive.records import Direction, StoredMessage
+from aggregator.app.types import Direction, StoredMessage
 from aggregator.events import MessageStored
 from ui.context import UiContext
 from ui.conversation import ConversationPane, ConversationTab

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import QMenu, QTextBrowser, QToolTip, QWidget
 
 from aggregator.api import MessageState
 from aggregator.app.names import SenderNames
-from aggregator.archive.records import Direction, StoredMessage
+from aggregator.app.types import Direction, StoredMessage
 from ui.models.conversation_model import MESSAGE_ROLE, ConversationModel
 from ui.timeline_text import RETRY_SCHEME, STATE_MARKS, day_label, local_day, message_html, tooltip
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, Signal
 
 from aggregator.api import ConversationKey
-from aggregator.app.room_rows import RoomRow, all_rooms, room_row
+from aggregator.app.room_rows import RoomRow
 from aggregator.rooms.events import RoomChanged, RoomRemoved
 from aggregator.roster.events import UnreadChanged
 from ui.context import UiContext
@@ -33,8 +33,7 @@ class RoomFeed(QObject):
         ctx.bridge.unread_changed.connect(self._on_unread)
 
     def load(self) -> None:
-        core = self._ctx.core
-        self._ctx.bridge.run(lambda: all_rooms(core), self._loaded)
+        self._ctx.bridge.run(self._ctx.app.all_rooms, self._loaded)
 
     def _loaded(self, rows: list[RoomRow] | None, error: BaseException | None) -> None:
         if error is not None or rows is None:
@@ -50,8 +49,8 @@ class RoomFeed(QObject):
         if not self._ready:
             self._early.append(event)
             return
-        core = self._ctx.core
-        self._ctx.bridge.run(lambda: room_row(core, event.room), self._apply)
+        app = self._ctx.app
+        self._ctx.bridge.run(lambda: app.room_row(event.room), self._apply)
 
     def _apply(self, row: RoomRow | None, error: BaseException | None) -> None:
         if error is not None or row is None:

@@ -11,10 +11,10 @@ from dataclasses import replace
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from aggregator.app.rows import PersonRow, all_persons, person_rows
+from aggregator.app.rows import PersonRow
+from aggregator.app.types import PersonId
 from aggregator.events import ContactPresenceChanged
 from aggregator.roster.events import PersonPresenceChanged, PersonRemoved, UnreadChanged
-from aggregator.roster.records import PersonId
 from ui.context import UiContext
 from ui.models.roster_model import RosterModel
 
@@ -49,8 +49,7 @@ class RosterFeed(QObject):
         b.unread_changed.connect(self._on_unread)
 
     def load(self) -> None:
-        core = self._ctx.core
-        self._ctx.bridge.run(lambda: (all_persons(core), core.roster.unread.total()), self._loaded)
+        self._ctx.bridge.run(self._ctx.app.buddy_list, self._loaded)
 
     def _loaded(self, result: tuple[list[PersonRow], int] | None, error: BaseException | None) -> None:
         if error is not None or result is None:
@@ -121,9 +120,9 @@ class RosterFeed(QObject):
         if not self._dirty:
             return
         ids, self._dirty = self._dirty, set()
-        core = self._ctx.core
+        app = self._ctx.app
         self._in_flight = True
-        self._ctx.bridge.run(lambda: person_rows(core, ids), self._apply)
+        self._ctx.bridge.run(lambda: app.person_rows(ids), self._apply)
 
     def _apply(self, result: tuple[list[PersonRow], list[PersonId]] | None, error: BaseException | None) -> None:
         self._in_flight = False

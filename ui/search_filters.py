@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QCompleter, QDateEdit, QHBox
 
 from aggregator.api import Sphere
 from aggregator.app.search_rows import FilterChoices, PersonChoice
-from aggregator.search.filters import SearchFilters
+from aggregator.app.types import SearchFilters
 
 ANYONE = "Anyone"
 

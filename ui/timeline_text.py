@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from aggregator.api import MessageKind, MessageState
 from aggregator.app.names import SenderNames
-from aggregator.archive.records import Direction, StoredMessage
+from aggregator.app.types import Direction, StoredMessage
 from ui.richtext import linkify
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -14,13 +14,11 @@ from aggregator.accounts.config import AccountConfig, make_account_id
 from aggregator.accounts.trust import pinned_warning
 from aggregator.api import ConfigurationError, ProtocolInfo, Sphere
 from aggregator.app.accounts import AccountCommands, ensure_not_running
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.cli import trust_cmd
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out, warn
 from aggregator.control.client import ControlUnavailableError, request
-from aggregator.paths import ProfilePaths
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 
+from aggregator.app.runtime import ProfilePaths
 from aggregator.archive import Archive
 from aggregator.cli.errors import UsageError
-from aggregator.paths import ProfilePaths
 from aggregator.prefs.unlogged import purge_leftovers
 from aggregator.settings import Settings
 from aggregator.settings import database_url as check_url

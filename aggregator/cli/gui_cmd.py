@@ -6,8 +6,7 @@ import argparse
 from importlib.metadata import entry_points
 
 from aggregator.api import AggregatorError
-from aggregator.paths import ProfilePaths
-from aggregator.registry import ProtocolRegistry
+from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -7,13 +7,12 @@ import json
 
 from aggregator.accounts.config import AccountStore
 from aggregator.api import ConfigurationError, MessageKind, MessageState
+from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
 from aggregator.archive import Direction
 from aggregator.cli.database import has_archive, open_archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
 from aggregator.control.protocol import message_json
-from aggregator.paths import ProfilePaths
-from aggregator.registry import ProtocolRegistry
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aggregator.accounts.config import AccountStore
 from aggregator.api import AggregatorError, ConfigurationError
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.archive.importers import AccountMapper, KnownAccount, ReadOptions, import_logs
 from aggregator.archive.importers.formats import NothingToImport, formats, plan
 from aggregator.archive.importers.report import summary_lines
@@ -23,9 +24,6 @@ from aggregator.cli.database import open_archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
 from aggregator.cli.progress import Progress
-from aggregator.paths import ProfilePaths
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from aggregator.api import AggregatorError, PolicyError
+from aggregator.app.runtime import HOME_ENV, ProfilePaths, ProtocolRegistry
 from aggregator.cli import (
     account_cmd,
     export_cmd,
@@ -28,8 +29,6 @@ from aggregator.cli import (
 )
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import err
-from aggregator.paths import HOME_ENV, ProfilePaths
-from aggregator.registry import ProtocolRegistry
 
 log = logging.getLogger(__name__)
 

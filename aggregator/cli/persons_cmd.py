@@ -12,15 +12,13 @@ from typing import Any
 
 from aggregator.accounts.config import AccountStore
 from aggregator.api import AggregatorError, ConfigurationError
+from aggregator.app import persons as commands
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.archive import Archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
 from aggregator.control.client import request
-from aggregator.paths import ProfilePaths
 from aggregator.policy import PolicyEngine
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
-from aggregator.roster import commands
 from aggregator.roster.buddylist import UNGROUPED
 from aggregator.roster.service import Roster
 

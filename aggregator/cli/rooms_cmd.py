@@ -14,16 +14,14 @@ from typing import Any
 
 from aggregator.accounts.config import AccountStore
 from aggregator.api import AccountId, AggregatorError, ConfigurationError, NotConnectedError
+from aggregator.app import rooms as commands
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.archive import Archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
 from aggregator.control.client import request
-from aggregator.paths import ProfilePaths
 from aggregator.policy import PolicyEngine
 from aggregator.policy.file import load_policy
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
-from aggregator.rooms import commands
 from aggregator.rooms.lock import autojoin_lock
 from aggregator.rooms.service import RoomService
 from aggregator.rooms.store import FILE_NAME, RoomStore

@@ -11,17 +11,15 @@ from types import FrameType
 
 from aggregator.accounts.config import AccountStore
 from aggregator.accounts.trust import pinned_warning
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.cli.database import database_url
 from aggregator.cli.output import out, warn
 from aggregator.cli.session import running_core
 from aggregator.control.server import ControlServer
 from aggregator.core import Core
 from aggregator.events import AccountStateChanged, ArchiveStorageChanged, ConnectionState, MessageStored
-from aggregator.paths import ProfilePaths
 from aggregator.policy.events import PolicyDenied, PolicyNotice
 from aggregator.policy.file import load_policy
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
 
 log = logging.getLogger(__name__)
 

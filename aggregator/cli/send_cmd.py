@@ -8,6 +8,7 @@ import logging
 
 from aggregator.accounts.config import AccountConfig, AccountStore
 from aggregator.api import AggregatorError, ConfigurationError, ConversationKey, MessageState, PolicyError
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.archive import StoredMessage
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
@@ -16,10 +17,7 @@ from aggregator.control.client import request
 from aggregator.control.protocol import message_json
 from aggregator.core import Core
 from aggregator.events import ConnectionState
-from aggregator.paths import ProfilePaths
 from aggregator.policy.engine import ConfirmationRequiredError, Verdict
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
 
 log = logging.getLogger(__name__)
 

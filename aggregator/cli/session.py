@@ -5,10 +5,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from aggregator.app.runtime import EngineThread, ProfilePaths
 from aggregator.bootstrap import build_core
 from aggregator.core import Core
-from aggregator.engine import EngineThread
-from aggregator.paths import ProfilePaths
 
 
 async def _build(paths: ProfilePaths, database_url: str | None) -> Core:

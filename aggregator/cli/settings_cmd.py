@@ -15,20 +15,19 @@ from typing import Any
 
 from aggregator.accounts.config import AccountStore
 from aggregator.api import AggregatorError, ConfigurationError, PolicyError
+from aggregator.app import settings as commands
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.cli.database import open_archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
 from aggregator.control.client import request
-from aggregator.paths import ProfilePaths
 from aggregator.policy.apply import enforce_locked
 from aggregator.policy.engine import FailSafe, PolicyEngine
 from aggregator.policy.file import load_policy
 from aggregator.policy.log import PolicyLog
 from aggregator.policy.state import PolicyState
-from aggregator.prefs import commands, keys
+from aggregator.prefs import keys
 from aggregator.prefs.service import Preferences, enforce_logging
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
 from aggregator.settings import Settings, read_raw
 
 

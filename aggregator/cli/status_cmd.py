@@ -13,14 +13,12 @@ from typing import Any
 
 from aggregator.accounts.config import AccountStore
 from aggregator.api import AggregatorError, ConfigurationError
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
+from aggregator.app.status import book_json, changed_book, changed_hours, hours_json
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
 from aggregator.control.client import request
-from aggregator.paths import ProfilePaths
-from aggregator.presence.commands import book_json, changed_book, changed_hours, hours_json
 from aggregator.presence.status import StatusFile
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -24,15 +24,13 @@ from aggregator.accounts.trust import (
     trust_presented_certificate,
 )
 from aggregator.api import AggregatorError, CertificateDetails, ConfigurationError, PolicyError
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import ask, out
 from aggregator.cli.session import running_core
 from aggregator.control.client import request
 from aggregator.core import Core
 from aggregator.events import ConnectionState
-from aggregator.paths import ProfilePaths
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
 
 CONNECT_WAIT = 45.0
 _SETTLED = (ConnectionState.CONNECTED, ConnectionState.FAILED, ConnectionState.WAITING)

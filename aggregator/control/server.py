@@ -16,14 +16,14 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from aggregator.accounts import trust_commands
 from aggregator.api import AggregatorError, ConfigurationError
+from aggregator.app import persons as roster_commands
+from aggregator.app import rooms as room_commands
+from aggregator.app import settings as prefs_commands
+from aggregator.app import status as status_commands
+from aggregator.app import trust as trust_commands
 from aggregator.control.protocol import MAX_REQUEST, decode, encode, message_json
 from aggregator.core import Core
-from aggregator.prefs import commands as prefs_commands
-from aggregator.presence import commands as status_commands
-from aggregator.rooms import commands as room_commands
-from aggregator.roster import commands as roster_commands
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ from PySide6.QtCore import (
 from aggregator.api import ConversationKey, PresenceKind, Sphere
 from aggregator.app.room_rows import RoomRow
 from aggregator.app.rows import ContactRow, PersonRow
-from aggregator.roster.records import PersonId
+from aggregator.app.types import PersonId
 from ui.icons import presence_icon
 
 Index = QModelIndex | QPersistentModelIndex
