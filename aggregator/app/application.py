@@ -14,14 +14,24 @@ from pathlib import Path
 from typing import Any
 
 from aggregator.accounts.config import AccountConfig
-from aggregator.accounts.trust import ca_file_lock, trust_presented_certificate
-from aggregator.api import AccountId, AggregatorError, ContactRef, ConversationKey, MessageKind, Presence, Sphere
-from aggregator.app import person_commands, room_rows, rows, search_rows
+from aggregator.accounts.trust import ca_file_lock, pinned_warning, trust_presented_certificate
+from aggregator.api import (
+    AccountId,
+    AggregatorError,
+    CertificateDetails,
+    ContactRef,
+    ConversationKey,
+    MessageKind,
+    Presence,
+    Sphere,
+)
+from aggregator.app import oneshot, person_commands, room_rows, rows, search_rows
 from aggregator.app.account_selves import AccountSelf, account_selves
 from aggregator.app.accounts import AccountCommands
 from aggregator.app.enrich import Enricher
 from aggregator.app.preferences import BookChange, PrefsSnapshot, apply_changes, load_snapshot
 from aggregator.app.reply_info import ReplyInfo, reply_info
+from aggregator.app.requests import Requests
 from aggregator.archive.importers import KnownAccount, ReadOptions
 from aggregator.archive.importers.session import ImportOutcome, ImportProgress, import_history
 from aggregator.archive.records import StoredMessage
@@ -29,6 +39,7 @@ from aggregator.bootstrap import build_core
 from aggregator.bus import PRIORITY_UI, Subscription
 from aggregator.control.server import ControlServer
 from aggregator.core import Core
+from aggregator.events import ConnectionState
 from aggregator.paths import ProfilePaths
 from aggregator.policy.setup import SetupNeed, complete, pending
 from aggregator.presence.events import OwnStatusChanged
@@ -49,6 +60,11 @@ def default_core(paths: ProfilePaths, registry: ProtocolRegistry) -> Core:
     return build_core(paths, registry=registry)
 
 
+def open_app(paths: ProfilePaths, *, database_url: str | None = None) -> App:
+    """Engine thread: the profile's core for the CLI (``database_url``: None is the setting or the file)."""
+    return App(build_core(paths, database_url=database_url))
+
+
 def build_app(paths: ProfilePaths, registry: ProtocolRegistry, core_factory: CoreFactory = default_core) -> App:
     """Engine thread: open the profile's core (nothing connects before ``App.start``)."""
     return App(core_factory(paths, registry))
@@ -59,6 +75,7 @@ class App:
         self._core = core
         self.accounts = AccountCommands.live_on(core)
         self.events = Enricher(core)
+        self.requests = Requests(core)
 
     # -- life cycle (the composition root) ---------------------------------------------------------
 
@@ -70,16 +87,42 @@ class App:
 
     def control_server(self, socket: Path) -> ControlServer:
         """The control socket of this instance (``aggregator send`` / ``status`` while it runs)."""
-        return ControlServer(self._core, socket)
+        return ControlServer(self.requests.handle, socket)
 
-    async def start(self) -> None:
-        await self._core.start()
+    async def start(self, only: list[AccountId] | None = None) -> None:
+        """Connect the enabled accounts (``only``: a one-shot command, just those)."""
+        await self._core.start(only)
 
     async def stop(self) -> None:
         await self._core.stop()
         self._core.close()
 
     # -- accounts and own status -------------------------------------------------------------------
+
+    def configured_accounts(self) -> list[AccountConfig]:
+        """The accounts of this run."""
+        return self._core.accounts.configs()
+
+    def pinned_warning(self, account_id: AccountId) -> str | None:
+        """The warning of an account that trusts a pinned certificate (None: none, or no such account)."""
+        try:
+            return pinned_warning(self._core.accounts.config(account_id))
+        except KeyError:
+            return None
+
+    # one-shot commands (a core that runs for one command; aggregator.app.oneshot)
+
+    async def send_alone(self, account: AccountConfig, to: str, text: str, confirm: bool = False) -> StoredMessage:
+        return await oneshot.send_alone(self._core, account, to, text, confirm)
+
+    async def connect_alone(self, account: AccountConfig) -> tuple[ConnectionState, str, CertificateDetails | None]:
+        return await oneshot.connect_alone(self._core, account)
+
+    async def trust_and_wait(self, account_id: AccountId, fingerprint: str) -> tuple[ConnectionState, str]:
+        return await oneshot.trust_and_wait(self._core, account_id, fingerprint)
+
+    async def pin_and_wait(self, account: AccountConfig, fingerprint: str) -> tuple[ConnectionState, str]:
+        return await oneshot.pin_and_wait(self._core, account, fingerprint)
 
     def account_rows(self) -> list[rows.AccountRow]:
         return rows.all_accounts(self._core)

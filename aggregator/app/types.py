@@ -7,12 +7,12 @@ the roster...); a front end takes them from here, so it depends on the applicati
 from __future__ import annotations
 
 from aggregator.accounts.config import AccountConfig, make_account_id
-from aggregator.accounts.trust import certificate_lines, pinned_warning
+from aggregator.accounts.trust import certificate_lines, normalize_fingerprint, pinned_warning
 from aggregator.archive.importers import ReadOptions
 from aggregator.archive.importers.formats import formats as import_formats
 from aggregator.archive.importers.session import ImportOutcome, ImportProgress
 from aggregator.archive.records import Direction, StoredMessage
-from aggregator.policy.engine import ConfirmationRequiredError
+from aggregator.policy.engine import ConfirmationRequiredError, Verdict
 from aggregator.policy.setup import SetupNeed
 from aggregator.prefs.keys import SECONDS_KEYS, SettingView, Source
 from aggregator.presence.status import StatusBook
@@ -46,8 +46,10 @@ __all__ = [
     "StoredMessage",
     "Template",
     "TemplateSource",
+    "Verdict",
     "certificate_lines",
     "import_formats",
     "make_account_id",
+    "normalize_fingerprint",
     "pinned_warning",
 ]

@@ -10,11 +10,10 @@ import ssl
 import sys
 from pathlib import Path
 
-from aggregator.accounts.config import AccountConfig, make_account_id
-from aggregator.accounts.trust import pinned_warning
 from aggregator.api import ConfigurationError, ProtocolInfo, Sphere
 from aggregator.app.accounts import AccountCommands, ensure_not_running
 from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
+from aggregator.app.types import AccountConfig, make_account_id, pinned_warning
 from aggregator.cli import trust_cmd
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out, warn

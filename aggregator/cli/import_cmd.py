@@ -14,8 +14,8 @@ from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from aggregator.accounts.config import AccountStore
 from aggregator.api import AggregatorError, ConfigurationError
+from aggregator.app.accounts import AccountCommands
 from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.archive.importers import AccountMapper, KnownAccount, ReadOptions, import_logs
 from aggregator.archive.importers.formats import NothingToImport, formats, plan
@@ -88,7 +88,7 @@ def cmd_import(args: argparse.Namespace, paths: ProfilePaths, registry: Protocol
     try:
         configured = [
             KnownAccount(a.id, a.protocol, a.address, a.label, a.sphere)
-            for a in AccountStore(paths.accounts_file).load()
+            for a in AccountCommands.offline(paths).accounts()
         ]
     except ConfigurationError as exc:
         raise UsageError(str(exc)) from None

@@ -76,7 +76,7 @@ def _configure_logging(verbosity: int) -> None:
 
 def policy_refusal(exc: PolicyError) -> str:
     """A policy refusal for the terminal: the reason, the rule, and what to do about a warning."""
-    from aggregator.policy.engine import ConfirmationRequiredError
+    from aggregator.app.types import ConfirmationRequiredError
 
     text = f"refused by the organisation's policy: {exc}" + (f" [rule {exc.rule}]" if exc.rule else "")
     if isinstance(exc, ConfirmationRequiredError):

@@ -11,8 +11,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from aggregator.accounts.config import AccountStore
 from aggregator.api import AggregatorError, ConfigurationError
+from aggregator.app.accounts import AccountCommands
 from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.app.status import book_json, changed_book, changed_hours, hours_json
 from aggregator.cli.errors import UsageError
@@ -56,7 +56,7 @@ def cmd_status(args: argparse.Namespace, paths: ProfilePaths, registry: Protocol
         account = None
         if args.account:
             try:
-                account = AccountStore(paths.accounts_file).resolve(args.account).id
+                account = AccountCommands.offline(paths).resolve(args.account).id
             except ConfigurationError as exc:
                 raise UsageError(str(exc)) from None
         req = {
