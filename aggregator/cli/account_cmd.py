@@ -16,7 +16,7 @@ from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.app.types import AccountConfig, make_account_id, pinned_warning
 from aggregator.cli import trust_cmd
 from aggregator.cli.errors import UsageError
-from aggregator.cli.output import out, warn
+from aggregator.cli.output import out, out_exact, warn
 from aggregator.control.client import ControlUnavailableError, request
 
 
@@ -147,7 +147,7 @@ def cmd_list(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRe
         for a in accounts:
             data = a.to_json()
             data["state"] = states.get(a.id, "disabled" if not a.enabled else "not running")
-            out(json.dumps(data, ensure_ascii=False))
+            out_exact(json.dumps(data, ensure_ascii=False))
         return 0
     if not accounts:
         out("No accounts. Add one with: aggregator account add PROTOCOL ADDRESS")

@@ -12,7 +12,7 @@ from aggregator.app.types import Direction
 from aggregator.app.wire import message_json
 from aggregator.cli.database import has_archive, open_archive
 from aggregator.cli.errors import UsageError
-from aggregator.cli.output import out
+from aggregator.cli.output import out_exact, out_message
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,17 +53,17 @@ def cmd_history(args: argparse.Namespace, paths: ProfilePaths, registry: Protoco
         archive.close()
     for m in messages:
         if args.json:
-            out(json.dumps(message_json(m), ensure_ascii=False))
+            out_exact(json.dumps(message_json(m), ensure_ascii=False))
             continue
         when = m.sent_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
         who = m.sender_name or m.sender
         state = "" if m.state in (MessageState.RECEIVED, MessageState.SENT) else f"  [{m.state.name.lower()}]"
         if m.kind is MessageKind.ACTION:
-            text = f"* {who} {m.body}"
+            head = f"{when}  * {who} "
         elif m.kind is MessageKind.SYSTEM:  # a status line: nobody said it
-            text = f"-- {m.body}"
+            head = f"{when}  -- "
         else:
             arrow = "->" if m.direction is Direction.OUT else "<-"
-            text = f"{arrow} {who}: {m.body}"
-        out(f"{when}  {text}{state}")
+            head = f"{when}  {arrow} {who}: "
+        out_message(head, m.body, state)
     return 0

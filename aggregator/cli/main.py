@@ -28,7 +28,7 @@ from aggregator.cli import (
     templates_cmd,
 )
 from aggregator.cli.errors import UsageError
-from aggregator.cli.output import err
+from aggregator.cli.output import OutputClosedError, err, error_text, printable, silence_stdout
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _PrintableFormatter(logging.Formatter):
+    """Log lines quote remote input (names, bodies, server errors): no control characters on stderr.
+    A traceback keeps its line breaks (it is the program's own text)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def _configure_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="aggregator: %(levelname)s: %(name)s: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_PrintableFormatter("aggregator: %(levelname)s: %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     if verbosity < 2:
         for noisy in ("slixmpp", "nio", "aiohttp", "peewee"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -78,7 +89,7 @@ def policy_refusal(exc: PolicyError) -> str:
     """A policy refusal for the terminal: the reason, the rule, and what to do about a warning."""
     from aggregator.app.types import ConfirmationRequiredError
 
-    text = f"refused by the organisation's policy: {exc}" + (f" [rule {exc.rule}]" if exc.rule else "")
+    text = f"refused by the organisation's policy: {error_text(exc)}" + (f" [rule {exc.rule}]" if exc.rule else "")
     if isinstance(exc, ConfirmationRequiredError):
         text += "; add --confirm to send it anyway"
     return text
@@ -94,18 +105,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     registry = ProtocolRegistry.discover()
     try:
         return int(args.func(args, paths, registry))
+    except OutputClosedError:
+        # The reader stopped reading (``| head``): nothing is wrong, and nothing more is said.
+        silence_stdout()
+        return 141
     except UsageError as exc:
-        err(f"aggregator: error: {exc}")
+        err(f"aggregator: error: {error_text(exc)}")
         return 2
     except PolicyError as exc:
         err(f"aggregator: error: {policy_refusal(exc)}")
         return 1
     except AggregatorError as exc:
-        err(f"aggregator: error: {exc}")
+        err(f"aggregator: error: {error_text(exc)}")
         return 1
     except KeyboardInterrupt:
         err("aggregator: interrupted")
         return 130
     except OSError as exc:
-        err(f"aggregator: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
+        err(f"aggregator: error: {error_text(exc)}")
         return 1

@@ -16,7 +16,7 @@ from aggregator.app.accounts import AccountCommands
 from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.archive import Archive
 from aggregator.cli.errors import UsageError
-from aggregator.cli.output import out
+from aggregator.cli.output import out, out_exact
 from aggregator.control.client import request
 from aggregator.policy import PolicyEngine
 from aggregator.roster.buddylist import UNGROUPED
@@ -111,12 +111,12 @@ def _show(args: argparse.Namespace, reply: dict[str, Any]) -> None:
     as_json = getattr(args, "json", False)
     if "persons" in reply:
         if as_json:
-            out(json.dumps(reply["persons"], ensure_ascii=False, indent=2))
+            out_exact(json.dumps(reply["persons"], ensure_ascii=False, indent=2))
             return
         _show_list(reply)
     elif "suggestions" in reply:
         if as_json:
-            out(json.dumps(reply["suggestions"], ensure_ascii=False, indent=2))
+            out_exact(json.dumps(reply["suggestions"], ensure_ascii=False, indent=2))
             return
         for s in reply["suggestions"]:
             out(f"{s['person']} {s['person_name']}  <-  {s['other']} {s['other_name']}:  {s['text']}")

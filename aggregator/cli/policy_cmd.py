@@ -13,7 +13,7 @@ from aggregator.api import AggregatorError
 from aggregator.app.runtime import InstanceLock, ProfileLockedError, ProfilePaths, ProtocolRegistry, profile_id
 from aggregator.archive import Archive
 from aggregator.cli.errors import UsageError
-from aggregator.cli.output import out, warn
+from aggregator.cli.output import out, out_exact, warn
 from aggregator.policy.apply import start_policy
 from aggregator.policy.file import POLICY_ENV, Policy, PolicyLoad, ScopeRules, expand_username, load_policy
 from aggregator.policy.log import PolicyLog
@@ -224,7 +224,7 @@ def cmd_log(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolReg
         archive.close()
     if args.json:
         for r in records:
-            out(
+            out_exact(
                 json.dumps(
                     {
                         "id": r.id,

@@ -18,7 +18,7 @@ from aggregator.app.accounts import AccountCommands
 from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.archive import Archive
 from aggregator.cli.errors import UsageError
-from aggregator.cli.output import out
+from aggregator.cli.output import out, out_exact
 from aggregator.control.client import request
 from aggregator.policy import PolicyEngine
 from aggregator.policy.file import load_policy
@@ -113,7 +113,7 @@ def _locally(paths: ProfilePaths, registry: ProtocolRegistry, req: dict[str, Any
 def _show(args: argparse.Namespace, reply: dict[str, Any], running: bool) -> None:
     if "rooms" in reply:
         if getattr(args, "json", False):
-            out(json.dumps(reply["rooms"], ensure_ascii=False, indent=2))
+            out_exact(json.dumps(reply["rooms"], ensure_ascii=False, indent=2))
             return
         _show_list(reply["rooms"], running)
         return

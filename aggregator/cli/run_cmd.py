@@ -118,7 +118,10 @@ def cmd_run(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolReg
             while not stop.wait(0.5):
                 pass
             out(f"{_stamp()} stopping")
-            engine.call(control.stop(), timeout=10)
+            try:
+                engine.call(control.stop(), timeout=10)
+            except TimeoutError:
+                warn("the control socket did not close within 10 s")
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)

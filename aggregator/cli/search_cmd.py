@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import unicodedata
 from collections.abc import Sequence
 
 from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
@@ -18,7 +17,7 @@ from aggregator.app.types import Direction
 from aggregator.app.wire import message_json
 from aggregator.cli.database import has_archive, open_archive
 from aggregator.cli.errors import UsageError
-from aggregator.cli.output import out
+from aggregator.cli.output import out_exact, printable
 from aggregator.search import SearchError, SearchHit, SearchService, Segment, parse
 from aggregator.search.query import __doc__ as QUERY_HELP
 from aggregator.search.snippet import marked_text
@@ -56,7 +55,8 @@ def cmd_search(args: argparse.Namespace, paths: ProfilePaths, _registry: Protoco
         archive.close()
     emphasis = sys.stdout.isatty()
     for hit in hits:
-        out(json.dumps(hit_json(hit), ensure_ascii=False) if args.json else hit_line(hit, emphasis))
+        # hit_line's text is printable already; it may hold the emphasis (bold) sequences of our own.
+        out_exact(json.dumps(hit_json(hit), ensure_ascii=False) if args.json else hit_line(hit, emphasis))
     return 0
 
 
@@ -68,8 +68,9 @@ def hit_json(hit: SearchHit) -> dict[str, object]:
 
 
 def _printable(text: str) -> str:
-    """No terminal control sequences from a (remote, untrusted) body; line breaks become spaces."""
-    return "".join(" " if ch in "\r\n\t" else "\ufffd" if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    """A snippet or a field on the result's one line: line breaks become spaces, other control
+    characters visible stand-ins (``output.printable``)."""
+    return printable(" ".join(text.replace("\r\n", "\n").split("\n")))
 
 
 def _snippet(segments: Sequence[Segment], emphasis: bool) -> str:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from aggregator.api import AggregatorError
 from aggregator.app.application import App, open_app
 from aggregator.app.runtime import EngineThread, ProfilePaths
+
+SHUTDOWN_TIMEOUT = 60.0
 
 
 async def _build(paths: ProfilePaths, database_url: str | None) -> App:
@@ -23,6 +26,12 @@ def running_app(paths: ProfilePaths, database_url: str | None = None) -> Iterato
         try:
             yield engine, app
         finally:
-            engine.call(app.stop(), timeout=60)
+            try:
+                engine.call(app.stop(), timeout=SHUTDOWN_TIMEOUT)
+            except TimeoutError:
+                raise AggregatorError(
+                    f"stopping took longer than {SHUTDOWN_TIMEOUT:.0f} s; the archive may not be closed cleanly "
+                    "(it is checked at the next start)"
+                ) from None
     finally:
         engine.stop()

@@ -19,7 +19,7 @@ from aggregator.app.accounts import AccountCommands
 from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.cli.database import open_archive
 from aggregator.cli.errors import UsageError
-from aggregator.cli.output import out
+from aggregator.cli.output import out, out_exact
 from aggregator.control.client import request
 from aggregator.policy.apply import enforce_locked
 from aggregator.policy.engine import FailSafe, PolicyEngine
@@ -109,7 +109,7 @@ def cmd_settings(args: argparse.Namespace, paths: ProfilePaths, registry: Protoc
         out(f"{view['key']} = {view['text']}{later}")
         return 0
     if args.json:
-        out(json.dumps(reply["settings"], ensure_ascii=False, indent=2))
+        out_exact(json.dumps(reply["settings"], ensure_ascii=False, indent=2))
         return 0
     width = max(len(v["key"]) for v in reply["settings"])
     for v in reply["settings"]:

@@ -7,7 +7,7 @@ import json
 
 from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
 from aggregator.cli.database import has_archive, open_archive
-from aggregator.cli.output import out
+from aggregator.cli.output import out, out_exact
 from aggregator.search.stats import ArchiveStats, archive_stats
 
 
@@ -27,7 +27,7 @@ def cmd_stats(args: argparse.Namespace, paths: ProfilePaths, _registry: Protocol
     else:
         stats = ArchiveStats(0, (), (), ())
     if args.json:
-        out(json.dumps(stats_json(stats), ensure_ascii=False))
+        out_exact(json.dumps(stats_json(stats), ensure_ascii=False))
         return 0
     out(f"messages: {stats.total:,}")
     for title, rows in (("per account", stats.per_account), ("per sphere", stats.per_sphere)):

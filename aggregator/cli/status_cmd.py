@@ -16,7 +16,7 @@ from aggregator.app.accounts import AccountCommands
 from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.app.status import book_json, changed_book, changed_hours, hours_json
 from aggregator.cli.errors import UsageError
-from aggregator.cli.output import out
+from aggregator.cli.output import out, out_exact
 from aggregator.control.client import request
 from aggregator.presence.status import StatusFile
 
@@ -118,7 +118,7 @@ def cmd_workhours(args: argparse.Namespace, paths: ProfilePaths, registry: Proto
 
 def _show_hours(args: argparse.Namespace, data: dict[str, Any]) -> None:
     if getattr(args, "json", False):
-        out(json.dumps(data, ensure_ascii=False, indent=2))
+        out_exact(json.dumps(data, ensure_ascii=False, indent=2))
         return
     if not data["enabled"] and not data["override_day"]:
         out("work hours: off")
@@ -136,7 +136,7 @@ def _show_hours(args: argparse.Namespace, data: dict[str, Any]) -> None:
 
 def _show(args: argparse.Namespace, data: dict[str, Any]) -> None:
     if getattr(args, "json", False):
-        out(json.dumps(data, ensure_ascii=False, indent=2))
+        out_exact(json.dumps(data, ensure_ascii=False, indent=2))
         return
 
     def one(p: dict[str, str]) -> str:

@@ -9,7 +9,7 @@ import argparse
 import json
 
 from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
-from aggregator.cli.output import out, warn
+from aggregator.cli.output import out, out_exact, out_message, warn
 from aggregator.policy.file import load_policy
 from aggregator.settings import Settings
 from aggregator.templates import TemplateSource, TemplateStore
@@ -42,13 +42,13 @@ def cmd_list(args: argparse.Namespace, paths: ProfilePaths, _registry: ProtocolR
     templates = _store(paths).all()
     if args.json:
         for t in templates:
-            out(json.dumps({"name": t.name, "text": t.text, "source": t.source.value}, ensure_ascii=False))
+            out_exact(json.dumps({"name": t.name, "text": t.text, "source": t.source.value}, ensure_ascii=False))
         return 0
     if not templates:
         out("No templates yet; add one with: aggregator templates add NAME TEXT")
     for t in templates:
         mark = " (organisation)" if t.source is TemplateSource.ORGANISATION else ""
-        out(f"{t.name}{mark}: {t.text}")
+        out_message(f"{t.name}{mark}: ", t.text)
     return 0
 
 

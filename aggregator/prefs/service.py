@@ -72,7 +72,7 @@ class Preferences:
             for note in self.notes:
                 log.warning("Settings: %s", note)
             self._write_logging()
-        self.journal = UnloggedJournal(paths.config_dir, clock)
+        self.journal = UnloggedJournal(paths.config_dir, policy, clock)
         self.retention = RetentionJob(archive, self._retention_plan, clock=clock)
 
     # -- lifecycle ------------------------------------------------------------------------------------

@@ -36,6 +36,9 @@ _L = cast(Table, MergeLinkRow.__table__)
 _C = cast(Table, ConversationRow.__table__)
 _A = cast(Table, AccountRow.__table__)
 
+#: Handles per ``IN (...)`` lookup: well under SQLite's and PostgreSQL's bound-parameter limits.
+_LOOKUP_CHUNK = 500
+
 
 @dataclass(frozen=True, slots=True)
 class PersonFields:
@@ -198,13 +201,21 @@ class PersonStore:
         return persons, contacts
 
     def _ids_of(self, refs: Iterable[ContactRef]) -> dict[ContactRef, int]:
-        wanted = set(refs)
-        accounts = {r.account_id for r in wanted}
+        """The stored ids of these contacts, looked up by the unique (account, handle) index: the cost
+        grows with the number asked for, never with the size of the roster (one roster push is O(1))."""
+        by_account: dict[str, set[str]] = {}
+        for ref in refs:
+            by_account.setdefault(ref.account_id, set()).add(ref.handle)
         found: dict[ContactRef, int] = {}
-        for r in self._conn.execute(select(_K.c.id, _K.c.account_id, _K.c.handle).where(_K.c.account_id.in_(accounts))):
-            ref = ContactRef(r.account_id, r.handle)
-            if ref in wanted:
-                found[ref] = int(r.id)
+        for account_id, handles in by_account.items():
+            ordered = sorted(handles)
+            for start in range(0, len(ordered), _LOOKUP_CHUNK):
+                chunk = ordered[start : start + _LOOKUP_CHUNK]
+                rows = self._conn.execute(
+                    select(_K.c.id, _K.c.handle).where(_K.c.account_id == account_id, _K.c.handle.in_(chunk))
+                )
+                for r in rows:
+                    found[ContactRef(account_id, r.handle)] = int(r.id)
         return found
 
     def update_contacts(self, contacts: Sequence[Contact]) -> None:

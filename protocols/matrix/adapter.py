@@ -32,11 +32,13 @@ first time (and when our display name changes), ``RoomMembers`` (display names, 
 banned. ``join_room`` takes a room id or an alias and answers with the room id.
 
 End-to-end encryption (vodozemac via nio's store in ``data_dir/crypto``) is on when the core gives the
-adapter a data directory; encrypted messages are decrypted by nio before they reach ``mapping``. An
-event nio cannot decrypt is recorded as a placeholder, its key is requested from our other devices, and
-it is kept (in ``data_dir/undecrypted.json`` across restarts) and retried after every sync; once its
-room key has arrived it is emitted again with ``replaces_server_id == server_id``, which tells the core
-to fill in the placeholder.
+adapter a data directory. The store is keyed with a random passphrase of the account, kept in the
+keyring as the ``pickle_key`` token, and its files are owner-only (``crypto_store``). Encrypted
+messages are decrypted by nio before they reach ``mapping``. An event nio cannot decrypt is recorded
+as a placeholder, its key is requested from our other devices, and it is kept (in
+``data_dir/undecrypted.json`` across restarts) and retried after every sync; once its room key has
+arrived it is emitted again with ``replaces_server_id == server_id``, which tells the core to fill in
+the placeholder.
 
 Edits (``m.replace``) and redactions are recorded, never applied to what is stored: an edit is a message
 naming the one it replaces, a redaction a ``SYSTEM`` note naming the deleted message (the core links
@@ -94,7 +96,7 @@ from aggregator.api import (
     TrustLevel,
 )
 from protocols.certificates import accept_pinned_certificate, changed_error, presented_certificate
-from protocols.matrix import mapping, positions, room_state
+from protocols.matrix import crypto_store, mapping, positions, room_state
 from protocols.matrix.addresses import homeserver_url, is_room_id, normalize_address, normalize_handle
 from protocols.matrix.pinning import PinMismatch, PinnedFingerprint
 
@@ -163,6 +165,8 @@ class MatrixAdapter:
         self._undecrypted: dict[str, tuple[str, Any, bool]] = {}
         self._undecrypted_dirty = False
         self._key_requests: list[Any] = []
+        #: The passphrase of the encryption store (from the keyring; made on first use).
+        self._pickle_key: str | None = None
         # Room id -> the id of the newest timeline event seen in it, saved with the sync token: a gap in a
         # ``limited`` timeline is backfilled back to it.
         self._last_seen: dict[str, str] = {}
@@ -230,19 +234,73 @@ class MatrixAdapter:
             request_timeout=REQUEST_TIMEOUT,
             encryption_enabled=self._encryption,
             store_sync_tokens=False,
+            pickle_key=self._pickle_key or crypto_store.NIO_DEFAULT_KEY,
         )
         store_path = ""
-        if self._encryption and self._data_dir is not None:
-            crypto_dir = self._data_dir / "crypto"
-            crypto_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        crypto_dir = self._crypto_dir
+        if crypto_dir is not None:
+            assert self._pickle_key, "the store key is known before a client opens the store"
+            crypto_store.make_private(crypto_dir)
             store_path = str(crypto_dir)
         ssl_context = self._ssl if self._homeserver.startswith("https://") else None
         return nio.AsyncClient(self._homeserver, self._user_id, store_path=store_path, config=config, ssl=ssl_context)
 
+    @property
+    def _crypto_dir(self) -> Path | None:
+        return self._data_dir / "crypto" if self._encryption and self._data_dir is not None else None
+
+    def _store_ready(self, tokens: dict[str, str], device_id: str) -> bool:
+        """Whether the encryption store of ``device_id`` opens with the account's key (made, or migrated
+        from nio's default key, as needed). False: it opens with no key we have; it was set aside and
+        the account must log in as a new device."""
+        crypto_dir = self._crypto_dir
+        if crypto_dir is None:
+            return True
+        crypto_store.make_private(crypto_dir)
+        user, key = self._user_id, self._pickle_key
+        if not crypto_store.has_account(crypto_dir, user, device_id):
+            if key is None:
+                self._new_pickle_key(tokens)
+            crypto_store.prepare(crypto_dir, user, device_id)
+            return True
+        if key is not None and crypto_store.opens_with(crypto_dir, user, device_id, key):
+            return True
+        if crypto_store.opens_with(crypto_dir, user, device_id, crypto_store.NIO_DEFAULT_KEY):
+            # A store of an older version, keyed with nio's public default: same device, new key.
+            key = key or self._new_pickle_key(tokens)
+            count = crypto_store.rekey(crypto_dir, user, device_id, crypto_store.NIO_DEFAULT_KEY, key)
+            log.warning(
+                "%s: the encryption store was protected by nio's default key only; it is now keyed from the "
+                "keyring (%d sessions re-encrypted, device %s kept)",
+                self._account_id,
+                count,
+                device_id,
+            )
+            return True
+        aside = crypto_store.set_aside(crypto_dir, user, device_id)
+        self._warn(
+            f"the encryption store of device {device_id} cannot be opened with the key in the keyring; "
+            f"it was moved to {aside.name} and this account signs in as a new device (messages encrypted "
+            "for the old device can no longer be read here)"
+        )
+        return False
+
+    def _new_pickle_key(self, tokens: dict[str, str]) -> str:
+        """A new store key, handed to the core for the keyring (with the login it belongs to) before
+        anything is encrypted with it."""
+        key = crypto_store.new_key()
+        self._pickle_key = key
+        self._emit(CredentialsUpdated(account_id=self._account_id, tokens={**tokens, crypto_store.TOKEN: key}))
+        return key
+
     async def _login(self, credentials: Credentials) -> None:
-        tokens = credentials.tokens
+        tokens = dict(credentials.tokens)
+        self._pickle_key = tokens.get(crypto_store.TOKEN) or None
         access_token, device_id = tokens.get("access_token"), tokens.get("device_id")
-        if access_token and device_id and self._same_user(tokens.get("user_id", "")):
+        restorable = bool(access_token and device_id and self._same_user(tokens.get("user_id", "")))
+        if restorable and device_id and not self._store_ready(tokens, device_id):
+            restorable = False
+        if restorable and access_token and device_id:
             client = self._new_client()
             self._client = client
             client.restore_login(self._user_id, device_id, access_token)
@@ -258,6 +316,8 @@ class MatrixAdapter:
                 raise self._error_reply("check the stored login", reply)
         if not credentials.password:
             raise AuthenticationError(f"{self._user_id}: no password given")
+        if self._encryption and self._pickle_key is None:
+            self._pickle_key = crypto_store.new_key()  # emitted with the login's tokens below
         client = self._new_client()
         self._client = client
         reply = await client.login(credentials.password, device_name=self._device_name)
@@ -269,12 +329,12 @@ class MatrixAdapter:
                 )
             raise self._error_reply("log in", reply)
         log.info("%s: logged in as device %s", self._account_id, reply.device_id)
-        self._emit(
-            CredentialsUpdated(
-                account_id=self._account_id,
-                tokens={"access_token": reply.access_token, "device_id": reply.device_id, "user_id": reply.user_id},
-            )
-        )
+        new_tokens = {"access_token": reply.access_token, "device_id": reply.device_id, "user_id": reply.user_id}
+        if self._pickle_key is not None:
+            new_tokens[crypto_store.TOKEN] = self._pickle_key
+        self._emit(CredentialsUpdated(account_id=self._account_id, tokens=new_tokens))
+        if self._crypto_dir is not None:
+            crypto_store.make_private(self._crypto_dir)  # nio has just created the new device's store
 
     def _same_user(self, user_id: str) -> bool:
         try:

@@ -66,7 +66,8 @@ async def test_inbound_messages_are_in_history_in_order_with_exact_bodies(
     assert len(lines) == 3, text
     for line, body in zip(lines, BODIES, strict=True):
         assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", line), line
-        assert line.endswith(f"{bob.address}: {body}"), line
+        # The right-to-left override of the third body is shown, not obeyed (issue 13, defect 9).
+        assert line.endswith(f"{bob.address}: {body.replace(chr(0x202E), '<U+202E>')}"), line
         assert not line.startswith("{")
 
     assert await headless.stop() == 0

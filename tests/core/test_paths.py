@@ -26,3 +26,25 @@ def test_home_puts_everything_under_one_directory(tmp_path: Path) -> None:
 def test_the_environment_variable_chooses_the_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGGREGATOR_HOME", str(tmp_path / "env-home"))
     assert ProfilePaths.resolve().archive_file.is_relative_to(tmp_path / "env-home")
+
+
+def test_an_older_profile_with_readable_files_is_made_owner_only_and_links_are_not_followed(tmp_path: Path) -> None:
+    paths = ProfilePaths.resolve(tmp_path / "p")
+    store = paths.account_data_dir("matrix:@alice:example.org") / "crypto"
+    store.mkdir(parents=True)
+    db = store / "@alice:example.org_DEV.db"
+    db.write_bytes(b"")
+    outside = tmp_path / "shared.txt"
+    outside.write_text("not ours", encoding="utf-8")
+    (paths.data_dir / "link").symlink_to(outside)
+    for path in (tmp_path / "p" / "data", paths.data_dir / "accounts", store.parent, store):
+        os.chmod(path, 0o755)
+    os.chmod(db, 0o644)
+    os.chmod(outside, 0o644)
+
+    paths.ensure()
+
+    for directory in (paths.data_dir / "accounts", store.parent, store):
+        assert directory.stat().st_mode & 0o777 == 0o700, directory
+    assert db.stat().st_mode & 0o777 == 0o600
+    assert outside.stat().st_mode & 0o777 == 0o644  # the link's target is not the profile's

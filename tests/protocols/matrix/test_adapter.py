@@ -83,9 +83,11 @@ async def test_wrong_password_is_an_authentication_error(new_client: NewClient) 
 async def test_first_login_emits_the_tokens(new_client: NewClient) -> None:
     client = await new_client()
     tokens = client.tokens()
-    assert set(tokens) == {"access_token", "device_id", "user_id"}
+    # pickle_key: the encryption store's key, for the keyring (issue 13, defect 8).
+    assert set(tokens) == {"access_token", "device_id", "user_id", "pickle_key"}
     assert tokens["user_id"] == client.user_id
-    assert tokens["access_token"] not in repr(client.sink.of_type(CredentialsUpdated)[0])
+    shown = repr(client.sink.of_type(CredentialsUpdated)[0])
+    assert tokens["access_token"] not in shown and tokens["pickle_key"] not in shown
 
 
 async def test_restart_with_stored_tokens_makes_no_new_device(
