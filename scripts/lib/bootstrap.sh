@@ -19,7 +19,7 @@ APP_APT_PACKAGES=(
 # ... plus what the test suite needs: real servers, a Secret Service, a D-Bus session, an X server.
 TEST_APT_PACKAGES=(
     "${APP_APT_PACKAGES[@]}"
-    prosody inspircd atheme-services postgresql
+    prosody lua-dbi-sqlite3 inspircd atheme-services postgresql
     gnome-keyring libsecret-tools dbus dbus-x11
     xvfb xauth
 )
