@@ -66,8 +66,10 @@ class Bridge(QObject):
         super().__init__(parent)
         self._engine = engine
         self._subscriptions: list[Subscription] = []
-        #: UI -> engine calls so far (``call`` and ``run``): the benchmark counts them per incoming message.
+        #: UI -> engine calls whose answer comes back (``call`` and ``run``), and one-way commands
+        #: (``post``): the benchmark counts both per incoming message.
         self.round_trips = 0
+        self.posted = 0
         self._routes: dict[type[Any], Any] = {
             AccountStateChanged: self.account_state,
             AccountsChanged: self.accounts_changed,
@@ -138,6 +140,23 @@ class Bridge(QObject):
             return fn()
 
         self.call(wrapper(), on_done)
+
+    def post(self, fn: Callable[[], object]) -> None:
+        """Run the plain function ``fn`` on the engine thread; nothing comes back (a failure is logged).
+        For commands whose outcome the window learns from events (marking a conversation read)."""
+        self.posted += 1
+
+        async def wrapper() -> None:
+            try:
+                fn()
+            except Exception:
+                log.exception("A command posted from the UI failed")
+
+        coro = wrapper()
+        try:
+            self._engine.submit(coro)
+        except RuntimeError:  # the engine is gone (shutting down)
+            coro.close()
 
     @Slot(object, object, object)
     def _deliver_result(self, on_done: Done, result: object, error: object) -> None:  # GUI thread

@@ -254,7 +254,7 @@ class ConversationPane(QTabWidget):
 
     def _mark_read(self, person_id: PersonId) -> None:
         app = self._ctx.app
-        self._ctx.bridge.run(lambda: app.mark_person_read(person_id), lambda _r, _e: None)
+        self._ctx.bridge.post(lambda: app.mark_person_read(person_id))
 
     def _on_typing(self, event: TypingNotice) -> None:
         for tab in self.tabs():

@@ -195,7 +195,7 @@ class RoomTab(QWidget):
 
     def mark_read(self) -> None:
         app, key = self._ctx.app, self.room.key
-        self._ctx.bridge.run(lambda: app.mark_room_read(key), lambda _r, _e: None)
+        self._ctx.bridge.post(lambda: app.mark_room_read(key))
 
     def on_current_tab(self, _index: int) -> None:
         if self.is_seen():
