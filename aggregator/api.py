@@ -211,6 +211,21 @@ class MessageKind(enum.IntEnum):
     SYSTEM = 4
 
 
+class TimestampPrecision(enum.Enum):
+    """How finely a server's timestamp orders messages (``MessageReceived.timestamp_precision``)."""
+
+    #: Milliseconds or finer, or the local receive time: the timestamp alone orders messages.
+    EXACT = "exact"
+    #: Whole seconds (XEP-0203 stamps of Prosody's MAM, InspIRCd's history replay): messages of one
+    #: second are in the server's order only as the server lists them.
+    SECOND = "second"
+
+    @classmethod
+    def of_stamp(cls, stamp: datetime | None) -> TimestampPrecision:
+        """For a protocol whose stamps may omit the fraction of a second: SECOND when ``stamp`` has none."""
+        return cls.SECOND if stamp is not None and stamp.microsecond == 0 else cls.EXACT
+
+
 class MessageState(enum.IntEnum):
     """Delivery state of a message. Stored as the integer."""
 
@@ -549,6 +564,11 @@ class MessageReceived(AdapterEvent):
     #: the message (or on its own when the message is a duplicate or held by policy). Only set when
     #: every earlier message of that stream has been emitted before.
     position: ResumePosition | None = None
+    #: ``SECOND``: ``timestamp`` is the server's stamp in whole seconds. A backfilled message (later in
+    #: the server's order than what the account stored before this connection) is then placed after
+    #: the conversation's messages the server had before it, though stored later than its stamp
+    #: (see ``aggregator/conversations/inbound.py``); its ``timestamp`` is stored unchanged.
+    timestamp_precision: TimestampPrecision = TimestampPrecision.EXACT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

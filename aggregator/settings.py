@@ -105,25 +105,9 @@ def database_url(value: Any) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be a database URL such as postgresql://user@host/dbname")
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from aggregator.archive.urls import checked_database_url  # the archive's (SQLAlchemy's) URL rules
 
-    try:
-        url = make_url(value.strip())
-    except ArgumentError:
-        raise ValueError(f"is not a database URL: {value!r} (e.g. postgresql://user@host/dbname)") from None
-    backend = url.get_backend_name()
-    if backend not in ("postgresql", "sqlite"):
-        raise ValueError(f"names an unsupported database {backend!r} (postgresql or sqlite)")
-    if backend == "postgresql":
-        if url.get_driver_name() not in ("psycopg", "psycopg2", ""):
-            raise ValueError(f"names the driver {url.get_driver_name()!r}; use postgresql:// (psycopg 3)")
-        if not url.database:
-            raise ValueError("names no database (postgresql://user@host/DBNAME)")
-        url = url.set(drivername="postgresql+psycopg")
-    elif not url.database:
-        raise ValueError("names no file (sqlite:///PATH)")
-    return url.render_as_string(hide_password=False)
+    return checked_database_url(value)
 
 
 def logging_choice(value: Any) -> LoggingChoice:

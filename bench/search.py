@@ -3,11 +3,9 @@
 Search: ``SearchService.search(query)`` (newest 50, snippets) on the 1,000,000-message prefill of
 ``bench/ingest.py`` (the product schema, so with the FTS5 index), beside the same query written by
 hand in bare ``sqlite3`` on the same file (``JOIN messages ... ORDER BY rowid DESC LIMIT 50`` with
-``snippet()``). The two sides alternate query by query. Import: ``Archive.import_messages`` of N
-messages into a fresh archive, beside bare ``executemany`` into the same schema plus an
-``executemany`` into the FTS table (no triggers), same batch size and pragmas. Size: the project's
-archive after the import vs a bare table (the columns search needs, the dedup key) + FTS5 of the
-same rows, both VACUUMed.
+``snippet()``). The two sides alternate query by query. Import and size: ``bench_store`` of
+``bench/import_formats.py`` (the archive's bulk import against bare ``executemany``; the import of each
+client's log format is measured there).
 
     .venv/bin/python -m bench.search                    # 1M prefill, 30 repeats, import 200,000
     .venv/bin/python -m bench.search --prefill 100000 --repeats 10 --import-n 50000   # quick
@@ -19,10 +17,8 @@ from __future__ import annotations
 import argparse
 import random
 import sqlite3
-import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 from aggregator.api import ConversationKey, ConversationKind, MessageState, Sphere
@@ -30,7 +26,8 @@ from aggregator.archive import Archive, Direction, NewMessage
 from aggregator.archive.types import from_micros
 from aggregator.search import SearchService
 from bench.common import machine, median, percentile, ratio
-from bench.ingest import DATA_DIR, PRAGMAS, SEED, START, conversations, copy_db, prefilled, vocabulary
+from bench.import_formats import bench_store
+from bench.ingest import DATA_DIR, PRAGMAS, SEED, conversations, prefilled, vocabulary
 
 BARE = (
     "SELECT m.*, snippet(messages_fts, 0, '[', ']', '…', 48) FROM messages_fts "
@@ -140,7 +137,7 @@ def _load_postgresql(url: str, prefill: Path) -> Archive:
         )
         for c, a, d, who, body, at, sid in rows
     ).inserted
-    archive.execute_write("ANALYZE messages")
+    archive._execute_write("ANALYZE messages")
     print(f"PostgreSQL: copied {total:,} messages in {time.perf_counter() - t0:.0f} s (import_messages)")
     src.close()
     return archive
@@ -160,117 +157,6 @@ def bench_postgresql(url: str, prefill: Path, repeats: int) -> None:
         hits = len(service.search(query))
         print(f"{label:<24} {hits:>4} | {median(times):>8.3f} {percentile(times, 95):>8.3f}")
     archive.close()
-
-
-def new_messages(n: int) -> list[NewMessage]:
-    rng = random.Random(SEED + 1)
-    words, cum = vocabulary(random.Random(SEED))
-    convs = conversations()
-    start_ms = int(START.timestamp() * 1000)
-    out: list[NewMessage] = []
-    for i in range(n):
-        conv = convs[i % len(convs)]
-        body = " ".join(rng.choices(words, cum_weights=cum, k=rng.randint(4, 30)))[:200]
-        sent = datetime.fromtimestamp((start_ms + i * 1000) / 1000, START.tzinfo)
-        outgoing = conv.key.kind is ConversationKind.DIRECT and i % 3 == 0
-        out.append(
-            NewMessage(
-                conversation_id=conv.id,
-                account_id=conv.key.account_id,
-                direction=Direction.OUT if outgoing else Direction.IN,
-                sender=conv.own if outgoing else conv.peer,
-                body=body,
-                sent_at=sent,
-                state=MessageState.SENT if outgoing else MessageState.RECEIVED,
-                server_id=f"imp-{i}",
-                received_at=sent,
-            )
-        )
-    return out
-
-
-def db_size(path: Path) -> int:
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.execute("VACUUM")
-    conn.close()
-    return path.stat().st_size
-
-
-def bench_import(n: int, workdir: Path) -> None:
-    messages = new_messages(n)
-    with tempfile.TemporaryDirectory(dir=workdir, prefix="import-") as tmp:
-        project_db, bare_db, small_db = (
-            Path(tmp) / "project.sqlite3",
-            Path(tmp) / "bare.sqlite3",
-            Path(tmp) / "small.sqlite3",
-        )
-        # Project: a fresh archive with the accounts and conversations, then the import.
-        archive = Archive.open(path=project_db)
-        for acc in sorted({c.key.account_id for c in conversations()}):
-            archive.upsert_account(acc, "fake", acc.split(":", 1)[1], "", Sphere.PERSONAL)
-        for c in conversations():
-            archive.conversation_id(c.key)
-        archive.close()
-
-        copy_db(project_db, bare_db)
-        archive = Archive.open(path=project_db)
-        t0 = time.perf_counter()
-        result = archive.import_messages(messages)
-        project_s = time.perf_counter() - t0
-        archive.close()
-        assert result.inserted == n, result
-        # Bare: the same rows (ids as the archive gave them), executemany + FTS executemany, no triggers.
-        src = sqlite3.connect(project_db)
-        rows = src.execute("SELECT * FROM messages ORDER BY id").fetchall()
-        src.close()
-        bare = sqlite3.connect(bare_db)
-        for pragma in PRAGMAS:
-            bare.execute(pragma)
-        bare.execute("DROP TRIGGER messages_fts_insert")
-        marks = ",".join("?" * len(rows[0]))
-        t0 = time.perf_counter()
-        for i in range(0, len(rows), 10_000):
-            batch = rows[i : i + 10_000]
-            bare.executemany(f"INSERT INTO messages VALUES ({marks})", batch)
-            bare.executemany("INSERT INTO messages_fts(rowid, body) VALUES (?, ?)", [(r[0], r[7]) for r in batch])
-            bare.commit()
-        bare_s = time.perf_counter() - t0
-        bare.close()
-        print(f"\nbulk import of {n:,} messages with the full-text index (10,000 per transaction):")
-        print(f"  project Archive.import_messages   {n / project_s:>9,.0f} msg/s  ({project_s:.2f} s)")
-        print(f"  bare executemany + FTS executemany {n / bare_s:>8,.0f} msg/s  ({bare_s:.2f} s)")
-        print(f"  ratio (time)                       {ratio(project_s, bare_s)}")
-        # Size: a bare table with what search needs + the dedup key, and FTS5 over its bodies.
-        small = sqlite3.connect(small_db)
-        small.execute(
-            "CREATE TABLE messages (id INTEGER PRIMARY KEY, conversation_id INTEGER, ts INTEGER, sender TEXT, "
-            "direction INTEGER, server_id TEXT, body TEXT, UNIQUE (conversation_id, server_id))"
-        )
-        small.execute(
-            "CREATE VIRTUAL TABLE messages_fts USING fts5(body, content='messages', content_rowid='id', "
-            "tokenize='unicode61 remove_diacritics 2')"
-        )
-        small.executemany(
-            "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(r[0], r[1], r[10], r[5], r[3], r[8], r[7]) for r in rows],
-        )
-        small.execute("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')")
-        small.commit()
-        small.close()
-        ps, ss = db_size(project_db), db_size(small_db)
-        no_fts = Path(tmp) / "no-fts.sqlite3"
-        copy_db(project_db, no_fts)
-        conn = sqlite3.connect(no_fts)
-        conn.execute("DROP TABLE messages_fts")
-        conn.commit()
-        conn.close()
-        ns = db_size(no_fts)
-        print(f"\nsize after VACUUM, {n:,} messages:")
-        print(f"  project archive                    {ps / 2**20:>8.1f} MiB")
-        print(f"  bare table + FTS5                  {ss / 2**20:>8.1f} MiB")
-        print(f"  ratio                              {ratio(ps, ss)}  (the product's extra columns and indexes)")
-        print(f"  project archive without its FTS5   {ns / 2**20:>8.1f} MiB: the index adds {ratio(ps, ns)}")
 
 
 def main() -> None:
@@ -295,7 +181,7 @@ def main() -> None:
             return
     bench_queries(prefill, args.repeats)
     args.workdir.mkdir(parents=True, exist_ok=True)
-    bench_import(args.import_n, args.workdir)
+    bench_store(args.import_n, args.workdir)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("aggregator", "protocols", "ui")
+PACKAGES = ("aggregator", "protocols", "ui", "resources")
 
 
 def normalized(name: str) -> str:

@@ -12,11 +12,13 @@ import os
 import sys
 from dataclasses import dataclass
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+import resources
 from aggregator.api import AggregatorError
 from aggregator.app.application import App, CoreFactory, build_app, default_core
+from aggregator.app.links import LinkTarget
 from aggregator.app.runtime import (
     ControlServer,
     EngineThread,
@@ -25,10 +27,13 @@ from aggregator.app.runtime import (
     ProfilePaths,
     ProtocolRegistry,
 )
+from aggregator.desktop.xdg import profile_args
 from ui.bridge import Bridge
 from ui.context import UiContext
+from ui.icons import app_icon
 from ui.main_window import MainWindow
 from ui.startup_gc import freeze_after
+from ui.window_requests import WindowRequests
 from ui.windows import Windows
 
 log = logging.getLogger(__name__)
@@ -45,6 +50,7 @@ class Session:
     control: ControlServer
     window: MainWindow
     windows: Windows
+    requests: WindowRequests
     _closed: bool = False
 
     def shutdown(self) -> None:
@@ -100,7 +106,10 @@ def start_session(
     window = MainWindow(ctx, settings)
     freeze_after(window.feed.loaded, window)  # fewer, shorter full collections for the rest of the session
     windows = Windows(ctx, window)
-    session = Session(paths, lock, engine, ctx, control, window, windows)
+    windows.profile_args = profile_args(paths)
+    requests = WindowRequests(ctx, window)
+    control.window = requests  # a second launch raises this window (window.raise / window.open)
+    session = Session(paths, lock, engine, ctx, control, window, windows, requests)
     bridge.call(app.start(), lambda _r, err: log.error("The core did not start: %s", err) if err else None)
     return session
 
@@ -119,13 +128,18 @@ def _check_display() -> None:
         )
 
 
-def launch(paths: ProfilePaths, registry: ProtocolRegistry) -> int:
+def launch(
+    paths: ProfilePaths, registry: ProtocolRegistry, *, minimized: bool = False, link: LinkTarget | None = None
+) -> int:
+    """Run the window; ``minimized`` starts in the tray (or minimised without one), ``link`` opens that
+    conversation once the buddy list is loaded."""
     _check_display()
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
     app.setApplicationName("Aggregator")
-    app.setDesktopFileName("aggregator")
+    app.setDesktopFileName(resources.APP_ID)
+    app.setWindowIcon(app_icon())
     try:
         session = start_session(paths, registry)
     except ProfileLockedError as exc:
@@ -133,7 +147,16 @@ def launch(paths: ProfilePaths, registry: ProtocolRegistry) -> int:
         raise
     session.window.on_close = app.quit
     session.windows.quit_requested.connect(app.quit)
-    session.window.show()
+    if not minimized:
+        session.window.show()
+    elif session.windows.tray is None:
+        session.window.showMinimized()  # no tray to live in: minimised, but reachable from the task bar
+    if link is not None:
+        target = link
+        opened = session.window.feed.loaded
+        opened.connect(
+            lambda *_a: session.requests.open(target, wait_for_accounts=True), Qt.ConnectionType.SingleShotConnection
+        )
     session.windows.first_run_check()
     try:
         return int(app.exec())

@@ -17,10 +17,12 @@ import html
 import logging
 import queue
 import threading
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+import resources
 from aggregator.api import ConversationKey
 from ui.notifications import Notification, Notifier
 
@@ -32,6 +34,16 @@ APP_NAME = "Aggregator"
 TIMEOUT = 2.0
 #: Names the daemon may ask for in hints; "im.received" is the spec's category for a new IM.
 CATEGORY = "im.received"
+
+
+def _file(traversable: object) -> Path | None:
+    """The resource as a file the daemon (another process) can open: installed wheels have one."""
+    return traversable if isinstance(traversable, Path) and traversable.is_file() else None
+
+
+#: Our icon (even before `aggregator desktop install`) and the soft chime, for the daemon to use.
+ICON = _file(resources.app_icon_png(64))
+SOUND = _file(resources.notification_sound())
 
 
 class FreedesktopNotifier(Notifier):
@@ -132,12 +144,15 @@ class FreedesktopNotifier(Notifier):
         body = html.escape(notification.body, quote=False) if self.markup else notification.body
         opens = notification.person_id is not None or notification.room is not None
         actions = ["default", "Open the conversation"] if self.actions and opens else []
-        hints = {"category": ("s", CATEGORY), "desktop-entry": ("s", "aggregator")}
+        hints = {"category": ("s", CATEGORY), "desktop-entry": ("s", resources.APP_ID)}
+        if SOUND is not None:
+            hints["sound-file"] = ("s", str(SOUND))
+        icon = ICON.as_uri() if ICON is not None else ""
         call = jeepney.new_method_call(
             jeepney.DBusAddress(PATH, bus_name=SERVICE, interface=SERVICE),
             "Notify",
             "susssasa{sv}i",
-            (APP_NAME, 0, "", notification.title, body, actions, hints, -1),
+            (APP_NAME, 0, icon, notification.title, body, actions, hints, -1),
         )
         try:
             reply = conn.send_and_get_reply(call, timeout=TIMEOUT)

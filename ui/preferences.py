@@ -8,6 +8,7 @@ reason shown here). Settings the policy locks are shown disabled, with "Locked b
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import time
 
@@ -34,6 +35,7 @@ from aggregator.api import PresenceKind, Sphere
 from aggregator.app.preferences import BookChange, PrefsSnapshot
 from aggregator.app.types import SECONDS_KEYS, SettingView, Source, StatusBook
 from ui.context import UiContext
+from ui.session_start import SessionStartBox
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +79,11 @@ class PreferencesDialog(QDialog):
     #: Emitted after changes were applied (the text of the outcome).
     applied = Signal(str)
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None, *, profile_args: Sequence[str] = ()) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self.snapshot: PrefsSnapshot | None = None
+        self.session_start = SessionStartBox(profile_args)
         self.setWindowTitle("Preferences")
         self.setAccessibleName("Preferences")
         self.setMinimumWidth(600)
@@ -179,6 +182,7 @@ class PreferencesDialog(QDialog):
         self._hours_widgets: list[QWidget] = [*self.day_boxes, self.hours_from, self.hours_to, self.quiet_kind]
         self.work_hours.toggled.connect(self._enable_hours)
         column.addWidget(hours)
+        column.addWidget(self.session_start)
         column.addStretch(1)
         return page
 
@@ -259,6 +263,7 @@ class PreferencesDialog(QDialog):
     # -- loading ----------------------------------------------------------------------------------------
 
     def reload(self) -> None:
+        self.session_start.reload()
         self._ctx.bridge.run(self._ctx.app.preferences, self._loaded)
 
     def _loaded(self, snapshot: PrefsSnapshot | None, error: BaseException | None) -> None:
@@ -414,10 +419,12 @@ class PreferencesDialog(QDialog):
             return
         settings = self.changed_settings()
         self.buttons.setEnabled(False)
+        autostart_problem = self.session_start.apply()
 
         def done(errors: list[str] | None, error: BaseException | None) -> None:
             self.buttons.setEnabled(True)
             problems = list(errors or []) + ([str(error)] if error else [])
+            problems += [autostart_problem] if autostart_problem else []
             if problems:
                 self.show_message("Not saved: " + "\n".join(problems))
                 self.reload()

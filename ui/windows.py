@@ -31,6 +31,8 @@ class Windows(QObject):
         self.preseed: PreseedDialog | None = None
         self.importer: ImportDialog | None = None
         self.tray: Tray | None = None
+        #: ``--home DIR`` for entries the window writes (autostart), set by ui.app for a non-default profile.
+        self.profile_args: list[str] = []
         main.quit_action.triggered.connect(self.quit_requested)
         main.search_action.triggered.connect(self.show_log_viewer)
         main.accounts_action.triggered.connect(self.show_accounts)
@@ -93,7 +95,7 @@ class Windows(QObject):
 
     def show_preferences(self) -> PreferencesDialog:
         if self.preferences is None:
-            self.preferences = PreferencesDialog(self._ctx, self.main)
+            self.preferences = PreferencesDialog(self._ctx, self.main, profile_args=self.profile_args)
         else:
             self.preferences.reload()
         self.preferences.show()

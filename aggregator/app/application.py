@@ -25,7 +25,7 @@ from aggregator.api import (
     Presence,
     Sphere,
 )
-from aggregator.app import oneshot, person_commands, room_rows, rows, search_rows
+from aggregator.app import links, oneshot, person_commands, room_rows, rows, search_rows
 from aggregator.app.account_selves import AccountSelf, account_selves
 from aggregator.app.accounts import AccountCommands
 from aggregator.app.enrich import Enricher
@@ -250,6 +250,10 @@ class App:
         except KeyError:
             address = ""
         return own_names(self._core.rooms.room(key), address)
+
+    def resolve_link(self, target: links.LinkTarget) -> links.Resolved:
+        """The conversation a link names: the person of a direct link (when known) and its candidate keys."""
+        return links.resolve(self._core, target)
 
     # -- messages ----------------------------------------------------------------------------------
 

@@ -43,7 +43,22 @@ class MessageIdAllocator:
         return self._newest
 
     def allocate(self, at: datetime) -> int:
-        floor = id_floor(max(datetime_ms(at), 0))
+        return self.allocate_ms(max(datetime_ms(at), 0))
+
+    def allocate_after(self, previous: int) -> int:
+        """The id just after ``previous`` when it is free (to sort between ``previous`` and the next
+        stored id); else an id after everything in ``previous``'s millisecond."""
+        candidate = previous + 1
+        if candidate > self._newest:
+            self._newest = candidate
+            return candidate
+        if self._max_in_range(candidate, candidate + 1) is None:
+            return candidate
+        return self.allocate_ms(id_to_ms(previous))
+
+    def allocate_ms(self, ms: int) -> int:
+        """An unused id in millisecond ``ms`` (after every id already there), or just after it if full."""
+        floor = id_floor(ms if ms > 0 else 0)
         if floor > self._newest:
             self._newest = floor
             return floor

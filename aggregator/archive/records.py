@@ -51,6 +51,17 @@ class StoredMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a message goes among the stored ones of its conversation (``Archive.placement``)."""
+
+    #: The id the message must sort after.
+    after: int
+    #: A message of the conversation that must stay later is already stored after ``after``: the
+    #: message takes the next free id, not the next millisecond.
+    before_stored: bool
+
+
+@dataclass(frozen=True, slots=True)
 class StatusEvent:
     id: int
     account_id: AccountId

@@ -143,7 +143,7 @@ def delete_batch(archive: Archive, scope: RetentionScope, limit: int = BATCH) ->
     where, params = _where(archive, scope)
     ids = [int(r[0]) for r in archive.read_rows(f"SELECT id FROM messages WHERE {where} LIMIT {int(limit)}", params)]  # noqa: S608
     if ids:
-        archive.execute_write(
+        archive._execute_write(
             f"DELETE FROM messages WHERE id IN ({', '.join('?' * len(ids))})",  # noqa: S608
             ids,
         )
@@ -153,7 +153,7 @@ def delete_batch(archive: Archive, scope: RetentionScope, limit: int = BATCH) ->
 def compact_space(archive: Archive, *, rewrite: bool = True) -> tuple[int, str]:
     """Give freed space back (SQLite only): bytes reclaimed and how. ``rewrite=False`` never runs the
     full ``VACUUM`` (seconds per GB), only the cheap incremental one where the file allows it."""
-    if archive.engine.dialect.name != "sqlite":
+    if archive.dialect != "sqlite":
         return 0, ""
     if not rewrite and _pragma(archive, "auto_vacuum") != 2:
         return 0, ""
@@ -171,9 +171,9 @@ def _compact(archive: Archive) -> tuple[int, str]:
     free = _pragma(archive, "freelist_count")
     if not before or free / before < VACUUM_THRESHOLD:
         return 0, ""
-    raw = archive.connection.connection.dbapi_connection
+    raw = archive._connection.connection.dbapi_connection
     assert raw is not None
-    archive.connection.commit()
+    archive._connection.commit()
     if _pragma(archive, "auto_vacuum") == 2:  # INCREMENTAL: truncate the free pages, no rewrite
         how = "incremental_vacuum"
         cur = raw.cursor()
@@ -190,6 +190,6 @@ def _compact(archive: Archive) -> tuple[int, str]:
             cur.execute("VACUUM")
         finally:
             cur.close()
-    archive.connection.commit()
+    archive._connection.commit()
     after = _pragma(archive, "page_count")
     return max(0, before - after) * page_size, how

@@ -30,6 +30,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    or_,
     select,
     update,
 )
@@ -49,10 +50,18 @@ from aggregator.archive import fts_check
 from aggregator.archive import positions as catchup
 from aggregator.archive.database import open_engine
 from aggregator.archive.errors import ArchiveError
-from aggregator.archive.ids import SEQ_BITS, MessageIdAllocator, datetime_ms, id_floor
+from aggregator.archive.ids import SEQ_BITS, MessageIdAllocator, datetime_ms, id_floor, id_to_ms
 from aggregator.archive.migrations import v002_fulltext, v006_pg_fulltext
 from aggregator.archive.models import AccountRow, ConversationRow, MessageRow, StatusEventRow
-from aggregator.archive.records import Direction, ImportResult, NewMessage, StatusEvent, StatusKind, StoredMessage
+from aggregator.archive.records import (
+    Direction,
+    ImportResult,
+    NewMessage,
+    Placement,
+    StatusEvent,
+    StatusKind,
+    StoredMessage,
+)
 from aggregator.archive.storage import ArchiveStorageError, StorageHealth, storage_problem
 from aggregator.archive.types import from_micros, to_micros
 
@@ -163,10 +172,6 @@ class Archive:
         return cls(open_engine(url=url, path=path))
 
     @property
-    def engine(self) -> Engine:
-        return self._engine
-
-    @property
     def has_fulltext(self) -> bool:
         """Whether the full-text index exists (``messages_fts`` on SQLite, ``messages.body_tsv`` on PostgreSQL)."""
         return self._fulltext
@@ -183,8 +188,10 @@ class Archive:
         """
         return sql if self._sqlite else sql.replace("?", "%s")
 
-    def execute_write(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """One driver-level write (``?`` placeholders), committed; returns the row count."""
+    def _execute_write(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One driver-level write (``?`` placeholders), committed; returns the row count.
+
+        For the archive package only (retention, ``queries``): no other service writes SQL."""
         with self._writing() as conn:
             count = conn.exec_driver_sql(self.driver_sql(sql), tuple(params)).rowcount
         return int(count)
@@ -206,9 +213,10 @@ class Archive:
         return max(int(count), 0)
 
     @property
-    def connection(self) -> Connection:
-        """The one connection (for the roster's tables); commit after every write, as this class does,
-        and roll back when one fails. A transaction left failed is rolled back here before it is handed out."""
+    def _connection(self) -> Connection:
+        """The one connection, for the archive package only (retention's VACUUM); out of any failed
+        transaction. Other services get typed methods or a repository (``roster_tables``,
+        ``policy_events``, ``queries``), never the connection."""
         return self._usable()
 
     # -- transactions -------------------------------------------------------------------------------
@@ -325,6 +333,32 @@ class Archive:
         self._remember(key, int(found))
         return int(found)
 
+    def conversation_ids(self, keys: Sequence[ConversationKey]) -> list[int]:
+        """``conversation_id`` of each of ``keys``, the missing ones created in ONE transaction (a history
+        import opens a conversation per log file: one commit each was a good part of its time)."""
+        missing = [k for k in dict.fromkeys(keys) if k not in self._conversations]
+        if missing:
+            found: dict[ConversationKey, int] = {}
+            with self._writing() as conn:
+                for key in missing:
+                    value = conn.execute(
+                        select(_C.c.id).where(
+                            _C.c.account_id == key.account_id, _C.c.kind == int(key.kind), _C.c.handle == key.handle
+                        )
+                    ).scalar()
+                    if value is None:
+                        result = conn.execute(
+                            insert(_C).values(
+                                account_id=key.account_id, kind=int(key.kind), handle=key.handle, created_at=utcnow()
+                            )
+                        )
+                        assert result.inserted_primary_key is not None
+                        value = result.inserted_primary_key[0]
+                    found[key] = int(value)
+            for key, conv_id in found.items():  # only once committed
+                self._remember(key, conv_id)
+        return [self._conversations[k] for k in keys]
+
     def _remember(self, key: ConversationKey, conv_id: int) -> None:
         self._conversations[key] = conv_id
         self._conversation_keys[conv_id] = key
@@ -372,6 +406,28 @@ class Archive:
             row = conn.execute(_BY_SERVER_ID, {"conversation_id": conversation_id, "server_id": server_id}).first()
         return None if row is None else self._message(row)
 
+    def placement(
+        self, conversation_id: int, stamp: datetime, *, until: datetime, connected_at: datetime | None
+    ) -> Placement | None:
+        """Where a backfilled message stamped ``stamp`` goes among the conversation's messages stored
+        between ``stamp`` and ``until`` (None: nowhere special, its own time orders it).
+
+        It follows the newest of them that the server had before it: each message stored before the
+        current connection (``connected_at``; without one, each live message) and each backfilled one
+        stamped no later than ``stamp``. Live messages of the current connection and backfilled ones
+        stamped later stay after it. One statement over the (conversation, id) index."""
+        lo, hi = id_floor(max(datetime_ms(stamp), 0)), id_floor(max(datetime_ms(until), 0))
+        window = and_(_M.c.conversation_id == conversation_id, _M.c.id >= lo, _M.c.id < hi)
+        earlier: ColumnElement[bool] = and_(_M.c.is_backfill.is_(True), _M.c.sent_at <= stamp)
+        earlier = or_(earlier, _M.c.received_at < connected_at if connected_at else _M.c.is_backfill.is_(False))
+        before = select(_M.c.id).where(window, earlier).order_by(_M.c.id.desc()).limit(1).scalar_subquery()
+        newest = select(func.max(_M.c.id)).where(window).scalar_subquery()
+        with self._reading() as conn:
+            row = conn.execute(select(before, newest)).one()
+        if row[0] is None:
+            return None
+        return Placement(after=int(row[0]), before_stored=int(row[1]) > int(row[0]))
+
     def find_by_idempotency_key(self, account_id: AccountId, key: str) -> StoredMessage | None:
         with self._reading() as conn:
             row = conn.execute(_BY_KEY, {"account_id": account_id, "key": key}).first()
@@ -400,8 +456,12 @@ class Archive:
         is_backfill: bool = False,
         received_at: datetime | None = None,
         position: ResumePosition | None = None,
+        placement: Placement | None = None,
     ) -> StoredMessage | None:
         """Store one message and commit. Returns None when the server id is already stored.
+
+        ``placement`` (from ``placement``): the message sorts after ``placement.after`` (and before
+        the messages stored after that one) rather than at its own time; ``sent_at`` is stored as given.
 
         ``position`` (the account's catch-up position that this message completes) is written in the
         same transaction: both are durable, or neither; on a duplicate it is saved on its own."""
@@ -423,7 +483,7 @@ class Archive:
             "edit_of": edit_of,
             "is_backfill": is_backfill,
         }
-        values["id"] = self._ids.allocate(sent_at)
+        values["id"] = self._allocate_id(sent_at, placement)
         try:
             with self._writing() as conn:
                 conn.execute(_INSERT_MESSAGE, values)
@@ -453,6 +513,18 @@ class Archive:
             edit_of=edit_of,
             is_backfill=is_backfill,
         )
+
+    def _allocate_id(self, sent_at: datetime, placement: Placement | None) -> int:
+        own = max(datetime_ms(sent_at), 0)
+        if placement is None:
+            return self._ids.allocate_ms(own)
+        if placement.before_stored:
+            return self._ids.allocate_after(placement.after)
+        after_ms = id_to_ms(placement.after)
+        if after_ms <= own:
+            return self._ids.allocate_ms(own)  # after everything of its own millisecond
+        # the newest of its conversation: a fresh millisecond leaves room for what may go in between later
+        return self._ids.allocate_ms(after_ms + 1)
 
     # -- catch-up positions (schema v7) -------------------------------------------------------------
 
@@ -574,13 +646,13 @@ class Archive:
                 conn.exec_driver_sql(v002_fulltext.TRIGGERS[_FTS_INSERT_TRIGGER])
         return stored
 
-    def _prefetch_stored_max(self, batch: Sequence[NewMessage], per_statement: int = 200) -> None:
-        """Reads, for every millisecond of ``batch``, the largest id stored in it: one statement per
-        ``per_statement`` milliseconds older than the newest id, none for the newer ones (a history
-        import is all back-dated: otherwise each of its messages costs a query)."""
+    def _prefetch_stored_max(self, stamps: Sequence[int], per_statement: int = 200) -> None:
+        """Reads, for every millisecond of ``stamps`` (a batch's ``datetime_ms``), the largest id stored
+        in it: one statement per ``per_statement`` milliseconds older than the newest id, none for the
+        newer ones (a history import is all back-dated: otherwise each of its messages costs a query)."""
         newest = self._ids.newest
         floors: list[int] = []
-        for f in sorted({id_floor(max(datetime_ms(m.sent_at), 0)) for m in batch}):
+        for f in sorted({id_floor(ms if ms > 0 else 0) for ms in set(stamps)}):
             if f > newest:
                 self._prefetched[f] = None  # nothing is stored after the newest id
             else:
@@ -596,24 +668,36 @@ class Archive:
                 self._prefetched[floor] = None if value is None else int(value)
 
     def _import_rows(self, batch: Sequence[NewMessage]) -> list[tuple[Any, ...]]:
-        self._prefetch_stored_max(batch)
+        stamps = [datetime_ms(m.sent_at) for m in batch]
+        self._prefetch_stored_max(stamps)
         try:
-            return self._allocate_rows(batch)
+            return self._allocate_rows(batch, stamps)
         finally:
             self._prefetched.clear()
 
-    def _allocate_rows(self, batch: Sequence[NewMessage]) -> list[tuple[Any, ...]]:
+    def _allocate_rows(self, batch: Sequence[NewMessage], stamps: Sequence[int]) -> list[tuple[Any, ...]]:
+        """The batch as ``MESSAGE_COLUMNS`` rows, each with a freshly allocated id (hot: one pass per
+        imported message, so the conversions are inlined and each instant is converted once)."""
         rows: list[tuple[Any, ...]] = []
+        append = rows.append
         pending = self._pending_ids
+        allocate = self._ids.allocate_ms
         now_us = to_micros(utcnow())
-        for m in batch:
-            message_id = self._ids.allocate(m.sent_at)
+        for m, ms in zip(batch, stamps, strict=True):
+            message_id = allocate(ms)
             ms = message_id >> SEQ_BITS
             if pending.get(ms, -1) < message_id:
                 pending[ms] = message_id
-            sent_us = to_micros(m.sent_at)
-            received_us = now_us if m.received_at is None else to_micros(m.received_at)
-            rows.append(
+            sent_at = m.sent_at
+            sent_us = to_micros(sent_at)
+            received_at = m.received_at
+            if received_at is None:
+                received_us = now_us
+            elif received_at is sent_at:
+                received_us = sent_us
+            else:
+                received_us = to_micros(received_at)
+            append(
                 (
                     message_id,
                     m.conversation_id,
@@ -664,7 +748,10 @@ class Archive:
     def read_rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """One driver-level read on the archive's connection (search: FTS5 SQL the models cannot express).
 
-        ``sql`` must be built by the caller from fixed fragments; every value goes in ``params``.
+        For the archive package (and tests, diagnostics): services outside ``aggregator.archive`` use
+        typed methods (``queries.ArchiveQueries`` and the repositories) and never write SQL
+        (``tests/core/test_archive_boundary.py``). ``sql`` must be built from fixed fragments; every
+        value goes in ``params``.
         """
         with self._reading() as conn:
             rows = conn.exec_driver_sql(self.driver_sql(sql), tuple(params)).all()

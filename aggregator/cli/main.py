@@ -11,6 +11,7 @@ from aggregator.api import AggregatorError, PolicyError
 from aggregator.app.runtime import HOME_ENV, ProfilePaths, ProtocolRegistry
 from aggregator.cli import (
     account_cmd,
+    desktop_cmd,
     export_cmd,
     gui_cmd,
     history_cmd,
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     policy_cmd.add_parser(sub)
     templates_cmd.add_parser(sub)
     settings_cmd.add_parser(sub)
+    desktop_cmd.add_parser(sub)
     return parser
 
 
@@ -101,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose)
     if args.command is None:
         args.func = gui_cmd.cmd_gui
+        args.minimized, args.link = False, None
     paths = ProfilePaths.resolve(args.home)
     registry = ProtocolRegistry.discover()
     try:

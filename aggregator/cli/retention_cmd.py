@@ -12,6 +12,7 @@ from datetime import datetime
 from aggregator.api import Sphere
 from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.archive import Archive, retention
+from aggregator.archive.queries import ArchiveQueries
 from aggregator.cli.database import has_archive, open_archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
@@ -37,17 +38,17 @@ def _day(value: datetime | None) -> str:
 
 
 def _resolve_account(archive: Archive, ref: str) -> str:
-    rows = archive.read_rows("SELECT id, address, label FROM accounts")
-    exact = [str(r[0]) for r in rows if r[0] == ref]
+    rows = ArchiveQueries(archive).accounts()
+    exact = [r.id for r in rows if r.id == ref]
     if exact:
         return exact[0]
     folded = ref.casefold()
-    matches = sorted({str(r[0]) for r in rows if folded in (str(r[1]).casefold(), str(r[2] or "").casefold())})
+    matches = sorted({r.id for r in rows if folded in (r.address.casefold(), r.label.casefold())})
     if len(matches) == 1:
         return matches[0]
     if not matches:
         raise UsageError(
-            f"no account {ref!r} in the archive (accounts: {', '.join(sorted(str(r[0]) for r in rows)) or 'none'})"
+            f"no account {ref!r} in the archive (accounts: {', '.join(sorted(r.id for r in rows)) or 'none'})"
         )
     raise UsageError(f"{ref!r} matches several accounts ({', '.join(matches)}); use the account id")
 

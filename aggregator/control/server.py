@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from aggregator.api import AggregatorError, ConfigurationError
+from aggregator.control import window_ops
 from aggregator.control.protocol import MAX_REQUEST, decode, encode
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ class ControlServer:
         self._handler = handler
         self._path = path
         self._server: asyncio.AbstractServer | None = None
+        #: The GUI's window (``window.raise`` / ``window.open``); None in a headless instance.
+        self.window: window_ops.WindowHandler | None = None
 
     async def start(self) -> None:
         _private_dir(self._path.parent)
@@ -81,7 +84,7 @@ class ControlServer:
                 return
             line = await reader.readline()
             try:
-                reply = await self._handler(decode(line))
+                reply = await self._dispatch(decode(line))
             except (ValueError, KeyError, TypeError) as exc:
                 reply = {"ok": False, "usage": True, "error": f"bad request: {exc}"}
             except ConfigurationError as exc:
@@ -98,3 +101,8 @@ class ControlServer:
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+
+    async def _dispatch(self, request: dict[str, Any]) -> dict[str, Any]:
+        if request.get("op") in window_ops.OPS:  # the GUI's window (raise, open a link), not the core
+            return window_ops.run(self.window, request)
+        return await self._handler(request)

@@ -7,6 +7,15 @@ A message's catch-up position (``MessageReceived.position``) is stored in the me
 when the message is not stored (a duplicate, held by policy) the position is stored on its own, since
 the message is then handled for good. When storing fails, the account's positions are held (see
 ``positions.py``).
+
+Order of backfilled and live messages: history sorts by the time-ordered id. Live messages carry the
+local receive time, which lags the server's clock under load, and some servers stamp their history in
+whole seconds (``TimestampPrecision.SECOND``); so a message caught up after a crash would sort before
+live messages the server had before it. Catch-up resumes from the stored position, so such a message
+is placed after the conversation's messages that the server had before it: those stored before the
+current connection, and backfilled ones stamped no later, up to ``MAX_RECEIVE_LAG`` after its stamp;
+live messages of the current connection and backfill stamped later stay after it. ``sent_at`` keeps
+the server's stamp; only the place in the order (the id) moves.
 """
 
 from __future__ import annotations
@@ -17,8 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from aggregator.api import MessageReceived, MessageState, PositionReached
-from aggregator.archive import Archive, Direction, StoredMessage
+from aggregator.api import MessageReceived, MessageState, PositionReached, TimestampPrecision
+from aggregator.archive import Archive, Direction, Placement, StoredMessage
 from aggregator.bus import EventBus
 from aggregator.conversations.positions import CatchupPositions
 from aggregator.events import MessageStored, MessageUpdated
@@ -28,6 +37,11 @@ log = logging.getLogger(__name__)
 
 # Server clocks drift; a timestamp further ahead than this is not believed.
 MAX_CLOCK_SKEW = timedelta(hours=1)
+# How far the local receive time of a live message may trail the server's stamp of a later message
+# (the client's own backlog under a flood, clock skew): a backfilled message stamped in whole seconds
+# is placed after the messages stored up to this long after its stamp (measured: up to 1.21 s under
+# the chaos suite's 300-message XMPP flood, docs/reliability.md).
+MAX_RECEIVE_LAG = timedelta(seconds=60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +52,8 @@ class InboundContext:
     server_id: str | None = None
     sent_at: datetime | None = None
     stored: StoredMessage | None = None
+    #: Where among the stored messages it goes, when not at its own time (see ``place``).
+    placement: Placement | None = None
 
 
 Stage = Callable[[InboundContext], "InboundContext | None"]
@@ -62,6 +78,7 @@ class InboundPipeline:
             ("resolve", self.resolve),
             ("deduplicate", self.deduplicate),
             ("policy", self.apply_policy),
+            ("place", self.place),
             ("store", self.store),
         ]
 
@@ -148,6 +165,20 @@ class InboundPipeline:
             return None
         return ctx
 
+    def place(self, ctx: InboundContext) -> InboundContext:
+        """A backfilled message stamped in whole seconds goes after what the server had before it."""
+        event = ctx.event
+        if not event.is_backfill or event.timestamp_precision is not TimestampPrecision.SECOND:
+            return ctx
+        assert ctx.sent_at is not None
+        placement = self._archive.placement(
+            ctx.conversation_id,
+            ctx.sent_at,
+            until=ctx.sent_at + MAX_RECEIVE_LAG,
+            connected_at=self.positions.connected_at(event.account_id),
+        )
+        return ctx if placement is None else replace(ctx, placement=placement)
+
     def store(self, ctx: InboundContext) -> InboundContext | None:
         event = ctx.event
         assert ctx.sent_at is not None
@@ -172,6 +203,7 @@ class InboundPipeline:
             edit_of=edit_of,
             is_backfill=event.is_backfill,
             position=event.position if event.position and self.positions.may_store(event.account_id) else None,
+            placement=ctx.placement,
         )
         if stored is None:  # a concurrent duplicate
             return None

@@ -25,7 +25,7 @@ from aggregator.api import (
     SupportsTyping,
 )
 from aggregator.archive import Archive, Direction, StoredMessage
-from aggregator.archive.types import to_micros
+from aggregator.archive.queries import ArchiveQueries
 from aggregator.bus import PRIORITY_CORE, EventBus
 from aggregator.events import AccountStateChanged, ConnectionState, MessageStored, MessageUpdated
 from aggregator.policy import PolicyEngine
@@ -46,6 +46,7 @@ class OutboundService:
         registry: ProtocolRegistry,
     ) -> None:
         self._archive = archive
+        self._queries = ArchiveQueries(archive)
         self._bus = bus
         self._policy = policy
         self._accounts = accounts
@@ -147,11 +148,7 @@ class OutboundService:
     def _sent_today(self, conv_id: int, body: str) -> bool:
         """Whether ``body`` went out (or is queued) in this conversation since local midnight."""
         midnight = datetime.combine(datetime.now().date(), time()).astimezone(UTC)
-        rows = self._archive.read_rows(
-            "SELECT 1 FROM messages WHERE conversation_id = ? AND direction = ? AND body = ? AND sent_at >= ? LIMIT 1",
-            (conv_id, int(Direction.OUT), body, to_micros(midnight)),
-        )
-        return bool(rows)
+        return self._queries.sent_since(conv_id, body, midnight)
 
     def _store_pending(self, account_id: AccountId, conv_id: int, body: str, kind: MessageKind) -> StoredMessage:
         config = self._accounts.config(account_id)

@@ -14,6 +14,7 @@ re-reads the last good positions from the archive and so fetches the lost messag
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from aggregator.api import AccountId, ResumePosition
 from aggregator.archive import Archive
@@ -25,12 +26,19 @@ class CatchupPositions:
     def __init__(self, archive: Archive) -> None:
         self._archive = archive
         self._held: set[AccountId] = set()
+        self._connected_at: dict[AccountId, datetime] = {}
 
     def for_connect(self, account_id: AccountId) -> dict[str, str]:
         """The stored positions to resume from; call once every event of the account's previous
         connection has been handled. Lifts a hold: the new catch-up starts before the failed message."""
         self._held.discard(account_id)
+        self._connected_at[account_id] = datetime.now(UTC)
         return self._archive.positions(account_id)
+
+    def connected_at(self, account_id: AccountId) -> datetime | None:
+        """When the account's current connection asked for its positions: a live message received
+        since then is later in the server's order than anything that connection's catch-up brings."""
+        return self._connected_at.get(account_id)
 
     def hold(self, account_id: AccountId) -> None:
         """An event of ``account_id`` could not be stored: its positions stop moving until the next connect."""

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy import and_, inspect, select
 
 from aggregator.archive import Archive
-from aggregator.archive.migrations.v005_policy_events import POLICY_EVENTS as _T
+from aggregator.archive.policy_events import NewPolicyRecord, PolicyEventTable, PolicyRecord
 from aggregator.policy.engine import Decision, PolicyEvent, Verdict
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class PolicyRecord:
-    id: int
-    at: datetime
-    action: str
-    verdict: str
-    rule: str
-    reason: str
-    account_id: str | None
-    conversation: str | None
-    content: str | None
+__all__ = ["PolicyLog", "PolicyRecord", "denial"]
 
 
 class PolicyLog:
@@ -36,10 +21,8 @@ class PolicyLog:
     """
 
     def __init__(self, archive: Archive) -> None:
-        self._archive = archive
-        conn = archive.connection
-        self._stored = inspect(conn).has_table(_T.name)
-        conn.commit()
+        self._table = PolicyEventTable(archive)
+        self._stored = self._table.exists()
         self._memory: list[PolicyRecord] = []
         if not self._stored:
             log.info("The archive has no policy_events table (schema < 5); policy decisions are kept for this run only")
@@ -65,49 +48,26 @@ class PolicyLog:
                 )
             )
             return
-        conn = self._archive.connection
-        try:
-            if event.ref is not None:
-                seen = conn.execute(
-                    select(_T.c.id).where(
-                        and_(_T.c.account_id == event.account_id, _T.c.ref == event.ref, _T.c.rule == d.rule)
-                    )
-                ).first()
-                if seen is not None:
-                    return
-            conn.execute(
-                _T.insert().values(
-                    at=event.at,
-                    action=event.action,
-                    verdict=d.verdict.value,
-                    rule=d.rule,
-                    reason=d.reason,
-                    account_id=event.account_id,
-                    conversation=event.conversation,
-                    content=event.content,
-                    ref=event.ref,
-                )
+        self._table.add(
+            NewPolicyRecord(
+                at=event.at,
+                action=event.action,
+                verdict=d.verdict.value,
+                rule=d.rule,
+                reason=d.reason,
+                account_id=event.account_id,
+                conversation=event.conversation,
+                content=event.content,
+                ref=event.ref,
             )
-        finally:
-            conn.commit()
+        )
 
     def records(self, *, limit: int = 100, account_id: str | None = None) -> list[PolicyRecord]:
         """The newest ``limit`` events, oldest first."""
         if not self._stored:
             rows = [r for r in self._memory if account_id is None or r.account_id == account_id]
             return rows[-limit:]
-        conn = self._archive.connection
-        query = select(_T).order_by(_T.c.id.desc()).limit(limit)
-        if account_id is not None:
-            query = query.where(_T.c.account_id == account_id)
-        try:
-            found = conn.execute(query).all()
-        finally:
-            conn.commit()
-        return [
-            PolicyRecord(r.id, r.at, r.action, r.verdict, r.rule, r.reason, r.account_id, r.conversation, r.content)
-            for r in reversed(found)
-        ]
+        return self._table.newest(limit=limit, account_id=account_id)
 
 
 def denial(rule: str, reason: str) -> Decision:

@@ -17,12 +17,12 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aggregator.accounts.config import write_private_json
 from aggregator.archive import Archive
-from aggregator.archive.types import to_micros
+from aggregator.archive.queries import ArchiveQueries
 from aggregator.policy.engine import PolicyEngine, PolicyEvent, Verdict
 from aggregator.profile import InstanceLock, ProfileLockedError
 
@@ -30,11 +30,8 @@ log = logging.getLogger(__name__)
 
 JOURNAL_FILE = "unlogged.json"
 BATCH = 2_000
-_MARGIN_US = 60_000_000
-_SELECT = (
-    "SELECT id FROM messages WHERE account_id = ? AND received_at >= ? AND received_at < ? "  # noqa: S608 (constants)
-    f"LIMIT {BATCH}"
-)
+#: Open spans end "now" plus this margin: a message stamped a moment later is still caught.
+_MARGIN = timedelta(seconds=60)
 
 
 def _now() -> datetime:
@@ -141,26 +138,10 @@ class UnloggedJournal:
             return 0
         now = self._clock()
         deleted = 0
+        queries = ArchiveQueries(archive)
         for span in self._spans:
-            end = span.end or now
-            # Open spans end "now" plus a margin: a message stamped a moment later is still caught.
-            params: list[object] = [
-                span.account_id,
-                to_micros(span.start),
-                to_micros(end) + (0 if span.end else 60_000_000),
-            ]
-            while True:
-                ids = [
-                    int(r[0])
-                    for r in archive.read_rows(
-                        _SELECT,
-                        params,
-                    )
-                ]
-                if not ids:
-                    break
-                archive.execute_write(f"DELETE FROM messages WHERE id IN ({', '.join('?' * len(ids))})", ids)  # noqa: S608
-                deleted += len(ids)
+            end = span.end or now + _MARGIN
+            deleted += queries.delete_received(span.account_id, span.start, end, batch=BATCH)
         if deleted:
             log.info("Removed %d messages of conversations that are not logged", deleted)
         self._spans = []

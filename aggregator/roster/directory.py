@@ -13,11 +13,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from aggregator.api import AccountId, AggregatorError, ContactRef, PolicyError, RosterItem, Sphere
+from aggregator.archive.roster_tables import NewContact, PersonFields, RosterTables
 from aggregator.bus import EventBus
 from aggregator.policy import PolicyEngine
 from aggregator.roster.events import PersonAdded, PersonRemoved, PersonUpdated
 from aggregator.roster.records import Contact, Person, PersonId, Suggestion
-from aggregator.roster.store import NewContact, PersonFields, PersonStore
 from aggregator.roster.suggestions import suggest
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class UnknownPersonError(AggregatorError):
 class PersonDirectory:
     def __init__(
         self,
-        store: PersonStore,
+        store: RosterTables,
         *,
         policy: PolicyEngine,
         bus: EventBus | None = None,

@@ -23,6 +23,7 @@ from aggregator.api import (
     TrustLevel,
 )
 from aggregator.archive import Archive, Direction, StoredMessage
+from aggregator.archive.roster_tables import RosterTables
 from aggregator.bus import PRIORITY_CORE, EventBus
 from aggregator.events import MessageStored
 from aggregator.policy import PolicyEngine
@@ -31,7 +32,6 @@ from aggregator.roster.directory import PersonDirectory
 from aggregator.roster.events import ContactTrustChanged
 from aggregator.roster.presence import PresenceBoard
 from aggregator.roster.records import PersonId
-from aggregator.roster.store import PersonStore
 from aggregator.roster.timeline import person_history, person_history_after, person_history_around
 from aggregator.roster.unread import UnreadCounter
 
@@ -49,7 +49,7 @@ class Roster:
         self._accounts = accounts
         self._bus = bus
         self._trust: dict[ContactRef, ContactTrustChanged] = {}
-        store = PersonStore(archive.connection)
+        store = RosterTables(archive)
         self.directory = PersonDirectory(store, policy=policy, bus=bus, sphere_of=self.sphere_of)
         self.presence = PresenceBoard(self.directory, bus=bus, account_order=self.account_order)
         self.unread = UnreadCounter(store, archive, self.directory, bus=bus, sphere_of=self.sphere_of)

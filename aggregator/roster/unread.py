@@ -11,18 +11,18 @@ from collections.abc import Callable
 
 from aggregator.api import AccountId, ContactRef, ConversationKey, ConversationKind, Sphere
 from aggregator.archive import Archive, Direction
+from aggregator.archive.roster_tables import RosterTables
 from aggregator.bus import PRIORITY_CORE, EventBus
 from aggregator.events import MessageStored
 from aggregator.roster.directory import PersonDirectory
 from aggregator.roster.events import UnreadChanged
 from aggregator.roster.records import PersonId
-from aggregator.roster.store import PersonStore
 
 
 class UnreadCounter:
     def __init__(
         self,
-        store: PersonStore,
+        store: RosterTables,
         archive: Archive,
         directory: PersonDirectory,
         *,

@@ -23,12 +23,11 @@ from typing import IO, Any
 
 from aggregator.api import MessageKind
 from aggregator.archive import Archive, Direction, StoredMessage
-from aggregator.archive.store import MESSAGE_COLUMNS
+from aggregator.archive.queries import ArchiveQueries
 from aggregator.search.plan import MAX_LIMIT
 from aggregator.search.query import SearchQuery
 from aggregator.search.service import SearchService
 
-_COLUMNS = ", ".join(MESSAGE_COLUMNS)
 _PAGE = 1000
 
 
@@ -55,8 +54,7 @@ class Selection:
         if self._archive is None:
             return 0
         if self._query is None:
-            ((n,),) = self._archive.read_rows("SELECT count(*) FROM messages")
-            return int(n)
+            return ArchiveQueries(self._archive).count()
         return len(self._matching_ids())
 
     def _matching_ids(self) -> array[int]:
@@ -79,25 +77,16 @@ class Selection:
         archive = self._archive
         if archive is None:
             return
+        queries = ArchiveQueries(archive)
         if self._query is None:
             after = -1
-            while rows := archive.read_rows(
-                f"SELECT {_COLUMNS} FROM messages WHERE id > ? ORDER BY id LIMIT ?",  # noqa: S608 (fixed columns)
-                (after, _PAGE),
-            ):
-                for row in rows:
-                    yield archive.message_from_raw(row)
-                after = int(rows[-1][0])
+            while page := queries.page_after(after, _PAGE):
+                yield from page
+                after = page[-1].id
             return
         ids = self._matching_ids()
         for start in range(0, len(ids), _PAGE):
-            chunk = ids[start : start + _PAGE].tolist()
-            rows = archive.read_rows(
-                f"SELECT {_COLUMNS} FROM messages WHERE id IN ({', '.join('?' * len(chunk))}) ORDER BY id",  # noqa: S608
-                chunk,
-            )
-            for row in rows:
-                yield archive.message_from_raw(row)
+            yield from queries.by_ids(ids[start : start + _PAGE].tolist())
 
 
 # -- writers -------------------------------------------------------------------------------------

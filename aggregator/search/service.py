@@ -8,14 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from aggregator.api import ConversationKind
-from aggregator.archive import Archive, StoredMessage
-from aggregator.archive.store import MESSAGE_COLUMNS
-from aggregator.search.plan import AccountInfo, ConversationInfo, build, resolve
+from aggregator.archive import Archive, StoredMessage, fulltext_search
+from aggregator.archive.queries import ArchiveQueries
+from aggregator.search.plan import AccountInfo, ConversationInfo, resolve
 from aggregator.search.query import SearchError, SearchQuery, parse
 from aggregator.search.snippet import Segment, from_marked, has_markers, highlight, plain
-
-_COLUMNS = ", ".join(MESSAGE_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +33,7 @@ class Context:
 class SearchService:
     def __init__(self, archive: Archive) -> None:
         self._archive = archive
+        self._queries = ArchiveQueries(archive)
 
     def search(
         self,
@@ -62,19 +60,17 @@ class SearchService:
         )
         if scope.impossible:
             return []
-        dialect = self._archive.dialect
-        statement = build(query, scope, limit=limit, before_id=before_id, dialect=dialect)
-        rows = self._archive.read_rows(statement.sql, statement.params)
+        rows = fulltext_search.run(self._archive, query, scope, limit=limit, before_id=before_id)
         hits: list[SearchHit] = []
         for row in rows:
-            message = self._archive.message_from_raw(row)
-            if not statement.has_snippet:
+            message = row.message
+            if row.marked_snippet is None:
                 # PostgreSQL: the highlighter runs on the returned rows only.
                 segments = highlight(message.body, query.terms) if query.terms else plain(message.body)
             elif has_markers(message.body):
                 segments = highlight(message.body, query.terms)  # the body could fake a marker
             else:
-                segments = from_marked(row[len(MESSAGE_COLUMNS)])
+                segments = from_marked(row.marked_snippet)
             hits.append(SearchHit(message, segments))
         return hits
 
@@ -84,28 +80,15 @@ class SearchService:
         if found is None:
             return None
         n = max(0, int(n))
-        before = self._archive.read_rows(
-            f"SELECT {_COLUMNS} FROM messages WHERE conversation_id = ? AND id < ? ORDER BY id DESC LIMIT ?",  # noqa: S608
-            (found.conversation_id, message_id, n),
-        )
-        after = self._archive.read_rows(
-            f"SELECT {_COLUMNS} FROM messages WHERE conversation_id = ? AND id > ? ORDER BY id LIMIT ?",  # noqa: S608
-            (found.conversation_id, message_id, n),
-        )
-        return Context(
-            before=tuple(self._archive.message_from_raw(r) for r in reversed(before)),
-            message=found,
-            after=tuple(self._archive.message_from_raw(r) for r in after),
-        )
+        before, after = self._queries.neighbours(found.conversation_id, message_id, n)
+        return Context(before=tuple(before), message=found, after=tuple(after))
 
     def _require_fulltext(self) -> None:
         if not self._archive.has_fulltext:
             raise SearchError(f"this archive has no full-text index ({self._archive.dialect}, schema without it)")
 
     def _accounts(self) -> list[AccountInfo]:
-        rows = self._archive.read_rows("SELECT id, address, label, sphere FROM accounts")
-        return [AccountInfo(r[0], r[1], r[2] or "", r[3]) for r in rows]
+        return [AccountInfo(a.id, a.address, a.label, a.sphere) for a in self._queries.accounts()]
 
     def _conversations(self) -> list[ConversationInfo]:
-        rows = self._archive.read_rows("SELECT id, account_id, kind, handle FROM conversations")
-        return [ConversationInfo(r[0], r[1], ConversationKind(r[2]), r[3]) for r in rows]
+        return [ConversationInfo(c.id, c.account_id, c.kind, c.handle) for c in self._queries.conversations()]

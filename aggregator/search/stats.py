@@ -7,6 +7,7 @@ from datetime import datetime, tzinfo
 
 from aggregator.archive import Archive
 from aggregator.archive.ids import datetime_ms, id_floor, id_to_ms
+from aggregator.archive.queries import ArchiveQueries
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,24 +26,23 @@ def _year_start(year: int, tz: tzinfo | None) -> datetime:
 def archive_stats(archive: Archive, tz: tzinfo | None = None) -> ArchiveStats:
     """Counts by account and sphere (an account missing from the table counts as "unknown"), and by
     year of the message time in ``tz`` (default: local), from id ranges (ids are time-ordered)."""
-    per_account = [
-        (str(a), int(n))
-        for a, n in archive.read_rows("SELECT account_id, count(*) FROM messages GROUP BY account_id ORDER BY 1")
-    ]
-    spheres = {str(a): str(s) for a, s in archive.read_rows("SELECT id, sphere FROM accounts")}
+    queries = ArchiveQueries(archive)
+    per_account = queries.counts_per_account()
+    spheres = {a.id: a.sphere for a in queries.accounts()}
     per_sphere: dict[str, int] = {}
     for account, n in per_account:
         sphere = spheres.get(account, "unknown")
         per_sphere[sphere] = per_sphere.get(sphere, 0) + n
     per_year: list[tuple[int, int]] = []
-    ((lo, hi),) = archive.read_rows("SELECT min(id), max(id) FROM messages")
-    if lo is not None and hi is not None:
+    ids = queries.id_range()
+    if ids is not None:
+        lo, hi = ids
         first = datetime.fromtimestamp(id_to_ms(lo) / 1000, tz).astimezone(tz).year
         last = datetime.fromtimestamp(id_to_ms(hi) / 1000, tz).astimezone(tz).year
         for year in range(first, last + 1):
             start = id_floor(max(datetime_ms(_year_start(year, tz)), 0))
             end = id_floor(max(datetime_ms(_year_start(year + 1, tz)), 0))
-            ((n,),) = archive.read_rows("SELECT count(*) FROM messages WHERE id >= ? AND id < ?", (start, end))
+            n = queries.count_in_id_range(start, end)
             if n:
                 per_year.append((year, int(n)))
     return ArchiveStats(

@@ -20,6 +20,7 @@ from aggregator.api import (
     RosterItemChanged,
     RosterItemRemoved,
     RosterSnapshot,
+    TimestampPrecision,
     TypingChanged,
 )
 from protocols.fake import wire
@@ -108,13 +109,16 @@ def _message(frame: Frame, account_id: AccountId) -> MessageReceived:
         conversation = ConversationKey.room(account_id, handle(frame, "room"))
     else:
         conversation = ConversationKey.direct(account_id, to if echo else sender)
+    stamp = wire.text(frame, "timestamp")
     return MessageReceived(
         account_id=account_id,
         conversation=conversation,
         sender=sender,
         body=wire.text(frame, "body"),
         server_id=wire.text(frame, "server_id"),
-        timestamp=wire.parse_timestamp(wire.text(frame, "timestamp")),
+        timestamp=wire.parse_timestamp(stamp),
+        # ISO 8601 without a fraction of a second: the server stamped it in whole seconds
+        timestamp_precision=TimestampPrecision.EXACT if "." in stamp else TimestampPrecision.SECOND,
         kind=kind,
         is_backfill=wire.flag(frame, "offline"),
         is_own_echo=echo,

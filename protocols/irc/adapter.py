@@ -58,6 +58,7 @@ from aggregator.api import (
     RoomMembers,
     RoomTopic,
     SendReceipt,
+    TimestampPrecision,
     UnsupportedError,
 )
 from protocols.irc import events as ev
@@ -516,6 +517,7 @@ class IrcAdapter:
                 body=event.text,
                 server_id=event.msgid,
                 timestamp=event.time,
+                timestamp_precision=TimestampPrecision.of_stamp(event.time),  # history replays: whole seconds
                 kind=kind,
                 is_backfill=event.batch_type == "chathistory",
                 is_own_echo=event.is_echo,

@@ -13,6 +13,9 @@ cannot be read by anyone: it is moved aside and the account logs in again as a n
 
 The crypto directory is 0700 and every file in it 0600: the store file is created empty with that mode
 before nio opens it (SQLite then gives its journal the same mode), and existing ones are fixed.
+
+The nio client configuration that opens the store (``new_client``) is here too: all of the E2E store
+set-up is in this module (the login steps that decide on the key are in ``connection.py``).
 """
 
 from __future__ import annotations
@@ -21,11 +24,17 @@ import contextlib
 import logging
 import os
 import secrets
+import ssl
 import time
 from pathlib import Path
 from typing import Any
 
+import nio
 from nio.store import SqliteStore
+
+from protocols.matrix.lib import Client
+from protocols.matrix.pinning import PinnedFingerprint
+from protocols.matrix.session import REQUEST_TIMEOUT, Session
 
 log = logging.getLogger(__name__)
 
@@ -124,3 +133,34 @@ def set_aside(crypto_dir: Path, user_id: str, device_id: str) -> Path:
         with contextlib.suppress(FileNotFoundError):
             path.with_name(path.name + suffix).replace(aside.with_name(aside.name + suffix))
     return aside
+
+
+def encryption_enabled(session: Session) -> bool:
+    """End-to-end encryption is on when the core gives the adapter a data directory, unless the option
+    ``encryption`` is ``false``."""
+    return session.data_dir is not None and session.settings.options.get("encryption", "true") != "false"
+
+
+def crypto_dir(session: Session, *, encryption: bool) -> Path | None:
+    """Where the account's encryption store lives (None without encryption)."""
+    return session.data_dir / "crypto" if encryption and session.data_dir is not None else None
+
+
+def new_client(session: Session, *, encryption: bool, pickle_key: str | None) -> Client:
+    """A fresh nio client for the account, its store (when ``encryption``) keyed with ``pickle_key``."""
+    config = nio.AsyncClientConfig(
+        max_timeouts=0,  # a connection error raises at once instead of retrying forever
+        max_limit_exceeded=2,
+        request_timeout=REQUEST_TIMEOUT,
+        encryption_enabled=encryption,
+        store_sync_tokens=False,
+        pickle_key=pickle_key or NIO_DEFAULT_KEY,
+    )
+    store_path = ""
+    directory = crypto_dir(session, encryption=encryption)
+    if directory is not None:
+        assert pickle_key, "the store key is known before a client opens the store"
+        make_private(directory)
+        store_path = str(directory)
+    tls: ssl.SSLContext | PinnedFingerprint | None = session.ssl if session.homeserver.startswith("https://") else None
+    return Client(session.homeserver, session.user_id, store_path=store_path, config=config, ssl=tls)

@@ -1,6 +1,6 @@
 """Translates matrix-nio events into adapter events.
 
-nio is untyped: everything from it is ``Any`` and is read only here, through the event's raw
+nio is untyped: an event is an opaque ``object`` here, read only through the event's raw
 ``source`` dict (after nio decrypted it) and checked field by field. Malformed events become an
 ``AdapterWarning``; events the aggregator has no use for map to ``None``.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
 
 import nio
 
@@ -116,12 +115,12 @@ def user_handle(user_id: object) -> str:
         raise MalformedEvent(str(exc)) from None
 
 
-def source_of(event: Any) -> Mapping[str, object]:
+def source_of(event: object) -> Mapping[str, object]:
     source = getattr(event, "source", None)
     return source if isinstance(source, dict) else {}
 
 
-def room_event(event: Any, context: RoomContext, *, is_backfill: bool) -> AdapterEvent | None:
+def room_event(event: object, context: RoomContext, *, is_backfill: bool) -> AdapterEvent | None:
     """The adapter event for one timeline event of a joined room, or ``None`` if it means nothing here."""
     if isinstance(event, nio.MegolmEvent):  # nio could not decrypt it
         return _undecryptable(event, context, is_backfill=is_backfill)
@@ -234,7 +233,7 @@ def _redacted(source: Mapping[str, object], context: RoomContext, *, is_backfill
     )
 
 
-def decrypted_later(event: Any, context: RoomContext, is_backfill: bool) -> AdapterEvent | None:
+def decrypted_later(event: object, context: RoomContext, is_backfill: bool) -> AdapterEvent | None:
     """The message of an event that could not be decrypted when it arrived and now can: it names itself
     in ``replaces_server_id`` so that the core fills in the "unable to decrypt" placeholder it stored.
 
@@ -246,7 +245,7 @@ def decrypted_later(event: Any, context: RoomContext, is_backfill: bool) -> Adap
     return replace(mapped, replaces_server_id=mapped.server_id)
 
 
-def _undecryptable(event: Any, context: RoomContext, *, is_backfill: bool) -> AdapterEvent:
+def _undecryptable(event: object, context: RoomContext, *, is_backfill: bool) -> AdapterEvent:
     source = source_of(event)
     try:
         sender = user_handle(source.get("sender"))
@@ -266,7 +265,7 @@ def _undecryptable(event: Any, context: RoomContext, *, is_backfill: bool) -> Ad
         return _warning(context, f"a malformed encrypted event in {context.conversation.handle}: {exc}")
 
 
-def presence(event: Any, account_id: AccountId) -> AdapterEvent | None:
+def presence(event: object, account_id: AccountId) -> AdapterEvent | None:
     """``PresenceChanged`` for a ``nio.PresenceEvent``; unknown states become a warning."""
     try:
         handle = user_handle(getattr(event, "user_id", None))
@@ -282,7 +281,7 @@ def presence(event: Any, account_id: AccountId) -> AdapterEvent | None:
     )
 
 
-def typing(event: Any, context: RoomContext, before: frozenset[str]) -> tuple[frozenset[str], list[AdapterEvent]]:
+def typing(event: object, context: RoomContext, before: frozenset[str]) -> tuple[frozenset[str], list[AdapterEvent]]:
     """The users typing now (from a ``nio.TypingNoticeEvent``) and a ``TypingChanged`` per change."""
     users = getattr(event, "users", None)
     now: set[str] = set()
@@ -303,7 +302,7 @@ def typing(event: Any, context: RoomContext, before: frozenset[str]) -> tuple[fr
     return frozenset(now), changes
 
 
-def read_receipts(event: Any, context: RoomContext) -> list[AdapterEvent]:
+def read_receipts(event: object, context: RoomContext) -> list[AdapterEvent]:
     """``MessageStateChanged(READ)`` for each read receipt a peer sent in a direct chat."""
     if context.conversation.kind is not ConversationKind.DIRECT:
         return []  # one member's receipt does not make a room message "read"
@@ -329,7 +328,7 @@ def read_receipts(event: Any, context: RoomContext) -> list[AdapterEvent]:
     return result
 
 
-def device_trust(devices: Iterable[Any]) -> tuple[TrustLevel, int, int]:
+def device_trust(devices: Iterable[object]) -> tuple[TrustLevel, int, int]:
     """(trust, devices, verified devices) of a user's active (not deleted) ``nio.OlmDevice``s.
 
     No device: ``NONE``; any blacklisted: ``BLOCKED``; else by how many are verified (an ignored device

@@ -1,7 +1,8 @@
 """What a group room's state means for the core: its members, topic and our nick (``RoomMembers``,
 ``RoomTopic``, ``RoomJoined``), reported when they change, and why we left it (``RoomLeft``).
 
-nio keeps each joined room's state (``MatrixRoom``) up to date from the sync; ``RoomFacts`` remembers
+nio keeps each joined room's state (``MatrixRoom``, typed as ``lib.Room``) up to date from the sync;
+``RoomFacts`` remembers
 what was reported per room so that a sync reports only the changes. A member is shown by display name
 when it has one, else by user id.
 """
@@ -11,10 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from aggregator.api import AccountId, AdapterEvent, ConversationKey, RoomJoined, RoomMembers, RoomTopic
 from protocols.matrix import mapping
+from protocols.matrix.lib import Room
 
 log = logging.getLogger(__name__)
 
@@ -28,20 +29,20 @@ class Reported:
     topic: tuple[str, str | None] | None = None
 
 
-def shown_name(room: Any, user_id: str) -> str:
+def shown_name(room: Room, user_id: str) -> str:
     """The member's display name in ``room`` when it has one, else the user id."""
     user = room.users.get(user_id)
     name = getattr(user, "display_name", None)
     return name if isinstance(name, str) and name.strip() else user_id
 
 
-def joined_members(room: Any) -> tuple[str, ...]:
+def joined_members(room: Room) -> tuple[str, ...]:
     """The joined members (not the invited ones), by shown name, sorted case-insensitively."""
     names = [shown_name(room, user_id) for user_id, user in room.users.items() if not getattr(user, "invited", False)]
     return tuple(sorted(names, key=lambda n: (n.casefold(), n)))
 
 
-def topic_setter(room: Any, events: Iterable[Any]) -> str | None:
+def topic_setter(room: Room, events: Iterable[object]) -> str | None:
     """Who set the newest ``m.room.topic`` among ``events`` (state, then timeline), by shown name."""
     sender = None
     for event in events:
@@ -52,7 +53,7 @@ def topic_setter(room: Any, events: Iterable[Any]) -> str | None:
     return shown_name(room, sender) if sender is not None else None
 
 
-def leave_reason(events: Iterable[Any], own_user_id: str) -> str:
+def leave_reason(events: Iterable[object], own_user_id: str) -> str:
     """Why we are out of a room, from our own newest membership event: "" when we left ourselves."""
     reason = ""
     for event in events:
@@ -85,7 +86,7 @@ class RoomFacts:
     def forget(self, room_id: str) -> None:
         self._reported.pop(room_id, None)
 
-    def changes(self, room: Any, conversation: ConversationKey, events: Iterable[Any]) -> list[AdapterEvent]:
+    def changes(self, room: Room, conversation: ConversationKey, events: Iterable[object]) -> list[AdapterEvent]:
         """``RoomJoined`` (first time, or our nick changed), ``RoomMembers`` and ``RoomTopic`` as needed.
         ``events``: the sync's state and timeline events of the room, oldest first."""
         before = self._reported.get(room.room_id, Reported())

@@ -1,6 +1,6 @@
-"""Translates slixmpp stanzas (untyped: ``Any``) into typed adapter events.
+"""Translates stanzas (their XML, as ``lib.Client`` hands them over) into typed adapter events.
 
-This is the one place where slixmpp's stanza objects are read. Every function reads the XML it needs
+This is the one place where stanzas are read. Every function reads the XML it needs
 and raises ``StanzaError`` for input it cannot use; the adapter turns that into an ``AdapterWarning``.
 Nothing here sends anything.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from aggregator.api import (
     AccountId,
@@ -21,6 +20,7 @@ from aggregator.api import (
     Presence,
     PresenceKind,
     RosterItem,
+    TimestampPrecision,
 )
 from protocols.xmpp.addresses import Jid, parse_jid
 
@@ -62,7 +62,7 @@ class StanzaError(ValueError):
     """A stanza the adapter cannot use. The message says what is wrong (no stanza dump)."""
 
 
-def _jid(value: Any, what: str) -> Jid:
+def _jid(value: str, what: str) -> Jid:
     try:
         return parse_jid(str(value))
     except ConfigurationError as exc:
@@ -71,7 +71,7 @@ def _jid(value: Any, what: str) -> Jid:
         raise StanzaError(f"invalid {what} address: {exc}") from None
 
 
-def sender_of(stanza: Any) -> Jid:
+def sender_of(stanza: ET.Element) -> Jid:
     """The stanza's ``from`` as a normalised JID (raw attribute: slixmpp's JID parsing may raise)."""
     raw = _xml(stanza).get("from")
     if not raw:
@@ -79,12 +79,12 @@ def sender_of(stanza: Any) -> Jid:
     return _jid(raw, "sender")
 
 
-def recipient_of(stanza: Any, fallback: Jid) -> Jid:
+def recipient_of(stanza: ET.Element, fallback: Jid) -> Jid:
     raw = _xml(stanza).get("to")
     return _jid(raw, "recipient") if raw else fallback
 
 
-def _xml(stanza: Any) -> ET.Element:
+def _xml(stanza: object) -> ET.Element:
     element = getattr(stanza, "xml", stanza)
     if not isinstance(element, ET.Element):
         raise StanzaError("not an XML element")
@@ -99,7 +99,7 @@ def _child(element: ET.Element, namespace: str, name: str) -> ET.Element | None:
     return element.find(f"{{{namespace}}}{name}")
 
 
-def body_of(stanza: Any) -> str | None:
+def body_of(stanza: ET.Element) -> str | None:
     """The ``<body/>`` text (no xml:lang selection: the first body), or None without a body.
 
     Markup inside a body (child elements, which RFC 6120 does not allow) is kept as text: the
@@ -111,18 +111,18 @@ def body_of(stanza: Any) -> str | None:
     return "".join(body.itertext())
 
 
-def message_id(stanza: Any) -> str | None:
+def message_id(stanza: ET.Element) -> str | None:
     value = _xml(stanza).get("id")
     return value or None
 
 
-def origin_id(stanza: Any) -> str | None:
+def origin_id(stanza: ET.Element) -> str | None:
     element = _child(_xml(stanza), NS_SID, "origin-id")
     value = element.get("id") if element is not None else None
     return value or None
 
 
-def stanza_id(stanza: Any, by: str) -> str | None:
+def stanza_id(stanza: ET.Element, by: str) -> str | None:
     """The XEP-0359 stanza-id that ``by`` (our own archive) assigned; others are ignored (spoofable)."""
     for element in _xml(stanza).findall(f"{{{NS_SID}}}stanza-id"):
         by_attr = element.get("by")
@@ -138,7 +138,7 @@ def stanza_id(stanza: Any, by: str) -> str | None:
     return None
 
 
-def delay_of(stanza: Any) -> tuple[datetime | None, str | None]:
+def delay_of(stanza: ET.Element) -> tuple[datetime | None, str | None]:
     """(timestamp, who added the delay) of a XEP-0203 ``<delay/>``; raises ``StanzaError`` if malformed."""
     element = _child(_xml(stanza), NS_DELAY, "delay")
     if element is None:
@@ -153,21 +153,21 @@ def delay_of(stanza: Any) -> tuple[datetime | None, str | None]:
     return parsed.astimezone(UTC), element.get("from") or None
 
 
-def chat_state_of(stanza: Any) -> str | None:
+def chat_state_of(stanza: ET.Element) -> str | None:
     for child in _xml(stanza):
         if child.tag.startswith(f"{{{NS_CHATSTATES}}}") and _local_name(child.tag) in CHAT_STATES:
             return _local_name(child.tag)
     return None
 
 
-def receipt_of(stanza: Any) -> str | None:
+def receipt_of(stanza: ET.Element) -> str | None:
     """The id a XEP-0184 ``<received/>`` confirms."""
     element = _child(_xml(stanza), "urn:xmpp:receipts", "received")
     value = element.get("id") if element is not None else None
     return value or None
 
 
-def carbon_of(stanza: Any) -> tuple[str, ET.Element] | None:
+def carbon_of(stanza: ET.Element) -> tuple[str, ET.Element] | None:
     """("sent" | "received", the forwarded message) of a XEP-0280 carbon, else None."""
     for direction in ("sent", "received"):
         wrapper = _child(_xml(stanza), NS_CARBONS, direction)
@@ -191,7 +191,7 @@ class Context:
 
 
 def message_received(
-    stanza: Any,
+    stanza: ET.Element,
     ctx: Context,
     problems: list[str],
     *,
@@ -237,6 +237,7 @@ def message_received(
         body=body,
         server_id=server_id,
         timestamp=timestamp or now or datetime.now(UTC),
+        timestamp_precision=TimestampPrecision.of_stamp(timestamp),  # XEP-0082: the fraction is optional
         kind=kind,
         is_backfill=backfill,
         is_own_echo=own_echo,
@@ -246,7 +247,7 @@ def message_received(
 
 
 def room_message(
-    stanza: Any,
+    stanza: ET.Element,
     ctx: Context,
     problems: list[str],
     *,
@@ -300,6 +301,7 @@ def room_message(
         body=body,
         server_id=server_id,
         timestamp=timestamp or datetime.now(UTC),
+        timestamp_precision=TimestampPrecision.of_stamp(timestamp),
         kind=kind,
         is_backfill=backfill,
         is_own_echo=own,
@@ -323,7 +325,7 @@ class MamResult:
     message: ET.Element
 
 
-def mam_result(stanza: Any) -> MamResult | None:
+def mam_result(stanza: ET.Element) -> MamResult | None:
     """The XEP-0313 ``<result/>`` a message carries, or None. Raises ``StanzaError`` when malformed."""
     result = _child(_xml(stanza), NS_MAM, "result")
     if result is None:
@@ -337,20 +339,20 @@ def mam_result(stanza: Any) -> MamResult | None:
     return MamResult(query_id, Archived(result_id, stamp), inner)
 
 
-def replace_id(stanza: Any) -> str | None:
+def replace_id(stanza: ET.Element) -> str | None:
     """The id a XEP-0308 correction replaces."""
     element = _child(_xml(stanza), NS_CORRECT, "replace")
     value = element.get("id") if element is not None else None
     return value or None
 
 
-def subject_of(stanza: Any) -> str | None:
+def subject_of(stanza: ET.Element) -> str | None:
     """A groupchat ``<subject/>`` (the room topic; empty clears it), None without one."""
     element = _child(_xml(stanza), NS_CLIENT, "subject")
     return None if element is None else "".join(element.itertext()).strip()
 
 
-def error_of(stanza: Any) -> str:
+def error_of(stanza: ET.Element) -> str:
     """A readable reason of a stanza error: its text, else its condition (e.g. ``service-unavailable``)."""
     error = _child(_xml(stanza), NS_CLIENT, "error")
     if error is None:
@@ -377,7 +379,7 @@ class Occupant:
     new_nick: str | None = None
 
 
-def occupant_of(stanza: Any) -> Occupant | None:
+def occupant_of(stanza: ET.Element) -> Occupant | None:
     """The MUC occupant a presence describes, or None if it carries no ``muc#user`` data."""
     element = _xml(stanza)
     x = _child(element, NS_MUC_USER, "x")
@@ -404,7 +406,7 @@ def occupant_of(stanza: Any) -> Occupant | None:
     )
 
 
-def presence_of(stanza: Any) -> Presence | None:
+def presence_of(stanza: ET.Element) -> Presence | None:
     """The presence an available/unavailable ``<presence/>`` states, None for other types."""
     element = _xml(stanza)
     ptype = element.get("type") or "available"
@@ -422,7 +424,7 @@ def presence_of(stanza: Any) -> Presence | None:
     return Presence(kind, status)
 
 
-def priority_of(stanza: Any) -> int:
+def priority_of(stanza: ET.Element) -> int:
     element = _child(_xml(stanza), NS_CLIENT, "priority")
     try:
         return max(-128, min(127, int((element.text or "0").strip()))) if element is not None else 0
@@ -430,12 +432,12 @@ def priority_of(stanza: Any) -> int:
         return 0
 
 
-def subscription_message(stanza: Any) -> str:
+def subscription_message(stanza: ET.Element) -> str:
     element = _child(_xml(stanza), NS_CLIENT, "status")
     return "".join(element.itertext()).strip() if element is not None else ""
 
 
-def roster_items(iq: Any) -> tuple[tuple[RosterItem, ...], tuple[str, ...], list[str]]:
+def roster_items(iq: ET.Element) -> tuple[tuple[RosterItem, ...], tuple[str, ...], list[str]]:
     """(items, removed handles, problems) of a roster result or push. Bad items become problems."""
     query = _child(_xml(iq), "jabber:iq:roster", "query")
     if query is None:
@@ -465,7 +467,7 @@ def roster_items(iq: Any) -> tuple[tuple[RosterItem, ...], tuple[str, ...], list
     return tuple(items), tuple(removed), problems
 
 
-def failure_condition(stanza: Any) -> str:
+def failure_condition(stanza: object) -> str:
     """The condition element's name of a SASL ``<failure/>`` or a stream error (e.g. ``not-authorized``)."""
     try:
         element = _xml(stanza)

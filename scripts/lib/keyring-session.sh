@@ -12,7 +12,9 @@ fi
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/aggregator-keyring.XXXXXX")"
 keyring_pid=""
+watchdog_pid=""
 cleanup() {
+    [[ -n $watchdog_pid ]] && kill "$watchdog_pid" 2>/dev/null || true
     [[ -n $keyring_pid ]] && kill "$keyring_pid" 2>/dev/null || true
     rm -rf "$scratch"
 }
@@ -43,6 +45,27 @@ if [[ -z $keyring_pid ]]; then
     exit 1
 fi
 
+# Watchdog: if the daemon ever goes away mid-run (seen a few times under heavy load, cause unknown),
+# D-Bus activation would start a second, LOCKED daemon and every later keyring call would fail with
+# "Prompt dismissed". Say so loudly and put a fresh unlocked daemon in its place (--replace takes the
+# name over from an activated one), so one lost test does not turn into hundreds.
+watchdog() {
+    local pid=$1 new
+    while sleep 0.5; do
+        kill -0 "$pid" 2>/dev/null && continue
+        echo "keyring-session.sh: gnome-keyring-daemon (pid $pid) is gone; starting a new unlocked one" >&2
+        printf '%s' "$password" | gnome-keyring-daemon --replace --daemonize --unlock --components=secrets >/dev/null || true
+        sleep 0.5
+        new="$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+            org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null \
+            | awk '/uint32/ {print $2}')" || true
+        [[ -n $new ]] && pid=$new
+    done
+}
+watchdog "$keyring_pid" &
+watchdog_pid=$!
+
 rc=0
 "$@" || rc=$?
+kill "$watchdog_pid" 2>/dev/null || true
 exit "$rc"

@@ -255,8 +255,9 @@ async def test_server_restart_rejoins_and_delivers_the_queued_message_once(
             assert time.monotonic() - restarted < FAST_RECONNECT["reconnect_max_delay"] + CONNECT_TIMEOUT
             await alice_back  # rejoined the autojoin channel
             assert await peer.next_message(timeout=20) == (alice.nick, "sent while the server was down")
-            await asyncio.sleep(1.0)  # a second copy would come now
-            await peer.sync()
+            # Alice sends a marker after it: messages go out in order, so a second copy would have come first.
+            (await profile.run("send", alice.account_id, bob.nick, "marker after the restart")).ok()
+            assert await peer.next_message(timeout=20) == (alice.nick, "marker after the restart")
             copies = [
                 e for e in peer.events
                 if isinstance(e, ev.Message) and not e.is_echo and e.text == "sent while the server was down"
@@ -265,9 +266,10 @@ async def test_server_restart_rejoins_and_delivers_the_queued_message_once(
             await peer.send_message(channel, "after the restart")
             await profile.wait_history(channel, with_bodies("after the restart"), timeout=20)
 
-        (sent,) = await profile.wait_history(
-            bob.nick, lambda ms: [m["state"] for m in ms] == ["sent"], "--account", alice.account_id, timeout=20
+        (sent, marker) = await profile.wait_history(
+            bob.nick, lambda ms: [m["state"] for m in ms] == ["sent", "sent"], "--account", alice.account_id, timeout=20
         )
+        assert marker["body"] == "marker after the restart"
         assert sent["body"] == "sent while the server was down" and sent["direction"] == "out"
         assert sent["server_id"] == copies[0].msgid  # the echo confirmed the pending row: one row
         after = await profile.history(channel)
@@ -309,12 +311,13 @@ async def test_the_channel_replay_on_rejoin_adds_only_what_was_missed(
 
         headless = await start_headless(profile, alice)
         await profile.wait_history(channel, with_bodies("said while alice was away"), timeout=20)
-        await peer.sync()
-        await asyncio.sleep(1.0)  # the rest of the replay, if it were stored twice
-        after = await profile.history(channel)
+        # A live line after the replay (which comes on joining, before it): once it is logged, the rest of
+        # the replay would be too, if it were stored twice.
+        await peer.send_message(channel, "after the replay")
+        after = await profile.wait_history(channel, with_bodies("after the replay"), timeout=20)
         assert after[: len(first)] == first  # unchanged: same rows, same (precise) timestamps
-        assert [m["body"] for m in after] == [*(e.text for e in live), "said while alice was away"]
-        (away,) = after[len(first) :]
+        assert [m["body"] for m in after] == [*(e.text for e in live), "said while alice was away", "after the replay"]
+        (away, _) = after[len(first) :]
         assert away["server_id"] == missed.msgid and away["backfill"]
         assert missed.time is not None and parse_time(away["sent_at"]) == missed.time.replace(microsecond=0)
         assert await headless.stop() == 0
@@ -349,8 +352,12 @@ async def test_a_long_message_goes_out_in_lines_and_is_stored_once_in_full(
         assert all(len(f":{alice.nick}!x@y PRIVMSG {bob.nick} :{p}\r\n".encode()) <= 512 for p in pieces)
         lines = [e for e in peer.events if isinstance(e, ev.Message) and not e.is_echo and e.source == alice.nick]
         assert len({e.msgid for e in lines}) == len(pieces)  # each line has its own msgid
-        await asyncio.sleep(1.0)  # every echo has been handled by now
-        (row,) = await profile.history(bob.nick)
+        # A marker after it: its echo comes after every echo of the long message, so once the marker's row
+        # is confirmed, every earlier echo has been handled.
+        (await profile.run("send", alice.account_id, bob.nick, "marker")).ok()
+        (row, _) = await profile.wait_history(
+            bob.nick, lambda ms: [(m["body"], m["state"]) for m in ms][1:] == [("marker", "sent")], timeout=20
+        )
         assert row["body"] == text and (row["direction"], row["state"]) == ("out", "sent")
         assert row["server_id"] == lines[0].msgid  # the first line's echo confirmed the pending row
     finally:
@@ -393,9 +400,13 @@ async def test_hostile_lines_from_bob_leave_the_headless_client_connected(
         await peer.send_message(channel, "still alive in the channel")
         query = await profile.wait_history(bob.nick, with_bodies("still alive"), timeout=30)
         room = await profile.wait_history(channel, with_bodies("still alive in the channel"), timeout=30)
-        await asyncio.sleep(1.0)  # no CTCP replies went out: bob has received nothing from alice
-        await peer.sync()
-        assert not [e for e in peer.events if isinstance(e, ev.Message) and e.source == alice.nick]
+        # No CTCP replies went out: alice sends a marker after handling the flood, and it is the first (and
+        # only) thing bob has received from alice.
+        (await profile.run("send", alice.account_id, bob.nick, "marker after the flood")).ok()
+        assert await peer.next_message(timeout=20) == (alice.nick, "marker after the flood")
+        assert [e.text for e in peer.events if isinstance(e, ev.Message) and e.source == alice.nick] == [
+            "marker after the flood"
+        ]
     finally:
         await peer.close()
     for messages, last in ((query, "still alive"), (room, "still alive in the channel")):

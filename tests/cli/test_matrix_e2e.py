@@ -272,14 +272,17 @@ async def test_a_restart_reuses_the_device_and_logs_every_message_once(
         away = [f"while alice was offline {n}" for n in range(1, 3)]
         for text in away:
             await bob.send(room_id, text)
-        for _ in range(2):  # two restarts: the second must change nothing
+        markers: list[str] = []
+        for n in range(2):  # two restarts: the second must change nothing
             headless = await start_headless(profile, alice)
             messages = await profile.wait_history(bob.address, with_bodies(*away), timeout=DELIVERY_TIMEOUT)
-            await asyncio.sleep(1.0)  # a duplicate would arrive now
-            messages = await profile.history(bob.address)
+            # A live message after the catch-up: once it is logged, a duplicate from the catch-up would be too.
+            markers.append(f"marker after restart {n}")
+            await bob.send(room_id, markers[-1])
+            messages = await profile.wait_history(bob.address, with_bodies(*markers), timeout=DELIVERY_TIMEOUT)
             assert [count(messages, text) for text in away] == [1, 1], messages
             assert messages[: len(before)] == before, "nothing logged twice"
-            assert len(messages) == len(before) + len(away), messages
+            assert len(messages) == len(before) + len(away) + len(markers), messages
             assert await device_ids(running_synapse, alice) == devices, "no new device"
             assert "logged in as device" not in "\n".join(headless.errors), headless.output()
             assert await headless.stop() == 0
@@ -302,10 +305,11 @@ async def test_more_messages_than_a_sync_holds_while_down_are_all_logged_once_in
             await bob.send(room_id, text)
         headless = await start_headless(profile, alice)
         await profile.wait_history(bob.address, with_bodies(*away), timeout=DELIVERY_TIMEOUT)
-        await asyncio.sleep(1.0)  # a duplicate would arrive now
-        messages = await profile.history(bob.address)
+        # A live message after the catch-up: once it is logged, a duplicate from the catch-up would be too.
+        await bob.send(room_id, "after the gap")
+        messages = await profile.wait_history(bob.address, with_bodies("after the gap"), timeout=DELIVERY_TIMEOUT)
         assert messages[: len(before)] == before, "nothing logged twice"
-        assert [m["body"] for m in messages[len(before) :]] == away, "each once, in order"
+        assert [m["body"] for m in messages[len(before) :]] == [*away, "after the gap"], "each once, in order"
         assert await headless.stop() == 0
 
 
@@ -339,9 +343,14 @@ async def test_the_sync_loop_recovers_from_a_server_restart_and_the_queued_messa
         )
         await bob.send(room_id, "after the outage")
         await profile.wait_history(bob.address, with_bodies("after the outage"), timeout=DELIVERY_TIMEOUT)
-        await asyncio.sleep(1.0)  # a second copy would be sent now
+        # Alice sends a marker after it: messages go out in order, so a second copy would be in the room first.
+        (await profile.run("send", alice.user_id, bob.address, "marker after the outage")).ok()
+        await profile.wait_history(
+            bob.address, lambda ms: any(m["body"] == "marker after the outage" and m["state"] == "sent" for m in ms)
+        )
         bodies = await room_bodies(synapse, room_id, bob.user.access_token)
         assert bodies.count("sent during the outage") == 1, bodies
+        assert "marker after the outage" in bodies, bodies
         messages = await profile.history(bob.address)
         assert count(messages, "sent during the outage") == 1 and count(messages, "after the outage") == 1
     assert headless.matching(state(alice, "failed")) == []

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.archive.migrations import LATEST_VERSION
-from tests.cli.conftest import AGGREGATOR, CountingServer, Headless, Profile, Users
+from tests.cli.conftest import AGGREGATOR, CountingServer, Headless, Profile, Users, wait_until
 
 BLOCKED = """
 [[rules.blocked_words]]
@@ -49,7 +49,9 @@ async def test_a_blocked_word_is_refused_with_the_rule_and_nothing_reaches_the_s
     assert "no-promises" in line and "guarantee" in line
     warned = await profile.run("send", users.alice.address, users.bob.address, "confidential plans", env=env)
     assert "--confirm" in warned.error_line(1)
-    await asyncio.sleep(0.2)
+    # Both commands have exited; once the server has also seen their connections (if any) end, it has
+    # handled everything they sent.
+    await wait_until(lambda: not server.online(users.alice.address), "the refused sends' connections closed")
     assert server.received(users.alice.address) == []
     (await profile.run("send", users.alice.address, users.bob.address, "confidential plans", "--confirm", env=env)).ok()
     assert [m.body for m in server.received(users.alice.address)] == ["confidential plans"]

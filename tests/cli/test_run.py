@@ -93,8 +93,12 @@ async def test_a_wrong_password_fails_once_and_is_not_retried(
 async def test_headless_stops_promptly_while_a_server_does_not_answer_the_login(profile: Profile, users: Users) -> None:
     """Ctrl+C must not wait for a hanging connection attempt to time out (10 s here, 30 s elsewhere)."""
 
+    login_on_the_wire = asyncio.Event()
+
     async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()  # until the client goes away
+        if await reader.read(1):
+            login_on_the_wire.set()
+            await reader.read()  # until the client goes away
         writer.close()
 
     silent = await asyncio.start_server(never_answer, "127.0.0.1", 0)
@@ -109,7 +113,7 @@ async def test_headless_stops_promptly_while_a_server_does_not_answer_the_login(
         added.ok()
         headless = await profile.headless()
         await headless.wait_state(alice, "connecting")
-        await asyncio.sleep(0.3)  # the login is on the wire and unanswered
+        await asyncio.wait_for(login_on_the_wire.wait(), 10)  # the login is on the wire and unanswered
         mark = len(headless.lines)
         assert await headless.stop(signal.SIGINT, timeout=3.0) == 0
         after = headless.lines[mark:]

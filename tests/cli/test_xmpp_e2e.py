@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
+import sqlite3
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
@@ -16,8 +18,8 @@ from typing import Any
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
-from tests.cli.conftest import FAST_RECONNECT, Headless, Message, Profile
-from tests.contract.xmpp_harness import XmppPeer, close_client, login_client, server_round_trip
+from tests.cli.conftest import FAST_RECONNECT, Headless, Message, Profile, wait_until
+from tests.contract.xmpp_harness import XmppPeer, close_client, login_client
 from tests.servers.certs import TestCerts
 from tests.servers.prosody import ProsodyServer
 
@@ -56,6 +58,25 @@ async def start_headless(profile: Profile, account: Account) -> Headless:
     headless = await profile.headless()
     await headless.wait_line(state(account, "connected"), timeout=CONNECT_TIMEOUT)
     return headless
+
+
+def stored_archive_ids(profile: Profile, account: Account) -> set[str | None]:
+    """The archive ids of the catch-up positions stored for ``account`` (read-only, beside the running client)."""
+    with contextlib.closing(sqlite3.connect(f"file:{profile.archive_file}?mode=ro", uri=True)) as db:
+        rows = db.execute("SELECT value FROM catchup_positions WHERE account_id = ?", (account.account_id,))
+        return {json.loads(value).get("id") for (value,) in rows}
+
+
+async def caught_up(profile: Profile, prosody: ProsodyServer, account: Account, peer: Account, marker: str) -> Message:
+    """The sync point after a connect: ``peer`` sends a live ``marker``; returns its row once its archive id is
+    a stored position. A live message carries a position only once the catch-up is complete on this
+    connection, so by then everything the catch-up found (a duplicate included) is logged."""
+    async with online(prosody, peer) as client:
+        await client.send(account.address, marker)
+    history = await profile.wait_history(peer.address, with_bodies(marker), timeout=20)
+    (row,) = [m for m in history if m["body"] == marker]
+    await wait_until(lambda: row["server_id"] in stored_archive_ids(profile, account), "the marker's position")
+    return row
 
 
 @contextlib.asynccontextmanager
@@ -152,8 +173,9 @@ async def test_reconnects_after_a_server_restart_delivers_the_queued_message_onc
     async with online(prosody, bob) as peer:  # bob comes online: offline storage delivers it
         received = await peer.next_message(timeout=15)
         assert received == (alice.address, "sent while the server was down")
-        await asyncio.sleep(1.0)  # a duplicate would arrive now
-        await server_round_trip(peer.client)
+        # Alice sends a marker after it: messages go out in order, so a duplicate would have come first.
+        (await profile.run("send", alice.address, bob.address, "marker after the restart")).ok()
+        assert await peer.next_message(timeout=15) == (alice.address, "marker after the restart")
         copies = [s for s in peer.stanzas if s["body"] == "sent while the server was down"]
         assert len(copies) == 1
         origin = copies[0].xml.find("{urn:xmpp:sid:0}origin-id")
@@ -166,7 +188,7 @@ async def test_reconnects_after_a_server_restart_delivers_the_queued_message_onc
             await peer.send(alice.address, text)
     headless = await start_headless(profile, alice)
     messages = await profile.wait_history(bob.address, with_bodies(*away), timeout=20)
-    await asyncio.sleep(1.0)
+    await caught_up(profile, prosody, alice, bob, "marker after the second start")
     messages = await profile.history(bob.address)
     assert [count(messages, text) for text in away] == [1, 1], messages
     assert all(m["backfill"] for m in messages if m["body"] in away)
@@ -175,8 +197,8 @@ async def test_reconnects_after_a_server_restart_delivers_the_queued_message_onc
 
     # A third run fetches nothing again (the stored position), and changes nothing.
     headless = await start_headless(profile, alice)
-    await asyncio.sleep(1.0)
-    assert await profile.history(bob.address) == messages
+    marker = await caught_up(profile, prosody, alice, bob, "marker after the third start")
+    assert await profile.history(bob.address) == [*messages, marker]
     assert await headless.stop() == 0
 
 
@@ -228,8 +250,8 @@ async def test_messages_from_a_second_resource_are_logged_as_outgoing(
     assert await headless.stop() == 0
     # The archive copy on the next connect is the same row.
     headless = await start_headless(profile, alice)
-    await asyncio.sleep(1.0)
-    assert await profile.history(bob.address) == [message]
+    marker = await caught_up(profile, running_prosody, alice, bob, "marker after the restart")
+    assert await profile.history(bob.address) == [message, marker]
     assert await headless.stop() == 0
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from aggregator.api import AdapterEvent, MessageReceived, PositionReached
 
 E = TypeVar("E", bound=AdapterEvent)
+
+TESTS = Path(__file__).resolve().parent.parent
 
 
 class EventCollector:
@@ -52,10 +55,6 @@ class EventCollector:
                 f"no {event_type.__name__} matching the predicate within {timeout:g} s; last events:\n  {seen}"
             ) from None
 
-    async def settle(self, seconds: float = 0.3) -> None:
-        """Waits a moment so that any event still in flight (e.g. a duplicate) is recorded."""
-        await asyncio.sleep(seconds)
-
     def clear(self) -> None:
         self.events.clear()
 
@@ -70,3 +69,32 @@ def stored_positions(*sinks: EventCollector) -> dict[str, str]:
             if position is not None:
                 stored[position.stream] = position.value
     return stored
+
+
+def _test_helper_task(task: asyncio.Task[object]) -> bool:
+    """A task of the tests' own (a peer's reader, a server), not of the code under test."""
+    code = getattr(task.get_coro(), "cr_code", None)
+    return code is not None and Path(code.co_filename).is_relative_to(TESTS)
+
+
+async def tasks_finished(before: set[asyncio.Task[object]], timeout: float = 10.0) -> None:
+    """The sync point after a disconnect: every task started since ``before`` (an ``asyncio.all_tasks()``
+    taken before connecting), other than the tests' own helpers, has ended, so nothing is left that could
+    still emit an event.
+
+    Raises ``AssertionError`` naming the tasks still running after ``timeout``.
+    """
+    current = asyncio.current_task()
+
+    def running() -> list[asyncio.Task[object]]:
+        return [
+            t for t in asyncio.all_tasks() - before if t is not current and not t.done() and not _test_helper_task(t)
+        ]
+
+    try:
+        async with asyncio.timeout(timeout):
+            while left := running():
+                await asyncio.wait(left, return_when=asyncio.FIRST_COMPLETED)
+    except TimeoutError:
+        names = [f"{t.get_name()} {t.get_coro()!r}" for t in running()]
+        raise AssertionError(f"tasks still running {timeout:g} s after the disconnect: {names}") from None

@@ -5,6 +5,7 @@ Runs once per harness in ``conftest.HARNESSES``; see ``harness.py`` for what a p
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from aggregator.api import (
     SendReceipt,
 )
 from tests.contract.harness import ContractHarness, Peer
-from tests.contract.sink import EventCollector
+from tests.contract.sink import EventCollector, tasks_finished
 
 
 @dataclass
@@ -65,6 +66,34 @@ class Account:
 
 
 NewAccount = Callable[[], Awaitable[Account]]
+
+
+# Sync points. A test that asserts "nothing more happened" waits for a later event that proves it instead
+# of sleeping: messages on one connection arrive in order, so once a marker sent afterwards has arrived,
+# anything sent before it (a duplicate, a second send) would have arrived too.
+
+
+async def peer_marker_arrives(account: Account, peer: Peer) -> None:
+    """The peer sends a marker; returns once the account has received it (everything the peer sent
+    before, and everything the server queued for the account before it, has been received)."""
+    marker = "marker " + secrets.token_hex(4)
+    await peer.send(account.address, marker)
+    await account.sink.wait_for(MessageReceived, lambda e: e.body == marker and not e.is_own_echo)
+
+
+async def account_marker_is_next(account: Account, peer: Peer) -> None:
+    """The account sends a marker; asserts it is the peer's next message (so nothing else the account
+    sent before it, such as a duplicate, reached the peer)."""
+    marker = "marker " + secrets.token_hex(4)
+    await account.send(peer, marker)
+    assert (await peer.next_message())[1] == marker
+
+
+async def connection_carries_a_message(harness: ContractHarness, account: Account) -> None:
+    """A round trip on the account's connection: a new contact's message arrives."""
+    peer = await harness.new_peer()
+    await harness.make_contacts(account.address, peer.address)
+    await peer_marker_arrives(account, peer)
 
 
 @pytest.fixture
@@ -100,7 +129,7 @@ async def test_connect_succeeds(new_account: NewAccount) -> None:
     account = await new_account()
     assert isinstance(account.adapter, Adapter)
     await account.connect()
-    await account.sink.settle()
+    await connection_carries_a_message(account.harness, account)
     assert not account.sink.of_type(ConnectionLost)
 
 
@@ -131,10 +160,13 @@ async def test_unreachable_server_is_a_network_error(harness: ContractHarness) -
     await adapter.disconnect()
 
 
-async def test_disconnect_twice_is_fine_and_reports_no_lost_connection(account: Account) -> None:
+async def test_disconnect_twice_is_fine_and_reports_no_lost_connection(new_account: NewAccount) -> None:
+    account = await new_account()
+    before = asyncio.all_tasks()
+    await account.connect()
     await account.adapter.disconnect()
     await account.adapter.disconnect()
-    await account.sink.settle()
+    await tasks_finished(before)  # nothing of the adapter's is left running that could still report
     assert not account.sink.of_type(ConnectionLost)
 
 
@@ -145,11 +177,19 @@ async def test_disconnect_before_connect_is_fine(new_account: NewAccount) -> Non
 
 async def test_send_after_disconnect_is_an_account_error(harness: ContractHarness, account: Account) -> None:
     peer = await harness.new_peer()
+    await harness.make_contacts(account.address, peer.address)
     await account.adapter.disconnect()
     with pytest.raises(AccountError):
         await account.send(peer, "too late")
-    with pytest.raises(TimeoutError):
-        await peer.next_message(timeout=0.5)
+    # The same user connects again and sends a marker: it is the first thing the peer receives.
+    sink = EventCollector()
+    adapter = harness.info.create(account.settings, sink)
+    again = Account(harness, account.address, account.password, account.settings, adapter, sink)
+    try:
+        await again.connect()
+        await account_marker_is_next(again, peer)
+    finally:
+        await again.adapter.disconnect()
 
 
 # -------------------------------------------------------------------------------------- messages
@@ -172,7 +212,7 @@ async def test_peer_message_arrives_once_unchanged(harness: ContractHarness, acc
         return event.body == body and not event.is_own_echo
 
     received = await account.sink.wait_for(MessageReceived, from_peer)
-    await account.sink.settle()
+    await peer_marker_arrives(account, peer)
     assert len(account.sink.of_type(MessageReceived, from_peer)) == 1
     assert received.sender == peer.handle
     assert received.conversation == account.direct(peer)
@@ -193,8 +233,7 @@ async def test_sent_message_reaches_the_peer_exactly_once(
     sender, received = await peer.next_message()
     assert received == body
     assert sender
-    with pytest.raises(TimeoutError):
-        await peer.next_message(timeout=0.5)
+    await account_marker_is_next(account, peer)
 
 
 async def test_two_sends_arrive_in_order(harness: ContractHarness, account: Account) -> None:
@@ -212,7 +251,7 @@ async def test_own_echoes_carry_the_idempotency_key(harness: ContractHarness, ac
     await harness.make_contacts(account.address, peer.address)
     _, key = await account.send(peer, "echo me")
     await peer.next_message()
-    await account.sink.settle(0.5)
+    await peer_marker_arrives(account, peer)
     for event in account.sink.of_type(MessageReceived, lambda e: e.body == "echo me"):
         assert event.is_own_echo
         assert event.idempotency_key == key
@@ -251,7 +290,7 @@ async def test_presence_set_before_connecting_is_reported_on_connect(
 async def test_own_presence_can_be_set(account: Account) -> None:
     await account.adapter.set_presence(Presence(PresenceKind.AWAY, "busy elsewhere"))
     await account.adapter.set_presence(Presence(PresenceKind.AVAILABLE))
-    await account.sink.settle()
+    await connection_carries_a_message(account.harness, account)
     assert not account.sink.of_type(ConnectionLost)
 
 
@@ -264,7 +303,8 @@ async def test_events_carry_the_account_id_and_normalised_handles(harness: Contr
     await peer.send(account.address, "ping")
     await account.send(peer, "pong")
     await account.sink.wait_for(MessageReceived, lambda e: e.body == "ping")
-    await account.sink.settle()
+    assert (await peer.next_message())[1] == "pong"
+    await peer_marker_arrives(account, peer)
     normalize = harness.info.normalize_handle
     for event in account.sink.events:
         assert event.account_id == account.account_id, event

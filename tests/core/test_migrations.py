@@ -61,15 +61,15 @@ def test_a_stored_archive_upgrades_to_the_fresh_schema(stored: Path, tmp_path: P
     upgraded = Archive.open(path=old)
     fresh = Archive.open(path=tmp_path / "fresh.sqlite3")
     try:
-        assert _schema(upgraded.engine) == _schema(fresh.engine)
-        assert _sqlite_objects(upgraded.engine) == _sqlite_objects(fresh.engine)
-        with upgraded.engine.connect() as conn:
+        assert _schema(upgraded._engine) == _schema(fresh._engine)
+        assert _sqlite_objects(upgraded._engine) == _sqlite_objects(fresh._engine)
+        with upgraded._engine.connect() as conn:
             version = conn.exec_driver_sql("SELECT value FROM aggregator_meta WHERE key='schema_version'").scalar()
             after = conn.exec_driver_sql("SELECT id, body FROM messages ORDER BY id").fetchall()
         assert int(version or 0) == LATEST_VERSION
         assert [tuple(r) for r in after] == before
         assert upgraded.pending_outbound("xmpp:alice@example.org")  # the queued message survived
-        with upgraded.engine.connect() as conn:
+        with upgraded._engine.connect() as conn:
             # The full-text index covers the messages stored before the upgrade, and agrees with them.
             conn.exec_driver_sql("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
             found = conn.exec_driver_sql("SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'hello'").fetchall()

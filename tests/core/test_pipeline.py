@@ -76,8 +76,10 @@ async def test_messages_sent_while_offline_go_out_in_order_exactly_once_after_re
     await core.outbound.wait_flushed()
     assert [m.body for m in world.server.received(world.alice)] == ["queued 0", "queued 1", "queued 2"]
     assert [s for _, _, s in _history(world)] == [MessageState.SENT] * 3
-    await asyncio.sleep(0.3)
-    assert len(world.server.received(world.alice)) == 3
+    # A marker sent afterwards goes out after anything still queued: a second copy would come before it.
+    await core.outbound.send(world.account_id, world.bob, "marker")
+    await eventually(lambda: any(m.body == "marker" for m in world.server.received(world.alice)))
+    assert [m.body for m in world.server.received(world.alice)] == ["queued 0", "queued 1", "queued 2", "marker"]
 
 
 async def test_a_refused_send_is_marked_failed_with_the_reason(world: CoreWorld) -> None:
@@ -109,10 +111,13 @@ async def test_wrong_password_stops_retrying_with_a_clear_reason(world: CoreWorl
 
     SecretStore(profile_id(world.paths)).set_password(world.account_id, "Not-The-Pw-9431")
     await world.start()
+    # The account's connect loop: once it has ended, no retry can come any more (the sync point below).
+    connect_loop = f"connect:{world.account_id}"
+    assert any(t.get_name() == connect_loop for t in asyncio.all_tasks()), "the connect loop's task is named so"
     await world.wait_state(ConnectionState.FAILED)
     failed = [s for s in world.states if s.state is ConnectionState.FAILED]
     assert failed and ("password" in failed[0].reason.lower() or "auth" in failed[0].reason.lower())
-    await asyncio.sleep(0.5)
+    await eventually(lambda: all(t.get_name() != connect_loop for t in asyncio.all_tasks()))
     assert sum(s.state is ConnectionState.CONNECTING for s in world.states) == 1
     assert "Not-The-Pw-9431" not in failed[0].reason
 

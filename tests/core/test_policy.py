@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -125,11 +124,11 @@ async def test_a_blocked_word_is_not_sent_and_the_denial_is_recorded(
     with pytest.raises(PolicyError) as refused:
         await core.outbound.send(world.account_id, world.bob, "I guarantee a 20% return")
     assert refused.value.rule == "blocked_words:no-promises" and "guarantee" in str(refused.value)
-    await asyncio.sleep(0.2)
-    assert world.server.received(world.alice) == []
-    assert core.archive.conversations_with(world.bob) == [] or not core.archive.history(
-        core.archive.conversations_with(world.bob)
-    )
+    # An allowed message sent afterwards is the first (and only) one the server receives.
+    await core.outbound.send(world.account_id, world.bob, "allowed marker")
+    await eventually(lambda: bool(world.server.received(world.alice)))
+    assert [m.body for m in world.server.received(world.alice)] == ["allowed marker"]
+    assert [m.body for m in core.archive.history(core.archive.conversations_with(world.bob))] == ["allowed marker"]
     assert core.policy_log is not None
     (record,) = core.policy_log.records()
     assert record.rule == "blocked_words:no-promises" and record.verdict == "deny" and record.action == "send"
@@ -137,9 +136,9 @@ async def test_a_blocked_word_is_not_sent_and_the_denial_is_recorded(
     # A warning: refused until the user confirms.
     with pytest.raises(ConfirmationRequiredError):
         await core.outbound.send(world.account_id, world.bob, "this is confidential")
-    assert world.server.received(world.alice) == []
+    assert [m.body for m in world.server.received(world.alice)] == ["allowed marker"]
     await core.outbound.send(world.account_id, world.bob, "this is confidential", confirmed=True)
-    assert [m.body for m in world.server.received(world.alice)] == ["this is confidential"]
+    assert [m.body for m in world.server.received(world.alice)] == ["allowed marker", "this is confidential"]
     # What the UI shows.
     assert core.policy.banner(world.account_id) == "This conversation is archived"
     assert core.policy.file_transfer(world.account_id).verdict is Verdict.DENY
@@ -293,8 +292,8 @@ def test_policy_events_are_recorded_once_per_held_message(tmp_path: Path) -> Non
 
     archive = Archive.open(path=tmp_path / "a.sqlite3")
     try:
-        v005_policy_events.create(archive.connection)  # what migration v5 does
-        archive.connection.commit()
+        v005_policy_events.create(archive._connection)  # what migration v5 does
+        archive._connection.commit()
         log = PolicyLog(archive)
         assert log.persistent
         held = Decision(Verdict.DENY, "allowed_domains", "outside")

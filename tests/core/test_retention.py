@@ -67,8 +67,8 @@ def test_delete_per_sphere_keeps_the_index_consistent(archive: Archive) -> None:
         assert indexed == 250
         return
     # the index holds exactly the remaining rows: FTS5's own consistency check
-    archive.connection.exec_driver_sql("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
-    archive.connection.commit()
+    archive._connection.exec_driver_sql("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
+    archive._connection.commit()
     ((indexed,),) = archive.read_rows("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'zebra'")
     assert indexed == 250
 

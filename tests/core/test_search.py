@@ -241,12 +241,12 @@ def test_fts_syntax_in_a_query_is_never_an_sql_error(world: World, query: str) -
 def test_edits_and_deletes_keep_the_index_in_step(world: World) -> None:
     target = world.search.search("cancelled")[0].message.id
     archive = world.archive
-    archive.execute_write("UPDATE messages SET body = 'the meetup is on' WHERE id = ?", (target,))
+    archive._execute_write("UPDATE messages SET body = 'the meetup is on' WHERE id = ?", (target,))
     assert world.bodies("cancelled") == []
     assert world.bodies('"is on"') == ["the meetup is on"]
-    archive.execute_write("DELETE FROM messages WHERE id = ?", (target,))
+    archive._execute_write("DELETE FROM messages WHERE id = ?", (target,))
     if archive.dialect == "sqlite":
-        archive.execute_write("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
+        archive._execute_write("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
     assert world.bodies('"is on"') == []
 
 
@@ -284,7 +284,7 @@ def test_bulk_import_is_indexed_deduplicated_and_ordered(world: World) -> None:
     assert sorted(world.bodies("giraffe")) == [f"giraffe {i}" for i in range(5)]
     assert world.archive.import_messages(old).inserted == 0  # idempotent
     if world.archive.dialect == "sqlite":
-        with world.archive.engine.begin() as conn:
+        with world.archive._engine.begin() as conn:
             conn.exec_driver_sql("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
             triggers = conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").scalar()
         assert triggers == 3

@@ -21,7 +21,7 @@ class Work:
 
 
 def raw_sqlite(core: Core) -> sqlite3.Connection:
-    raw = core.archive.connection.connection.driver_connection
+    raw = core.archive._connection.connection.driver_connection
     assert isinstance(raw, sqlite3.Connection)
     return raw
 

@@ -55,7 +55,8 @@ def main() -> None:
                 conn.send(new_method_return(msg, "as", (caps,)))
             elif member == "Notify" and signature == NOTIFY_SIGNATURE:
                 number = next(ids)
-                say({"method": member, "id": number, "body": list(msg.body[:6])})
+                hints = {key: value[1] for key, value in msg.body[6].items()}
+                say({"method": member, "id": number, "body": list(msg.body[:6]), "hints": hints})
                 conn.send(new_method_return(msg, "u", (number,)))
             else:  # a daemon built on GDBus or QtDBus refuses a wrong signature
                 say({"method": member, "refused": signature})

@@ -67,3 +67,16 @@ def on_engine(session: Session, fn: Callable[[Core], T]) -> T:
         return fn(core)
 
     return session.engine.call(read(), timeout=10)
+
+
+def engine_round_trip(session: Session, qtbot: QtBot) -> None:
+    """The window's sync point: a no-op through the bridge to the engine thread and back.
+
+    The engine runs what the window handed it in order, and its events and results reach the GUI thread in
+    the order it sent them: when this returns, every one-step call the window made before (a search, a
+    merge, a refresh) has run and its result and events have been delivered. Use it instead of a fixed
+    wait before asserting that something did *not* happen.
+    """
+    done: list[bool] = []
+    session.ctx.bridge.run(lambda: None, lambda _result, _error: done.append(True))
+    qtbot.waitUntil(lambda: bool(done), timeout=10_000)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
+import resources
 from ui.freedesktop import FreedesktopNotifier
 from ui.notifications import Notification, Notifier
 
@@ -125,3 +126,20 @@ def test_a_click_on_a_room_notification_opens_the_room(daemon_with_markup: Daemo
         assert clicked.args == [room]
     finally:
         notifier.close()
+
+
+def test_a_notification_names_our_desktop_entry_icon_and_chime() -> None:
+    daemon = Daemon("body")
+    notifier = FreedesktopNotifier(Capture())
+    try:
+        notifier.show(Notification("Bob", "hi", 7))
+        call = daemon.read()
+        hints = call["hints"]
+        assert hints["desktop-entry"] == resources.APP_ID  # the installed .desktop file's name
+        assert hints["category"] == "im.received"
+        assert Path(hints["sound-file"]).read_bytes() == resources.notification_sound().read_bytes()
+        icon = call["body"][2]
+        assert icon.startswith("file:///") and icon.endswith("aggregator-64.png")
+    finally:
+        notifier.close()
+        daemon.stop()

@@ -19,7 +19,7 @@ from aggregator.archive.records import Direction
 from aggregator.events import MessageStored
 from aggregator.registry import ProtocolRegistry
 from tests.ui.conftest import GuiWorld, fast_core
-from tests.ui.sessions import core_of
+from tests.ui.sessions import core_of, engine_round_trip
 from ui import log_viewer
 from ui.app import Session, start_session
 from ui.conversation import ConversationTab
@@ -192,7 +192,7 @@ def test_a_stale_answer_never_replaces_a_newer_one_and_the_window_never_waits(
     viewer.query.setText("beta")
     viewer.run_query()
     qtbot.waitUntil(lambda: viewer.status.text() == "1 result", timeout=5000)
-    qtbot.wait(200)
+    engine_round_trip(session, qtbot)  # the stale answer, had it come late, would have arrived by now
     assert [r.message.body for r in viewer.model.rows] == ["beta two"]
     assert ["alpha one"] not in shown
 
@@ -260,13 +260,17 @@ def test_keyboard_context_pane_and_opening_the_conversation_at_a_hit(
     assert tab.view.highlighted_id == hit
     assert tab.view.textCursor().selectedText().endswith("the needle <i>here</i>")
     assert tab.timeline is not None and tab.timeline.latest_button.isVisibleTo(tab)
-    qtbot.wait(300)  # placing the window loads nothing more by itself
+    # Placing the window loads nothing more by itself: a load it asked for (also from the layout's events,
+    # handled while waiting for the first round trip) would have arrived after two round trips.
+    engine_round_trip(session, qtbot)
+    engine_round_trip(session, qtbot)
     bodies = [m.body for m in tab.model.messages]
     assert bodies[0] == "message 6" and bodies[-1] == "message 55"  # 25 before, 25 after
 
     # A live message does not land in the middle; scrolling down loads newer pages up to the end.
     store(session, w.account_id, w.bob, [("live one", NOW + timedelta(seconds=1))])
-    qtbot.wait(300)
+    engine_round_trip(session, qtbot)  # its MessageStored event has been delivered to the tab
+    engine_round_trip(session, qtbot)  # and any load it triggered has come back
     assert "live one" not in [m.body for m in tab.model.messages]
     bar = tab.view.verticalScrollBar()
     for _ in range(10):

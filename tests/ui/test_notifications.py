@@ -97,8 +97,10 @@ def test_none_for_our_own_messages(gui_world: GuiWorld, session: Session, captur
     session.window.conversations.close_person(bob.id)
     w.on_server(w.server.deliver(w.bob, w.alice, "an answer"))
     qtbot.waitUntil(lambda: len(capture.shown) == 1, timeout=5000)
-    qtbot.wait(200)
-    assert [n.body for n in capture.shown] == ["an answer"]
+    # A later message is notified after anything still on its way: nothing else came in between.
+    w.on_server(w.server.deliver(w.bob, w.alice, "a marker"))
+    qtbot.waitUntil(lambda: len(capture.shown) == 2, timeout=5000)
+    assert [n.body for n in capture.shown] == ["an answer", "a marker"]
 
 
 def test_none_for_backfilled_history(gui_world: GuiWorld, qtbot: QtBot, capture: Capture) -> None:
@@ -115,8 +117,10 @@ def test_none_for_backfilled_history(gui_world: GuiWorld, qtbot: QtBot, capture:
         assert next(m for m in stored if m.body == "while you were away").is_backfill
         w.on_server(w.server.deliver(w.bob, w.alice, "live now"))
         qtbot.waitUntil(lambda: len(capture.shown) == 1, timeout=5000)
-        qtbot.wait(200)
-        assert [n.body for n in capture.shown] == ["live now"]
+        # A later message is notified after anything still on its way: nothing else came in between.
+        w.on_server(w.server.deliver(w.bob, w.alice, "a marker"))
+        qtbot.waitUntil(lambda: len(capture.shown) == 2, timeout=5000)
+        assert [n.body for n in capture.shown] == ["live now", "a marker"]
 
 
 def test_none_for_the_open_and_focused_conversation(

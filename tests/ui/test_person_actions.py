@@ -20,7 +20,7 @@ from aggregator.api import Sphere
 from aggregator.app.rows import PersonRow
 from aggregator.registry import ProtocolRegistry
 from tests.ui.conftest import GuiWorld, fast_core
-from tests.ui.sessions import on_engine
+from tests.ui.sessions import engine_round_trip, on_engine
 from ui.app import Session, start_session
 from ui.conversation import ConversationTab
 from ui.main_window import MainWindow
@@ -253,7 +253,7 @@ def test_dropping_a_person_on_another_merges_after_confirming(
     assert bob.name in box.text() and carol.name in box.text()
     assert w.bob in box.informativeText() and w.carol in box.informativeText()
     box.button(QMessageBox.StandardButton.Cancel).click()
-    qtbot.wait(200)
+    engine_round_trip(session, qtbot)  # a merge would have run on the engine, and its events arrived, by now
     assert f"  {bob.name}" in tree_lines(window) and window.model.person(bob.id) is not None
 
     # Then confirmed.

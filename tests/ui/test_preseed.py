@@ -11,7 +11,7 @@ from aggregator.accounts.config import make_account_id
 from aggregator.accounts.secrets import SecretStore
 from aggregator.profile import profile_id
 from tests.ui.conftest import GuiWorld
-from tests.ui.sessions import running_session
+from tests.ui.sessions import engine_round_trip, running_session
 
 
 def test_preseeded_accounts_ask_only_for_what_is_missing_then_connect(
@@ -78,5 +78,5 @@ allow_plaintext = true
     # The next start asks nothing: both are set up.
     with running_session(w, qtbot) as session:
         session.windows.ask_preseeded()
-        qtbot.wait(500)
+        engine_round_trip(session, qtbot)  # the question to the engine has been answered
         assert session.windows.preseed is None

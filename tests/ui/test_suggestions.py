@@ -22,6 +22,7 @@ from aggregator.app.person_commands import SuggestionRow
 from aggregator.profile import profile_id
 from aggregator.registry import ProtocolRegistry
 from tests.ui.conftest import GuiWorld, fast_core
+from tests.ui.sessions import engine_round_trip
 from ui.app import Session, start_session
 from ui.main_window import MainWindow
 from ui.models.suggestions_model import SUGGESTION_ROLE, SuggestionsModel
@@ -178,7 +179,7 @@ def test_accepting_merges_and_rejecting_is_remembered(gui_world: GuiWorld, sessi
 
     # Remembered: a fresh look at the core proposes nothing again.
     window.suggestions.feed.refresh()
-    qtbot.wait(300)
+    engine_round_trip(session, qtbot)  # the refresh's answer has been delivered
     assert dialog.list.model().rowCount() == 0 and not window.suggestions.isVisible()
 
 

@@ -142,9 +142,8 @@ class ImportSummary:
 
 def server_id(source: str, ident: str, entry: LogLine) -> str:
     """The deterministic id of one imported line: the same file line always gets the same id."""
-    digest = hashlib.sha256(
-        "\x00".join((ident, str(entry.line), entry.sent_at.isoformat(), entry.sender, entry.body)).encode()
-    ).hexdigest()
+    key = f"{ident}\x00{entry.line}\x00{entry.sent_at.isoformat()}\x00{entry.sender}\x00{entry.body}"
+    digest = hashlib.sha256(key.encode()).hexdigest()
     return f"import:{source}:{digest[:40]}"
 
 
@@ -285,6 +284,8 @@ class _TextOnly(HTMLParser):
 def html_text(fragment: str) -> tuple[str, bool]:
     """Plain text of an HTML fragment (never any markup), and whether it ended inside a tag (a
     truncated file): the partial tag is dropped, not kept as text."""
+    if "<" not in fragment and "&" not in fragment:  # plain text (most lines): what the parser would give
+        return fragment.replace("\r", "").replace("\xa0", " ").strip(), False
     parser = _TextOnly()
     parser.feed(fragment)
     truncated = False
@@ -306,8 +307,21 @@ def html_to_text(fragment: str) -> str:
     return "".join(parser.parts).replace("\r", "").strip()
 
 
+_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+_PERCENT_BYTES = {a + b: chr(int(a + b, 16)) for a in "0123456789ABCDEFabcdef" for b in "0123456789ABCDEFabcdef"}
+
+
 def percent_text(value: str) -> str:
     """A percent-encoded value (Trillian's XML): UTF-8 where it is, else Windows-1252."""
+    if "%" not in value:
+        return value
+    if value.isascii():  # the usual case, decoded as ``unquote`` does but without its per-escape Python loop
+        parts = _PERCENT.split(value)
+        parts[1::2] = [_PERCENT_BYTES[h] for h in parts[1::2]]
+        try:
+            return "".join(parts).encode("latin-1").decode("utf-8")
+        except UnicodeDecodeError:
+            return unquote(value, encoding="cp1252", errors="replace")
     try:
         return unquote(value, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
@@ -365,6 +379,10 @@ def parse_date(text: str, near: date | None = None) -> date | None:
     return valid[0]
 
 
+_MIDNIGHT_STEP = timedelta(hours=2)
+_ONE_DAY = timedelta(days=1)
+
+
 class Clock:
     """Turns the clock times of a log (``12:00:05``, ``1:05 PM``, ``28.05.2006 00:01:00``) into instants.
 
@@ -387,23 +405,24 @@ class Clock:
         m = _CLOCK.match(text.strip())
         if m is None:
             return None
-        hour, minute, second = int(m["h"]), int(m["m"]), int(m["s"] or 0)
-        if m["ampm"]:
+        day_text, h, mi, s, ampm = m.group("date", "h", "m", "s", "ampm")
+        hour, minute, second = int(h), int(mi), int(s) if s else 0
+        if ampm:
             if not 1 <= hour <= 12:
                 return None
-            hour = hour % 12 + (12 if m["ampm"][0] in "Pp" else 0)
+            hour = hour % 12 + (12 if ampm[0] in "Pp" else 0)
         if hour > 23 or minute > 59 or second > 60:
             return None
         clock = time(hour, minute, min(second, 59))
-        if m["date"]:
-            day = parse_date(m["date"], self._day)
+        if day_text:
+            day = parse_date(day_text, self._day)
             if day is None:
                 return None
             value = datetime.combine(day, clock)
         else:
             value = datetime.combine(self._day, clock)
-            if value < self._last - timedelta(hours=2):
-                value += timedelta(days=1)
+            if value < self._last - _MIDNIGHT_STEP:
+                value += _ONE_DAY
         self._day = value.date()
         self._last = value
         self.last = self._aware(value)
@@ -486,9 +505,10 @@ def settle_directions(log: LogFile, identity: Identity, buddy_names: Iterable[st
     for name, why in mine.items():
         if why != OWN_ADDRESS:  # the summary lists the names that are not plainly the account
             log.own_names.setdefault(name, why)
-    for i, entry in enumerate(log.lines):
-        if entry.kind is MessageKind.SYSTEM:
+    lines, system, out, incoming = log.lines, MessageKind.SYSTEM, Direction.OUT, Direction.IN  # hot: local names
+    for i, entry in enumerate(lines):
+        if entry.kind is system:
             continue
-        direction = Direction.OUT if entry.sender in mine else Direction.IN
+        direction = out if entry.sender in mine else incoming
         if direction is not entry.direction:
-            log.lines[i] = LogLine(entry.line, entry.sent_at, entry.sender, entry.body, entry.kind, direction)
+            lines[i] = LogLine(entry.line, entry.sent_at, entry.sender, entry.body, entry.kind, direction)

@@ -57,6 +57,8 @@ _TITLE = re.compile(r"Conversation with (?P<buddy>.+?) at (?P<when>.+?) on (?P<a
 _TEXT_LINE = re.compile(r"^\((?P<time>[^)]*)\)\s?(?P<rest>.*)$")
 _SYSTEM_HINTS = (" has ", " is ", " are ", " you ", " left", " entered", " joined", " logged ")
 _AUTO = re.compile(r"\s*<AUTO-REPLY>\s*$", re.IGNORECASE)
+_CLOSERS = re.compile(r"^\s*(?:</(?:font|span)>\s*)*", re.IGNORECASE)
+_BR_END = re.compile(r"<br\s*/?>\s*$", re.IGNORECASE)
 
 
 def find_root(directory: Path) -> Path:
@@ -155,12 +157,12 @@ def _html_lines(log: LogFile, text: str, clock: Clock, identity: Identity, buddi
     last = len(lines)
     while last > 0 and not lines[last - 1].strip():
         last -= 1
+    learned: set[str] = set()
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line:
             continue
-        lowered = line.lower()
-        if lowered.startswith(_HEADER_TAGS):
+        if line[0] == "<" and line[:9].lower().startswith(_HEADER_TAGS):
             continue
         m = _HTML_LINE.match(line)
         if m is None:
@@ -170,8 +172,7 @@ def _html_lines(log: LogFile, text: str, clock: Clock, identity: Identity, buddi
         if at is None:
             at = _unreadable(log, clock, number, m["time"])
         head, head_cut = html_text(m["head"] or "")
-        rest = re.sub(r"^\s*(?:</(?:font|span)>\s*)*", "", m["rest"], flags=re.IGNORECASE)
-        rest = re.sub(r"<br\s*/?>\s*$", "", rest.strip(), flags=re.IGNORECASE)
+        rest = _BR_END.sub("", _CLOSERS.sub("", m["rest"]).strip())
         body, cut = html_text(rest)
         if number == last and (cut or head_cut or not _LINE_END.search(line)):
             log.warnings.append(
@@ -191,7 +192,9 @@ def _html_lines(log: LogFile, text: str, clock: Clock, identity: Identity, buddi
             if auto is not None:
                 who, kind = who[: auto.start()].strip(), MessageKind.NOTICE
             if colour in _OUT_COLOURS:
-                identity.learn(log.protocol, log.account, who, "shown in Pidgin's colour for you")
+                if who not in learned:  # once per name and file: learning again changes nothing
+                    learned.add(who)
+                    identity.learn(log.protocol, log.account, who, "shown in Pidgin's colour for you")
             elif colour in _IN_COLOURS:
                 buddies.add(who)
             entry = LogLine(number, at, who, body, kind)

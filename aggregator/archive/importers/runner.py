@@ -104,24 +104,33 @@ def import_logs(
     outgoing: list[tuple[int, str, str, str | None]] = []
 
     def messages() -> Iterator[NewMessage]:
-        for log in logs:
-            if isinstance(log, Skipped):
-                summary.skipped_files.append(log)
+        for group in _groups(logs, batch_size):
+            # The group's conversations are found or created together: one commit, not one per file.
+            targets = _targets(
+                archive, [log for log in group if isinstance(log, LogFile) and log.lines], accounts, normalize
+            )
+            for log in group:
+                if isinstance(log, Skipped):
+                    summary.skipped_files.append(log)
+                    if on_file is not None:
+                        on_file()
+                    continue
+                _account_for_summary(summary, log)
+                if log.lines:
+                    target = targets[id(log)]
+                    if target.joined is not None:
+                        summary.joined_contacts.add(target.joined)
+                    summary.conversations.add((target.account_id, target.handle))
+                    for message in _messages(log, target, source):
+                        if correct_directions and message.direction is Direction.OUT and message.server_id:
+                            outgoing.append(
+                                (message.conversation_id, message.server_id, message.sender, message.sender_name)
+                            )
+                        yield message
+                    if on_messages is not None:
+                        on_messages(len(log.lines))
                 if on_file is not None:
                     on_file()
-                continue
-            _account_for_summary(summary, log)
-            if log.lines:
-                for message in _messages(archive, log, source, accounts, normalize, summary):
-                    if correct_directions and message.direction is Direction.OUT and message.server_id:
-                        outgoing.append(
-                            (message.conversation_id, message.server_id, message.sender, message.sender_name)
-                        )
-                    yield message
-            if on_messages is not None and log.lines:
-                on_messages(len(log.lines))
-            if on_file is not None:
-                on_file()
 
     result = archive.import_messages(messages(), batch_size=batch_size)
     summary.inserted, summary.duplicates = result.inserted, result.duplicates
@@ -148,46 +157,85 @@ def _contact_key(protocol: str, handle: str) -> str:
     return key.split("/", 1)[0] if protocol == "xmpp" else key
 
 
-def _messages(
-    archive: Archive,
-    log: LogFile,
-    source: str,
-    accounts: AccountMapper,
-    normalize: Normalizer | None,
-    summary: ImportSummary,
-) -> Iterator[NewMessage]:
-    account_id = accounts.account_for(log.protocol, log.account)
-    handle = log.handle
-    if normalize is not None:
-        handle = normalize(log.protocol, handle)
-    if log.kind is ConversationKind.DIRECT:
-        contact = accounts.contact_for(account_id, log.protocol, handle)
-        if contact is not None:
-            summary.joined_contacts.add((log.handle, contact))
-            handle = contact
-    conv_id = archive.conversation_id(ConversationKey(account_id, log.kind, handle))
-    assert conv_id is not None
-    summary.conversations.add((account_id, handle))
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """Where one log's messages go."""
+
+    account_id: AccountId
+    handle: str
+    conversation_id: int
+    joined: tuple[str, str] | None  #: (log name, contact handle) when mapped onto an existing contact
+
+
+def _groups(logs: Iterable[LogFile | Skipped], messages: int) -> Iterator[list[LogFile | Skipped]]:
+    """``logs`` in runs of about ``messages`` messages (at least one file each)."""
+    group: list[LogFile | Skipped] = []
+    count = 0
+    for log in logs:
+        group.append(log)
+        if isinstance(log, LogFile):
+            count += len(log.lines)
+        if count >= messages:
+            yield group
+            group, count = [], 0
+    if group:
+        yield group
+
+
+def _targets(
+    archive: Archive, logs: list[LogFile], accounts: AccountMapper, normalize: Normalizer | None
+) -> dict[int, _Target]:
+    """Each log's account, handle and conversation (by ``id(log)``); new conversations in one transaction."""
+    found: list[tuple[LogFile, AccountId, str, tuple[str, str] | None]] = []
+    for log in logs:
+        account_id = accounts.account_for(log.protocol, log.account)
+        handle = log.handle
+        if normalize is not None:
+            handle = normalize(log.protocol, handle)
+        joined = None
+        if log.kind is ConversationKind.DIRECT:
+            contact = accounts.contact_for(account_id, log.protocol, handle)
+            if contact is not None:
+                joined = (log.handle, contact)
+                handle = contact
+        found.append((log, account_id, handle, joined))
+    ids = archive.conversation_ids([ConversationKey(a, log.kind, h) for log, a, h, _ in found])
+    return {
+        id(log): _Target(account_id, handle, conv_id, joined)
+        for (log, account_id, handle, joined), conv_id in zip(found, ids, strict=True)
+    }
+
+
+def _messages(log: LogFile, target: _Target, source: str) -> Iterator[NewMessage]:
+    # Hot: one pass per imported line, so the constants are local names.
+    conv_id, account_id, handle = target.conversation_id, target.account_id, target.handle
+    account, ident = log.account, log.ident
+    direct = log.kind is ConversationKind.DIRECT
+    system, out_direction = MessageKind.SYSTEM, Direction.OUT
+    sent, received = MessageState.SENT, MessageState.RECEIVED
     for entry in log.lines:
-        out = entry.direction is Direction.OUT
-        if entry.kind is MessageKind.SYSTEM:
+        direction = entry.direction
+        out = direction is out_direction
+        kind = entry.kind
+        who = entry.sender
+        if kind is system:
             sender, name = "", None
         elif out:
-            sender, name = log.account, entry.sender if entry.sender and entry.sender != log.account else None
-        elif log.kind is ConversationKind.DIRECT:
-            sender, name = handle, entry.sender if entry.sender and entry.sender != handle else None
+            sender, name = account, who if who and who != account else None
+        elif direct:
+            sender, name = handle, who if who and who != handle else None
         else:
-            sender, name = entry.sender, None
+            sender, name = who, None
         yield NewMessage(
             conversation_id=conv_id,
             account_id=account_id,
-            direction=entry.direction,
+            direction=direction,
             sender=sender,
             body=entry.body,
             sent_at=entry.sent_at,
-            state=MessageState.SENT if out else MessageState.RECEIVED,
-            kind=entry.kind,
-            server_id=server_id(source, log.ident, entry),
+            state=sent if out else received,
+            kind=kind,
+            server_id=server_id(source, ident, entry),
             sender_name=name,
             received_at=entry.sent_at,
             is_backfill=True,

@@ -30,6 +30,7 @@ exact times and directions) and the ``.log`` is reported as skipped.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterator
@@ -263,9 +264,9 @@ def _instant(attrs: dict[str, str]) -> datetime | None:
         return None
 
 
-def _value(raw: str) -> str:
-    if "%" not in raw and "&" not in raw:
-        return raw
+@functools.lru_cache(maxsize=4096)
+def _decoded(raw: str) -> str:
+    """An encoded attribute's text; cached, as every line repeats the same ``from``, ``to`` and names."""
     return percent_text(html.unescape(raw) if "&" in raw else raw)
 
 
@@ -304,6 +305,7 @@ def _parse_xml(root: Path, path: Path, identity: Identity) -> LogFile | Skipped:
         last_row -= 1
     elements = 0
     last_at: datetime | None = None
+    taught: set[tuple[str, ...]] = set()  # what this file already told ``identity`` (once is enough)
     for number, raw in enumerate(rows, start=1):
         line = raw.strip()
         if not line:
@@ -318,7 +320,8 @@ def _parse_xml(root: Path, path: Path, identity: Identity) -> LogFile | Skipped:
             log.skipped.append(Skipped(shown, reason, number))
             continue
         elements += 1
-        attrs = {k: _value(v) for k, v in _ATTR.findall(m["attrs"])}
+        # every value as written, or decoded where it holds an escape (hot: no call for the plain ones)
+        attrs = {k: v if "%" not in v and "&" not in v else _decoded(v) for k, v in _ATTR.findall(m["attrs"])}
         tag = m["tag"].lower()
         if tag == "session":
             if not medium and attrs.get("medium"):
@@ -341,7 +344,7 @@ def _parse_xml(root: Path, path: Path, identity: Identity) -> LogFile | Skipped:
             at = last_at
         assert at is not None
         last_at = at
-        entry = _xml_entry(log, number, at, tag, attrs, identity)
+        entry = _xml_entry(log, number, at, tag, attrs, identity, taught)
         if entry is not None:
             log.lines.append(entry)
     if not elements:
@@ -358,7 +361,13 @@ def _parse_xml(root: Path, path: Path, identity: Identity) -> LogFile | Skipped:
 
 
 def _xml_entry(
-    log: LogFile, number: int, at: datetime, tag: str, attrs: dict[str, str], identity: Identity
+    log: LogFile,
+    number: int,
+    at: datetime,
+    tag: str,
+    attrs: dict[str, str],
+    identity: Identity,
+    taught: set[tuple[str, ...]],
 ) -> LogLine | None:
     kind_text = attrs.get("type", "")
     who = attrs.get("from_display") or attrs.get("from", "")
@@ -390,12 +399,16 @@ def _xml_entry(
         direction = Direction.OUT
         if attrs.get("from") and not log.account:
             log.account = attrs["from"]
-        if attrs.get("from_display"):
-            identity.learn(log.protocol, log.account, attrs["from_display"], "Trillian's outgoing messages")
-            log.own_names.setdefault(attrs["from_display"], "Trillian's outgoing messages")
+        display = attrs.get("from_display")
+        if display and ("me", log.protocol, log.account, display) not in taught:
+            taught.add(("me", log.protocol, log.account, display))
+            identity.learn(log.protocol, log.account, display, "Trillian's outgoing messages")
+            log.own_names.setdefault(display, "Trillian's outgoing messages")
     elif lowered.startswith("incoming"):
         direction = Direction.IN
-        identity.learn_buddy(log.protocol, log.account, log.handle, who)
+        if ("buddy", log.protocol, log.account, log.handle, who) not in taught:
+            taught.add(("buddy", log.protocol, log.account, log.handle, who))
+            identity.learn_buddy(log.protocol, log.account, log.handle, who)
     else:
         log.skipped.append(Skipped(log.path, f"an unknown message type ({kind_text or 'none'})", number))
         return None

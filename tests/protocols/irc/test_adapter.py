@@ -119,7 +119,9 @@ async def test_joined_channel_and_private_messages_carry_server_time(
     history = await bob.send_message(team, "said before you came")
     # The adapter joins nothing on its own, not even what an autojoin option names (the core does that).
     adapter, sink, _ = await new_adapter(autojoin=team)
-    await sink.settle(0.3)
+    # A round trip on the adapter's connection after the login: a JOIN it had sent would be answered first.
+    await bob.send(adapter._nick, "after your login")
+    await sink.wait_for(MessageReceived, lambda e: e.body == "after your login")
     assert sink.of_type(RoomJoined) == []
     room = await adapter.join_room(team)
     assert room == ConversationKey.room(adapter._account_id, team)
@@ -250,9 +252,11 @@ async def test_a_split_message_is_reported_by_its_first_line_only_live_and_in_th
             while "".join(e.text for e in lines) != body:
                 await bob.sync()
                 lines = [e for e in bob.events if isinstance(e, ev.Message) and e.source == nick]
-        await asyncio.sleep(0.5)  # every echo has come back by now
+        # A marker's echo comes back after every echo of the lines sent before it.
+        marker = await adapter.send_message(room, OutgoingMessage("marker", "marker-key"))
+        await sink.wait_for(MessageReceived, lambda e: e.is_own_echo and e.idempotency_key == "marker-key")
         assert len(lines) > 2 and "".join(e.text for e in lines) == body
-        (echo,) = [e for e in sink.of_type(MessageReceived) if e.is_own_echo]
+        (echo, _) = [e for e in sink.of_type(MessageReceived) if e.is_own_echo]
         assert echo.server_id == receipt.remote_id == lines[0].msgid and echo.idempotency_key == "split-key"
     finally:
         await adapter.disconnect()
@@ -265,7 +269,10 @@ async def test_a_split_message_is_reported_by_its_first_line_only_live_and_in_th
         await bob.send_message(team, "after the replay")
         await again.wait_for(MessageReceived, lambda e: e.body == "after the replay")
         replayed = [e for e in again.of_type(MessageReceived) if e.is_own_echo]
-        assert [(e.server_id, e.body, e.is_backfill) for e in replayed] == [(lines[0].msgid, lines[0].text, True)]
+        assert [(e.server_id, e.body, e.is_backfill) for e in replayed] == [
+            (lines[0].msgid, lines[0].text, True),
+            (marker.remote_id, "marker", True),
+        ]
     finally:
         await adapter.disconnect()
 

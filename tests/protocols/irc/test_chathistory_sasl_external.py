@@ -169,7 +169,9 @@ def deliver(adapter: IrcAdapter, connection: FakeConnection, data: bytes) -> Non
     adapter._on_events([e for e in events if not isinstance(e, ev.Send)])
 
 
-async def settle() -> None:
+async def run_pending() -> None:
+    """Lets the adapter's ready tasks run (a few loop turns, no time involved: the connection is fake, so
+    nothing else can come in meanwhile)."""
     for _ in range(5):
         await asyncio.sleep(0)
 
@@ -178,10 +180,10 @@ async def test_adapter_asks_for_history_after_join_and_remembers_the_last_time(t
     settings = AccountSettings("irc:alice", "alice", server="irc.test:6697", data_dir=tmp_path)
     adapter, sink, connection = wired(settings, history_client())
     joining = asyncio.create_task(adapter._join("#team"))
-    await settle()
+    await run_pending()
     assert connection.lines == ["JOIN #team"]
     deliver(adapter, connection, b":alice!a@h JOIN #team\r\n:irc.test 366 alice #team :End of /NAMES list.\r\n")
-    await settle()
+    await run_pending()
     assert "@label=~h1 CHATHISTORY LATEST #team * 50" in connection.lines  # nothing seen yet: the newest
     assert not joining.done()  # the JOIN waits for its history
     deliver(
@@ -193,7 +195,7 @@ async def test_adapter_asks_for_history_after_join_and_remembers_the_last_time(t
         b":irc.test BATCH -b1\r\n",
     )
     # The server may send fewer than asked and still hold more: the next page, until one is empty.
-    await settle()
+    await run_pending()
     assert connection.lines[-1] == "@label=~h2 CHATHISTORY AFTER #team timestamp=2024-01-02T03:04:07.500Z 50"
     assert not joining.done()
     deliver(adapter, connection, b"@label=~h2 :irc.test BATCH +b2 chathistory #team\r\n:irc.test BATCH -b2\r\n")
@@ -210,12 +212,12 @@ async def test_adapter_asks_for_history_after_join_and_remembers_the_last_time(t
 
     # fetch_history: the newest N without ``after``, else those after it
     fetching = asyncio.create_task(adapter.fetch_history(room, None, 5))
-    await settle()
+    await run_pending()
     assert connection.lines[-1] == "@label=~h3 CHATHISTORY LATEST #team * 5"
     deliver(adapter, connection, b"@label=~h3 :irc.test BATCH +b3 chathistory #team\r\n:irc.test BATCH -b3\r\n")
     assert await asyncio.wait_for(fetching, 1) == 0
     fetching = asyncio.create_task(adapter.fetch_history(room, datetime(2024, 1, 1, tzinfo=UTC), 5))
-    await settle()
+    await run_pending()
     assert connection.lines[-1] == "@label=~h4 CHATHISTORY AFTER #team timestamp=2024-01-01T00:00:00.000Z 5"
     deliver(adapter, connection, b"@label=~h4 FAIL CHATHISTORY MESSAGE_ERROR #team :no history here\r\n")
     with pytest.raises(ProtocolError, match="no history here"):
@@ -227,9 +229,9 @@ async def test_adapter_asks_for_history_after_join_and_remembers_the_last_time(t
     adapter, sink, connection = wired(settings, history_client())
     adapter.resume_from(stored)
     joining = asyncio.create_task(adapter._join("#team"))
-    await settle()
+    await run_pending()
     deliver(adapter, connection, b":alice!a@h JOIN #team\r\n:irc.test 366 alice #team :End\r\n")
-    await settle()
+    await run_pending()
     assert "@label=~h1 CHATHISTORY AFTER #team timestamp=2024-01-02T03:04:07.500Z 50" in connection.lines
     deliver(adapter, connection, b"@label=~h1 :irc.test BATCH +b1 chathistory #team\r\n:irc.test BATCH -b1\r\n")
     await asyncio.wait_for(joining, 1)
@@ -242,7 +244,7 @@ async def test_fetch_history_without_chathistory_is_unsupported() -> None:
     with pytest.raises(UnsupportedError):
         await adapter.fetch_history(ConversationKey.room("irc:alice", "#team"), None, 10)
     joining = asyncio.create_task(adapter._join("#team"))  # and a JOIN asks for no history
-    await settle()
+    await run_pending()
     deliver(adapter, connection, b":alice!a@h JOIN #team\r\n:irc.test 366 alice #team :End\r\n")
     await asyncio.wait_for(joining, 1)
     assert not any("CHATHISTORY" in line for line in connection.lines)

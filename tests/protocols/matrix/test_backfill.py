@@ -9,7 +9,7 @@ import nio
 import pytest
 
 from aggregator.api import AdapterWarning, ConversationKey, MessageReceived
-from protocols.matrix import adapter as matrix_adapter
+from protocols.matrix import catchup as matrix_adapter
 from protocols.matrix.mapping import UNDECRYPTABLE_BODY
 from tests.contract.matrix_harness import MatrixHarness, MatrixPeer
 from tests.protocols.matrix.conftest import NewClient
@@ -35,9 +35,10 @@ async def test_a_limited_timeline_after_a_restart_is_backfilled_once_and_in_orde
     second = await new_client(connect=False, user=first.user, options=OPTIONS)
     await second.connect(tokens)
     await second.sink.wait_for(MessageReceived, lambda e: e.body == missed[-1])
-    await second.sink.settle()
+    await peer.send(first.user_id, "marker")  # in a later sync: a duplicate or a late backfill would be in first
+    await second.sink.wait_for(MessageReceived, lambda e: e.body == "marker")
 
-    received = second.sink.of_type(MessageReceived)
+    received = second.sink.of_type(MessageReceived, lambda e: e.body != "marker")
     assert [e.body for e in received] == missed, "each missed message once, oldest first; 'before' not again"
     assert [e.is_backfill for e in received] == [True] * 18 + [False] * 5, "the gap is backfill, the timeline not"
     conversation = ConversationKey.direct(second.settings.account_id, peer.handle)
@@ -50,8 +51,9 @@ async def test_a_limited_timeline_after_a_restart_is_backfilled_once_and_in_orde
     third = await new_client(connect=False, user=first.user, options=OPTIONS)
     await third.connect(tokens)
     await third.sink.wait_for(MessageReceived, lambda e: e.body == "after")
-    await third.sink.settle()
-    assert [e.body for e in third.sink.of_type(MessageReceived)] == ["after"]
+    await peer.send(first.user_id, "marker 2")
+    await third.sink.wait_for(MessageReceived, lambda e: e.body == "marker 2")
+    assert [e.body for e in third.sink.of_type(MessageReceived)] == ["after", "marker 2"]
 
 
 async def test_a_gap_in_a_room_without_a_seen_event_is_filled_back_to_the_last_sync(
@@ -68,8 +70,9 @@ async def test_a_gap_in_a_room_without_a_seen_event_is_filled_back_to_the_last_s
     second = await new_client(connect=False, user=first.user, options=OPTIONS)
     await second.connect(tokens)
     await second.sink.wait_for(MessageReceived, lambda e: e.body == missed[-1])
-    await second.sink.settle()
-    received = second.sink.of_type(MessageReceived)
+    await peer.send(first.user_id, "marker")  # in a later sync: a duplicate or a late backfill would be in first
+    await second.sink.wait_for(MessageReceived, lambda e: e.body == "marker")
+    received = second.sink.of_type(MessageReceived, lambda e: e.body != "marker")
     assert [e.body for e in received] == missed
     assert [e.is_backfill for e in received] == [True] * 7 + [False] * 5
 
@@ -92,8 +95,9 @@ async def test_a_gap_longer_than_the_cap_keeps_its_newest_events_and_warns(
     second = await new_client(connect=False, user=first.user, options=OPTIONS)
     await second.connect(tokens)
     await second.sink.wait_for(MessageReceived, lambda e: e.body == missed[-1])
-    await second.sink.settle()
-    received = second.sink.of_type(MessageReceived)
+    await peer.send(first.user_id, "marker")  # in a later sync: a duplicate or a late backfill would be in first
+    await second.sink.wait_for(MessageReceived, lambda e: e.body == "marker")
+    received = second.sink.of_type(MessageReceived, lambda e: e.body != "marker")
     assert [e.body for e in received] == missed[-9:], "the 4 newest of the gap, then the timeline"
     assert second.sink.of_type(AdapterWarning, lambda e: "more than 4 events" in e.message)
 
@@ -123,8 +127,9 @@ async def test_an_encrypted_gap_is_backfilled_decrypted(
         second = await new_client(connect=False, user=first.user, options=OPTIONS)
         await second.connect(tokens)
         await second.sink.wait_for(MessageReceived, lambda e: e.body == missed[-1], timeout=15)
-        await second.sink.settle()
-        received = second.sink.of_type(MessageReceived)
+        await send("marker")  # in a later sync: a duplicate or a late backfill would be in first
+        await second.sink.wait_for(MessageReceived, lambda e: e.body == "marker", timeout=15)
+        received = second.sink.of_type(MessageReceived, lambda e: e.body != "marker")
         assert UNDECRYPTABLE_BODY not in [e.body for e in received]
         assert [e.body for e in received] == missed
         assert [e.is_backfill for e in received] == [True] * 5 + [False] * 5
@@ -140,8 +145,7 @@ async def test_fetch_history_gives_the_newest_messages_or_those_after_a_time(
     bodies = [f"history {n}" for n in range(6)]
     for body in bodies:
         await peer.send(client.user_id, body)
-    live = await client.sink.wait_for(MessageReceived, lambda e: e.body == bodies[-1])
-    await client.sink.settle()
+    live = await client.sink.wait_for(MessageReceived, lambda e: e.body == bodies[-1])  # the others came before
     stamps = {e.body: e.timestamp for e in client.sink.of_type(MessageReceived)}
     conversation = live.conversation
     before = len(client.sink.events)

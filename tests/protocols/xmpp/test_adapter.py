@@ -31,6 +31,7 @@ from aggregator.api import (
     SubscriptionRequested,
     TypingChanged,
 )
+from tests.contract.sink import tasks_finished
 from tests.contract.xmpp_harness import XmppHarness, XmppPeer, close_client, login_client, server_round_trip
 from tests.protocols.xmpp.conftest import Client, NewClient
 from tests.servers.prosody import ProsodyServer
@@ -70,6 +71,7 @@ async def test_untrusted_certificate_is_certificate_error_naming_the_problem(
     )
     loop = asyncio.get_running_loop()
     started = loop.time()
+    before = asyncio.all_tasks()
     with pytest.raises(CertificateError) as raised:
         await client.connect()
     message = str(raised.value)
@@ -78,7 +80,7 @@ async def test_untrusted_certificate_is_certificate_error_naming_the_problem(
     assert server in message
     assert client.password not in message
     assert loop.time() - started < 5, "no reconnect loop behind the error"
-    await client.sink.settle(0.2)
+    await tasks_finished(before)  # nothing of the failed attempt is left running that could still report
     assert not client.sink.of_type(ConnectionLost)
 
 
@@ -101,6 +103,7 @@ class NoTlsServer:
 
     def __init__(self) -> None:
         self.received = bytearray()
+        self.closed = asyncio.Event()  # the client closed its end: nothing more can come from it
         self.server: asyncio.Server | None = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -109,6 +112,7 @@ class NoTlsServer:
                 self.received += data
                 if b"<stream:stream" in data:
                     writer.write(self.FEATURES.encode())
+        self.closed.set()
         writer.close()
 
     @contextlib.asynccontextmanager
@@ -128,7 +132,7 @@ async def test_plaintext_is_refused_before_any_credentials(new_client: NewClient
         with pytest.raises(PlaintextRefusedError) as raised:
             await client.connect()
         assert "no encryption" in str(raised.value)
-        await asyncio.sleep(0.1)  # anything the client might still send would arrive now
+        await asyncio.wait_for(fake.closed.wait(), 10)  # the client hung up: everything it sent is in
     assert b"<auth" not in fake.received
     assert client.password.encode() not in fake.received
 
@@ -253,7 +257,9 @@ async def test_presence_of_several_resources_is_merged(new_client: NewClient, ha
         second.send_presence(pshow="away", pstatus="phone", ppriority=-1)
         await server_round_trip(second)
         await close_client(second)  # the phone goes offline; the desk is still available
-        await client.sink.settle(0.3)
+        # The desk's message is routed after the phone's unavailable presence: once it is in, so is that.
+        await peer.send(client.jid, "marker")
+        await client.sink.wait_for(MessageReceived, lambda e: e.body == "marker")
         last = client.sink.of_type(PresenceChanged, lambda e: e.handle == peer.handle)[-1]
         assert last.presence.kind is PresenceKind.AVAILABLE and last.presence.status == "desk"
     finally:
@@ -307,7 +313,10 @@ async def test_server_stop_is_one_connection_lost_and_reconnect_works(
         running_prosody.start()
     await client.adapter.disconnect()
     await client.connect()
-    await client.sink.settle(0.2)
+    peer = await harness.new_peer()  # a round trip on the new stream
+    await harness.make_contacts(client.jid, peer.address)
+    await peer.send(client.jid, "marker")
+    await client.sink.wait_for(MessageReceived, lambda e: e.body == "marker")
     assert len(client.sink.of_type(ConnectionLost)) == 1
 
 
@@ -326,6 +335,7 @@ async def test_send_fails_with_network_error_when_the_stream_drops_before_the_ac
         )
         await asyncio.sleep(0.05)
         assert not send.done()
+        assert client.adapter._client is not None
         client.adapter._client.abort()  # what a dropped network looks like to the client
         with pytest.raises(NetworkError) as raised:
             await send

@@ -1,18 +1,20 @@
-"""The roster's tables in the archive: persons, contacts, merge rejections. SQL only, no logic.
+"""The roster's tables in the archive: persons, contacts, merge rejections and links, read markers.
 
-Uses the archive's one connection (one writer, on the engine thread); every write commits before it
-returns. Person and contact ids are handed out here (max + 1), so a roster of thousands is written
-with one ``executemany`` per table.
+SQL only, no logic: the roster service (``aggregator.roster``) gets a ``RosterTables`` and never a
+connection. Runs on the archive's one connection (one writer, on the engine thread) through the
+archive's own transactions: every read ends its transaction, every write commits before it returns
+and is rolled back on any error, and a full disk is raised as ``ArchiveStorageError`` and reported to
+``Archive.storage`` like any other archive write. Person and contact ids are handed out here
+(max + 1), so a roster of thousands is written with one ``executemany`` per table.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Table, and_, delete, func, insert, select, update
 
@@ -28,6 +30,9 @@ from aggregator.archive.models import (
 )
 from aggregator.archive.records import Direction
 from aggregator.roster.records import Contact, PersonId
+
+if TYPE_CHECKING:
+    from aggregator.archive.store import Archive
 
 _P = cast(Table, PersonRow.__table__)
 _K = cast(Table, ContactRow.__table__)
@@ -72,28 +77,20 @@ def _groups(value: str | None) -> tuple[str, ...]:
     return tuple(str(g) for g in data) if isinstance(data, list) else ()
 
 
-class PersonStore:
-    def __init__(self, conn: Connection, clock: Any = None) -> None:
-        self._conn = conn
-        self._now = clock or (lambda: datetime.now(UTC))
+class RosterTables:
+    """The roster's persistence, on ``archive``'s connection and transactions."""
 
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[Connection]:
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.rollback()
-            raise
-        self._conn.commit()
+    def __init__(self, archive: Archive, clock: Callable[[], datetime] | None = None) -> None:
+        self._archive = archive
+        self._now = clock or (lambda: datetime.now(UTC))
 
     # -- reading -----------------------------------------------------------------------------------
 
     def load(self) -> tuple[list[PersonFields], list[Contact]]:
-        conn = self._conn
-        persons = [
-            PersonFields(r.id, r.alias, Sphere(r.sphere), r.created_at, _groups(r.groups))
-            for r in conn.execute(select(_P).order_by(_P.c.id))
-        ]
+        with self._archive._reading() as conn:
+            person_rows = conn.execute(select(_P).order_by(_P.c.id)).all()
+            contact_rows = conn.execute(select(_K).where(_K.c.person_id.is_not(None)).order_by(_K.c.id)).all()
+        persons = [PersonFields(r.id, r.alias, Sphere(r.sphere), r.created_at, _groups(r.groups)) for r in person_rows]
         contacts = [
             Contact(
                 id=r.id,
@@ -105,25 +102,24 @@ class PersonStore:
                 groups=_groups(r.groups),
                 in_roster=bool(r.in_roster),
             )
-            for r in conn.execute(select(_K).where(_K.c.person_id.is_not(None)).order_by(_K.c.id))
+            for r in contact_rows
         ]
-        conn.commit()
         return persons, contacts
 
     def orphans(self) -> list[NewContact]:
         """Direct conversations without a contact, and contacts without a person (older archives)."""
-        conn = self._conn
         found: list[NewContact] = []
-        spheres = {r.id: Sphere(r.sphere) for r in conn.execute(select(_A.c.id, _A.c.sphere))}
-        missing = conn.execute(
-            select(_C.c.account_id, _C.c.handle)
-            .select_from(_C.outerjoin(_K, and_(_K.c.account_id == _C.c.account_id, _K.c.handle == _C.c.handle)))
-            .where(_C.c.kind == int(ConversationKind.DIRECT), _K.c.id.is_(None))
-            .order_by(_C.c.id)
-        ).all()
+        with self._archive._reading() as conn:
+            spheres = {r.id: Sphere(r.sphere) for r in conn.execute(select(_A.c.id, _A.c.sphere))}
+            missing = conn.execute(
+                select(_C.c.account_id, _C.c.handle)
+                .select_from(_C.outerjoin(_K, and_(_K.c.account_id == _C.c.account_id, _K.c.handle == _C.c.handle)))
+                .where(_C.c.kind == int(ConversationKind.DIRECT), _K.c.id.is_(None))
+                .order_by(_C.c.id)
+            ).all()
+            homeless = conn.execute(select(_K).where(_K.c.person_id.is_(None)).order_by(_K.c.id)).all()
         for r in missing:
             found.append(NewContact(ContactRef(r.account_id, r.handle), spheres.get(r.account_id, Sphere.PERSONAL)))
-        homeless = conn.execute(select(_K).where(_K.c.person_id.is_(None)).order_by(_K.c.id)).all()
         for r in homeless:
             found.append(
                 NewContact(
@@ -134,22 +130,18 @@ class PersonStore:
                     in_roster=bool(r.in_roster),
                 )
             )
-        conn.commit()
         return found
 
     def rejections(self) -> set[tuple[int, int]]:
-        pairs = {
-            (int(r.contact_a), int(r.contact_b)) for r in self._conn.execute(select(_R.c.contact_a, _R.c.contact_b))
-        }
-        self._conn.commit()
-        return pairs
+        with self._archive._reading() as conn:
+            rows = conn.execute(select(_R.c.contact_a, _R.c.contact_b)).all()
+        return {(int(r.contact_a), int(r.contact_b)) for r in rows}
 
     def links(self) -> set[tuple[int, int]]:
         """Contact pairs (smaller id first) the user confirmed by merging them."""
-        rows = self._conn.execute(select(_L.c.contact_a, _L.c.contact_b))
-        pairs = {(int(r.contact_a), int(r.contact_b)) for r in rows}
-        self._conn.commit()
-        return pairs
+        with self._archive._reading() as conn:
+            rows = conn.execute(select(_L.c.contact_a, _L.c.contact_b)).all()
+        return {(int(r.contact_a), int(r.contact_b)) for r in rows}
 
     # -- writing -----------------------------------------------------------------------------------
 
@@ -159,10 +151,10 @@ class PersonStore:
         if not new:
             return [], []
         now = self._now()
-        with self._write() as conn:
+        with self._archive._writing() as conn:
             next_person = int(conn.execute(select(func.max(_P.c.id))).scalar() or 0) + 1
             next_contact = int(conn.execute(select(func.max(_K.c.id))).scalar() or 0) + 1
-            existing = self._ids_of([n.ref for n in new])
+            existing = self._ids_of(conn, [n.ref for n in new])
             persons: list[PersonFields] = []
             contacts: list[Contact] = []
             inserts: list[dict[str, Any]] = []
@@ -200,7 +192,7 @@ class PersonStore:
                 conn.execute(update(_K).where(_K.c.id == cid).values(**u))
         return persons, contacts
 
-    def _ids_of(self, refs: Iterable[ContactRef]) -> dict[ContactRef, int]:
+    def _ids_of(self, conn: Connection, refs: Iterable[ContactRef]) -> dict[ContactRef, int]:
         """The stored ids of these contacts, looked up by the unique (account, handle) index: the cost
         grows with the number asked for, never with the size of the roster (one roster push is O(1))."""
         by_account: dict[str, set[str]] = {}
@@ -211,7 +203,7 @@ class PersonStore:
             ordered = sorted(handles)
             for start in range(0, len(ordered), _LOOKUP_CHUNK):
                 chunk = ordered[start : start + _LOOKUP_CHUNK]
-                rows = self._conn.execute(
+                rows = conn.execute(
                     select(_K.c.id, _K.c.handle).where(_K.c.account_id == account_id, _K.c.handle.in_(chunk))
                 )
                 for r in rows:
@@ -221,7 +213,7 @@ class PersonStore:
     def update_contacts(self, contacts: Sequence[Contact]) -> None:
         if not contacts:
             return
-        with self._write() as conn:
+        with self._archive._writing() as conn:
             for c in contacts:
                 conn.execute(
                     update(_K)
@@ -238,7 +230,7 @@ class PersonStore:
 
     def regroup(self, contacts: Sequence[Contact], *, new_person: PersonFields | None, drop: PersonId | None) -> None:
         """Move contacts between persons in one transaction: create ``new_person``, delete ``drop``."""
-        with self._write() as conn:
+        with self._archive._writing() as conn:
             if new_person is not None:
                 conn.execute(
                     insert(_P).values(
@@ -255,12 +247,12 @@ class PersonStore:
                 conn.execute(delete(_P).where(_P.c.id == drop))
 
     def next_person_id(self) -> PersonId:
-        value = int(self._conn.execute(select(func.max(_P.c.id))).scalar() or 0) + 1
-        self._conn.commit()
-        return value
+        with self._archive._reading() as conn:
+            newest = conn.execute(select(func.max(_P.c.id))).scalar()
+        return int(newest or 0) + 1
 
     def update_person(self, person: PersonFields) -> None:
-        with self._write() as conn:
+        with self._archive._writing() as conn:
             conn.execute(
                 update(_P)
                 .where(_P.c.id == person.id)
@@ -275,7 +267,7 @@ class PersonStore:
             if (a, b) not in known
         ]
         if rows:
-            with self._write() as conn:
+            with self._archive._writing() as conn:
                 conn.execute(insert(_R), rows)
 
     def add_links(self, pairs: Iterable[tuple[int, int]]) -> None:
@@ -286,12 +278,12 @@ class PersonStore:
             if (a, b) not in known
         ]
         if rows:
-            with self._write() as conn:
+            with self._archive._writing() as conn:
                 conn.execute(insert(_L), rows)
 
     def drop_links(self, contact_id: int) -> None:
         """The user split this contact off: its confirmed links no longer hold."""
-        with self._write() as conn:
+        with self._archive._writing() as conn:
             conn.execute(delete(_L).where((_L.c.contact_a == contact_id) | (_L.c.contact_b == contact_id)))
 
     # -- read markers (conversations.last_read_id) ---------------------------------------------------
@@ -300,18 +292,20 @@ class PersonStore:
         """(conversation id, key, unread) for every conversation with unread inbound messages.
         Backfilled history is never unread."""
         m = cast(Table, MessageRow.__table__)
-        rows = self._conn.execute(
-            select(_C.c.id, _C.c.account_id, _C.c.kind, _C.c.handle, func.count(m.c.id))
-            .select_from(_C.join(m, and_(m.c.conversation_id == _C.c.id, m.c.id > func.coalesce(_C.c.last_read_id, 0))))
-            .where(m.c.direction == int(Direction.IN), m.c.is_backfill.is_(False))
-            .group_by(_C.c.id, _C.c.account_id, _C.c.kind, _C.c.handle)
-        ).all()
-        self._conn.commit()
+        with self._archive._reading() as conn:
+            rows = conn.execute(
+                select(_C.c.id, _C.c.account_id, _C.c.kind, _C.c.handle, func.count(m.c.id))
+                .select_from(
+                    _C.join(m, and_(m.c.conversation_id == _C.c.id, m.c.id > func.coalesce(_C.c.last_read_id, 0)))
+                )
+                .where(m.c.direction == int(Direction.IN), m.c.is_backfill.is_(False))
+                .group_by(_C.c.id, _C.c.account_id, _C.c.kind, _C.c.handle)
+            ).all()
         return [(int(r[0]), ConversationKey(r[1], ConversationKind(r[2]), r[3]), int(r[4])) for r in rows]
 
     def mark_read(self, conversation_ids: Iterable[int]) -> None:
         m = cast(Table, MessageRow.__table__)
-        with self._write() as conn:
+        with self._archive._writing() as conn:
             for conv_id in conversation_ids:
                 newest = select(func.max(m.c.id)).where(m.c.conversation_id == conv_id).scalar_subquery()
                 conn.execute(update(_C).where(_C.c.id == conv_id).values(last_read_id=newest))
