@@ -21,21 +21,15 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from aggregator.accounts.config import AccountConfig, AccountStore, make_account_id
-from aggregator.accounts.secrets import SecretStore
+from aggregator.accounts.config import AccountStore
 from aggregator.accounts.trust import pin_fingerprint
 from aggregator.api import CERTIFICATE_CHANGED, CertificateDetails, Sphere
-from aggregator.engine import EngineThread
-from aggregator.paths import ProfilePaths
 from aggregator.policy import PolicyEngine
-from aggregator.profile import profile_id
-from aggregator.registry import ProtocolRegistry
 from protocols.fake.server import FakeServer
-from ui.app import start_session
 from ui.certificate_dialog import CertificateDialog
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_screenshots import settle, shoot, shoot_over, wait
+from shots import fake_account, main_window, serving, settle, shoot, shoot_over, wait
 
 PIN = "3F:9A:11:C2:7E:05:D4:88:B1:6C:20:FA:93:4E:7D:0B:A5:58:E2:19:C6:3D:71:8F:04:BB:6A:E9:52:17:CD:80"
 NEW = "8E:21:57:D0:4A:B9:6F:13:C8:72:0D:E5:99:3B:A4:16:5C:F1:28:07:BD:64:E3:4F:91:0A:D7:36:7B:C2:58:1E"
@@ -43,63 +37,42 @@ NEW = "8E:21:57:D0:4A:B9:6F:13:C8:72:0D:E5:99:3B:A4:16:5C:F1:28:07:BD:64:E3:4F:9
 
 def main() -> int:
     app = QApplication(sys.argv[:1])
-    server_thread = EngineThread("fake-server")
-    server_thread.start()
     server = FakeServer()
     alice = server.add_user("alice@fake.test", "alice-pw")
     server.add_user("bob@fake.test", "pw")
-    server_thread.call(server.start())
-    paths = ProfilePaths.resolve(Path(tempfile.mkdtemp(prefix="aggregator-pin-shots-")))
-    paths.ensure()
-    account_id = make_account_id("fake", alice)
-    store = AccountStore(paths.accounts_file)
-    store.add(
-        AccountConfig(
-            id=account_id,
-            protocol="fake",
-            address=alice,
-            label="Club server",
-            server=server.address,
-            allow_plaintext=True,
-            sphere=Sphere.PERSONAL,
-        )
-    )
-    pin_fingerprint(store, PolicyEngine(), paths, account_id, PIN)
-    secrets = SecretStore(profile_id(paths))
-    secrets.set_password(account_id, "alice-pw")
-    session = start_session(paths, ProtocolRegistry.discover())
-    window = session.window
-    window.resize(1000, 640)
-    window.show()
-    try:
-        strip = window.accounts_strip
-        wait(app, lambda: "connected" in strip.state_text(account_id), "the account to connect")
-        wait(app, lambda: account_id in strip.pin_warnings, "the pin's warning")
-        settle(app, 0.5)
-        shoot(window, "pinned-certificate.png")
+    home = Path(tempfile.mkdtemp(prefix="aggregator-pin-shots-"))
+    with (
+        serving(server),
+        fake_account(home, server, alice, "alice-pw", label="Club server", sphere=Sphere.PERSONAL) as (
+            paths,
+            account_id,
+        ),
+    ):
+        pin_fingerprint(AccountStore(paths.accounts_file), PolicyEngine(), paths, account_id, PIN)
+        with main_window(paths) as session:
+            window = session.window
+            strip = window.accounts_strip
+            wait(app, lambda: "connected" in strip.state_text(account_id), "the account to connect")
+            wait(app, lambda: account_id in strip.pin_warnings, "the pin's warning")
+            settle(app, 0.5)
+            shoot(window, "pinned-certificate.png")
 
-        changed = CertificateDetails(
-            host="chat.club.example:5222",
-            problem=f"{CERTIFICATE_CHANGED}: this account trusts only SHA-256 {PIN}",
-            subject="CN=chat.club.example",
-            issuer="CN=chat.club.example",
-            not_before=datetime(2026, 11, 30, tzinfo=UTC),
-            not_after=datetime(2027, 11, 30, tzinfo=UTC),
-            fingerprint_sha256=NEW,
-            pem="-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
-        )
-        dialog = CertificateDialog(session.ctx, account_id, "Club server", changed, window)
-        dialog.show()
-        wait(app, dialog.isVisible, "the certificate dialog")
-        settle(app, 0.5)
-        shoot_over(app, window, dialog, "certificate-changed.png")
-        dialog.close()
-    finally:
-        window.close()
-        session.shutdown()
-        secrets.delete(account_id)
-        server_thread.call(server.stop())
-        server_thread.stop()
+            changed = CertificateDetails(
+                host="chat.club.example:5222",
+                problem=f"{CERTIFICATE_CHANGED}: this account trusts only SHA-256 {PIN}",
+                subject="CN=chat.club.example",
+                issuer="CN=chat.club.example",
+                not_before=datetime(2026, 11, 30, tzinfo=UTC),
+                not_after=datetime(2027, 11, 30, tzinfo=UTC),
+                fingerprint_sha256=NEW,
+                pem="-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
+            )
+            dialog = CertificateDialog(session.ctx, account_id, "Club server", changed, window)
+            dialog.show()
+            wait(app, dialog.isVisible, "the certificate dialog")
+            settle(app, 0.5)
+            shoot_over(app, window, dialog, "certificate-changed.png")
+            dialog.close()
     return 0
 
 

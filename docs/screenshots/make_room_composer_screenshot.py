@@ -22,20 +22,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from aggregator.accounts.config import AccountConfig, AccountStore, make_account_id
-from aggregator.accounts.secrets import SecretStore
-from aggregator.api import MessageState, Sphere
+from aggregator.api import MessageState
 from aggregator.archive.records import Direction
-from aggregator.engine import EngineThread
-from aggregator.paths import ProfilePaths
-from aggregator.profile import profile_id
-from aggregator.registry import ProtocolRegistry
 from protocols.fake.server import FakeServer
-from ui.app import start_session
 from ui.room_tab import RoomTab
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_screenshots import settle, shoot, wait
+from shots import fake_account, main_window, serving, settle, shoot, wait
 
 ROOM = "release@rooms.fake.test"
 POLICY = '[rules.work]\nbanner = "Work conversations are archived by Example Corp."\n'
@@ -47,72 +40,52 @@ def main() -> int:
     policy.write_text(POLICY, encoding="utf-8")
     os.environ["AGGREGATOR_POLICY"] = str(policy)
     app = QApplication(sys.argv[:1])
-    server_thread = EngineThread("fake-server")
-    server_thread.start()
     server = FakeServer()
     alice = server.add_user("alice@fake.test", "alice-pw")
     for address in ("bob@fake.test", "carol@fake.test"):
         server.add_user(address, "pw")
-    server_thread.call(server.start())
-    server.create_room(ROOM, "Release 1.4 on Thursday", topic_by="Carol")
-    server_thread.call(server.enter_room("bob@fake.test", ROOM, "Bob"))
-    server_thread.call(server.enter_room("carol@fake.test", ROOM, "Carol"))
-    paths = ProfilePaths.resolve(home / "profile")
-    paths.ensure()
-    account_id = make_account_id("fake", alice)
-    AccountStore(paths.accounts_file).add(
-        AccountConfig(
-            id=account_id,
-            protocol="fake",
-            address=alice,
-            label="Work (fake)",
-            server=server.address,
-            allow_plaintext=True,
-            sphere=Sphere.WORK,
-            options={"autojoin": f"{ROOM}/Alice"},
-        )
-    )
-    secrets = SecretStore(profile_id(paths))
-    secrets.set_password(account_id, "alice-pw")
-    session = start_session(paths, ProtocolRegistry.discover())
-    window = session.window
-    window.resize(1000, 640)
-    window.show()
-    window.activateWindow()
-    try:
-        wait(app, lambda: any(r.joined and r.name == ROOM for r in window.model.rooms()), "the room to be joined")
-        room = next(r for r in window.model.rooms() if r.name == ROOM)
-        tab = window.rooms.open(room.key)
-        assert isinstance(tab, RoomTab)
-        wait(app, lambda: tab.reply_info is not None and tab.banner.isVisible(), "the policy notice")
-        server_thread.call(server.say_in_room("carol@fake.test", ROOM, "Build is green. Who writes the notes?"))
-        wait(app, lambda: "Who writes the notes?" in tab.view.toPlainText(), "Carol's message")
+    with (
+        serving(server) as server_thread,
+        fake_account(home / "profile", server, alice, "alice-pw", options={"autojoin": f"{ROOM}/Alice"}) as (
+            paths,
+            _account_id,
+        ),
+    ):
+        server.create_room(ROOM, "Release 1.4 on Thursday", topic_by="Carol")
+        server_thread.call(server.enter_room("bob@fake.test", ROOM, "Bob"))
+        server_thread.call(server.enter_room("carol@fake.test", ROOM, "Carol"))
+        with main_window(paths) as session:
+            window = session.window
+            window.activateWindow()
+            wait(app, lambda: any(r.joined and r.name == ROOM for r in window.model.rooms()), "the room to be joined")
+            room = next(r for r in window.model.rooms() if r.name == ROOM)
+            tab = window.rooms.open(room.key)
+            assert isinstance(tab, RoomTab)
+            wait(app, lambda: tab.reply_info is not None and tab.banner.isVisible(), "the policy notice")
+            server_thread.call(server.say_in_room("carol@fake.test", ROOM, "Build is green. Who writes the notes?"))
+            wait(app, lambda: "Who writes the notes?" in tab.view.toPlainText(), "Carol's message")
 
-        def type_and_send(text: str) -> None:
-            QTest.keyClicks(tab.input, text)
-            QTest.keyClick(tab.input, Qt.Key.Key_Return)
+            def type_and_send(text: str) -> None:
+                QTest.keyClicks(tab.input, text)
+                QTest.keyClick(tab.input, Qt.Key.Key_Return)
 
-        type_and_send("/me takes the release notes")
-        wait(app, lambda: "takes the release notes ✓" in tab.view.toPlainText(), "our action")
-        server.reject_sends = True
-        type_and_send("Draft is in the wiki")
-        wait(
-            app,
-            lambda: any(m.direction is Direction.OUT and m.state is MessageState.FAILED for m in tab.model.messages),
-            "the refused message",
-        )
-        server.reject_sends = False
-        type_and_send("/help")
-        wait(app, tab.composer.note.isVisible, "the list of commands")
-        wait(app, lambda: window.model.room(tab.key) is not None, "the room in the buddy list")
-        settle(app, 0.5)
-        shoot(window, "room-composer.png")
-    finally:
-        window.close()
-        session.shutdown()
-        secrets.delete(account_id)
-        server_thread.call(server.stop())
-        server_thread.stop()
+            type_and_send("/me takes the release notes")
+            wait(app, lambda: "takes the release notes ✓" in tab.view.toPlainText(), "our action")
+            server.reject_sends = True
+            type_and_send("Draft is in the wiki")
+            wait(
+                app,
+                lambda: any(
+                    m.direction is Direction.OUT and m.state is MessageState.FAILED for m in tab.model.messages
+                ),
+                "the refused message",
+            )
+            server.reject_sends = False
+            type_and_send("/help")
+            wait(app, tab.composer.note.isVisible, "the list of commands")
+            wait(app, lambda: window.model.room(tab.key) is not None, "the room in the buddy list")
+            settle(app, 0.5)
+            shoot(window, "room-composer.png")
     return 0
 
 

@@ -16,61 +16,22 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
-from aggregator.accounts.config import AccountConfig, AccountStore, make_account_id
-from aggregator.accounts.secrets import SecretStore
-from aggregator.api import PresenceKind, Sphere
+from aggregator.api import PresenceKind
 from aggregator.engine import EngineThread
-from aggregator.paths import ProfilePaths
-from aggregator.profile import profile_id
-from aggregator.registry import ProtocolRegistry
 from protocols.fake.server import FakeServer
-from ui.app import Session, start_session
+from ui.app import Session
 from ui.main_window import MainWindow
 from ui.room_tab import RoomTab
 
-OUT = Path(__file__).resolve().parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from shots import OUT, fake_account, main_window, serving, settle, shoot, shoot_over, wait
+
 ROOM = "release@rooms.fake.test"
-
-
-def wait(app: QApplication, check: Callable[[], bool], what: str = "the app", timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def settle(app: QApplication, seconds: float = 0.4) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def shoot(widget: QWidget, name: str) -> None:
-    path = OUT / name
-    if not widget.grab().save(str(path)):
-        raise SystemExit(f"could not write {path}")
-    sys.stderr.write(f"wrote {path}\n")
-
-
-def shoot_over(app: QApplication, window: QWidget, popup: QWidget, name: str) -> None:
-    """The window with a popup over it, as the screen shows them (the popup is its own top level)."""
-    app.processEvents()
-    area = window.frameGeometry().united(popup.frameGeometry())
-    screen = window.screen()
-    path = OUT / name
-    if not screen.grabWindow(0, area.x(), area.y(), area.width(), area.height()).save(str(path)):
-        raise SystemExit(f"could not write {path}")
-    sys.stderr.write(f"wrote {path}\n")
 
 
 def shoot_room(app: QApplication, window: MainWindow, server_thread: EngineThread, server: FakeServer) -> None:
@@ -159,8 +120,6 @@ def shoot_dialogs(app: QApplication, session: Session) -> None:
 
 def main() -> int:
     app = QApplication(sys.argv[:1])
-    server_thread = EngineThread("fake-server")
-    server_thread.start()
     server = FakeServer()
     alice = server.add_user("alice@fake.test", "alice-pw")
     people = {
@@ -170,77 +129,51 @@ def main() -> int:
         "erin@fake.test": (PresenceKind.OFFLINE, ""),
         "frank@fake.test": (PresenceKind.AVAILABLE, ""),
     }
-    for address in people:
-        server.add_user(address, "pw")
-    server_thread.call(server.start())
     home = Path(tempfile.mkdtemp(prefix="aggregator-shots-"))
-    paths = ProfilePaths.resolve(home)
-    paths.ensure()
-    account_id = make_account_id("fake", alice)
-    AccountStore(paths.accounts_file).add(
-        AccountConfig(
-            id=account_id,
-            protocol="fake",
-            address=alice,
-            label="Work (fake)",
-            server=server.address,
-            allow_plaintext=True,
-            sphere=Sphere.WORK,
-        )
-    )
-    secrets = SecretStore(profile_id(paths))
-    secrets.set_password(account_id, "alice-pw")
-    for address, (kind, status) in people.items():
-        server_thread.call(server.set_presence(address, kind, status))
-    now = datetime.now(UTC)
-    history = [
-        ("bob@fake.test", "Morning! Did you see the new build?", 50),
-        ("bob@fake.test", "Release notes are at https://example.org/releases/1.4 <b>not bold</b>", 49),
-        ("carol@fake.test", "Can we move the sync to Thursday?", 30),
-        ("dave@fake.test", "<script>alert('hi')</script> is just text here", 20),
-    ]
-    for sender, body, minutes in history:
-        server_thread.call(server.deliver(sender, alice, body, timestamp=now - timedelta(minutes=minutes)))
+    with (
+        serving(server, people) as server_thread,
+        fake_account(home, server, alice, "alice-pw") as (paths, account_id),
+    ):
+        now = datetime.now(UTC)
+        history = [
+            ("bob@fake.test", "Morning! Did you see the new build?", 50),
+            ("bob@fake.test", "Release notes are at https://example.org/releases/1.4 <b>not bold</b>", 49),
+            ("carol@fake.test", "Can we move the sync to Thursday?", 30),
+            ("dave@fake.test", "<script>alert('hi')</script> is just text here", 20),
+        ]
+        for sender, body, minutes in history:
+            server_thread.call(server.deliver(sender, alice, body, timestamp=now - timedelta(minutes=minutes)))
 
-    session = start_session(paths, ProtocolRegistry.discover())
-    window = session.window
-    window.resize(1000, 640)
-    window.show()
-    window.activateWindow()  # the open conversation then counts as read, as in front of a user
-    try:
-        wait(app, lambda: "connected" in window.accounts_strip.state_text(account_id), "the account to connect")
-        wait(app, window.isActiveWindow, "the main window to be active")
-        wait(app, lambda: len(window.model.persons()) >= len(people), "the buddy list")
-        statuses = sum(1 for _kind, status in people.values() if status)
-        wait(app, lambda: sum(1 for p in window.model.persons() if p.status) >= statuses, "the contacts' statuses")
-        settle(app, 0.5)
-        shoot(window, "main-window.png")
+        with main_window(paths) as session:
+            window = session.window
+            window.activateWindow()  # the open conversation then counts as read, as in front of a user
+            wait(app, lambda: "connected" in window.accounts_strip.state_text(account_id), "the account to connect")
+            wait(app, window.isActiveWindow, "the main window to be active")
+            wait(app, lambda: len(window.model.persons()) >= len(people), "the buddy list")
+            statuses = sum(1 for _kind, status in people.values() if status)
+            wait(app, lambda: sum(1 for p in window.model.persons() if p.status) >= statuses, "the contacts' statuses")
+            settle(app, 0.5)
+            shoot(window, "main-window.png")
 
-        bob = next(p for p in window.model.persons() if p.best.handle == "bob@fake.test")
-        tab = window.open_person(bob.id)
-        assert tab is not None
-        wait(app, lambda: len(tab.model.messages) >= 2, "bob's history")
-        tab.input.setPlainText("Yes, looks good. Shipping it after lunch.")
-        tab.send()
-        wait(app, lambda: len(tab.model.messages) >= 3, "our message")
-        server_thread.call(
-            server.deliver(
-                "bob@fake.test", alice, "Great, thanks! Ping me if anything breaks: https://status.example.org"
+            bob = next(p for p in window.model.persons() if p.best.handle == "bob@fake.test")
+            tab = window.open_person(bob.id)
+            assert tab is not None
+            wait(app, lambda: len(tab.model.messages) >= 2, "bob's history")
+            tab.input.setPlainText("Yes, looks good. Shipping it after lunch.")
+            tab.send()
+            wait(app, lambda: len(tab.model.messages) >= 3, "our message")
+            server_thread.call(
+                server.deliver(
+                    "bob@fake.test", alice, "Great, thanks! Ping me if anything breaks: https://status.example.org"
+                )
             )
-        )
-        wait(app, lambda: len(tab.model.messages) >= 4, "bob's answer")
-        settle(app, 0.5)
-        shoot(window, "conversation.png")
+            wait(app, lambda: len(tab.model.messages) >= 4, "bob's answer")
+            settle(app, 0.5)
+            shoot(window, "conversation.png")
 
-        shoot_switcher(app, window)
-        shoot_dialogs(app, session)
-        shoot_room(app, window, server_thread, server)
-    finally:
-        window.close()
-        session.shutdown()
-        server_thread.call(server.stop())
-        server_thread.stop()
-        secrets.delete(account_id)
+            shoot_switcher(app, window)
+            shoot_dialogs(app, session)
+            shoot_room(app, window, server_thread, server)
     return 0
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.chaos.disk import SmallDisk
-from tests.cli.conftest import FAST_RECONNECT, Profile
+from tests.cli.conftest import Profile, fresh_profile
 from tests.servers.certs import TestCerts
 from tests.servers.prosody import ProsodyError, ProsodyServer
 
@@ -35,13 +35,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 async def profile(tmp_home: Path, keyring_env: None) -> AsyncIterator[Profile]:
     """A fresh profile with quick reconnects; headless instances left running are killed at the end."""
-    made = Profile(tmp_home)
-    made.write_settings(FAST_RECONNECT)
-    try:
+    async with fresh_profile(tmp_home) as made:
         yield made
-    finally:
-        for instance in made.instances:
-            await instance.kill()
 
 
 @pytest.fixture
@@ -56,13 +51,10 @@ async def disk_profile(small_disk: SmallDisk, keyring_env: None) -> AsyncIterato
     """A fresh profile whose every file (archive included) lives on ``small_disk``."""
     home = small_disk.path / "home"
     home.mkdir()
-    made = Profile(home)
-    made.write_settings(FAST_RECONNECT)
     try:
-        yield made
+        async with fresh_profile(home) as made:
+            yield made
     finally:
-        for instance in made.instances:
-            await instance.kill()
         small_disk.free()
 
 

@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -336,10 +337,11 @@ class Profile:
         return self.accounts_file.read_bytes() if self.accounts_file.exists() else None
 
 
-@pytest.fixture
-async def profile(tmp_home: Path, keyring_env: None) -> AsyncIterator[Profile]:
-    """A fresh profile with quick reconnects; headless instances left running are killed at the end."""
-    made = Profile(tmp_home)
+@contextlib.asynccontextmanager
+async def fresh_profile(home: Path) -> AsyncIterator[Profile]:
+    """A fresh profile at ``home`` with quick reconnects; headless instances left running are killed
+    on leaving."""
+    made = Profile(home)
     made.write_settings(FAST_RECONNECT)
     try:
         yield made
@@ -348,12 +350,32 @@ async def profile(tmp_home: Path, keyring_env: None) -> AsyncIterator[Profile]:
             await instance.kill()
 
 
+@pytest.fixture
+async def profile(tmp_home: Path, keyring_env: None) -> AsyncIterator[Profile]:
+    """A fresh profile with quick reconnects; headless instances left running are killed at the end."""
+    async with fresh_profile(tmp_home) as made:
+        yield made
+
+
 async def wait_until(check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``aggregator ARGS`` in UTC, waited for (for the commands that touch only the archive: import,
+    history, search, export)."""
+    return subprocess.run(
+        [str(AGGREGATOR), *args],
+        env=cli_env(home) | {"TZ": "UTC"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def file_mode(path: Path) -> int:

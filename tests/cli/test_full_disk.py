@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import AGGREGATOR, FAST_RECONNECT, CountingServer, Profile, Users
+from tests.cli.conftest import AGGREGATOR, CountingServer, Profile, Users, fresh_profile
 from tests.small_disk import SmallDisk, small_disk
 
 STORED = r"stored message \d+ in "
@@ -36,14 +36,11 @@ def disk(tmp_path: Path) -> Iterator[SmallDisk]:
 async def profile_on_disk(disk: SmallDisk, keyring_env: None) -> AsyncIterator[Profile]:
     home = disk.root / "home"
     home.mkdir(mode=0o700)
-    made = Profile(home)
-    made.write_settings(FAST_RECONNECT)
-    try:
-        yield made
-    finally:
-        disk.free()
-        for instance in made.instances:
-            await instance.kill()
+    async with fresh_profile(home) as made:
+        try:
+            yield made
+        finally:
+            disk.free()
 
 
 def write_pidgin_logs(root: Path, *, files: int, lines: int) -> int:

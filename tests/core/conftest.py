@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -11,16 +12,13 @@ from pathlib import Path
 import pytest
 
 from aggregator.accounts.backoff import Backoff
-from aggregator.accounts.config import AccountConfig, AccountStore, make_account_id
-from aggregator.accounts.secrets import SecretStore
-from aggregator.api import Sphere
 from aggregator.archive import Archive
 from aggregator.bootstrap import build_core
 from aggregator.core import Core
 from aggregator.events import AccountStateChanged, ConnectionState
 from aggregator.paths import ProfilePaths
-from aggregator.profile import profile_id
 from protocols.fake.server import FakeServer
+from tests.fake_profile import fake_profile
 
 
 @dataclass
@@ -67,35 +65,29 @@ async def eventually(check: Callable[[], bool], timeout: float = 10.0, interval:
         await asyncio.sleep(interval)
 
 
-@pytest.fixture
-async def world(tmp_path: Path, keyring_env: None) -> AsyncIterator[CoreWorld]:
+@contextlib.asynccontextmanager
+async def core_world(home: Path) -> AsyncIterator[CoreWorld]:
+    """A FakeServer with alice and bob, and alice's profile at ``home`` (the core not started yet);
+    stopped and its password forgotten on leaving."""
     server = FakeServer()
     tag = uuid.uuid4().hex[:8]
     alice = server.add_user(f"alice{tag}@fake.test", "alice-pw")
     bob = server.add_user(f"bob{tag}@fake.test", "bob-pw")
     await server.start()
-    paths = ProfilePaths.resolve(tmp_path / "home")
-    paths.ensure()
-    account_id = make_account_id("fake", alice)
-    AccountStore(paths.accounts_file).add(
-        AccountConfig(
-            id=account_id,
-            protocol="fake",
-            address=alice,
-            server=server.address,
-            allow_plaintext=True,
-            sphere=Sphere.WORK,
-        )
-    )
-    secrets = SecretStore(profile_id(paths))
-    secrets.set_password(account_id, "alice-pw")
-    w = CoreWorld(server=server, paths=paths, alice=alice, bob=bob, account_id=account_id)
+    profile = fake_profile(home, server.address, alice, "alice-pw")
+    w = CoreWorld(server=server, paths=profile.paths, alice=alice, bob=bob, account_id=profile.account_id)
     try:
         yield w
     finally:
         await w.stop()
         await server.stop()
-        secrets.delete(account_id)
+        profile.forget_password()
+
+
+@pytest.fixture
+async def world(tmp_path: Path, keyring_env: None) -> AsyncIterator[CoreWorld]:
+    async with core_world(tmp_path / "home") as w:
+        yield w
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -4,23 +4,17 @@ itself once there is space."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from aggregator.accounts.backoff import Backoff
-from aggregator.accounts.config import AccountConfig, AccountStore, make_account_id
-from aggregator.accounts.secrets import SecretStore
-from aggregator.api import MessageState, Sphere
+from aggregator.api import MessageState
 from aggregator.archive.storage import ArchiveStorageError
 from aggregator.bootstrap import build_core
 from aggregator.events import AccountStateChanged, ArchiveStorageChanged, ConnectionState, MessageStored
-from aggregator.paths import ProfilePaths
-from aggregator.profile import profile_id
-from protocols.fake.server import FakeServer
-from tests.core.conftest import CoreWorld, eventually
+from tests.core.conftest import CoreWorld, core_world, eventually
 from tests.small_disk import SmallDisk, small_disk
 
 #: Big enough that a few of them need new pages of the WAL (a full disk cannot hide behind reused ones).
@@ -36,34 +30,11 @@ def disk(tmp_path: Path) -> Iterator[SmallDisk]:
 @pytest.fixture
 async def world_on_disk(disk: SmallDisk, keyring_env: None) -> AsyncIterator[CoreWorld]:
     """The core's usual world (one fake account, alice, talking to bob), with the profile on ``disk``."""
-    server = FakeServer()
-    tag = uuid.uuid4().hex[:8]
-    alice = server.add_user(f"alice{tag}@fake.test", "alice-pw")
-    bob = server.add_user(f"bob{tag}@fake.test", "bob-pw")
-    await server.start()
-    paths = ProfilePaths.resolve(disk.root / "home")
-    paths.ensure()
-    account_id = make_account_id("fake", alice)
-    AccountStore(paths.accounts_file).add(
-        AccountConfig(
-            id=account_id,
-            protocol="fake",
-            address=alice,
-            server=server.address,
-            allow_plaintext=True,
-            sphere=Sphere.WORK,
-        )
-    )
-    secrets = SecretStore(profile_id(paths))
-    secrets.set_password(account_id, "alice-pw")
-    w = CoreWorld(server=server, paths=paths, alice=alice, bob=bob, account_id=account_id)
-    try:
-        yield w
-    finally:
-        disk.free()
-        await w.stop()
-        await server.stop()
-        secrets.delete(account_id)
+    async with core_world(disk.root / "home") as w:
+        try:
+            yield w
+        finally:
+            disk.free()
 
 
 def _bodies(w: CoreWorld) -> list[str]:

@@ -11,16 +11,13 @@ from typing import Any, TypeVar
 import pytest
 
 from aggregator.accounts.backoff import Backoff
-from aggregator.accounts.config import AccountConfig, AccountStore, make_account_id
-from aggregator.accounts.secrets import SecretStore
-from aggregator.api import Sphere
 from aggregator.bootstrap import build_core
 from aggregator.core import Core
 from aggregator.engine import EngineThread
 from aggregator.paths import ProfilePaths
-from aggregator.profile import profile_id
 from aggregator.registry import ProtocolRegistry
 from protocols.fake.server import FakeServer
+from tests.fake_profile import fake_profile
 
 T = TypeVar("T")
 
@@ -53,24 +50,10 @@ def gui_world(tmp_path: Path, keyring_env: None) -> Iterator[GuiWorld]:
     bob = server.add_user(f"bob{tag}@fake.test", "bob-pw")
     carol = server.add_user(f"carol{tag}@fake.test", "carol-pw")
     thread.call(server.start(), timeout=10)
-    paths = ProfilePaths.resolve(tmp_path / "home")
-    paths.ensure()
-    account_id = make_account_id("fake", alice)
-    AccountStore(paths.accounts_file).add(
-        AccountConfig(
-            id=account_id,
-            protocol="fake",
-            address=alice,
-            server=server.address,
-            allow_plaintext=True,
-            sphere=Sphere.WORK,
-        )
-    )
-    secrets = SecretStore(profile_id(paths))
-    secrets.set_password(account_id, "alice-pw")
+    profile = fake_profile(tmp_path / "home", server.address, alice, "alice-pw")
     try:
-        yield GuiWorld(server, thread, paths, alice, bob, carol, account_id)
+        yield GuiWorld(server, thread, profile.paths, alice, bob, carol, profile.account_id)
     finally:
         thread.call(server.stop(), timeout=10)
         thread.stop()
-        secrets.delete(account_id)
+        profile.forget_password()

@@ -212,6 +212,17 @@ def read_text(raw: bytes) -> str:
     return decode(raw).text
 
 
+def read_decoded(path: Path, shown: str) -> Decoded | Skipped:
+    """The decoded text of the log file at ``path``, or why it is skipped (unreadable, or binary)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return Skipped(shown, f"cannot read it: {exc.strerror or exc}")
+    if b"\x00" in raw[:4096]:
+        return Skipped(shown, "a binary file, not a log")
+    return decode(raw)
+
+
 # -- HTML -------------------------------------------------------------------------------------------
 
 _SAFE_SCHEMES = ("http", "https", "ftp", "mailto", "xmpp", "irc", "ircs", "file", "aim", "ymsgr", "skype")
@@ -512,3 +523,17 @@ def settle_directions(log: LogFile, identity: Identity, buddy_names: Iterable[st
         direction = out if entry.sender in mine else incoming
         if direction is not entry.direction:
             lines[i] = LogLine(entry.line, entry.sent_at, entry.sender, entry.body, entry.kind, direction)
+
+
+#: Reads one file with the options and the identity all the files of an import share.
+FileParser = Callable[[Path, Path, ReadOptions, Identity], "LogFile | Skipped"]
+
+
+def parse_each(
+    parse_file: FileParser, root: Path, files: list[Path], options: ReadOptions | None = None
+) -> Iterator[LogFile | Skipped]:
+    """Each of ``files`` read by ``parse_file``, one by one, learning who the user is as they go."""
+    options = options or ReadOptions()
+    identity = Identity(options.me)
+    for path in files:
+        yield parse_file(root, path, options, identity)

@@ -14,23 +14,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 
 from aggregator.api import MessageKind
-from aggregator.archive.importers.common import LogFile, LogLine, Skipped, read_text
-from aggregator.archive.importers.irclog import (
-    OwnNicks,
-    account_name,
-    as_local,
-    bare_nick,
-    conversation_kind,
-    files_with,
-    starts_with,
-    strip_formatting,
-)
-from aggregator.archive.records import Direction
+from aggregator.archive.importers import irclog
+from aggregator.archive.importers.common import LogFile, LogLine, Skipped
 
 SOURCE = "hexchat"
 TITLE = "HexChat"
@@ -74,35 +64,25 @@ _DETECT = re.compile(r"^\*\*\*\* .+ [A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]?\d \d{2}:\
 
 
 def detect(directory: Path) -> bool:
-    return any(starts_with(p, _DETECT, 2) for p in files_with(directory, (".log", ".txt"))[:50])
+    return any(irclog.starts_with(p, _DETECT, 2) for p in irclog.files_with(directory, (".log", ".txt"))[:50])
 
 
 def read(directory: Path) -> tuple[Path, list[Path]]:
     root = directory / "logs" if (directory / "logs").is_dir() else directory
-    return root, files_with(root, (".log", ".txt"))
+    return root, irclog.files_with(root, (".log", ".txt"))
 
 
 def parse_file(root: Path, path: Path, *, me: Sequence[str] = (), zone: tzinfo | None = None) -> LogFile | Skipped:
     rel = path.relative_to(root)
     shown = str(rel)
-    try:
-        text = read_text(path.read_bytes())
-    except OSError as exc:
-        return Skipped(shown, f"cannot read it: {exc.strerror or exc}")
-    if "\x00" in text:
-        return Skipped(shown, "a binary file, not a HexChat log")
-    name = path.stem
-    network = rel.parts[-2] if len(rel.parts) >= 2 else "irc"
-    kind = conversation_kind(name)
-    own = OwnNicks(me, None if kind.name == "ROOM" else name)
-    log = LogFile(path=shown, ident="/".join(rel.parts[-2:]), protocol="irc", account="", handle=name, kind=kind)
+    text = irclog.read_log(path, shown, "a HexChat log")
+    if isinstance(text, Skipped):
+        return text
+    log, own = irclog.start_log(shown, "/".join(rel.parts[-2:]), path.stem, me)
     year: int | None = None
     last_month = 0
     last: datetime | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip("\r\n")
-        if not line.strip():
-            continue
+    for number, line in irclog.numbered_lines(text):
         session = _SESSION.match(line)
         if session is not None:
             try:
@@ -120,60 +100,47 @@ def parse_file(root: Path, path: Path, *, me: Sequence[str] = (), zone: tzinfo |
             log.skipped.append(Skipped(shown, "before any '**** BEGIN LOGGING' line: its year is unknown", number))
             continue
         month = _MONTHS.get(m["month"].casefold())
-        at: datetime | None = None
+        read_at: datetime | None = None
         if month is not None:
             if month < last_month:
                 year += 1  # the log went past New Year
             last_month = month
             try:
-                at = as_local(datetime.strptime(f"{year}-{month}-{m['day']} {m['time']}", "%Y-%m-%d %H:%M:%S"), zone)
+                read_at = irclog.as_local(
+                    datetime.strptime(f"{year}-{month}-{m['day']} {m['time']}", "%Y-%m-%d %H:%M:%S"), zone
+                )
             except ValueError:
-                at = None
+                read_at = None
+        at = irclog.time_or_previous(log, number, f"{m['month']} {m['day']} {m['time']}", read_at, last)
         if at is None:
-            stamp = f"{m['month']} {m['day']} {m['time']}"
-            if last is None:
-                log.skipped.append(Skipped(shown, f"unreadable time ({stamp})", number))
-                continue
-            log.skipped.append(Skipped(shown, f"unreadable time ({stamp}): kept with the previous time", number))
-            at = last
-        last = at
-        entry = _entry(number, at, strip_formatting(m["rest"]), own)
-        if entry is None:
-            log.skipped.append(Skipped(shown, "an empty message", number))
             continue
-        log.lines.append(entry)
-    log.account = account_name(own, list(me), network)
-    if not log.lines and not log.skipped:
-        return Skipped(shown, "no messages in it")
-    return log
+        last = at
+        irclog.add(log, number, _entry(number, at, irclog.strip_formatting(m["rest"]), own))
+    return irclog.finish(log, own, me, irclog.network_of(rel))
 
 
-def _entry(number: int, at: datetime, rest: str, own: OwnNicks) -> LogLine | None:
+def _entry(number: int, at: datetime, rest: str, own: irclog.OwnNicks) -> LogLine | None:
     if (m := _MESSAGE.match(rest)) is not None:
-        nick = bare_nick(m["nick"])
+        nick = irclog.bare_nick(m["nick"])
         if not m["text"].strip():
             return None
-        return LogLine(number, at, nick, m["text"], MessageKind.CHAT, own.direction(nick))
+        return irclog.spoken(number, at, nick, m["text"], MessageKind.CHAT, own)
     if (m := _SYSTEM.match(rest)) is not None:
         body = m["text"].strip()
         own.learn_from_system(body)
-        return LogLine(number, at, "", body, MessageKind.SYSTEM, Direction.IN) if body else None
+        return irclog.system_line(number, at, body)
     if (m := _STAR.match(rest)) is not None:
         body = m["text"].strip()
         nick, _, action = body.partition(" ")
         if not action or _STATUS_WORDS.search(body) or body.startswith("You "):
             own.learn_from_system(body)
-            return LogLine(number, at, "", body, MessageKind.SYSTEM, Direction.IN) if body else None
-        return LogLine(number, at, nick, action, MessageKind.ACTION, own.direction(nick))
+            return irclog.system_line(number, at, body)
+        return irclog.spoken(number, at, nick, action, MessageKind.ACTION, own)
     if (m := _NOTICE.match(rest)) is not None:
         nick = m["nick"]
-        return LogLine(number, at, nick, m["text"], MessageKind.NOTICE, own.direction(nick))
+        return irclog.spoken(number, at, nick, m["text"], MessageKind.NOTICE, own)
     body = rest.strip()
-    return LogLine(number, at, "", body, MessageKind.SYSTEM, Direction.IN) if body else None
+    return irclog.system_line(number, at, body)
 
 
-def parse_all(
-    root: Path, files: list[Path], *, me: Sequence[str] = (), zone: tzinfo | None = None
-) -> Iterator[LogFile | Skipped]:
-    for path in files:
-        yield parse_file(root, path, me=me, zone=zone)
+parse_all = irclog.parse_all_with(parse_file)

@@ -13,23 +13,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 
 from aggregator.api import MessageKind
-from aggregator.archive.importers.common import Clock, LogFile, LogLine, Skipped, read_text
-from aggregator.archive.importers.irclog import (
-    OwnNicks,
-    account_name,
-    as_local,
-    bare_nick,
-    conversation_kind,
-    files_with,
-    starts_with,
-    strip_formatting,
-)
-from aggregator.archive.records import Direction
+from aggregator.archive.importers import irclog
+from aggregator.archive.importers.common import Clock, LogFile, LogLine, Skipped
 
 SOURCE = "irssi"
 TITLE = "irssi"
@@ -47,12 +37,12 @@ _DETECT = re.compile(r"^-{2,3} Log opened ")
 
 
 def detect(directory: Path) -> bool:
-    return any(starts_with(p, _DETECT, 2) for p in files_with(directory, (".log",))[:50])
+    return any(irclog.starts_with(p, _DETECT, 2) for p in irclog.files_with(directory, (".log",))[:50])
 
 
 def read(directory: Path) -> tuple[Path, list[Path]]:
     root = directory / "irclogs" if (directory / "irclogs").is_dir() else directory
-    return root, files_with(root, (".log",))
+    return root, irclog.files_with(root, (".log",))
 
 
 def _parse(text: str, formats: tuple[str, ...]) -> datetime | None:
@@ -67,23 +57,13 @@ def _parse(text: str, formats: tuple[str, ...]) -> datetime | None:
 def parse_file(root: Path, path: Path, *, me: Sequence[str] = (), zone: tzinfo | None = None) -> LogFile | Skipped:
     rel = path.relative_to(root)
     shown = str(rel)
-    try:
-        text = read_text(path.read_bytes())
-    except OSError as exc:
-        return Skipped(shown, f"cannot read it: {exc.strerror or exc}")
-    if "\x00" in text:
-        return Skipped(shown, "a binary file, not an irssi log")
-    name = path.stem
-    network = rel.parts[-2] if len(rel.parts) >= 2 else "irc"
-    kind = conversation_kind(name)
-    own = OwnNicks(me, None if kind.name == "ROOM" else name)
-    log = LogFile(path=shown, ident="/".join(rel.parts[-2:]), protocol="irc", account="", handle=name, kind=kind)
+    text = irclog.read_log(path, shown, "an irssi log")
+    if isinstance(text, Skipped):
+        return text
+    log, own = irclog.start_log(shown, "/".join(rel.parts[-2:]), path.stem, me)
     clock: Clock | None = None
     last: datetime | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip("\r\n")
-        if not line.strip():
-            continue
+    for number, line in irclog.numbered_lines(text):
         if (m := _OPENED.match(line)) or (m := _DAY.match(line)):
             when = _parse(m["when"], _OPEN_FORMATS if m.re is _OPENED else _DAY_FORMATS)
             if when is None:
@@ -91,7 +71,7 @@ def parse_file(root: Path, path: Path, *, me: Sequence[str] = (), zone: tzinfo |
                 continue
             if m.re is _DAY:
                 when = when.replace(hour=0, minute=0, second=0)
-            clock = Clock(as_local(when, zone))
+            clock = Clock(irclog.as_local(when, zone))
             continue
         if _CLOSED.match(line):
             continue
@@ -102,47 +82,32 @@ def parse_file(root: Path, path: Path, *, me: Sequence[str] = (), zone: tzinfo |
         if clock is None:
             log.skipped.append(Skipped(shown, "before any 'Log opened' line: its date is unknown", number))
             continue
-        at = clock.at(lm["time"])
+        at = irclog.time_or_previous(log, number, lm["time"], clock.at(lm["time"]), last)
         if at is None:
-            if last is None:
-                log.skipped.append(Skipped(shown, f"unreadable time ({lm['time']})", number))
-                continue
-            log.skipped.append(Skipped(shown, f"unreadable time ({lm['time']}): kept with the previous time", number))
-            at = last
-        last = at
-        entry = _entry(number, at, strip_formatting(lm["rest"]), own)
-        if entry is None:
-            log.skipped.append(Skipped(shown, "an empty message", number))
             continue
-        log.lines.append(entry)
-    log.account = account_name(own, list(me), network)
-    if not log.lines and not log.skipped:
-        return Skipped(shown, "no messages in it")
-    return log
+        last = at
+        irclog.add(log, number, _entry(number, at, irclog.strip_formatting(lm["rest"]), own))
+    return irclog.finish(log, own, me, irclog.network_of(rel))
 
 
-def _entry(number: int, at: datetime, rest: str, own: OwnNicks) -> LogLine | None:
+def _entry(number: int, at: datetime, rest: str, own: irclog.OwnNicks) -> LogLine | None:
     if rest.startswith("-!- "):
         body = rest[4:].strip()
         own.learn_from_system(body)
-        return LogLine(number, at, "", body, MessageKind.SYSTEM, Direction.IN) if body else None
+        return irclog.system_line(number, at, body)
     if (m := _ACTION.match(rest)) is not None:
         nick = m["nick"]
-        return LogLine(number, at, nick, m["text"], MessageKind.ACTION, own.direction(nick))
+        return irclog.spoken(number, at, nick, m["text"], MessageKind.ACTION, own)
     if (m := _MESSAGE.match(rest)) is not None:
-        nick = bare_nick(m["nick"].strip())
+        nick = irclog.bare_nick(m["nick"].strip())
         if not m["text"].strip():
             return None
-        return LogLine(number, at, nick, m["text"], MessageKind.CHAT, own.direction(nick))
+        return irclog.spoken(number, at, nick, m["text"], MessageKind.CHAT, own)
     if (m := _NOTICE.match(rest)) is not None:
         nick = m["nick"]
-        return LogLine(number, at, nick, m["text"], MessageKind.NOTICE, own.direction(nick))
+        return irclog.spoken(number, at, nick, m["text"], MessageKind.NOTICE, own)
     body = rest.strip()
-    return LogLine(number, at, "", body, MessageKind.SYSTEM, Direction.IN) if body else None
+    return irclog.system_line(number, at, body)
 
 
-def parse_all(
-    root: Path, files: list[Path], *, me: Sequence[str] = (), zone: tzinfo | None = None
-) -> Iterator[LogFile | Skipped]:
-    for path in files:
-        yield parse_file(root, path, me=me, zone=zone)
+parse_all = irclog.parse_all_with(parse_file)

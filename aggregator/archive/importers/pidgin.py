@@ -30,8 +30,9 @@ from aggregator.archive.importers.common import (
     LogLine,
     ReadOptions,
     Skipped,
-    decode,
     html_text,
+    parse_each,
+    read_decoded,
     same_name,
     settle_directions,
 )
@@ -109,13 +110,9 @@ def parse_file(
     start = _start(path.name, options.zone)
     if start is None:
         return Skipped(shown, "the file name is not a Pidgin log name (YYYY-MM-DD.HHMMSS+ZZZZTZ.html or .txt)")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return Skipped(shown, f"cannot read it: {exc.strerror or exc}")
-    if b"\x00" in raw[:4096]:
-        return Skipped(shown, "a binary file, not a log")
-    decoded = decode(raw)
+    decoded = read_decoded(path, shown)
+    if isinstance(decoded, Skipped):
+        return decoded
     text = decoded.text
     kind = ConversationKind.DIRECT
     if buddy.endswith(".chat"):
@@ -262,14 +259,7 @@ def read(directory: Path) -> tuple[Path, list[Path]]:
 
 
 def parse_all(root: Path, files: list[Path], options: ReadOptions | None = None) -> Iterator[LogFile | Skipped]:
-    options = options or ReadOptions()
-    identity = Identity(options.me)
-    for path in files:
-        yield parse_file(root, path, options, identity)
-
-
-def _parse(root: Path, files: list[Path], options: ReadOptions) -> Iterator[LogFile | Skipped]:
-    return parse_all(root, files, options)
+    return parse_each(parse_file, root, files, options)
 
 
 FORMAT = LogFormat(
@@ -278,6 +268,6 @@ FORMAT = LogFormat(
     description="Pidgin/Gaim logs (.purple/logs: <protocol>/<account>/<buddy>/<date>.html|.txt)",
     detect=detect,
     read=read,
-    parse_all=_parse,
+    parse_all=parse_all,
     source=SOURCE,
 )

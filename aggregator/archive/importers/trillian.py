@@ -46,9 +46,10 @@ from aggregator.archive.importers.common import (
     LogLine,
     ReadOptions,
     Skipped,
-    decode,
     html_text,
+    parse_each,
     percent_text,
+    read_decoded,
     settle_directions,
 )
 from aggregator.archive.records import Direction
@@ -110,17 +111,6 @@ def _medium(rel: Path) -> str:
     return next((MEDIA[d] for d in dirs if d in MEDIA), dirs[0] if dirs else "")
 
 
-def _read(path: Path, shown: str) -> tuple[str, str] | Skipped:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return Skipped(shown, f"cannot read it: {exc.strerror or exc}")
-    if b"\x00" in raw[:4096]:
-        return Skipped(shown, "a binary file, not a log")
-    decoded = decode(raw)
-    return decoded.text, decoded.how
-
-
 def parse_file(
     root: Path, path: Path, options: ReadOptions | None = None, identity: Identity | None = None
 ) -> LogFile | Skipped:
@@ -153,10 +143,10 @@ def _parse_log(root: Path, path: Path, options: ReadOptions, identity: Identity)
     twin = path.with_suffix(".xml")
     if twin.is_file():
         return Skipped(shown, f"the same conversations are in {twin.name}, which was read instead")
-    read = _read(path, shown)
-    if isinstance(read, Skipped):
-        return read
-    text, how = read
+    decoded = read_decoded(path, shown)
+    if isinstance(decoded, Skipped):
+        return decoded
+    text, how = decoded.text, decoded.how
     dirs = [d.lower() for d in rel.parts[:-1]]
     kind = ConversationKind.ROOM if "channel" in dirs or path.stem.startswith(("#", "&")) else ConversationKind.DIRECT
     log = LogFile(
@@ -282,10 +272,10 @@ def _parse_xml(root: Path, path: Path, identity: Identity) -> LogFile | Skipped:
     if path.stem.endswith("-assets"):
         return Skipped(shown, "a list of buddy icons (-assets.xml), not a conversation")
     medium = _medium(rel)
-    read = _read(path, shown)
-    if isinstance(read, Skipped):
-        return read
-    text, how = read
+    decoded = read_decoded(path, shown)
+    if isinstance(decoded, Skipped):
+        return decoded
+    text, how = decoded.text, decoded.how
     if not text.strip():
         return Skipped(shown, "an empty file")
     dirs = [d.lower() for d in rel.parts[:-1]]
@@ -429,14 +419,7 @@ def read(directory: Path) -> tuple[Path, list[Path]]:
 
 
 def parse_all(root: Path, files: list[Path], options: ReadOptions | None = None) -> Iterator[LogFile | Skipped]:
-    options = options or ReadOptions()
-    identity = Identity(options.me)
-    for path in files:
-        yield parse_file(root, path, options, identity)
-
-
-def _parse(root: Path, files: list[Path], options: ReadOptions) -> Iterator[LogFile | Skipped]:
-    return parse_all(root, files, options)
+    return parse_each(parse_file, root, files, options)
 
 
 FORMAT = LogFormat(
@@ -445,6 +428,6 @@ FORMAT = LogFormat(
     description="Trillian logs, XML (3/4/5) and .log (users/default/logs/<MEDIUM>/<buddy>.xml|.log)",
     detect=detect,
     read=read,
-    parse_all=_parse,
+    parse_all=parse_all,
     source=SOURCE,
 )

@@ -13,23 +13,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 
 from aggregator.api import MessageKind
-from aggregator.archive.importers.common import LogFile, LogLine, Skipped, read_text
-from aggregator.archive.importers.irclog import (
-    OwnNicks,
-    account_name,
-    as_local,
-    bare_nick,
-    conversation_kind,
-    files_with,
-    starts_with,
-    strip_formatting,
-)
-from aggregator.archive.records import Direction
+from aggregator.archive.importers import irclog
+from aggregator.archive.importers.common import LogFile, LogLine, Skipped
 
 SOURCE = "weechat"
 TITLE = "WeeChat"
@@ -45,13 +35,13 @@ _DETECT = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\t|\s{2,})")
 
 
 def detect(directory: Path) -> bool:
-    files = files_with(directory, (".weechatlog",))
-    return bool(files) and any(starts_with(p, _DETECT, 3) for p in files[:50])
+    files = irclog.files_with(directory, (".weechatlog",))
+    return bool(files) and any(irclog.starts_with(p, _DETECT, 3) for p in files[:50])
 
 
 def read(directory: Path) -> tuple[Path, list[Path]]:
     root = directory / "logs" if (directory / "logs").is_dir() else directory
-    return root, files_with(root, (".weechatlog",))
+    return root, irclog.files_with(root, (".weechatlog",))
 
 
 def _buffer(name: str) -> tuple[str, str, str] | None:
@@ -70,66 +60,46 @@ def parse_file(root: Path, path: Path, *, me: Sequence[str] = (), zone: tzinfo |
     if buffer is None:
         return Skipped(shown, "not an IRC channel or query buffer (irc.<server>.<name>.weechatlog)")
     _plugin, network, name = buffer
-    try:
-        text = read_text(path.read_bytes())
-    except OSError as exc:
-        return Skipped(shown, f"cannot read it: {exc.strerror or exc}")
-    if "\x00" in text:
-        return Skipped(shown, "a binary file, not a WeeChat log")
-    kind = conversation_kind(name)
-    own = OwnNicks(me, None if kind.name == "ROOM" else name)
-    log = LogFile(path=shown, ident=path.name, protocol="irc", account="", handle=name, kind=kind)
+    text = irclog.read_log(path, shown, "a WeeChat log")
+    if isinstance(text, Skipped):
+        return text
+    log, own = irclog.start_log(shown, path.name, name, me)
     last: datetime | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip("\r\n")
-        if not line.strip():
-            continue
+    for number, line in irclog.numbered_lines(text):
         m = _LINE.match(line) or _BARE.match(line)
         if m is None:
             log.skipped.append(Skipped(shown, "not a log line", number))
             continue
         try:
-            at = as_local(datetime.strptime(f"{m['date']} {m['time']}", "%Y-%m-%d %H:%M:%S"), zone)
-        except ValueError:
-            if last is None:
-                log.skipped.append(Skipped(shown, f"unreadable time ({m['date']} {m['time']})", number))
-                continue
-            log.skipped.append(
-                Skipped(shown, f"unreadable time ({m['date']} {m['time']}): kept with the previous time", number)
+            read_at: datetime | None = irclog.as_local(
+                datetime.strptime(f"{m['date']} {m['time']}", "%Y-%m-%d %H:%M:%S"), zone
             )
-            at = last
+        except ValueError:
+            read_at = None
+        at = irclog.time_or_previous(log, number, f"{m['date']} {m['time']}", read_at, last)
+        if at is None:
+            continue
         last = at
         text_part = m.groupdict().get("text") or ""
-        entry = _entry(number, at, m["prefix"].strip(), strip_formatting(text_part), own)
-        if entry is None:
-            log.skipped.append(Skipped(shown, "an empty message", number))
-            continue
-        log.lines.append(entry)
-    log.account = account_name(own, list(me), network)
-    if not log.lines and not log.skipped:
-        return Skipped(shown, "no messages in it")
-    return log
+        irclog.add(log, number, _entry(number, at, m["prefix"].strip(), irclog.strip_formatting(text_part), own))
+    return irclog.finish(log, own, me, network)
 
 
-def _entry(number: int, at: datetime, prefix: str, text: str, own: OwnNicks) -> LogLine | None:
+def _entry(number: int, at: datetime, prefix: str, text: str, own: irclog.OwnNicks) -> LogLine | None:
     if prefix in _SYSTEM_PREFIXES:
         if (n := _NOTICE.match(text)) is not None:
             nick = n["nick"]
-            return LogLine(number, at, nick, n["text"], MessageKind.NOTICE, own.direction(nick))
+            return irclog.spoken(number, at, nick, n["text"], MessageKind.NOTICE, own)
         own.learn_from_system(text)
         body = text.strip()
-        return LogLine(number, at, "", body, MessageKind.SYSTEM, Direction.IN) if body else None
+        return irclog.system_line(number, at, body)
     if prefix == "*":
         nick, _, body = text.partition(" ")
-        return LogLine(number, at, nick, body, MessageKind.ACTION, own.direction(nick)) if nick else None
+        return irclog.spoken(number, at, nick, body, MessageKind.ACTION, own) if nick else None
     if not prefix or not text.strip():
         return None
-    nick = bare_nick(prefix)
-    return LogLine(number, at, nick, text, MessageKind.CHAT, own.direction(nick))
+    nick = irclog.bare_nick(prefix)
+    return irclog.spoken(number, at, nick, text, MessageKind.CHAT, own)
 
 
-def parse_all(
-    root: Path, files: list[Path], *, me: Sequence[str] = (), zone: tzinfo | None = None
-) -> Iterator[LogFile | Skipped]:
-    for path in files:
-        yield parse_file(root, path, me=me, zone=zone)
+parse_all = irclog.parse_all_with(parse_file)
