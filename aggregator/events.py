@@ -42,9 +42,19 @@ class AccountsChanged(CoreEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessageStored(CoreEvent):
-    """A new message row exists; ``message.id`` is its row id."""
+    """A new message row exists; ``message.id`` is its row id.
+
+    It carries what its readers show, so no view asks the engine back to render it: the person of a
+    direct conversation, the sender's display name (the person's name, a room nick, our own name), the
+    conversation's title (the person's name or the room's name), whether a room message mentions us,
+    and whether notifications of its account's sphere are held (off duty) as it was stored."""
 
     message: StoredMessage
+    person_id: int | None = None
+    sender_display: str = ""
+    conversation_title: str = ""
+    mentions_us: bool = False
+    notifications_held: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,8 +66,13 @@ class MessageUpdated(CoreEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContactPresenceChanged(CoreEvent):
+    """One contact's presence changed; ``person_id`` / ``person_presence``: its person and that person's
+    aggregated presence after the change (None when the contact belongs to no person)."""
+
     contact: ContactRef
     presence: Presence
+    person_id: int | None = None
+    person_presence: Presence | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -235,6 +235,12 @@ def bench_session(tmp: Path, opens: int, names: int, stall_rounds: int) -> None:
     lm = median([r["loaded_max"] for r in rounds])
     qm = median([r["quiet_max"] for r in rounds])
     print(f"   median of the maxima: loaded {lm * ms:.1f}, quiet {qm * ms:.1f}; ratio {ratio(lm, qm)} (goal < 50 ms)")
+    trips, stored = sum(r.get("round_trips", 0) for r in rounds), sum(r["stored"] for r in rounds)
+    per = trips / stored if stored else 0.0
+    posted = sum(r.get("posted", 0) for r in rounds)
+    print(f"6. round trips GUI -> engine while messages arrive: {trips} for {stored} messages, {per:.2f} per message")
+    print("   (Bridge.call/run during the loaded windows; goal 0: every event carries what its view shows)")
+    print(f"   one-way commands (Bridge.post: marking the focused conversation read): {posted}")
 
 
 def main() -> None:

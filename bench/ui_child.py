@@ -334,7 +334,7 @@ def stalls(app: QApplication, session: object, rounds: int) -> None:
     window = session.window
     for _ in range(rounds):
         quiet = beat.run(app, 10.0)
-        before = stored[0]
+        before, trips, posted = stored[0], session.ctx.bridge.round_trips, session.ctx.bridge.posted
         report(send=10.0)
         loaded = beat.run(app, 10.0)
         # The parent stops after 10 s; let the tail arrive before the next quiet window.
@@ -342,6 +342,8 @@ def stalls(app: QApplication, session: object, rounds: int) -> None:
         report(
             quiet_max=max(quiet), quiet_p99=_p(quiet, 99), loaded_max=max(loaded), loaded_p99=_p(loaded, 99),
             ticks_quiet=len(quiet), ticks_loaded=len(loaded), stored=stored[0] - before,
+            round_trips=session.ctx.bridge.round_trips - trips,
+            posted=session.ctx.bridge.posted - posted,
             open_tabs=window.conversations.count(),
         )  # fmt: skip
 

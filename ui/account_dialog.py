@@ -1,7 +1,7 @@
 """Accounts: a list (add, edit, remove, enable) and an editor generated from ``ProtocolInfo.fields``.
 
-Secret fields go to the OS keyring through the core's SecretStore, never to a file. Every change
-runs on the engine thread; the dialog only shows the outcome.
+Secret fields go to the OS keyring, never to a file. Every change is an application-layer command
+(``aggregator.app.accounts``, the same the CLI runs) on the engine thread; the dialog only shows the outcome.
 """
 
 from __future__ import annotations
@@ -27,12 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aggregator.accounts.config import AccountConfig, make_account_id
 from aggregator.api import AccountField, AccountId, FieldKind, ProtocolInfo, Sphere
-from aggregator.core import Core
+from aggregator.app.rows import AccountRow
+from aggregator.app.types import AccountConfig, make_account_id
 from ui.certificate_dialog import review_certificate
 from ui.context import UiContext
-from ui.rows import AccountRow, all_accounts
 
 #: Fields that are AccountConfig attributes; the rest are protocol options.
 _CONFIG_FIELDS = ("address", "server", "ca_file", "allow_plaintext")
@@ -42,35 +41,6 @@ CERTIFICATE_PROBLEM = "Certificate problem — review…"
 _FIXED_ROWS = 3  # protocol, sphere, label; the protocol's own fields follow
 
 FieldWidget = QLineEdit | QCheckBox | QSpinBox
-
-
-async def save_account(core: Core, config: AccountConfig, secret: str | None, *, is_new: bool) -> None:
-    """Engine thread: store the account (and its password in the keyring), then (re)connect it."""
-    if secret:
-        core.secrets.set_password(config.id, secret)
-    if is_new:
-        core.account_store.add(config)
-    else:
-        core.account_store.save([config if a.id == config.id else a for a in core.account_store.load()])
-        await core.accounts.stop_account(config.id)
-    core.accounts.configure([config])
-    if config.enabled:
-        core.accounts.start([config.id])
-
-
-async def remove_account(core: Core, account_id: AccountId) -> None:
-    await core.accounts.stop_account(account_id, forget=True)
-    core.rooms.forget_account(account_id)
-    core.account_store.remove(account_id)
-    core.secrets.delete(account_id)
-
-
-async def set_enabled(core: Core, account_id: AccountId, enabled: bool) -> None:
-    config = core.account_store.set_enabled(account_id, enabled)
-    await core.accounts.stop_account(account_id)
-    core.accounts.configure([config])
-    if enabled:
-        core.accounts.start([account_id])
 
 
 class AccountEditor(QDialog):
@@ -251,8 +221,7 @@ class AccountsDialog(QDialog):
         return self._ctx.registry.all(include_testing=True)
 
     def reload(self) -> None:
-        core = self._ctx.core
-        self._ctx.bridge.run(lambda: (core.accounts.configs(), all_accounts(core)), self._loaded)
+        self._ctx.bridge.run(self._ctx.app.accounts_view, self._loaded)
 
     def _loaded(self, result: tuple[list[AccountConfig], list[AccountRow]] | None, _e: BaseException | None) -> None:
         if result is None:
@@ -316,7 +285,7 @@ class AccountsDialog(QDialog):
     def add_account(self) -> None:
         dialog = self.editor()
         if dialog.exec() and dialog.config is not None:
-            self._ctx.bridge.call(save_account(self._ctx.core, dialog.config, dialog.secret, is_new=True), self._done)
+            self._ctx.bridge.call(self._ctx.app.accounts.add(dialog.config, dialog.secret), self._done)
 
     def edit_account(self) -> None:
         account = self._configs.get(self.selected() or "")
@@ -324,7 +293,7 @@ class AccountsDialog(QDialog):
             return
         dialog = self.editor(account)
         if dialog.exec() and dialog.config is not None:
-            self._ctx.bridge.call(save_account(self._ctx.core, dialog.config, dialog.secret, is_new=False), self._done)
+            self._ctx.bridge.call(self._ctx.app.accounts.edit(dialog.config, dialog.secret), self._done)
 
     def remove_account(self) -> None:
         account_id = self.selected()
@@ -334,9 +303,9 @@ class AccountsDialog(QDialog):
             self, "Remove account", f"Remove {account_id}? Its history stays in the archive; its password is deleted."
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self._ctx.bridge.call(remove_account(self._ctx.core, account_id), self._done)
+            self._ctx.bridge.call(self._ctx.app.accounts.remove(account_id), self._done)
 
     def toggle_enabled(self) -> None:
         account = self._configs.get(self.selected() or "")
         if account is not None:
-            self._ctx.bridge.call(set_enabled(self._ctx.core, account.id, not account.enabled), self._done)
+            self._ctx.bridge.call(self._ctx.app.accounts.set_enabled(account.id, not account.enabled), self._done)

@@ -14,13 +14,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from aggregator.api import AccountId, CertificateDetails, Presence
-from aggregator.core import Core
+from aggregator.app.rows import AccountRow
 from aggregator.events import AccountStateChanged, ConnectionState
 from aggregator.presence.events import OwnStatusChanged
 from ui.certificate_dialog import CertificateDialog, review_certificate
 from ui.context import UiContext
 from ui.icons import PRESENCE_COLORS
-from ui.rows import AccountRow, all_accounts
 
 STATE_COLORS = {
     ConnectionState.CONNECTED: "#2e9d3a",
@@ -30,10 +29,6 @@ STATE_COLORS = {
     ConnectionState.OFFLINE: "#808080",
     ConnectionState.DISABLED: "#808080",
 }
-
-
-def _accounts_and_shown(core: Core) -> tuple[list[AccountRow], dict[AccountId, Presence]]:
-    return all_accounts(core), dict(core.status.snapshot().shown)
 
 
 class AccountsStrip(QWidget):
@@ -59,8 +54,7 @@ class AccountsStrip(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        core = self._ctx.core
-        self._ctx.bridge.run(lambda: _accounts_and_shown(core), self._loaded)
+        self._ctx.bridge.run(self._ctx.app.accounts_and_shown, self._loaded)
 
     def _loaded(
         self, result: tuple[list[AccountRow], dict[AccountId, Presence]] | None, _error: BaseException | None

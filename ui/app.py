@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings, Qt
@@ -18,15 +17,17 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 import resources
 from aggregator.api import AggregatorError
-from aggregator.bootstrap import build_core
-from aggregator.control.server import ControlServer
-from aggregator.core import Core
-from aggregator.desktop.uri import LinkTarget
+from aggregator.app.application import App, CoreFactory, build_app, default_core
+from aggregator.app.links import LinkTarget
+from aggregator.app.runtime import (
+    ControlServer,
+    EngineThread,
+    InstanceLock,
+    ProfileLockedError,
+    ProfilePaths,
+    ProtocolRegistry,
+)
 from aggregator.desktop.xdg import profile_args
-from aggregator.engine import EngineThread
-from aggregator.paths import ProfilePaths
-from aggregator.profile import InstanceLock, ProfileLockedError
-from aggregator.registry import ProtocolRegistry
 from ui.bridge import Bridge
 from ui.context import UiContext
 from ui.icons import app_icon
@@ -36,12 +37,6 @@ from ui.window_requests import WindowRequests
 from ui.windows import Windows
 
 log = logging.getLogger(__name__)
-
-CoreFactory = Callable[[ProfilePaths, ProtocolRegistry], Core]
-
-
-def _default_core(paths: ProfilePaths, registry: ProtocolRegistry) -> Core:
-    return build_core(paths, registry=registry)
 
 
 @dataclass
@@ -65,13 +60,12 @@ class Session:
             return
         self._closed = True
         self.windows.close_all()
-        core, control, bridge = self.ctx.core, self.control, self.ctx.bridge
+        app, control, bridge = self.ctx.app, self.control, self.ctx.bridge
 
         async def stop() -> None:
             bridge.detach()
             await control.stop()
-            await core.stop()
-            core.close()
+            await app.stop()
 
         try:
             self.engine.call(stop(), timeout=60)
@@ -83,7 +77,7 @@ class Session:
 
 
 def start_session(
-    paths: ProfilePaths, registry: ProtocolRegistry, *, core_factory: CoreFactory = _default_core
+    paths: ProfilePaths, registry: ProtocolRegistry, *, core_factory: CoreFactory = default_core
 ) -> Session:
     """Lock the profile, build and start the core, show the main window. Needs a QApplication."""
     paths.ensure()
@@ -94,20 +88,20 @@ def start_session(
     try:
         bridge = Bridge(engine)
 
-        async def build() -> tuple[Core, ControlServer]:
-            core = core_factory(paths, registry)
-            bridge.attach(core.bus)  # before anything starts, so no event is missed
-            control = ControlServer(core, paths.control_socket)
+        async def build() -> tuple[App, ControlServer]:
+            app = build_app(paths, registry, core_factory)
+            bridge.attach(app)  # before anything starts, so no event is missed
+            control = app.control_server(paths.control_socket)
             await control.start()
-            return core, control
+            return app, control
 
         # Startup only (no window yet): opening the archive is quick and local.
-        core, control = engine.call(build(), timeout=60)
+        app, control = engine.call(build(), timeout=60)
     except BaseException:
         engine.stop()
         lock.release()
         raise
-    ctx = UiContext(bridge=bridge, core=core, registry=registry)
+    ctx = UiContext(bridge=bridge, registry=registry, app=app)
     settings = QSettings(str(paths.config_dir / "ui.ini"), QSettings.Format.IniFormat)
     window = MainWindow(ctx, settings)
     freeze_after(window.feed.loaded, window)  # fewer, shorter full collections for the rest of the session
@@ -116,7 +110,7 @@ def start_session(
     requests = WindowRequests(ctx, window)
     control.window = requests  # a second launch raises this window (window.raise / window.open)
     session = Session(paths, lock, engine, ctx, control, window, windows, requests)
-    bridge.call(core.start(), lambda _r, err: log.error("The core did not start: %s", err) if err else None)
+    bridge.call(app.start(), lambda _r, err: log.error("The core did not start: %s", err) if err else None)
     return session
 
 

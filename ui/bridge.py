@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from aggregator.bus import PRIORITY_UI, EventBus, Subscription
-from aggregator.engine import EngineThread, on_result
+from aggregator.app.enrich import EventSource
+from aggregator.app.runtime import PRIORITY_UI, EngineThread, Subscription, on_result
 from aggregator.events import (
     AccountsChanged,
     AccountStateChanged,
@@ -66,6 +66,10 @@ class Bridge(QObject):
         super().__init__(parent)
         self._engine = engine
         self._subscriptions: list[Subscription] = []
+        #: UI -> engine calls whose answer comes back (``call`` and ``run``), and one-way commands
+        #: (``post``): the benchmark counts both per incoming message.
+        self.round_trips = 0
+        self.posted = 0
         self._routes: dict[type[Any], Any] = {
             AccountStateChanged: self.account_state,
             AccountsChanged: self.accounts_changed,
@@ -94,8 +98,9 @@ class Bridge(QObject):
 
     # -- core -> UI ---------------------------------------------------------------------------------
 
-    def attach(self, bus: EventBus) -> None:
-        """Subscribe to the core's events. Call on the engine thread (the bus is not thread-safe)."""
+    def attach(self, bus: EventSource) -> None:
+        """Subscribe to the core's events (``App``: enriched; a bare bus in tests). Call on the engine
+        thread (the bus is not thread-safe)."""
         for event_type in self._routes:
             self._subscriptions.append(bus.subscribe(event_type, self._forward, priority=PRIORITY_UI))
 
@@ -119,6 +124,7 @@ class Bridge(QObject):
 
     def call(self, coro: Coroutine[Any, Any, T], on_done: Callable[[T | None, BaseException | None], None]) -> None:
         """Run ``coro`` on the engine loop; ``on_done(result, error)`` runs later on the GUI thread."""
+        self.round_trips += 1
         try:
             future = self._engine.submit(coro)
         except RuntimeError as exc:  # the engine is gone (shutting down)
@@ -134,6 +140,23 @@ class Bridge(QObject):
             return fn()
 
         self.call(wrapper(), on_done)
+
+    def post(self, fn: Callable[[], object]) -> None:
+        """Run the plain function ``fn`` on the engine thread; nothing comes back (a failure is logged).
+        For commands whose outcome the window learns from events (marking a conversation read)."""
+        self.posted += 1
+
+        async def wrapper() -> None:
+            try:
+                fn()
+            except Exception:
+                log.exception("A command posted from the UI failed")
+
+        coro = wrapper()
+        try:
+            self._engine.submit(coro)
+        except RuntimeError:  # the engine is gone (shutting down)
+            coro.close()
 
     @Slot(object, object, object)
     def _deliver_result(self, on_done: Done, result: object, error: object) -> None:  # GUI thread

@@ -21,9 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aggregator.accounts.trust import ca_file_lock, certificate_lines, trust_presented_certificate
 from aggregator.api import CERTIFICATE_CHANGED, AccountId, CertificateDetails
-from aggregator.core import Core
+from aggregator.app.types import certificate_lines
 from ui.context import UiContext
 
 log = logging.getLogger(__name__)
@@ -117,8 +116,8 @@ class CertificateDialog(QDialog):
         layout.addWidget(self.buttons)
         self.setMinimumWidth(560)
         self.cancel_button.setFocus()
-        core = ctx.core
-        ctx.bridge.run(lambda: ca_file_lock(core.policy, core.paths, account_id), self._lock_checked)
+        app = ctx.app
+        ctx.bridge.run(lambda: app.ca_file_lock(account_id), self._lock_checked)
 
     def _lock_checked(self, refused: str | None, error: BaseException | None) -> None:
         if error is not None:
@@ -133,9 +132,8 @@ class CertificateDialog(QDialog):
 
     def trust(self) -> None:
         self.trust_button.setEnabled(False)
-        core: Core = self._ctx.core
         fingerprint = self.certificate.fingerprint_sha256
-        self._ctx.bridge.call(trust_presented_certificate(core, self.account_id, fingerprint), self._trusted)
+        self._ctx.bridge.call(self._ctx.app.trust_presented_certificate(self.account_id, fingerprint), self._trusted)
 
     def _trusted(self, _result: object, error: BaseException | None) -> None:
         if error is not None:

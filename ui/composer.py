@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
-from ui.reply_info import ReplyInfo, over_limit_text
+from aggregator.app.reply_info import ReplyInfo, over_limit_text
 from ui.typing_indicator import TypingThrottle
 
 log = logging.getLogger(__name__)

@@ -17,18 +17,15 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from aggregator.api import ConversationKey, MessageState, PolicyError
-from aggregator.archive.records import Direction, StoredMessage
-from aggregator.core import Core
-from aggregator.policy.engine import ConfirmationRequiredError
-from aggregator.templates import Template
+from aggregator.app.reply_info import ReplyInfo
+from aggregator.app.types import ConfirmationRequiredError, Direction, StoredMessage, Template
 from ui.composer import Composer
 from ui.context import UiContext
 from ui.input_commands import BadCommand, InsertTemplate, SendText, ShowHelp, help_text, parse
 from ui.message_view import MessageView
 from ui.models.conversation_model import ConversationModel
 from ui.policy_prompt import ask_to_send, refusal_text
-from ui.reply_info import ReplyInfo, reply_info
-from ui.templates_menu import TemplatesButton, template_store
+from ui.templates_menu import TemplatesButton
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +34,6 @@ BANNER_STYLE = "background: #fff4c2; color: #5c4400; border: 1px solid #e0c860; 
 
 #: Where the text goes now (None: nowhere yet, e.g. a person without contacts).
 Target = Callable[[], ConversationKey | None]
-
-
-async def _send(core: Core, to: ConversationKey, command: SendText, *, confirmed: bool) -> StoredMessage:
-    return await core.outbound.send(to.account_id, to.handle, command.body, command.kind, confirmed=confirmed)
 
 
 def policy_banner() -> QLabel:
@@ -89,7 +82,7 @@ class ComposerController(QObject):
         to = self._target()
         if to is None:
             return
-        core = self._ctx.core
+        app = self._ctx.app
 
         def done(info: ReplyInfo | None, error: BaseException | None) -> None:
             if error is not None or info is None:
@@ -104,7 +97,7 @@ class ComposerController(QObject):
             self._composer.set_reply_info(info)
             self.reply_info_changed.emit(info)
 
-        self._ctx.bridge.run(lambda: reply_info(core, to.account_id), done)
+        self._ctx.bridge.run(lambda: app.reply_info(to.account_id), done)
 
     # -- sending ----------------------------------------------------------------------------------
 
@@ -143,7 +136,7 @@ class ComposerController(QObject):
         self._composer.show_note(help_text())
 
     def _send(self, to: ConversationKey, command: SendText, text: str, *, confirmed: bool) -> None:
-        coro = _send(self._ctx.core, to, command, confirmed=confirmed)
+        coro = self._ctx.app.send(to, command.body, command.kind, confirmed=confirmed)
         self._ctx.bridge.call(coro, lambda _row, err: self._sent(to, command, text, err))
 
     def _sent(self, to: ConversationKey, command: SendText, text: str, error: BaseException | None) -> None:
@@ -175,7 +168,7 @@ class ComposerController(QObject):
         self._send(to, command, text, confirmed=True)
 
     def _insert_template(self, name: str) -> None:
-        core = self._ctx.core
+        app = self._ctx.app
 
         def done(template: Template | None, error: BaseException | None) -> None:
             if error is not None or template is None:
@@ -184,7 +177,7 @@ class ComposerController(QObject):
             self._composer.clear_error()
             self._composer.set_text(template.text)
 
-        self._ctx.bridge.run(lambda: template_store(core).get(name), done)
+        self._ctx.bridge.run(lambda: app.template(name), done)
 
     # -- sending a failed message again -----------------------------------------------------------
 
@@ -198,7 +191,7 @@ class ComposerController(QObject):
                 self._composer.show_error(f"Not sent again: {error}")
 
         self._composer.clear_error()
-        self._ctx.bridge.call(self._ctx.core.outbound.retry(message_id), done)
+        self._ctx.bridge.call(self._ctx.app.retry(message_id), done)
 
     def retry_last_failed(self) -> None:
         """Ctrl+R: send the newest failed message of ours again."""

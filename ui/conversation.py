@@ -16,9 +16,10 @@ from PySide6.QtWidgets import (
 )
 
 from aggregator.api import ContactRef, ConversationKey, ConversationKind
-from aggregator.archive.records import Direction, StoredMessage
+from aggregator.app.reply_info import ReplyInfo
+from aggregator.app.rows import PersonRow
+from aggregator.app.types import Direction, PersonId, StoredMessage
 from aggregator.events import MessageStored, MessageUpdated, TypingNotice
-from aggregator.roster.records import PersonId
 from ui.composer import Composer
 from ui.composer_controller import ComposerController
 from ui.context import UiContext
@@ -26,8 +27,6 @@ from ui.conversation_keys import install_tab_keys
 from ui.icons import presence_icon
 from ui.message_view import MessageView
 from ui.models.conversation_model import ConversationModel
-from ui.reply_info import ReplyInfo
-from ui.rows import PersonRow
 from ui.sender_names import show_person_names
 from ui.timeline_window import TimelineWindow
 from ui.typing_indicator import TypingIndicator
@@ -144,17 +143,17 @@ class ConversationTab(QWidget):
         ref = self.reply_target()
         if ref is None:
             return
-        coro = self._ctx.core.outbound.set_typing(ref.account_id, ref.handle, typing)
+        coro = self._ctx.app.set_typing(ref.account_id, ref.handle, typing)
         self._ctx.bridge.call(coro, lambda _ok, err: log.info("Typing notice failed: %s", err) if err else None)
 
     # -- history ----------------------------------------------------------------------------------
 
     def _load_older(self, before_id: int | None) -> None:
-        core = self._ctx.core
+        app = self._ctx.app
         pid = self.person.id
 
         def load() -> list[StoredMessage]:
-            return core.roster.history(pid, limit=PAGE, before_id=before_id)
+            return app.person_history(pid, limit=PAGE, before_id=before_id)
 
         self._ctx.bridge.run(load, self._page_loaded)
 
@@ -254,8 +253,8 @@ class ConversationPane(QTabWidget):
             self.person_opened.emit(tab.person.id)
 
     def _mark_read(self, person_id: PersonId) -> None:
-        core = self._ctx.core
-        self._ctx.bridge.run(lambda: core.roster.unread.mark_person_read(person_id), lambda _r, _e: None)
+        app = self._ctx.app
+        self._ctx.bridge.post(lambda: app.mark_person_read(person_id))
 
     def _on_typing(self, event: TypingNotice) -> None:
         for tab in self.tabs():

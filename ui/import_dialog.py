@@ -30,24 +30,11 @@ from PySide6.QtWidgets import (
 )
 
 from aggregator.api import AggregatorError
-from aggregator.archive.importers import KnownAccount, ReadOptions
-from aggregator.archive.importers.formats import formats
-from aggregator.archive.importers.runner import Normalizer
-from aggregator.archive.importers.session import ImportOutcome, ImportProgress, import_history
-from aggregator.core import Core
+from aggregator.app.types import ImportOutcome, ImportProgress, ReadOptions
+from aggregator.app.types import import_formats as formats
 from ui.context import UiContext
 
 log = logging.getLogger(__name__)
-
-
-def _normalizer(core: Core) -> Normalizer:
-    def normalize(protocol: str, handle: str) -> str:
-        try:
-            return core.registry.get(protocol).normalize_handle(handle)
-        except (AggregatorError, ValueError):
-            return handle
-
-    return normalize
 
 
 class ImportDialog(QDialog):
@@ -151,24 +138,8 @@ class ImportDialog(QDialog):
         self.summary.clear()
         self.bar.setRange(0, 0)  # busy until the first file is counted
         self.status.setText(f"Looking at {directory}…")
-        core = self._ctx.core
         emit_progress = self.progressed.emit
-
-        async def run() -> list[ImportOutcome]:  # engine thread
-            configured = [
-                KnownAccount(a.id, a.protocol, a.address, a.label, a.sphere) for a in core.account_store.load()
-            ]
-            return await import_history(
-                core.archive,
-                configured,
-                directory,
-                name,
-                options,
-                normalize=_normalizer(core),
-                on_progress=emit_progress,
-            )
-
-        self._ctx.bridge.call(run(), self._done)
+        self._ctx.bridge.call(self._ctx.app.import_history(directory, name, options, emit_progress), self._done)
 
     def _done(self, outcomes: list[ImportOutcome] | None, error: BaseException | None) -> None:
         if error is not None:

@@ -21,18 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aggregator.api import AccountId
-from aggregator.core import Core
-from aggregator.rooms.records import Room
+from aggregator.app.room_rows import GroupChatAccount, RoomRow
 from ui.context import UiContext
-from ui.room_rows import GroupChatAccount, RoomRow, group_chat_accounts, room_row
 
 log = logging.getLogger(__name__)
-
-
-async def _join(core: Core, account_id: AccountId, address: str, nick: str | None) -> RoomRow:
-    room: Room = await core.rooms.join(account_id, address, nick)
-    return room_row(core, room)
 
 
 class JoinRoomDialog(QDialog):
@@ -76,8 +68,7 @@ class JoinRoomDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         self.address.setFocus()
-        core = ctx.core
-        ctx.bridge.run(lambda: group_chat_accounts(core), self._accounts_loaded)
+        ctx.bridge.run(ctx.app.group_chat_accounts, self._accounts_loaded)
 
     def _accounts_loaded(self, accounts: list[GroupChatAccount] | None, error: BaseException | None) -> None:
         self.account.clear()
@@ -101,7 +92,7 @@ class JoinRoomDialog(QDialog):
         self.join_button.setEnabled(False)
         self.join_button.setText("Joining…")
         nick = self.nick.text().strip() or None
-        self._ctx.bridge.call(_join(self._ctx.core, account_id, address, nick), self._done)
+        self._ctx.bridge.call(self._ctx.app.join_room_row(account_id, address, nick), self._done)
 
     def _done(self, row: RoomRow | None, error: BaseException | None) -> None:
         self.join_button.setEnabled(True)

@@ -25,24 +25,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aggregator.search.filters import SearchFilters
-from aggregator.search.query import SearchError
+from aggregator.app.application import App
+from aggregator.app.search_rows import (
+    ContextAnswer,
+    FilterChoices,
+    ResultRow,
+    SearchAnswer,
+)
+from aggregator.app.types import SearchError, SearchFilters
 from ui.context import UiContext
 from ui.models.search_results_model import ACCOUNT, CONVERSATION, MESSAGE, WHEN, SearchResultsModel
 from ui.search_context import ContextView
 from ui.search_delegate import SnippetDelegate
 from ui.search_filters import FilterBar, FilterError
-from ui.search_rows import (
-    ContextAnswer,
-    FilterChoices,
-    ResultRow,
-    SearchAnswer,
-    filter_choices,
-    message_context,
-    run_search,
-)
 
 log = logging.getLogger(__name__)
+
+
+def run_search(app: App, text: str, filters: SearchFilters, limit: int) -> SearchAnswer:
+    """Engine thread: the search (a seam the tests slow down)."""
+    return app.search(text, filters, limit)
+
 
 DEBOUNCE_MS = 150
 LIMIT = 200
@@ -179,8 +182,7 @@ class LogViewer(QWidget):
 
     def reload_choices(self) -> None:
         """Read the persons and accounts for the filters (on the engine thread)."""
-        core = self._ctx.core
-        self._ctx.bridge.run(lambda: filter_choices(core), self._choices_loaded)
+        self._ctx.bridge.run(self._ctx.app.search_filter_choices, self._choices_loaded)
 
     def _reload_if_shown(self) -> None:
         if self.isVisible():
@@ -222,9 +224,9 @@ class LogViewer(QWidget):
             self._clear_results()
             return
         self._set_status("Searching…")
-        core = self._ctx.core
+        app = self._ctx.app
         self._ctx.bridge.run(
-            lambda: run_search(core, text, filters, LIMIT),
+            lambda: run_search(app, text, filters, LIMIT),
             lambda answer, err: self._show(generation, answer, err),
         )
 
@@ -282,9 +284,9 @@ class LogViewer(QWidget):
             return
         where = f"with {row.conversation}" if row.person_id is not None else f"in {row.conversation}"
         self.context_title.setText(f"{where} on {row.account}")
-        core, message_id = self._ctx.core, row.message.id
+        app, message_id = self._ctx.app, row.message.id
         self._ctx.bridge.run(
-            lambda: message_context(core, message_id, CONTEXT),
+            lambda: app.message_context(message_id, CONTEXT),
             lambda ctx, err: self._context_loaded(generation, ctx, err),
         )
 

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from aggregator.api import ContactRef
-from aggregator.roster.records import PersonId
+from aggregator.app.rows import PersonRow
+from aggregator.app.types import PersonId
 from ui.accounts_strip import AccountsStrip
 from ui.context import UiContext
 from ui.conversation import ConversationPane, ConversationTab
@@ -31,7 +32,6 @@ from ui.quick_switcher import QuickSwitcher
 from ui.room_actions import RoomActions
 from ui.roster_delegate import RosterDelegate
 from ui.roster_feed import RosterFeed
-from ui.rows import PersonRow
 from ui.status_selector import StatusSelector
 from ui.storage_banner import StorageBanner
 from ui.suggestions import SuggestionsButton

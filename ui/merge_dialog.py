@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aggregator.roster.records import PersonId
+from aggregator.app.rows import PersonRow
+from aggregator.app.types import PersonId
 from ui.models.roster_model import SPHERE_TITLES
-from ui.rows import PersonRow
 
 PERSON_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 MAX_LISTED = 6

@@ -17,12 +17,9 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 
-from aggregator.api import ContactRef, ConversationKind, MessageKind
-from aggregator.archive.records import Direction, StoredMessage
-from aggregator.core import Core
+from aggregator.api import ConversationKind, MessageKind
+from aggregator.app.types import Direction, StoredMessage
 from aggregator.events import MessageStored
-from aggregator.rooms.mentions import is_mention
-from aggregator.roster.naming import display_name
 from ui.context import UiContext
 from ui.conversation import ConversationPane, ConversationTab
 from ui.freedesktop import FreedesktopNotifier
@@ -70,27 +67,15 @@ class Sender:
     actor: str = ""  # the name in "* name waves" when it is not ``name`` (a room: the nick)
 
 
-def _room_sender(core: Core, message: StoredMessage, held: bool) -> Sender:
-    room = core.rooms.room(message.conversation)
-    try:
-        address = core.accounts.config(message.account_id).address
-    except KeyError:
-        address = ""
-    nick = message.sender_name or message.sender
-    where = room.name if room is not None else message.conversation.handle
-    return Sender(None, f"{nick} in {where}", held, notify=is_mention(message, room, address), actor=nick)
-
-
-def _sender(core: Core, message: StoredMessage) -> Sender:
-    """On the engine thread: who wrote (the person's name; in a room "nick in room"), whether
-    notifications wait, and whether a room message mentions us."""
-    held = core.status.notifications_held(message.account_id)
+def sender_of(event: MessageStored) -> Sender:
+    """Who wrote (the person's name; in a room "nick in room"), whether notifications wait, and whether
+    a room message mentions us: all carried by the event (``aggregator.app.enrich``)."""
+    message, held = event.message, event.notifications_held
+    nick = event.sender_display or message.sender_name or message.sender
     if message.conversation.kind is ConversationKind.ROOM:
-        return _room_sender(core, message, held)
-    person = core.roster.directory.person_of(ContactRef(message.account_id, message.conversation.handle))
-    if person is not None:
-        return Sender(person.id, display_name(person), held)
-    return Sender(None, message.sender_name or message.sender, held)
+        where = event.conversation_title or message.conversation.handle
+        return Sender(None, f"{nick} in {where}", held, notify=event.mentions_us, actor=nick)
+    return Sender(event.person_id, event.conversation_title if event.person_id is not None else nick, held)
 
 
 class MessageAlerts(QObject):
@@ -132,20 +117,14 @@ class MessageAlerts(QObject):
         message = event.message
         if not wanted(message) or self._focused(message):
             return
-        core = self._ctx.core
-        self._ctx.bridge.run(lambda: _sender(core, message), lambda s, e: self._looked_up(message, s, e))
+        self._notify(message, sender_of(event))
 
-    def _looked_up(self, message: StoredMessage, sender: Sender | None, error: BaseException | None) -> None:
-        if sender is None:
-            log.warning("No notification for message %s: %s", message.id, error)
-            return
+    def _notify(self, message: StoredMessage, sender: Sender) -> None:
         if not sender.notify:
             return
         if sender.held:
             log.debug("Notification for message %s held: its sphere is off duty", message.id)
             self.held.emit(message)
-            return
-        if self._focused(message):  # opened while we looked the sender up
             return
         body = excerpt(message.body)
         if message.kind is MessageKind.ACTION:

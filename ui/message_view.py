@@ -35,9 +35,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QMenu, QTextBrowser, QToolTip, QWidget
 
 from aggregator.api import MessageState
-from aggregator.archive.records import Direction, StoredMessage
+from aggregator.app.names import SenderNames
+from aggregator.app.types import Direction, StoredMessage
 from ui.models.conversation_model import MESSAGE_ROLE, ConversationModel
-from ui.timeline_text import RETRY_SCHEME, STATE_MARKS, SenderNames, day_label, local_day, message_html, tooltip
+from ui.timeline_text import RETRY_SCHEME, STATE_MARKS, day_label, local_day, message_html, tooltip
 
 __all__ = ["HIGHLIGHT_STYLE", "RETRY_SCHEME", "STATE_MARKS", "MessageView", "message_html"]
 

@@ -21,15 +21,14 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QInputDialog, QLineEdit, QMenu, QMessageBox, QTreeView, QWidget
 
 from aggregator.api import ContactRef, Sphere
-from aggregator.roster.records import PersonId
+from aggregator.app.rows import ContactRow, PersonRow
+from aggregator.app.types import PersonId
 from ui import merge_dialog
-from ui import person_commands as commands
 from ui.context import UiContext
 from ui.merge_dialog import MergeChooser
 from ui.models.roster_filter import RosterFilter
 from ui.models.roster_model import CONTACT, PERSON, SPHERE_TITLES, DropKind, DropRequest, RosterModel
 from ui.refusal import show_refusal
-from ui.rows import ContactRow, PersonRow
 
 log = logging.getLogger(__name__)
 
@@ -257,29 +256,29 @@ class PersonActions(QObject):
         self._ctx.bridge.run(fn, done)
 
     def merge(self, into: PersonId, other: PersonId) -> None:
-        core = self._ctx.core
-        self._run("Merge", lambda: commands.merge(core, into, other))
+        app = self._ctx.app
+        self._run("Merge", lambda: app.merge_persons(into, other))
 
     def split(self, ref: ContactRef) -> None:
-        core = self._ctx.core
-        self._run("Split", lambda: commands.split(core, ref))
+        app = self._ctx.app
+        self._run("Split", lambda: app.split_contact(ref))
 
     def rename(self, person_id: PersonId, alias: str) -> None:
-        core = self._ctx.core
-        self._run("Rename", lambda: commands.rename(core, person_id, alias.strip() or None))
+        app = self._ctx.app
+        self._run("Rename", lambda: app.rename_person(person_id, alias.strip() or None))
 
     def move_to_sphere(self, person_id: PersonId, sphere: Sphere, *, leave_groups: bool = False) -> None:
-        core = self._ctx.core
+        app = self._ctx.app
         self._run(
             f"Move to {SPHERE_TITLES[sphere]}",
-            lambda: commands.move_to_sphere(core, person_id, sphere, leave_groups=leave_groups),
+            lambda: app.move_person_to_sphere(person_id, sphere, leave_groups=leave_groups),
         )
 
     def move_to_group(self, person_id: PersonId, group: str, sphere: Sphere | None = None) -> None:
-        core = self._ctx.core
+        app = self._ctx.app
         what = f"Move to the group “{group.strip()}”"
-        self._run(what, lambda: commands.move_to_group(core, person_id, group, sphere))
+        self._run(what, lambda: app.move_person_to_group(person_id, group, sphere))
 
     def remove_from_group(self, person_id: PersonId, group: str) -> None:
-        core = self._ctx.core
-        self._run(f"Remove from the group “{group}”", lambda: commands.remove_from_group(core, person_id, group))
+        app = self._ctx.app
+        self._run(f"Remove from the group “{group}”", lambda: app.remove_person_from_group(person_id, group))

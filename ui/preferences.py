@@ -8,8 +8,8 @@ reason shown here). Settings the policy locks are shown disabled, with "Locked b
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import time
 
 from PySide6.QtCore import QTime, Signal
@@ -31,10 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aggregator.api import AggregatorError, PresenceKind, Sphere
-from aggregator.core import Core
-from aggregator.prefs.keys import SECONDS_KEYS, SettingView, Source
-from aggregator.presence.status import StatusBook
+from aggregator.api import PresenceKind, Sphere
+from aggregator.app.preferences import BookChange, PrefsSnapshot
+from aggregator.app.types import SECONDS_KEYS, SettingView, Source, StatusBook
 from ui.context import UiContext
 from ui.session_start import SessionStartBox
 
@@ -66,57 +65,6 @@ def lock_text(reason: str) -> str:
         if reason.startswith(said):
             return LOCKED_PREFIX + (now + reason[len(said) :]).strip()
     return LOCKED_PREFIX + reason
-
-
-@dataclass(frozen=True, slots=True)
-class AccountEntry:
-    id: str
-    label: str
-    sphere: Sphere
-
-
-@dataclass(frozen=True, slots=True)
-class PrefsSnapshot:
-    views: dict[str, SettingView]
-    accounts: tuple[AccountEntry, ...]
-    book: StatusBook
-    #: The most days the policy lets each sphere's messages be kept ("retention_days.work" -> days).
-    retention_limits: dict[str, int]
-
-
-def load_snapshot(core: Core) -> PrefsSnapshot:
-    """Engine thread: everything the dialog shows."""
-    if core.prefs is None:
-        raise AggregatorError("the preferences are not available in this instance")
-    accounts = tuple(
-        AccountEntry(a.id, a.label or a.address, a.sphere) for a in sorted(core.accounts.configs(), key=lambda a: a.id)
-    )
-    limits = {f"retention_days.{s.value}": core.policy.sphere_retention_days(s) for s in Sphere}
-    return PrefsSnapshot(
-        {v.key: v for v in core.prefs.views()},
-        accounts,
-        core.status.book,
-        {k: v for k, v in limits.items() if v is not None},
-    )
-
-
-BookChange = Callable[[StatusBook], StatusBook]
-
-
-async def apply_changes(core: Core, settings: list[tuple[str, str]], book: BookChange | None) -> list[str]:
-    """Engine thread: apply each setting (each refusal becomes one line) and the status book change."""
-    errors: list[str] = []
-    assert core.prefs is not None
-    for key, text in settings:
-        try:
-            core.prefs.set(key, text)
-        except AggregatorError as exc:
-            errors.append(str(exc))
-    if book is not None:
-        changed = book(core.status.book)
-        if changed != core.status.book:
-            await core.status.replace_book(changed)
-    return errors
 
 
 def _qtime(value: time) -> QTime:
@@ -316,8 +264,7 @@ class PreferencesDialog(QDialog):
 
     def reload(self) -> None:
         self.session_start.reload()
-        core = self._ctx.core
-        self._ctx.bridge.run(lambda: load_snapshot(core), self._loaded)
+        self._ctx.bridge.run(self._ctx.app.preferences, self._loaded)
 
     def _loaded(self, snapshot: PrefsSnapshot | None, error: BaseException | None) -> None:
         if snapshot is None:
@@ -489,4 +436,4 @@ class PreferencesDialog(QDialog):
             else:
                 self.reload()
 
-        self._ctx.bridge.call(apply_changes(self._ctx.core, settings, book), done)
+        self._ctx.bridge.call(self._ctx.app.apply_preferences(settings, book), done)

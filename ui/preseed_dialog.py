@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from aggregator.api import AccountId
-from aggregator.policy.setup import SetupNeed, complete
+from aggregator.app.types import SetupNeed
 from ui.context import UiContext
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class PreseedDialog(QDialog):
     def submit(self) -> None:
         self.error.hide()
         self.sign_in.setEnabled(False)
-        coro = complete(self._ctx.core, self.need, username=self.username.text(), password=self.password.text())
+        coro = self._ctx.app.complete_setup(self.need, username=self.username.text(), password=self.password.text())
         self._ctx.bridge.call(coro, self._finished)
 
     def _finished(self, account_id: AccountId | None, error: BaseException | None) -> None:

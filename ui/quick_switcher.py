@@ -9,8 +9,8 @@ from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QDialog, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
 
+from aggregator.app.rows import PersonRow
 from ui.models.switcher_model import SwitcherModel
-from ui.rows import PersonRow
 
 _MOVES = {
     Qt.Key.Key_Up: -1,

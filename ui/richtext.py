@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 
-from aggregator.search.snippet import Segment
+from aggregator.app.types import Segment
 
 # A URL ends at whitespace or at characters that cannot be part of one; trailing punctuation is
 # left outside ("see https://x.test/a." links https://x.test/a).

@@ -10,11 +10,11 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar, QStackedWidget, QTabWidget, QTreeView, QWidget
 
 from aggregator.api import ConversationKey
+from aggregator.app.room_rows import RoomRow
 from ui.context import UiContext
 from ui.join_room_dialog import JoinRoomDialog
 from ui.models.roster_model import KIND_ROLE, ROOM, ROOM_KEY_ROLE, RosterModel
 from ui.room_feed import RoomFeed
-from ui.room_rows import RoomRow
 from ui.room_tab import RoomTab, close_room, open_room, room_tab, update_room
 
 

@@ -4,15 +4,16 @@ bus's ``RoomChanged`` / ``RoomRemoved`` (each turned into a fresh ``RoomRow`` on
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
 
 from aggregator.api import ConversationKey
+from aggregator.app.room_rows import RoomRow
 from aggregator.rooms.events import RoomChanged, RoomRemoved
 from aggregator.roster.events import UnreadChanged
 from ui.context import UiContext
 from ui.models.roster_model import RosterModel
-from ui.room_rows import RoomRow, all_rooms, room_of_conversation, room_row
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,7 @@ class RoomFeed(QObject):
         ctx.bridge.unread_changed.connect(self._on_unread)
 
     def load(self) -> None:
-        core = self._ctx.core
-        self._ctx.bridge.run(lambda: all_rooms(core), self._loaded)
+        self._ctx.bridge.run(self._ctx.app.all_rooms, self._loaded)
 
     def _loaded(self, rows: list[RoomRow] | None, error: BaseException | None) -> None:
         if error is not None or rows is None:
@@ -49,8 +49,8 @@ class RoomFeed(QObject):
         if not self._ready:
             self._early.append(event)
             return
-        core = self._ctx.core
-        self._ctx.bridge.run(lambda: room_row(core, event.room), self._apply)
+        app = self._ctx.app
+        self._ctx.bridge.run(lambda: app.room_row(event.room), self._apply)
 
     def _apply(self, row: RoomRow | None, error: BaseException | None) -> None:
         if error is not None or row is None:
@@ -60,15 +60,12 @@ class RoomFeed(QObject):
         self.room_changed.emit(row)
 
     def _on_unread(self, event: UnreadChanged) -> None:
-        conv_id = event.conversation_id
-        if not self._ready or conv_id is None or event.person_id is not None:
+        key = event.conversation
+        if not self._ready or key is None or event.person_id is not None:
             return  # a person's conversation: the roster feed's business
-        core = self._ctx.core
-        self._ctx.bridge.run(lambda: room_of_conversation(core, conv_id), self._apply_if_known)
-
-    def _apply_if_known(self, row: RoomRow | None, error: BaseException | None) -> None:
-        if row is not None and self._model.room(row.key) is not None:
-            self._apply(row, error)
+        row = self._model.room(key)
+        if row is not None and row.unread != event.conversation_unread:
+            self._apply(replace(row, unread=event.conversation_unread), None)
 
     def _on_removed(self, event: RoomRemoved) -> None:
         if not self._ready:

@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from aggregator.api import ConversationKey, PresenceKind
-from aggregator.archive.records import StoredMessage
-from aggregator.core import Core
+from aggregator.app.reply_info import ReplyInfo
+from aggregator.app.room_rows import RoomRow
+from aggregator.app.types import Room, StoredMessage
 from aggregator.events import MessageStored, MessageUpdated
-from aggregator.rooms.records import Room
 from ui.composer import Composer
 from ui.composer_controller import ComposerController
 from ui.context import UiContext
@@ -34,26 +34,12 @@ from ui.icons import presence_icon
 from ui.message_view import MessageView
 from ui.models.conversation_model import ConversationModel
 from ui.models.member_model import MemberModel
-from ui.reply_info import ReplyInfo
-from ui.room_rows import RoomRow, mark_room_read
 from ui.sender_names import show_room_names
 
 log = logging.getLogger(__name__)
 
 PAGE = 50
 ERROR_STYLE = "color: #c00000"
-
-
-async def _join(core: Core, account_id: str, address: str, nick: str | None) -> Room:
-    return await core.rooms.join(account_id, address, nick)
-
-
-async def _leave(core: Core, key: ConversationKey) -> Room | None:
-    return await core.rooms.leave(key)
-
-
-async def _set_topic(core: Core, key: ConversationKey, topic: str) -> None:
-    await core.rooms.set_topic(key, topic)
 
 
 class RoomTab(QWidget):
@@ -185,8 +171,8 @@ class RoomTab(QWidget):
     # -- history ----------------------------------------------------------------------------------
 
     def _load_older(self, before_id: int | None) -> None:
-        core, key = self._ctx.core, self.room.key
-        self._ctx.bridge.run(lambda: core.rooms.history(key, limit=PAGE, before_id=before_id), self._page_loaded)
+        app, key = self._ctx.app, self.room.key
+        self._ctx.bridge.run(lambda: app.room_history(key, limit=PAGE, before_id=before_id), self._page_loaded)
 
     def _page_loaded(self, page: list[StoredMessage] | None, error: BaseException | None) -> None:
         if error is not None or page is None:
@@ -208,8 +194,8 @@ class RoomTab(QWidget):
         return current is self and self.window().isActiveWindow()
 
     def mark_read(self) -> None:
-        core, key = self._ctx.core, self.room.key
-        self._ctx.bridge.run(lambda: mark_room_read(core, key), lambda _r, _e: None)
+        app, key = self._ctx.app, self.room.key
+        self._ctx.bridge.post(lambda: app.mark_room_read(key))
 
     def on_current_tab(self, _index: int) -> None:
         if self.is_seen():
@@ -238,7 +224,7 @@ class RoomTab(QWidget):
         if self.topic.isReadOnly() or text == self.room.topic:
             return
         self.composer.clear_error()
-        self._ctx.bridge.call(_set_topic(self._ctx.core, self.room.key, text), self._topic_set)
+        self._ctx.bridge.call(self._ctx.app.set_topic(self.room.key, text), self._topic_set)
 
     def _topic_set(self, _result: None, error: BaseException | None) -> None:
         if error is not None:
@@ -249,7 +235,7 @@ class RoomTab(QWidget):
         self.join_button.setEnabled(False)
         self.composer.clear_error()
         room = self.room
-        self._ctx.bridge.call(_join(self._ctx.core, room.key.account_id, room.name, room.nick), self._joined)
+        self._ctx.bridge.call(self._ctx.app.join_room(room.key.account_id, room.name, room.nick), self._joined)
 
     def _joined(self, _room: Room | None, error: BaseException | None) -> None:
         self.join_button.setEnabled(True)
@@ -258,7 +244,7 @@ class RoomTab(QWidget):
 
     def leave(self) -> None:
         self.leave_button.setEnabled(False)
-        self._ctx.bridge.call(_leave(self._ctx.core, self.room.key), self._left)
+        self._ctx.bridge.call(self._ctx.app.leave_room(self.room.key), self._left)
 
     def _left(self, _kept: Room | None, error: BaseException | None) -> None:
         self.leave_button.setEnabled(True)

@@ -7,15 +7,16 @@ engine thread) so a busy roster never floods the GUI thread.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from aggregator.app.rows import PersonRow
+from aggregator.app.types import PersonId
 from aggregator.events import ContactPresenceChanged
-from aggregator.roster.events import PersonRemoved, UnreadChanged
-from aggregator.roster.records import PersonId
+from aggregator.roster.events import PersonPresenceChanged, PersonRemoved, UnreadChanged
 from ui.context import UiContext
 from ui.models.roster_model import RosterModel
-from ui.rows import PersonRow, all_persons, person_of_contact, person_rows
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +43,13 @@ class RosterFeed(QObject):
         b = ctx.bridge
         b.person_added.connect(lambda e: self._touch(e.person.id))
         b.person_updated.connect(lambda e: self._touch(e.person.id))
-        b.person_presence.connect(lambda e: self._touch(e.person_id))
+        b.person_presence.connect(self._on_person_presence)
         b.person_removed.connect(self._on_removed)
         b.contact_presence.connect(self._on_contact_presence)
         b.unread_changed.connect(self._on_unread)
 
     def load(self) -> None:
-        core = self._ctx.core
-        self._ctx.bridge.run(lambda: (all_persons(core), core.roster.unread.total()), self._loaded)
+        self._ctx.bridge.run(self._ctx.app.buddy_list, self._loaded)
 
     def _loaded(self, result: tuple[list[PersonRow], int] | None, error: BaseException | None) -> None:
         if error is not None or result is None:
@@ -68,15 +68,39 @@ class RosterFeed(QObject):
         if self._ready and not self._timer.isActive() and not self._in_flight:
             self._timer.start()
 
+    def _shown(self, person_id: PersonId) -> PersonRow | None:
+        """The person's row as shown, when it can be changed in place (none being fetched)."""
+        if not self._ready or person_id in self._dirty:
+            return None
+        return self._model.person(person_id)
+
+    def _put(self, row: PersonRow) -> None:
+        self._model.upsert(row)
+        self.person_changed.emit(row)
+
     def _on_contact_presence(self, event: ContactPresenceChanged) -> None:
-        core = self._ctx.core
-        ref = event.contact
+        """The event names the person and its aggregated presence: the row changes in place."""
+        if event.person_id is None:
+            return
+        row = self._shown(event.person_id)
+        if row is None:
+            self._touch(event.person_id)
+            return
+        p = event.presence
+        contacts = tuple(
+            replace(c, presence=p.kind, status=p.status) if c.ref == event.contact else c for c in row.contacts
+        )
+        row = replace(row, contacts=contacts)
+        if event.person_presence is not None:
+            row = replace(row, presence=event.person_presence.kind, status=event.person_presence.status)
+        self._put(row)
 
-        def done(pid: PersonId | None, _error: BaseException | None) -> None:
-            if pid is not None:
-                self._touch(pid)
-
-        self._ctx.bridge.run(lambda: person_of_contact(core, ref), done)
+    def _on_person_presence(self, event: PersonPresenceChanged) -> None:
+        row = self._shown(event.person_id)
+        if row is None:
+            self._touch(event.person_id)
+            return
+        self._put(replace(row, presence=event.presence.kind, status=event.presence.status, best=event.best))
 
     def _on_removed(self, event: PersonRemoved) -> None:
         self._dirty.discard(event.person_id)
@@ -96,9 +120,9 @@ class RosterFeed(QObject):
         if not self._dirty:
             return
         ids, self._dirty = self._dirty, set()
-        core = self._ctx.core
+        app = self._ctx.app
         self._in_flight = True
-        self._ctx.bridge.run(lambda: person_rows(core, ids), self._apply)
+        self._ctx.bridge.run(lambda: app.person_rows(ids), self._apply)
 
     def _apply(self, result: tuple[list[PersonRow], list[PersonId]] | None, error: BaseException | None) -> None:
         self._in_flight = False

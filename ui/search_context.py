@@ -17,10 +17,10 @@ from PySide6.QtCore import QEvent, QPoint, QUrl
 from PySide6.QtGui import QDesktopServices, QHelpEvent, QTextCursor
 from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
 
-from aggregator.archive.records import StoredMessage
-from aggregator.search.service import Context
+from aggregator.app.names import SenderNames
+from aggregator.app.types import Context, StoredMessage
 from ui.message_view import HIGHLIGHT_STYLE, MENTION_BACKGROUND, SEPARATOR_COLOR
-from ui.timeline_text import SenderNames, day_label, local_day, message_html, tooltip
+from ui.timeline_text import day_label, local_day, message_html, tooltip
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QCompleter, QDateEdit, QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from aggregator.api import Sphere
-from aggregator.search.filters import SearchFilters
-from ui.search_rows import FilterChoices, PersonChoice
+from aggregator.app.search_rows import FilterChoices, PersonChoice
+from aggregator.app.types import SearchFilters
 
 ANYONE = "Anyone"
 

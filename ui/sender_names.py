@@ -8,26 +8,15 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from aggregator.api import AccountId, ConversationKey
-from aggregator.core import Core
-from aggregator.rooms.mentions import own_names
-from ui.account_selves import AccountSelf, account_selves
+from aggregator.api import AccountId
+from aggregator.app.account_selves import AccountSelf
+from aggregator.app.names import SenderNames
+from aggregator.app.room_rows import RoomRow
+from aggregator.app.rows import PersonRow
 from ui.context import UiContext
 from ui.message_view import MessageView
-from ui.room_rows import RoomRow
-from ui.rows import PersonRow
-from ui.timeline_text import SenderNames
 
 log = logging.getLogger(__name__)
-
-
-def room_mention_names(core: Core, key: ConversationKey) -> tuple[str, ...]:
-    """On the engine thread: our nick in the room and our address on its account."""
-    try:
-        address = core.accounts.config(key.account_id).address
-    except KeyError:
-        address = ""
-    return own_names(core.rooms.room(key), address)
 
 
 def person_names(person: PersonRow, selves: dict[AccountId, AccountSelf] | None = None) -> SenderNames:
@@ -40,7 +29,7 @@ def show_person_names(ctx: UiContext, view: MessageView, person: PersonRow) -> N
     """Name the person's messages with their display name now, and ours once the core has said."""
     view.set_names(replace(person_names(person), own=view.names.own))
     ids = tuple(dict.fromkeys(c.ref.account_id for c in person.contacts))
-    core = ctx.core
+    app = ctx.app
 
     def done(selves: dict[AccountId, AccountSelf] | None, error: BaseException | None) -> None:
         if error is not None or selves is None:
@@ -48,14 +37,14 @@ def show_person_names(ctx: UiContext, view: MessageView, person: PersonRow) -> N
             return
         view.set_names(person_names(person, selves))
 
-    ctx.bridge.run(lambda: account_selves(core, ids), done)
+    ctx.bridge.run(lambda: app.account_selves(ids), done)
 
 
 def show_room_names(ctx: UiContext, view: MessageView, room: RoomRow) -> None:
     """Our messages under our nick; what mentions us highlighted (once the core has said)."""
     own = {room.account_id: room.nick} if room.nick else {}
     view.set_names(SenderNames(own=own, accounts={room.account_id: room.account}, mention=view.names.mention))
-    core, key = ctx.core, room.key
+    app, key = ctx.app, room.key
 
     def done(names: tuple[str, ...] | None, error: BaseException | None) -> None:
         if error is not None or names is None:
@@ -63,4 +52,4 @@ def show_room_names(ctx: UiContext, view: MessageView, room: RoomRow) -> None:
             return
         view.set_names(replace(view.names, mention=names))
 
-    ctx.bridge.run(lambda: room_mention_names(core, key), done)
+    ctx.bridge.run(lambda: app.room_mention_names(key), done)

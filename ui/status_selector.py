@@ -14,12 +14,11 @@ from PySide6.QtGui import QAction, QActionGroup, QFont, QIcon
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from aggregator.api import AccountId, Presence, PresenceKind, Sphere
-from aggregator.core import Core
+from aggregator.app.rows import AccountRow
+from aggregator.app.types import StatusBook
 from aggregator.presence.events import OwnStatusChanged
-from aggregator.presence.status import StatusBook
 from ui.context import UiContext
 from ui.icons import presence_icon
-from ui.rows import AccountRow, all_accounts
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +34,6 @@ LABELS = dict(CHOICES) | {PresenceKind.EXTENDED_AWAY: "Extended away"}
 SPHERE_LABELS = {Sphere.WORK: "Work", Sphere.PERSONAL: "Personal"}
 SAME_AS_GLOBAL = "Same as the global status"
 SAME_AS_SPHERE = "Same as its sphere"
-
-
-def _snapshot(core: Core) -> tuple[OwnStatusChanged, list[AccountRow]]:
-    """On the engine thread: the choices, what every account shows, and the accounts' names."""
-    return core.status.snapshot(), all_accounts(core)
 
 
 class StatusSelector(QWidget):
@@ -94,8 +88,7 @@ class StatusSelector(QWidget):
     # -- reading ----------------------------------------------------------------------------------
 
     def reload(self) -> None:
-        core = self._ctx.core
-        self._ctx.bridge.run(lambda: _snapshot(core), self._loaded)
+        self._ctx.bridge.run(self._ctx.app.status_snapshot, self._loaded)
 
     def _loaded(self, result: tuple[OwnStatusChanged, list[AccountRow]] | None, error: BaseException | None) -> None:
         if result is None:
@@ -215,6 +208,6 @@ class StatusSelector(QWidget):
         self, presence: Presence | None, *, sphere: Sphere | None = None, account: AccountId | None = None
     ) -> None:
         self._ctx.bridge.call(
-            self._ctx.core.status.set_status(presence, sphere=sphere, account=account),
+            self._ctx.app.set_status(presence, sphere=sphere, account=account),
             lambda _r, err: log.warning("Could not set the status: %s", err) if err else None,
         )

@@ -24,10 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui import person_commands as commands
+from aggregator.app.person_commands import SuggestionRow
 from ui.context import UiContext
 from ui.models.suggestions_model import SUGGESTION_ROLE, SuggestionsModel
-from ui.person_commands import SuggestionRow
 from ui.refusal import refusal_text
 
 log = logging.getLogger(__name__)
@@ -60,8 +59,8 @@ class SuggestionsFeed(QObject):
             self._again = True
             return
         self._in_flight = True
-        core = self._ctx.core
-        self._ctx.bridge.run(lambda: commands.suggestion_rows(core), self._fetched)
+        app = self._ctx.app
+        self._ctx.bridge.run(lambda: app.suggestion_rows(), self._fetched)
 
     def _fetched(self, rows: list[SuggestionRow] | None, error: BaseException | None) -> None:
         self._in_flight = False
@@ -75,12 +74,12 @@ class SuggestionsFeed(QObject):
             self.refresh()
 
     def accept(self, row: SuggestionRow, done: Callable[[bool], None] | None = None) -> None:
-        core = self._ctx.core
-        self._command("Merge", lambda: commands.merge(core, row.person, row.other), row, done)
+        app = self._ctx.app
+        self._command("Merge", lambda: app.merge_persons(row.person, row.other), row, done)
 
     def reject(self, row: SuggestionRow, done: Callable[[bool], None] | None = None) -> None:
-        core = self._ctx.core
-        self._command("Reject", lambda: commands.reject(core, row.person, row.other), row, done)
+        app = self._ctx.app
+        self._command("Reject", lambda: app.reject_suggestion(row.person, row.other), row, done)
 
     def _command(
         self, what: str, fn: Callable[[], object], row: SuggestionRow, done: Callable[[bool], None] | None

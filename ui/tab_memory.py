@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSettings
 
-from aggregator.roster.records import PersonId
+from aggregator.app.types import PersonId
 from ui.conversation import ConversationPane
 
 log = logging.getLogger(__name__)

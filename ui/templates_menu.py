@@ -11,19 +11,13 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QInputDialog, QMenu, QToolButton, QWidget
 
-from aggregator.core import Core
-from aggregator.templates import Template, TemplateSource, TemplateStore
+from aggregator.app.types import Template, TemplateSource
 from ui.composer import Composer
 from ui.context import UiContext
 
 log = logging.getLogger(__name__)
 
 PREVIEW = 40
-
-
-def template_store(core: Core) -> TemplateStore:
-    """Engine thread only."""
-    return TemplateStore.for_profile(core.paths, core.policy.templates)
 
 
 def _preview(text: str) -> str:
@@ -50,7 +44,7 @@ class TemplatesButton(QToolButton):
         self.reload()
 
     def reload(self, then: Callable[[], None] | None = None) -> None:
-        core = self._ctx.core
+        app = self._ctx.app
 
         def done(templates: list[Template] | None, error: BaseException | None) -> None:
             if error is not None or templates is None:
@@ -62,7 +56,7 @@ class TemplatesButton(QToolButton):
             if then is not None:
                 then()
 
-        self._ctx.bridge.run(lambda: template_store(core).all(), done)
+        self._ctx.bridge.run(app.templates, done)
 
     def _build(self) -> None:
         menu = self.menu_
@@ -95,7 +89,7 @@ class TemplatesButton(QToolButton):
         dialog.open()
 
     def save(self, name: str, text: str) -> None:
-        core = self._ctx.core
+        app = self._ctx.app
 
         def done(saved: Template | None, error: BaseException | None) -> None:
             if error is not None or saved is None:
@@ -104,4 +98,4 @@ class TemplatesButton(QToolButton):
             self._composer.clear_error()
             self.reload()
 
-        self._ctx.bridge.run(lambda: template_store(core).add(name, text), done)
+        self._ctx.bridge.run(lambda: app.add_template(name, text), done)

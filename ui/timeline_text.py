@@ -8,13 +8,11 @@ Qt-free, so the rules can be tested on their own; ``ui.message_view`` lays the r
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from aggregator.api import AccountId, MessageKind, MessageState
-from aggregator.archive.records import Direction, StoredMessage
-from aggregator.rooms.mentions import mentions
+from aggregator.api import MessageKind, MessageState
+from aggregator.app.names import SenderNames
+from aggregator.app.types import Direction, StoredMessage
 from ui.richtext import linkify
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -32,7 +30,6 @@ MONTHS = (
     "November",
     "December",
 )
-OWN = "me"  # our name where the core knows none
 
 STATE_MARKS = {
     MessageState.PENDING: ("…", "sending"),
@@ -44,38 +41,6 @@ RETRY_SCHEME = "retry"
 OWN_COLOR = "#1f5fbf"
 THEIR_COLOR = "#a23b00"
 GREY = "#808080"
-
-
-@dataclass(frozen=True, slots=True)
-class SenderNames:
-    """How a view names who wrote each message.
-
-    ``person``: a person tab's display name of the person, used for all their messages (None: the name
-    the message came with, e.g. a room nick). ``own``: our name per account (a room tab: our nick);
-    "me" where there is none. ``accounts``: account labels for tooltips. ``mention``: in a room, the
-    names that mention us (highlighted rows)."""
-
-    person: str | None = None
-    own: Mapping[AccountId, str] = field(default_factory=dict)
-    accounts: Mapping[AccountId, str] = field(default_factory=dict)
-    mention: tuple[str, ...] = ()
-
-    def name(self, message: StoredMessage) -> str:
-        if message.direction is Direction.OUT:
-            return self.own.get(message.account_id) or OWN
-        return self.person or message.sender_name or message.sender
-
-    def actor(self, message: StoredMessage) -> str:
-        """The name in "* name waves": never "* me waves" (our address when we have no name)."""
-        if message.direction is Direction.OUT:
-            return self.own.get(message.account_id) or message.sender_name or message.sender
-        return self.name(message)
-
-    def account(self, account_id: AccountId) -> str:
-        return self.accounts.get(account_id) or account_id
-
-    def mentions_us(self, message: StoredMessage) -> bool:
-        return message.direction is Direction.IN and bool(self.mention) and mentions(message.body, self.mention)
 
 
 # -- days -------------------------------------------------------------------------------------------

@@ -12,8 +12,7 @@ import logging
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QPushButton
 
-from aggregator.archive.records import StoredMessage
-from aggregator.roster.records import PersonId
+from aggregator.app.types import PersonId, StoredMessage
 from ui.context import UiContext
 from ui.message_view import MessageView
 from ui.models.conversation_model import ConversationModel
@@ -55,10 +54,10 @@ class TimelineWindow(QObject):
     def open_at(self, message_id: int) -> None:
         self._generation += 1
         generation = self._generation
-        core, pid = self._ctx.core, self._person_id
+        app, pid = self._ctx.app, self._person_id
 
         def load() -> list[StoredMessage]:
-            return core.roster.history_around(pid, message_id, before=AROUND, after=AROUND)
+            return app.person_history_around(pid, message_id, before=AROUND, after=AROUND)
 
         self._ctx.bridge.run(load, lambda page, err: self._opened(generation, message_id, page, err))
 
@@ -87,10 +86,10 @@ class TimelineWindow(QObject):
     def jump_to_latest(self) -> None:
         self._generation += 1
         generation = self._generation
-        core, pid, page = self._ctx.core, self._person_id, self._page
+        app, pid, page = self._ctx.app, self._person_id, self._page
 
         def load() -> list[StoredMessage]:
-            return core.roster.history(pid, limit=page)
+            return app.person_history(pid, limit=page)
 
         self._ctx.bridge.run(load, lambda rows, err: self._latest(generation, rows, err))
 
@@ -109,10 +108,10 @@ class TimelineWindow(QObject):
     # -- paging forwards ----------------------------------------------------------------------------
 
     def _load_newer(self, after_id: int) -> None:
-        core, pid, page = self._ctx.core, self._person_id, self._page
+        app, pid, page = self._ctx.app, self._person_id, self._page
 
         def load() -> list[StoredMessage]:
-            return core.roster.history_after(pid, after_id, limit=page)
+            return app.person_history_after(pid, after_id, limit=page)
 
         self._ctx.bridge.run(load, lambda rows, err: self._newer_loaded(after_id, rows, err))
 

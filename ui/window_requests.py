@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from aggregator.api import ContactRef, ConversationKey, ConversationKind
-from aggregator.core import Core
-from aggregator.desktop.uri import LinkTarget, candidates
-from aggregator.roster.records import PersonId
+from aggregator.api import ContactRef, ConversationKind
+from aggregator.app.links import LinkTarget, Resolved
 from ui.context import UiContext
 from ui.main_window import MainWindow
-from ui.rows import person_of_contact
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +23,6 @@ STATUS_MS = 10_000
 #: A link given at start-up waits this long for the accounts to bring the person or room in.
 START_WAIT_S = 30.0
 RETRY_MS = 500
-
-
-@dataclass(frozen=True, slots=True)
-class Resolved:
-    keys: tuple[ConversationKey, ...]
-    person: PersonId | None
-    key: ConversationKey | None  # the key that found the person
-
-
-def resolve(core: Core, target: LinkTarget) -> Resolved:  # engine thread
-    keys = tuple(candidates(target, core.accounts.configs()))
-    if target.kind is ConversationKind.DIRECT:
-        for key in keys:
-            for handle in dict.fromkeys((key.handle, key.handle.lower())):
-                person = person_of_contact(core, ContactRef(key.account_id, handle))
-                if person is not None:
-                    return Resolved(keys, person, ConversationKey.direct(key.account_id, handle))
-    return Resolved(keys, None, None)
 
 
 class WindowRequests(QObject):
@@ -90,8 +68,8 @@ class WindowRequests(QObject):
         self._resolve(target)
 
     def _resolve(self, target: LinkTarget) -> None:
-        core = self._ctx.core
-        self._ctx.bridge.run(lambda: resolve(core, target), lambda r, e: self._resolved(target, r, e))
+        app = self._ctx.app
+        self._ctx.bridge.run(lambda: app.resolve_link(target), lambda r, e: self._resolved(target, r, e))
 
     def _try_pending(self) -> None:
         if self._pending is not None:

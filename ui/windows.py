@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from aggregator.api import ConversationKey
-from aggregator.policy.setup import SetupNeed
-from aggregator.policy.setup import pending as setup_pending
+from aggregator.app.rows import AccountRow
+from aggregator.app.types import SetupNeed
 from ui.account_dialog import AccountsDialog
 from ui.context import UiContext
 from ui.import_dialog import ImportDialog
@@ -15,7 +15,6 @@ from ui.main_window import MainWindow
 from ui.message_alerts import desktop_alerts
 from ui.preferences import PreferencesDialog
 from ui.preseed_dialog import PreseedDialog
-from ui.rows import AccountRow, all_accounts
 from ui.tray import Tray
 
 
@@ -105,7 +104,6 @@ class Windows(QObject):
 
     def first_run_check(self) -> None:
         """No account yet: open the accounts dialog with its welcome text (the first-run assistant)."""
-        core = self._ctx.core
 
         def done(rows: list[AccountRow] | None, _error: BaseException | None) -> None:
             if rows is not None and not rows:
@@ -113,18 +111,17 @@ class Windows(QObject):
             elif rows:
                 self.ask_preseeded()
 
-        self._ctx.bridge.run(lambda: all_accounts(core), done)
+        self._ctx.bridge.run(self._ctx.app.account_rows, done)
 
     def ask_preseeded(self) -> None:
         """The organisation's preseeded accounts that still need a password (or a username): ask, one
         dialog per account; "Later" leaves the rest for the next start."""
-        core = self._ctx.core
 
         def asked(needs: list[SetupNeed] | None, _error: BaseException | None) -> None:
             if needs:
                 self._ask_next(list(needs))
 
-        self._ctx.bridge.run(lambda: setup_pending(core), asked)
+        self._ctx.bridge.run(self._ctx.app.setup_pending, asked)
 
     def _ask_next(self, needs: list[SetupNeed]) -> None:
         if not needs:

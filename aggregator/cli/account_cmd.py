@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
 import ssl
 import sys
 from pathlib import Path
 
-from aggregator.accounts.config import AccountConfig, AccountStore, make_account_id
-from aggregator.accounts.secrets import SecretStore, check_keyring_available
-from aggregator.accounts.trust import pinned_warning
 from aggregator.api import ConfigurationError, ProtocolInfo, Sphere
+from aggregator.app.accounts import AccountCommands, ensure_not_running
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
+from aggregator.app.types import AccountConfig, make_account_id, pinned_warning
 from aggregator.cli import trust_cmd
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out, out_exact, warn
 from aggregator.control.client import ControlUnavailableError, request
-from aggregator.paths import ProfilePaths
-from aggregator.profile import InstanceLock, ProfileLockedError, profile_id
-from aggregator.registry import ProtocolRegistry
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     lst.set_defaults(func=cmd_list)
 
     for name, func, text in (
-        ("remove", cmd_remove, "remove an account and its keyring entry (its history stays in the archive)"),
+        ("remove", cmd_remove, "remove an account, its rooms and its keyring entry (its history stays in the archive)"),
         ("enable", cmd_enable, "connect this account when the client runs"),
         ("disable", cmd_disable, "do not connect this account"),
     ):
@@ -51,15 +49,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         p.add_argument("account", metavar="ACCOUNT", help="account id, address or label")
         p.set_defaults(func=func)
     trust_cmd.add_parser(acts)
-
-
-def _refuse_if_running(paths: ProfilePaths) -> None:
-    lock = InstanceLock(paths.lock_file)
-    if lock.is_held_elsewhere():
-        pid = lock.holder_pid()
-        raise ProfileLockedError(
-            f"the profile is in use by a running instance{f' (pid {pid})' if pid else ''}; stop it first"
-        )
 
 
 def _check_ca_file(path_text: str) -> str:
@@ -116,8 +105,8 @@ def cmd_add(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolReg
         raise UsageError(str(exc)) from None
     ca_file = _check_ca_file(args.ca_file) if args.ca_file else None
     options = _parse_options(info, args.option)
-    _refuse_if_running(paths)
-    store = AccountStore(paths.accounts_file)
+    ensure_not_running(paths)
+    commands = AccountCommands.offline(paths)
     account = AccountConfig(
         id=make_account_id(info.id, address),
         protocol=info.id,
@@ -129,18 +118,11 @@ def cmd_add(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolReg
         allow_plaintext=args.allow_plaintext,
         options=options,
     )
-    if store.get(account.id) is not None:
+    if commands.get(account.id) is not None:
         raise UsageError(f"account {account.id} already exists")
-    check_keyring_available()  # before asking for anything or creating any file
-    secrets = SecretStore(profile_id(paths))
+    commands.check_keyring()  # before asking for anything or creating any file
     password = _read_password(args, info, address)
-    if password is not None:
-        secrets.set_password(account.id, password)
-    try:
-        store.add(account)
-    except Exception:
-        secrets.delete(account.id)
-        raise
+    asyncio.run(commands.add(account, password))
     if args.allow_plaintext:
         warn(f"{account.id} may connect without encryption: anyone on the network can read its messages")
     out(f"Added {account.id} ({account.sphere.value}).")
@@ -159,7 +141,7 @@ def _running_states(paths: ProfilePaths) -> dict[str, str]:
 
 
 def cmd_list(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
-    accounts = AccountStore(paths.accounts_file).load()
+    accounts = AccountCommands.offline(paths).accounts()
     states = _running_states(paths)
     if args.json:
         for a in accounts:
@@ -181,27 +163,25 @@ def cmd_list(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRe
 
 
 def cmd_remove(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
-    store = AccountStore(paths.accounts_file)
+    commands = AccountCommands.offline(paths)
     try:
-        account = store.resolve(args.account)
+        account = commands.resolve(args.account)
     except ConfigurationError as exc:
         raise UsageError(str(exc)) from None
-    _refuse_if_running(paths)
-    secrets = SecretStore(profile_id(paths))
-    secrets.delete(account.id)
-    store.remove(account.id)
-    out(f"Removed {account.id} and its keyring entry. Its history stays in the archive.")
+    ensure_not_running(paths)
+    asyncio.run(commands.remove(account.id))
+    out(f"Removed {account.id}, its rooms and its keyring entry. Its history stays in the archive.")
     return 0
 
 
 def _set_enabled(args: argparse.Namespace, paths: ProfilePaths, enabled: bool) -> int:
-    store = AccountStore(paths.accounts_file)
+    commands = AccountCommands.offline(paths)
     try:
-        account = store.resolve(args.account)
+        account = commands.resolve(args.account)
     except ConfigurationError as exc:
         raise UsageError(str(exc)) from None
-    _refuse_if_running(paths)
-    store.set_enabled(account.id, enabled)
+    ensure_not_running(paths)
+    asyncio.run(commands.set_enabled(account.id, enabled))
     out(f"{'Enabled' if enabled else 'Disabled'} {account.id}.")
     return 0
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 import logging
 
-from aggregator.accounts.config import AccountStore
 from aggregator.api import ConfigurationError
+from aggregator.app.accounts import AccountCommands
+from aggregator.app.runtime import ProfilePaths
 from aggregator.archive import Archive
 from aggregator.cli.errors import UsageError
-from aggregator.paths import ProfilePaths
 from aggregator.policy.engine import FailSafe, PolicyEngine
 from aggregator.policy.file import load_policy
 from aggregator.policy.log import PolicyLog
@@ -56,7 +56,7 @@ def _policy(paths: ProfilePaths, archive: Archive) -> PolicyEngine | None:
     fail_safe = PolicyState.load(paths.config_dir).fail_safe if load.error else FailSafe()
     engine = PolicyEngine(load.policy, fail_safe=fail_safe)
     try:
-        spheres = {a.id: a.sphere for a in AccountStore(paths.accounts_file).load()}
+        spheres = {a.id: a.sphere for a in AccountCommands.offline(paths).accounts()}
     except ConfigurationError as exc:
         log.warning("Not removing unlogged messages now: %s", exc)
         return None

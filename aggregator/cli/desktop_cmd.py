@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
 from aggregator.cli import gui_cmd
 from aggregator.cli.output import out
 from aggregator.desktop import autostart
 from aggregator.desktop import install as desktop_install
 from aggregator.desktop.xdg import XdgDirs, launcher, profile_args
-from aggregator.paths import ProfilePaths
-from aggregator.registry import ProtocolRegistry
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

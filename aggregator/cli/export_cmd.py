@@ -10,13 +10,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
+from aggregator.app.wire import message_json
 from aggregator.cli.database import has_archive, open_archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
 from aggregator.cli.progress import Progress
-from aggregator.control.protocol import message_json
-from aggregator.paths import ProfilePaths
-from aggregator.registry import ProtocolRegistry
 from aggregator.search import SearchError, parse
 from aggregator.search.export import ExportFormat, Selection, export, export_title
 

@@ -11,11 +11,10 @@ import logging
 from importlib.metadata import entry_points
 
 from aggregator.api import AggregatorError
+from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
 from aggregator.cli.errors import UsageError
 from aggregator.control.client import ControlUnavailableError, request
 from aggregator.desktop.uri import BadLinkError, LinkTarget, parse_link
-from aggregator.paths import ProfilePaths
-from aggregator.registry import ProtocolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +23,7 @@ HANDOVER_TIMEOUT = 10.0
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gui = sub.add_parser("gui", help="the desktop app (the default)")
-    gui.add_argument(
-        "--minimized", action="store_true", help="start in the tray (minimised where there is no tray)"
-    )
+    gui.add_argument("--minimized", action="store_true", help="start in the tray (minimised where there is no tray)")
     gui.add_argument("link", nargs="?", help="an xmpp:, matrix:, irc: or aggregator: link to open (see `open`)")
     gui.set_defaults(func=cmd_gui)
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from aggregator.accounts.config import AccountStore
 from aggregator.api import ConfigurationError, MessageKind, MessageState
-from aggregator.archive import Direction
+from aggregator.app.accounts import AccountCommands
+from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
+from aggregator.app.types import Direction
+from aggregator.app.wire import message_json
 from aggregator.cli.database import has_archive, open_archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out_exact, out_message
-from aggregator.control.protocol import message_json
-from aggregator.paths import ProfilePaths
-from aggregator.registry import ProtocolRegistry
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def cmd_history(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
     if args.limit is not None and args.limit <= 0:
         raise UsageError("--limit must be a positive number")
-    store = AccountStore(paths.accounts_file)
+    store = AccountCommands.offline(paths)
     account_id: str | None = None
     candidates = {args.peer}
     try:
@@ -37,7 +36,7 @@ def cmd_history(args: argparse.Namespace, paths: ProfilePaths, registry: Protoco
             account_id = account.id
             candidates = {registry.get(account.protocol).normalize_handle(args.peer)}
         else:
-            for account in store.load():
+            for account in store.accounts():
                 try:
                     candidates.add(registry.get(account.protocol).normalize_handle(args.peer))
                 except ConfigurationError:

@@ -14,8 +14,9 @@ from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from aggregator.accounts.config import AccountStore
 from aggregator.api import AggregatorError, ConfigurationError
+from aggregator.app.accounts import AccountCommands
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.archive.importers import AccountMapper, KnownAccount, ReadOptions, import_logs
 from aggregator.archive.importers.formats import NothingToImport, formats, plan
 from aggregator.archive.importers.report import summary_lines
@@ -23,9 +24,6 @@ from aggregator.cli.database import open_archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
 from aggregator.cli.progress import Progress
-from aggregator.paths import ProfilePaths
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -90,7 +88,7 @@ def cmd_import(args: argparse.Namespace, paths: ProfilePaths, registry: Protocol
     try:
         configured = [
             KnownAccount(a.id, a.protocol, a.address, a.label, a.sphere)
-            for a in AccountStore(paths.accounts_file).load()
+            for a in AccountCommands.offline(paths).accounts()
         ]
     except ConfigurationError as exc:
         raise UsageError(str(exc)) from None

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from aggregator.api import AggregatorError, PolicyError
+from aggregator.app.runtime import HOME_ENV, ProfilePaths, ProtocolRegistry
 from aggregator.cli import (
     account_cmd,
     desktop_cmd,
@@ -29,8 +30,6 @@ from aggregator.cli import (
 )
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import OutputClosedError, err, error_text, printable, silence_stdout
-from aggregator.paths import HOME_ENV, ProfilePaths
-from aggregator.registry import ProtocolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +89,7 @@ def _configure_logging(verbosity: int) -> None:
 
 def policy_refusal(exc: PolicyError) -> str:
     """A policy refusal for the terminal: the reason, the rule, and what to do about a warning."""
-    from aggregator.policy.engine import ConfirmationRequiredError
+    from aggregator.app.types import ConfirmationRequiredError
 
     text = f"refused by the organisation's policy: {error_text(exc)}" + (f" [rule {exc.rule}]" if exc.rule else "")
     if isinstance(exc, ConfirmationRequiredError):

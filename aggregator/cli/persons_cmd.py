@@ -10,17 +10,15 @@ import argparse
 import json
 from typing import Any
 
-from aggregator.accounts.config import AccountStore
 from aggregator.api import AggregatorError, ConfigurationError
+from aggregator.app import persons as commands
+from aggregator.app.accounts import AccountCommands
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.archive import Archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out, out_exact
 from aggregator.control.client import request
-from aggregator.paths import ProfilePaths
 from aggregator.policy import PolicyEngine
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
-from aggregator.roster import commands
 from aggregator.roster.buddylist import UNGROUPED
 from aggregator.roster.service import Roster
 
@@ -67,7 +65,7 @@ def _split_request(args: argparse.Namespace) -> dict[str, Any]:
     account: str | None = None
     if args.account:
         try:
-            account = AccountStore(args.paths.accounts_file).resolve(args.account).id
+            account = AccountCommands.offline(args.paths).resolve(args.account).id
         except ConfigurationError as exc:
             raise UsageError(str(exc)) from None
     return {"op": "persons.split", "contact": args.contact, "account": account}
@@ -92,7 +90,7 @@ def _locally(paths: ProfilePaths, req: dict[str, Any]) -> dict[str, Any]:
     paths.ensure()
     lock.acquire()
     try:
-        accounts = AccountStore(paths.accounts_file).load()
+        accounts = AccountCommands.offline(paths).accounts()
         archive = Archive.open(path=paths.archive_file)
         try:
             for a in accounts:

@@ -10,16 +10,14 @@ from pathlib import Path
 
 from aggregator.accounts.secrets import SecretStore, check_keyring_available
 from aggregator.api import AggregatorError
+from aggregator.app.runtime import InstanceLock, ProfileLockedError, ProfilePaths, ProtocolRegistry, profile_id
 from aggregator.archive import Archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out, out_exact, warn
-from aggregator.paths import ProfilePaths
 from aggregator.policy.apply import start_policy
 from aggregator.policy.file import POLICY_ENV, Policy, PolicyLoad, ScopeRules, expand_username, load_policy
 from aggregator.policy.log import PolicyLog
 from aggregator.policy.state import PolicyState
-from aggregator.profile import InstanceLock, ProfileLockedError, profile_id
-from aggregator.registry import ProtocolRegistry
 from aggregator.settings import Settings
 
 

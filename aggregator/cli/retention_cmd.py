@@ -10,14 +10,12 @@ import argparse
 from datetime import datetime
 
 from aggregator.api import Sphere
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.archive import Archive, retention
 from aggregator.archive.queries import ArchiveQueries
 from aggregator.cli.database import has_archive, open_archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
-from aggregator.paths import ProfilePaths
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

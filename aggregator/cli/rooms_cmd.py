@@ -12,18 +12,16 @@ import asyncio
 import json
 from typing import Any
 
-from aggregator.accounts.config import AccountStore
 from aggregator.api import AccountId, AggregatorError, ConfigurationError, NotConnectedError
+from aggregator.app import rooms as commands
+from aggregator.app.accounts import AccountCommands
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.archive import Archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out, out_exact
 from aggregator.control.client import request
-from aggregator.paths import ProfilePaths
 from aggregator.policy import PolicyEngine
 from aggregator.policy.file import load_policy
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
-from aggregator.rooms import commands
 from aggregator.rooms.lock import autojoin_lock
 from aggregator.rooms.service import RoomService
 from aggregator.rooms.store import FILE_NAME, RoomStore
@@ -60,7 +58,7 @@ def _account(args: argparse.Namespace) -> AccountId | None:
     if not getattr(args, "account", None):
         return None
     try:
-        return AccountStore(args.paths.accounts_file).resolve(args.account).id
+        return AccountCommands.offline(args.paths).resolve(args.account).id
     except ConfigurationError as exc:
         raise UsageError(str(exc)) from None
 
@@ -83,7 +81,7 @@ def _locally(paths: ProfilePaths, registry: ProtocolRegistry, req: dict[str, Any
     paths.ensure()
     lock.acquire()
     try:
-        accounts = AccountStore(paths.accounts_file).load()
+        accounts = AccountCommands.offline(paths).accounts()
         policy = PolicyEngine(load_policy().policy)
         archive = Archive.open(path=paths.archive_file)
         try:

@@ -9,19 +9,15 @@ import threading
 from datetime import UTC, datetime
 from types import FrameType
 
-from aggregator.accounts.config import AccountStore
-from aggregator.accounts.trust import pinned_warning
+from aggregator.app.accounts import AccountCommands
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
+from aggregator.app.types import pinned_warning
 from aggregator.cli.database import database_url
 from aggregator.cli.output import out, warn
-from aggregator.cli.session import running_core
-from aggregator.control.server import ControlServer
-from aggregator.core import Core
+from aggregator.cli.session import running_app
 from aggregator.events import AccountStateChanged, ArchiveStorageChanged, ConnectionState, MessageStored
-from aggregator.paths import ProfilePaths
 from aggregator.policy.events import PolicyDenied, PolicyNotice
 from aggregator.policy.file import load_policy
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +50,6 @@ def state_line(event: AccountStateChanged, pinned: str | None = None) -> str:
     return line
 
 
-def _pinned(core: Core, account_id: str) -> str | None:
-    try:
-        return pinned_warning(core.accounts.config(account_id))
-    except KeyError:
-        return None
-
-
 def _policy_notice(event: PolicyNotice) -> None:
     if event.warning:
         out(f"{_stamp()} policy: WARNING: {event.message}")
@@ -82,18 +71,13 @@ def denied_line(event: PolicyDenied) -> str:
     return f"{_stamp()} policy: {d.verdict.value} {e.action} {where}: {d.reason} [rule {d.rule}]"
 
 
-async def _start(core: Core, control: ControlServer) -> None:
-    await control.start()
-    await core.start()
-
-
 def cmd_run(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
     if not args.headless:
         from aggregator.cli.gui_cmd import cmd_gui
 
         return cmd_gui(args, paths, registry)
     paths.ensure()
-    accounts = AccountStore(paths.accounts_file).load()
+    accounts = AccountCommands.offline(paths).accounts()
     preseeded = load_policy().policy
     if not any(a.enabled for a in accounts) and not (preseeded and any(not p.offboard for p in preseeded.profiles)):
         from aggregator.cli.errors import UsageError
@@ -109,24 +93,25 @@ def cmd_run(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolReg
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with running_core(paths, database_url(args, paths)) as (engine, core):
-            core.bus.subscribe(AccountStateChanged, lambda e: out(state_line(e, _pinned(core, e.account_id))))
-            core.bus.subscribe(PolicyNotice, _policy_notice)
-            core.bus.subscribe(PolicyDenied, lambda e: out(denied_line(e)))
-            core.bus.subscribe(ArchiveStorageChanged, lambda e: out(storage_line(e)))
+        with running_app(paths, database_url(args, paths)) as (engine, app):
+            app.subscribe(AccountStateChanged, lambda e: out(state_line(e, app.pinned_warning(e.account_id))))
+            app.subscribe(PolicyNotice, _policy_notice)
+            app.subscribe(PolicyDenied, lambda e: out(denied_line(e)))
+            app.subscribe(ArchiveStorageChanged, lambda e: out(storage_line(e)))
             if args.print_messages:
-                core.bus.subscribe(
+                app.subscribe(
                     MessageStored,
                     lambda e: out(
                         f"{_stamp()} {e.message.account_id}: stored message {e.message.id} "
                         f"{e.message.direction.label} {e.message.conversation.handle}"
                     ),
                 )
-            control = ControlServer(core, paths.control_socket)
-            engine.call(_start(core, control))
-            enabled = sum(a.enabled for a in core.accounts.configs())
+            control = app.control_server(paths.control_socket)
+            engine.call(control.start())
+            engine.call(app.start())
+            enabled = sum(a.enabled for a in app.configured_accounts())
             out(f"{_stamp()} running headless with {enabled} account(s); Ctrl+C stops")
-            for account in core.accounts.configs():
+            for account in app.configured_accounts():
                 if (pinned := pinned_warning(account)) is not None and account.enabled:
                     out(f"{_stamp()} {account.id}: WARNING: it {pinned}")
                     warn(f"{account.id} {pinned}")

@@ -12,13 +12,12 @@ import json
 import sys
 from collections.abc import Sequence
 
-from aggregator.archive import Direction
+from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
+from aggregator.app.types import Direction
+from aggregator.app.wire import message_json
 from aggregator.cli.database import has_archive, open_archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out_exact, printable
-from aggregator.control.protocol import message_json
-from aggregator.paths import ProfilePaths
-from aggregator.registry import ProtocolRegistry
 from aggregator.search import SearchError, SearchHit, SearchService, Segment, parse
 from aggregator.search.query import __doc__ as QUERY_HELP
 from aggregator.search.snippet import marked_text

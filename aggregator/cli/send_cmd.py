@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 
-from aggregator.accounts.config import AccountConfig, AccountStore
-from aggregator.api import AggregatorError, ConfigurationError, ConversationKey, MessageState, PolicyError
-from aggregator.archive import StoredMessage
+from aggregator.api import AggregatorError, ConfigurationError, MessageState
+from aggregator.app.accounts import AccountCommands
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
+from aggregator.app.types import AccountConfig
+from aggregator.app.wire import message_json
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
-from aggregator.cli.session import running_core
+from aggregator.cli.session import running_app
 from aggregator.control.client import request
-from aggregator.control.protocol import message_json
-from aggregator.core import Core
-from aggregator.events import ConnectionState
-from aggregator.paths import ProfilePaths
-from aggregator.policy.engine import ConfirmationRequiredError, Verdict
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
 
 log = logging.getLogger(__name__)
-
-CONNECT_WAIT = 45.0
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,7 +44,7 @@ def _report(message: dict[str, object], account: AccountConfig) -> int:
 
 
 def cmd_send(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
-    store = AccountStore(paths.accounts_file)
+    store = AccountCommands.offline(paths)
     try:
         account = store.resolve(args.account)
         registry.get(account.protocol).normalize_handle(args.to)
@@ -76,8 +68,8 @@ def cmd_send(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRe
         return _report(message, account)
     lock.acquire()
     try:
-        with running_core(paths) as (engine, core):
-            row = engine.call(_send_alone(core, account, args.to, args.text, args.confirm))
+        with running_app(paths) as (engine, app):
+            row = engine.call(app.send_alone(account, args.to, args.text, args.confirm))
     finally:
         lock.release()
     if row.state is MessageState.PENDING:
@@ -86,38 +78,3 @@ def cmd_send(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRe
             f"{sup_reason}; message {row.id} is queued and will be sent when {account.id} next connects"
         )
     return _report(message_json(row), account)
-
-
-async def _send_alone(core: Core, account: AccountConfig, to: str, text: str, confirm: bool = False) -> StoredMessage:
-    """Connect just this account, send what was pending before, then this message; wait for the ack."""
-    conversation = core.outbound.prepare(account.id, to, text)  # validate before connecting
-    _check_policy(core, account, conversation, text, confirm)
-    await core.start(only=[account.id])
-    supervisor = core.accounts.supervisor(account.id)
-    assert supervisor is not None
-    try:
-        state = await supervisor.wait_for_state(
-            ConnectionState.CONNECTED, ConnectionState.FAILED, ConnectionState.WAITING, timeout=CONNECT_WAIT
-        )
-    except TimeoutError:
-        state = supervisor.state
-    reason = supervisor.reason
-    if state is ConnectionState.CONNECTED:
-        await asyncio.sleep(0)  # let the reconnect flush start first, so older messages go out first
-        await core.outbound.wait_flushed()
-    row = await core.outbound.send(account.id, to, text, confirmed=confirm)
-    await supervisor.drain()
-    if row.state is MessageState.PENDING:
-        row = core.archive.update_message(row.id, error=f"could not connect: {reason}") or row
-    return row
-
-
-def _check_policy(core: Core, account: AccountConfig, conversation: ConversationKey, text: str, confirm: bool) -> None:
-    """Refuse before connecting what the policy would refuse anyway (``send`` records the decision)."""
-    decision = core.policy.peek_outbound(account.id, conversation, text)
-    if decision.verdict is Verdict.DENY or (decision.verdict is Verdict.WARN and not confirm):
-        # The real check (which records the decision) is the same call ``send`` makes.
-        core.policy.check_outbound(account.id, conversation, text, confirmed=confirm)
-        if decision.verdict is Verdict.DENY:
-            raise PolicyError(decision.reason, decision.rule)
-        raise ConfirmationRequiredError(decision.reason, decision.rule)

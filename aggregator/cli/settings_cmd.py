@@ -13,22 +13,21 @@ import argparse
 import json
 from typing import Any
 
-from aggregator.accounts.config import AccountStore
 from aggregator.api import AggregatorError, ConfigurationError, PolicyError
+from aggregator.app import settings as commands
+from aggregator.app.accounts import AccountCommands
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.cli.database import open_archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out, out_exact
 from aggregator.control.client import request
-from aggregator.paths import ProfilePaths
 from aggregator.policy.apply import enforce_locked
 from aggregator.policy.engine import FailSafe, PolicyEngine
 from aggregator.policy.file import load_policy
 from aggregator.policy.log import PolicyLog
 from aggregator.policy.state import PolicyState
-from aggregator.prefs import commands, keys
+from aggregator.prefs import keys
 from aggregator.prefs.service import Preferences, enforce_logging
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
 from aggregator.settings import Settings, read_raw
 
 
@@ -55,7 +54,7 @@ def _engine(paths: ProfilePaths) -> tuple[PolicyEngine, PolicyState, dict[str, A
     state = PolicyState.load(paths.config_dir)
     engine = PolicyEngine(load.policy, fail_safe=state.fail_safe if load.error else FailSafe())
     try:
-        spheres = {a.id: a.sphere for a in AccountStore(paths.accounts_file).load()}
+        spheres = {a.id: a.sphere for a in AccountCommands.offline(paths).accounts()}
     except ConfigurationError as exc:
         raise AggregatorError(str(exc)) from None
     engine.bind_accounts(lambda: spheres)

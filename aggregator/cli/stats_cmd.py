@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
 from aggregator.cli.database import has_archive, open_archive
 from aggregator.cli.output import out, out_exact
-from aggregator.paths import ProfilePaths
-from aggregator.registry import ProtocolRegistry
 from aggregator.search.stats import ArchiveStats, archive_stats
 
 

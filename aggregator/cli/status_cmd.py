@@ -11,16 +11,14 @@ import json
 from datetime import datetime
 from typing import Any
 
-from aggregator.accounts.config import AccountStore
 from aggregator.api import AggregatorError, ConfigurationError
+from aggregator.app.accounts import AccountCommands
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
+from aggregator.app.status import book_json, changed_book, changed_hours, hours_json
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out, out_exact
 from aggregator.control.client import request
-from aggregator.paths import ProfilePaths
-from aggregator.presence.commands import book_json, changed_book, changed_hours, hours_json
 from aggregator.presence.status import StatusFile
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -58,7 +56,7 @@ def cmd_status(args: argparse.Namespace, paths: ProfilePaths, registry: Protocol
         account = None
         if args.account:
             try:
-                account = AccountStore(paths.accounts_file).resolve(args.account).id
+                account = AccountCommands.offline(paths).resolve(args.account).id
             except ConfigurationError as exc:
                 raise UsageError(str(exc)) from None
         req = {

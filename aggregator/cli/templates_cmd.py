@@ -8,10 +8,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
 from aggregator.cli.output import out, out_exact, out_message, warn
-from aggregator.paths import ProfilePaths
 from aggregator.policy.file import load_policy
-from aggregator.registry import ProtocolRegistry
 from aggregator.settings import Settings
 from aggregator.templates import TemplateSource, TemplateStore
 

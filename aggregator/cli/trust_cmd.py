@@ -15,26 +15,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from aggregator.accounts.config import AccountConfig, AccountStore
-from aggregator.accounts.trust import (
-    ca_file_lock,
-    certificate_lines,
-    normalize_fingerprint,
-    pin_and_connect,
-    trust_presented_certificate,
-)
-from aggregator.api import AggregatorError, CertificateDetails, ConfigurationError, PolicyError
+from aggregator.api import AggregatorError, ConfigurationError, PolicyError
+from aggregator.app.accounts import AccountCommands
+from aggregator.app.oneshot import CONNECT_WAIT
+from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
+from aggregator.app.types import certificate_lines, normalize_fingerprint
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import ask, out
-from aggregator.cli.session import running_core
+from aggregator.cli.session import running_app
 from aggregator.control.client import request
-from aggregator.core import Core
 from aggregator.events import ConnectionState
-from aggregator.paths import ProfilePaths
-from aggregator.profile import InstanceLock
-from aggregator.registry import ProtocolRegistry
 
-CONNECT_WAIT = 45.0
 _SETTLED = (ConnectionState.CONNECTED, ConnectionState.FAILED, ConnectionState.WAITING)
 
 
@@ -52,41 +43,12 @@ def add_parser(acts: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     trust.set_defaults(func=cmd_trust_cert)
 
 
-async def _attempt(core: Core, account: AccountConfig) -> tuple[ConnectionState, str, CertificateDetails | None]:
-    """Connect the account alone (again, when already started) and wait until it settles."""
-    await core.accounts.stop_account(account.id)
-    core.accounts.configure([account])
-    await core.start(only=[account.id])
-    supervisor = core.accounts.supervisor(account.id)
-    assert supervisor is not None
-    try:
-        state = await supervisor.wait_for_state(*_SETTLED, timeout=CONNECT_WAIT)
-    except TimeoutError:
-        state = supervisor.state
-    return state, supervisor.reason, core.accounts.presented_certificate(account.id)
-
-
-async def _trust(core: Core, account_id: str, fingerprint: str) -> tuple[ConnectionState, str]:
-    await trust_presented_certificate(core, account_id, fingerprint)
-    supervisor = core.accounts.supervisor(account_id)
-    assert supervisor is not None
-    try:
-        state = await supervisor.wait_for_state(*_SETTLED, timeout=CONNECT_WAIT)
-    except TimeoutError:
-        state = supervisor.state
-    return state, supervisor.reason
-
-
-async def _pinned(core: Core, account: AccountConfig, fingerprint: str) -> tuple[ConnectionState, str]:
-    return await pin_and_connect(core, account.id, fingerprint, CONNECT_WAIT, restart_after_undo=False)
-
-
 def _confirmed() -> bool:
     return ask("Trust this certificate for this account? [y/N] ").strip().lower() in ("y", "yes")
 
 
 def cmd_trust_cert(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
-    store = AccountStore(paths.accounts_file)
+    store = AccountCommands.offline(paths)
     try:
         account = store.resolve(args.account)
         wanted = normalize_fingerprint(args.fingerprint) if args.fingerprint else None
@@ -97,14 +59,14 @@ def cmd_trust_cert(args: argparse.Namespace, paths: ProfilePaths, registry: Prot
         return _through_instance(paths, account.id, wanted)
     lock.acquire()
     try:
-        with running_core(paths) as (engine, core):
-            refused = ca_file_lock(core.policy, paths, account.id)
+        with running_app(paths) as (engine, app):
+            refused = app.ca_file_lock(account.id)
             if refused is not None:
                 raise PolicyError(refused, rule="profiles.locked.ca_file")
             if wanted is not None:
-                state, reason = engine.call(_pinned(core, account, wanted))
+                state, reason = engine.call(app.pin_and_wait(account, wanted))
                 return _outcome(account.id, wanted, state, reason)
-            state, reason, certificate = engine.call(_attempt(core, account))
+            state, reason, certificate = engine.call(app.connect_alone(account))
             if state is ConnectionState.CONNECTED:
                 out(f"{account.id} connected: its server's certificate is already trusted.")
                 return 0
@@ -112,7 +74,7 @@ def cmd_trust_cert(args: argparse.Namespace, paths: ProfilePaths, registry: Prot
                 raise AggregatorError(f"{account.id} did not fail on an untrusted certificate: {reason or state.value}")
             if not _decided(account.id, certificate_lines(certificate), certificate.fingerprint_sha256, wanted):
                 return 1
-            state, reason = engine.call(_trust(core, account.id, certificate.fingerprint_sha256))
+            state, reason = engine.call(app.trust_and_wait(account.id, certificate.fingerprint_sha256))
     finally:
         lock.release()
     return _outcome(account.id, certificate.fingerprint_sha256, state, reason)

@@ -13,18 +13,13 @@ import os
 import socket
 import stat
 import struct
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from aggregator.accounts import trust_commands
 from aggregator.api import AggregatorError, ConfigurationError
 from aggregator.control import window_ops
-from aggregator.control.protocol import MAX_REQUEST, decode, encode, message_json
-from aggregator.core import Core
-from aggregator.prefs import commands as prefs_commands
-from aggregator.presence import commands as status_commands
-from aggregator.rooms import commands as room_commands
-from aggregator.roster import commands as roster_commands
+from aggregator.control.protocol import MAX_REQUEST, decode, encode
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +42,16 @@ def _private_dir(path: Path) -> None:
     os.chmod(path, 0o700)
 
 
+#: Answers one decoded request (``aggregator.app.requests.Requests.handle``).
+Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
 class ControlServer:
-    def __init__(self, core: Core, path: Path) -> None:
-        self._core = core
+    """The control socket's transport: owner-only, one JSON request and one reply per connection. What a
+    request does is the application layer's business (``handler``)."""
+
+    def __init__(self, handler: Handler, path: Path) -> None:
+        self._handler = handler
         self._path = path
         self._server: asyncio.AbstractServer | None = None
         #: The GUI's window (``window.raise`` / ``window.open``); None in a headless instance.
@@ -101,48 +103,6 @@ class ControlServer:
                 await writer.wait_closed()
 
     async def _dispatch(self, request: dict[str, Any]) -> dict[str, Any]:
-        op = request.get("op")
-        if op == "ping":
-            return {"ok": True, "pid": os.getpid()}
-        if op == "accounts":
-            return {
-                "ok": True,
-                "accounts": {a.id: self._core.accounts.state(a.id).value for a in self._core.accounts.configs()},
-            }
-        if op == "send":
-            account_id = str(request["account"])
-            if account_id not in {a.id for a in self._core.accounts.configs()}:
-                raise ConfigurationError(f"the running instance has no account {account_id}")
-            row = await self._core.outbound.send(
-                account_id, str(request["to"]), str(request["text"]), confirmed=bool(request.get("confirm", False))
-            )
-            return {"ok": True, "message": message_json(row)}
-        if op in status_commands.OPS:
-            return await self._status(request)
-        if op in roster_commands.OPS:
-            return roster_commands.run(self._core.roster, request)
-        if op in prefs_commands.OPS and self._core.prefs is not None:
-            return prefs_commands.run(self._core.prefs, request)
-        if op in room_commands.OPS:
-            return await room_commands.run(self._core.rooms, request)
-        if op in window_ops.OPS:
+        if request.get("op") in window_ops.OPS:  # the GUI's window (raise, open a link), not the core
             return window_ops.run(self.window, request)
-        if op in trust_commands.OPS:
-            return await trust_commands.run(self._core, request)
-        raise ValueError(f"unknown op {op!r}")
-
-    async def _status(self, request: dict[str, Any]) -> dict[str, Any]:
-        status = self._core.status
-        if request["op"] == "status.set":
-            account = request.get("account")
-            if account and account not in {a.id for a in self._core.accounts.configs()}:
-                raise ConfigurationError(f"the running instance has no account {account}")
-            book = status_commands.changed_book(status.book, request)
-            await status.replace_book(book)
-        if request["op"] == "status.workhours":
-            book = status_commands.changed_hours(status.book, request, status.now())
-            if book != status.book:
-                await status.replace_book(book)
-            return {"ok": True, "workhours": status_commands.hours_json(status.book, status.now())}
-        shown = {a.id: status.shown(a.id) for a in self._core.accounts.configs()}
-        return {"ok": True, "status": status_commands.book_json(status.book, shown)}
+        return await self._handler(request)

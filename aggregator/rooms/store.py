@@ -101,3 +101,14 @@ class RoomStore:
         if gone:
             data["left"] = gone
         write_private_json(self._path, data)
+
+    def forget_account(self, account_id: AccountId) -> bool:
+        """Drop every room of a removed account (joined and left); True if the file changed."""
+        choices = self.load_choices()
+        if account_id not in choices.wanted and account_id not in choices.left:
+            return False
+        self.save(
+            {a: r for a, r in choices.wanted.items() if a != account_id},
+            {a: r for a, r in choices.left.items() if a != account_id},
+        )
+        return True

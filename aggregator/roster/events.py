@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aggregator.api import ContactRef, Presence, Sphere, TrustLevel
+from aggregator.api import ContactRef, ConversationKey, Presence, Sphere, TrustLevel
 from aggregator.events import CoreEvent
 from aggregator.roster.records import Person, PersonId
 
@@ -44,6 +44,9 @@ class UnreadChanged(CoreEvent):
 
     conversation_id: int | None
     person_id: PersonId | None
+    #: The conversation that changed and its own unread count (a room's row shows it as it is).
+    conversation: ConversationKey | None = None
+    conversation_unread: int = 0
     person_unread: int
     sphere: Sphere | None
     sphere_unread: int

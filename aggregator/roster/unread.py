@@ -115,6 +115,8 @@ class UnreadCounter:
             UnreadChanged(
                 conversation_id=conversation_id,
                 person_id=person_id,
+                conversation=None if conversation_id is None else self._keys.get(conversation_id),
+                conversation_unread=0 if conversation_id is None else self.conversation(conversation_id),
                 person_unread=self.person(person_id) if person_id is not None else 0,
                 sphere=sphere,
                 sphere_unread=self.sphere(sphere) if sphere is not None else 0,

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from aggregator.api import AggregatorError, ContactRef, Presence, PresenceKind, RosterItem, RosterSnapshot, Sphere
+from aggregator.app import persons as commands
 from aggregator.archive import Archive
 from aggregator.events import ContactPresenceChanged
 from aggregator.policy import PolicyEngine
-from aggregator.roster import commands
 from aggregator.roster.buddylist import UNGROUPED
 from aggregator.roster.directory import UnknownPersonError
 from aggregator.roster.naming import display_name

@@ -8,9 +8,9 @@ import argparse
 import pytest
 
 from aggregator.api import ContactRef, DeviceTrustChanged, TrustLevel
+from aggregator.app import persons as commands
 from aggregator.cli import persons_cmd
 from aggregator.events import ConnectionState
-from aggregator.roster import commands
 from aggregator.roster.events import ContactTrustChanged
 from tests.core.conftest import CoreWorld, eventually
 

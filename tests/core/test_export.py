@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from aggregator.api import ConversationKey, MessageState, Sphere
+from aggregator.app.wire import message_json
 from aggregator.archive import Archive, Direction, StoredMessage
-from aggregator.control.protocol import message_json
 from aggregator.search import parse
 from aggregator.search.export import ExportFormat, Selection, export
 

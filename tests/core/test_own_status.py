@@ -12,9 +12,9 @@ import pytest
 
 from aggregator.accounts.config import AccountConfig
 from aggregator.api import Adapter, ConfigurationError, NotConnectedError, Presence, PresenceKind, Sphere
+from aggregator.app.status import changed_hours, hours_json
 from aggregator.bus import EventBus
 from aggregator.events import AccountStateChanged, ConnectionState
-from aggregator.presence.commands import changed_hours, hours_json
 from aggregator.presence.idle import AppInputIdle
 from aggregator.presence.rules import notifications_held, shown_presence
 from aggregator.presence.service import OwnStatus

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from aggregator.api import ContactRef, ConversationKey, PresenceKind, Sphere
-from ui.room_rows import RoomRow
-from ui.rows import ContactRow, PersonRow
+from aggregator.app.room_rows import RoomRow
+from aggregator.app.rows import ContactRow, PersonRow
 
 
 def person(

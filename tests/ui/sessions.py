@@ -54,9 +54,14 @@ def running_session(world: GuiWorld, qtbot: QtBot) -> Iterator[Session]:
         session.shutdown()
 
 
+def core_of(session: Session) -> Core:
+    """Tests only: the services behind the window's application layer (touch them on the engine thread)."""
+    return session.ctx.app._core
+
+
 def on_engine(session: Session, fn: Callable[[Core], T]) -> T:
     """Read the core on the engine thread (tests only: this waits)."""
-    core = session.ctx.core
+    core = core_of(session)
 
     async def read() -> T:
         return fn(core)

@@ -28,6 +28,7 @@ from tests.contract.irc_harness import IrcHarness
 from tests.core.test_certificate_trust_live import leaf_fingerprint
 from tests.servers.certs import TestCerts
 from tests.ui.conftest import GuiWorld, fast_core
+from tests.ui.sessions import core_of
 from ui.app import Session, start_session
 from ui.certificate_dialog import TRUST_TEXT, CertificateDialog, open_dialog
 
@@ -161,7 +162,7 @@ def test_server_chosen_names_are_plain_text(fake_session: Session, gui_world: Gu
 
 
 def test_a_locked_ca_file_refuses_with_the_reason(fake_session: Session, gui_world: GuiWorld, qtbot: QtBot) -> None:
-    core = fake_session.ctx.core
+    core = core_of(fake_session)
     spec = ProfileSpec(name="corp-chat", protocol="fake", username="alice", locked=frozenset({"ca_file"}))
     state = PolicyState.load(gui_world.paths.config_dir)
     state.profiles["corp-chat"] = gui_world.account_id

@@ -19,8 +19,8 @@ from aggregator.archive.records import Direction
 from aggregator.events import MessageStored
 from aggregator.registry import ProtocolRegistry
 from tests.ui.conftest import GuiWorld, fast_core
-from tests.ui.sessions import engine_round_trip
-from ui import log_viewer, search_rows
+from tests.ui.sessions import core_of, engine_round_trip
+from ui import log_viewer
 from ui.app import Session, start_session
 from ui.conversation import ConversationTab
 from ui.log_viewer import LogViewer
@@ -46,7 +46,7 @@ def store(
     session: Session, account_id: str, handle: str, items: list[tuple[str, datetime]], *, room: bool = False
 ) -> list[int]:
     """Messages as the pipeline stores and announces them (on the engine thread)."""
-    core = session.ctx.core
+    core = core_of(session)
 
     async def go() -> list[int]:
         key = ConversationKey.room(account_id, handle) if room else ConversationKey.direct(account_id, handle)
@@ -173,7 +173,7 @@ def test_a_stale_answer_never_replaces_a_newer_one_and_the_window_never_waits(
     w = gui_world
     store(session, w.account_id, w.bob, [("alpha one", NOW), ("beta two", NOW)])
     viewer = open_viewer(session, qtbot, w.bob)
-    real = search_rows.run_search
+    real = log_viewer.run_search
 
     def slow(core: object, text: str, filters: object, limit: int) -> object:
         if "alpha" in text:
@@ -316,7 +316,7 @@ def test_the_context_pane_names_senders_and_days_as_the_conversation_does(
     search(viewer, qtbot, "needle")
     person_id = viewer.model.rows[0].person_id
     assert person_id is not None
-    core = session.ctx.core
+    core = core_of(session)
 
     async def rename() -> None:
         core.roster.directory.rename(person_id, "<b>Bob</b> & co")

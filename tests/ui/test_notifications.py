@@ -8,14 +8,14 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from aggregator.api import MessageKind
+from aggregator.app.rows import PersonRow
 from aggregator.archive.records import Direction, StoredMessage
 from tests.ui.conftest import GuiWorld
-from tests.ui.sessions import on_engine, running_session
+from tests.ui.sessions import core_of, on_engine, running_session
 from ui.app import Session
 from ui.conversation import ConversationTab
 from ui.message_alerts import EXCERPT, excerpt, wanted
 from ui.notifications import Notification, Notifier
-from ui.rows import PersonRow
 
 
 class Capture(Notifier):
@@ -155,7 +155,7 @@ def test_held_while_the_sphere_is_off_duty_and_the_message_stays_unread(
 ) -> None:
     w = gui_world  # alice's account is a work account
     bob = person_of(session, qtbot, w.bob)
-    session.engine.call(session.ctx.core.status.override_today(False), timeout=10)  # off work for today
+    session.engine.call(core_of(session).status.override_today(False), timeout=10)  # off work for today
     assert on_engine(session, lambda c: c.status.notifications_held(w.account_id))
     with qtbot.waitSignal(session.windows.alerts.held, timeout=5000) as held:
         w.on_server(w.server.deliver(w.bob, w.alice, "after hours"))
@@ -164,7 +164,7 @@ def test_held_while_the_sphere_is_off_duty_and_the_message_stays_unread(
     qtbot.waitUntil(lambda: (session.window.model.person(bob.id) or bob).unread == 1, timeout=5000)
     assert unread(session, bob.id) == 1
 
-    session.engine.call(session.ctx.core.status.override_today(True), timeout=10)  # back at work
+    session.engine.call(core_of(session).status.override_today(True), timeout=10)  # back at work
     w.on_server(w.server.deliver(w.bob, w.alice, "during work"))
     qtbot.waitUntil(lambda: len(capture.shown) == 1, timeout=5000)
     assert capture.shown[0].body == "during work"

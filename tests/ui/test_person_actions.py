@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from aggregator.api import Sphere
+from aggregator.app.rows import PersonRow
 from aggregator.registry import ProtocolRegistry
 from tests.ui.conftest import GuiWorld, fast_core
 from tests.ui.sessions import engine_round_trip, on_engine
@@ -25,7 +26,6 @@ from ui.conversation import ConversationTab
 from ui.main_window import MainWindow
 from ui.merge_dialog import MergeChooser
 from ui.models.roster_model import PERSON_ID_ROLE, PERSON_MIME
-from ui.rows import PersonRow
 
 
 def tree_lines(window: MainWindow, parent: QModelIndex | None = None, depth: int = 0) -> list[str]:

@@ -16,6 +16,7 @@ from aggregator.events import ConnectionState
 from aggregator.policy import PolicyEngine
 from aggregator.registry import ProtocolRegistry
 from tests.ui.conftest import GuiWorld, fast_core
+from tests.ui.sessions import core_of
 from tests.ui.test_certificate_dialog import details
 from ui.app import Session, start_session
 from ui.certificate_dialog import CertificateDialog
@@ -52,7 +53,7 @@ def test_a_pinned_account_shows_a_warning_in_every_state(
     assert PIN in strip._label.toolTip()  # the accounts' summary says it too
 
     # Persistent: still shown once the account is offline, and after the list is read again.
-    core = pinned_session.ctx.core
+    core = core_of(pinned_session)
     pinned_session.ctx.bridge.call(core.accounts.stop_account(account_id), lambda _r, _e: None)
     qtbot.waitUntil(lambda: strip.state_text(account_id) != ConnectionState.CONNECTED.value, timeout=20_000)
     strip.reload()

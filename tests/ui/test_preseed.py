@@ -69,9 +69,7 @@ allow_plaintext = true
         qtbot.waitUntil(lambda: windows.preseed is None, timeout=10_000)
 
         strip = session.window.accounts_strip
-        qtbot.waitUntil(
-            lambda: all(strip.state_text(a).startswith("connected") for a in (carol, bob)), timeout=15_000
-        )
+        qtbot.waitUntil(lambda: all(strip.state_text(a).startswith("connected") for a in (carol, bob)), timeout=15_000)
         secrets = SecretStore(profile_id(w.paths))
         assert secrets.credentials(carol).password == "carol-pw"
         assert secrets.credentials(bob).password == "bob-pw"

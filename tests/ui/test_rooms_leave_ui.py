@@ -14,7 +14,7 @@ from aggregator.accounts.config import AccountStore
 from aggregator.api import ConversationKey
 from aggregator.registry import ProtocolRegistry
 from tests.ui.conftest import GuiWorld, fast_core
-from ui.account_dialog import remove_account
+from tests.ui.sessions import core_of
 from ui.app import Session, start_session
 from ui.room_tab import room_tab
 
@@ -80,7 +80,7 @@ def test_the_rooms_of_a_removed_account_leave_the_buddy_list(
     w.server.create_room(TEAM, "all hands")
     with_autojoin(w)
     session = start(w, qtbot, request)
-    window, core = session.window, session.ctx.core
+    window, core = session.window, core_of(session)
     team = ConversationKey.room(w.account_id, TEAM)
     dev = ConversationKey.room(w.account_id, "dev@rooms.fake.test")
     qtbot.waitUntil(lambda: (row := window.model.room(team)) is not None and row.joined, timeout=10_000)
@@ -88,6 +88,6 @@ def test_the_rooms_of_a_removed_account_leave_the_buddy_list(
     qtbot.waitUntil(lambda: window.model.room(dev) is not None, timeout=5000)
     done: list[BaseException | None] = []
     finished: Callable[[object, BaseException | None], None] = lambda _r, error: done.append(error)  # noqa: E731
-    session.ctx.bridge.call(remove_account(core, w.account_id), finished)
+    session.ctx.bridge.call(session.ctx.app.accounts.remove(w.account_id), finished)
     qtbot.waitUntil(lambda: done == [None], timeout=5000)
     qtbot.waitUntil(lambda: window.model.room(team) is None and window.model.room(dev) is None, timeout=5000)

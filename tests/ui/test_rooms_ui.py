@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from aggregator.api import ConversationKey, Sphere
 from aggregator.registry import ProtocolRegistry
 from tests.ui.conftest import GuiWorld, fast_core
+from tests.ui.sessions import core_of
 from ui.app import Session, start_session
 from ui.models.member_model import MemberModel
 from ui.models.roster_model import MEMBERS_ROLE, PROTOCOLS_ROLE, UNREAD_ROLE
@@ -145,7 +146,7 @@ def test_a_refused_room_shows_why_and_can_be_tried_again(gui_world: GuiWorld, se
     w.server.refuse_joins("vip@rooms.fake.test", "members only")
     qtbot.waitUntil(lambda: "connected" in window.accounts_strip.state_text(w.account_id), timeout=10_000)
     key = ConversationKey.room(w.account_id, "vip@rooms.fake.test")
-    core = session.ctx.core
+    core = core_of(session)
     # Remembered while the account was offline, as an autojoin room would be; then refused at the join.
     session.ctx.bridge.call(core.accounts.stop_account(w.account_id), lambda _r, _e: None)
     qtbot.waitUntil(lambda: "connected" not in window.accounts_strip.state_text(w.account_id), timeout=5000)

@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 from aggregator.accounts.config import AccountConfig, AccountStore, make_account_id
 from aggregator.accounts.secrets import SecretStore
 from aggregator.api import Sphere
+from aggregator.app.person_commands import SuggestionRow
 from aggregator.profile import profile_id
 from aggregator.registry import ProtocolRegistry
 from tests.ui.conftest import GuiWorld, fast_core
@@ -25,7 +26,6 @@ from tests.ui.sessions import engine_round_trip
 from ui.app import Session, start_session
 from ui.main_window import MainWindow
 from ui.models.suggestions_model import SUGGESTION_ROLE, SuggestionsModel
-from ui.person_commands import SuggestionRow
 from ui.suggestions import SuggestionsDialog
 
 FAIL = QAbstractItemModelTester.FailureReportingMode.Fatal

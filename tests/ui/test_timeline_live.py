@@ -15,14 +15,14 @@ from pytestqt.qtbot import QtBot
 
 from aggregator.accounts.config import AccountStore
 from aggregator.api import ConversationKey, MessageState
+from aggregator.app.room_rows import RoomRow, room_unread
 from aggregator.archive.records import Direction, StoredMessage
 from aggregator.events import MessageStored
 from tests.ui.conftest import GuiWorld
 from tests.ui.conversation_world import open_tab, wait_connected
-from tests.ui.sessions import on_engine, running_session
+from tests.ui.sessions import core_of, on_engine, running_session
 from ui.app import Session
 from ui.notifications import Notification, Notifier
-from ui.room_rows import RoomRow, room_unread
 from ui.room_tab import RoomTab
 
 TEAM = "team@rooms.fake.test"
@@ -66,7 +66,7 @@ def session(gui_world: GuiWorld, qtbot: QtBot, capture: Capture) -> Iterator[Ses
 
 def store(session: Session, account_id: str, handle: str, items: list[tuple[str, datetime]]) -> list[int]:
     """Messages as the pipeline stores and announces them (on the engine thread)."""
-    core = session.ctx.core
+    core = core_of(session)
 
     async def go() -> list[int]:
         conv = core.archive.conversation_id(ConversationKey.direct(account_id, handle))
@@ -190,7 +190,7 @@ def test_a_mention_in_a_room_is_highlighted_unread_and_notified_like_a_direct_me
     assert capture.shown[1].body == "direct, to compare"
 
     # Off duty: held, as a direct message would be.
-    session.engine.call(session.ctx.core.status.override_today(False), timeout=10)
+    session.engine.call(core_of(session).status.override_today(False), timeout=10)
     open_tab(window, qtbot, w.bob)  # the room tab is no longer in front
     with qtbot.waitSignal(session.windows.alerts.held, timeout=5000) as held:
         w.on_server(w.server.say_in_room(w.bob, TEAM, "ali, after hours"))

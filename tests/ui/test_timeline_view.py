@@ -13,10 +13,11 @@ from PySide6.QtWidgets import QApplication, QToolTip
 from pytestqt.qtbot import QtBot
 
 from aggregator.api import ConversationKey, MessageKind, MessageState
+from aggregator.app.names import SenderNames
 from aggregator.archive.records import Direction, StoredMessage
 from ui.message_view import MessageView
 from ui.models.conversation_model import ConversationModel
-from ui.timeline_text import SenderNames, day_label, tooltip
+from ui.timeline_text import day_label, tooltip
 
 ACCOUNT = "fake:alice@fake.test"
 OTHER = "fake:alice@other.test"

@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
-from aggregator.archive.records import Direction, StoredMessage
+from aggregator.app.types import Direction, StoredMessage
 
 Index = QModelIndex | QPersistentModelIndex
 

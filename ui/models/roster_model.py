@@ -37,10 +37,10 @@ from PySide6.QtCore import (
 )
 
 from aggregator.api import ConversationKey, PresenceKind, Sphere
-from aggregator.roster.records import PersonId
+from aggregator.app.room_rows import RoomRow
+from aggregator.app.rows import ContactRow, PersonRow
+from aggregator.app.types import PersonId
 from ui.icons import presence_icon
-from ui.room_rows import RoomRow
-from ui.rows import ContactRow, PersonRow
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from aggregator.app.search_rows import ResultRow
 from ui.richtext import segments_html
-from ui.search_rows import ResultRow
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from aggregator.app.person_commands import SuggestionRow
 from ui.models.roster_model import SPHERE_TITLES
-from ui.person_commands import SuggestionRow
 
 Index = QModelIndex | QPersistentModelIndex
 

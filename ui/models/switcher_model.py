@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
+from aggregator.app.rows import PersonRow
 from ui.icons import presence_icon
-from ui.rows import PersonRow
 
 Index = QModelIndex | QPersistentModelIndex
 

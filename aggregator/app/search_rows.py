@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aggregator.api import ContactRef, ConversationKey, ConversationKind, Sphere
+from aggregator.app.account_selves import account_selves
+from aggregator.app.names import SenderNames
 from aggregator.archive.records import StoredMessage
 from aggregator.core import Core
 from aggregator.rooms.mentions import own_names
@@ -19,8 +21,6 @@ from aggregator.roster.records import PersonId
 from aggregator.search.filters import SearchFilters, filtered_query
 from aggregator.search.service import Context, SearchService
 from aggregator.search.snippet import Segment
-from ui.account_selves import account_selves
-from ui.timeline_text import SenderNames
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aggregator.api import ContactRef, Sphere
+from aggregator.app.rows import account_name
 from aggregator.core import Core
 from aggregator.roster.naming import display_name
 from aggregator.roster.records import Person, PersonId
-from ui.rows import account_name
 
 
 @dataclass(frozen=True, slots=True)
