@@ -25,6 +25,7 @@ from aggregator.api import (
     SupportsTyping,
 )
 from aggregator.archive import Archive, Direction, StoredMessage
+from aggregator.archive.errors import ArchiveStorageError
 from aggregator.archive.queries import ArchiveQueries
 from aggregator.bus import PRIORITY_CORE, EventBus
 from aggregator.events import AccountStateChanged, ConnectionState, MessageStored, MessageUpdated
@@ -216,9 +217,17 @@ class OutboundService:
             if result.state is MessageState.PENDING:
                 break
 
+    async def _flush_after_connect(self, account_id: AccountId) -> None:
+        """``flush`` after a connect. A full disk stops it: what is still pending stays queued for the next
+        connect (the archive has already told the user), instead of an exception nobody retrieves."""
+        try:
+            await self.flush(account_id)
+        except ArchiveStorageError as exc:
+            log.warning("Pending messages of %s wait for the next connect: %s", account_id, exc)
+
     def _on_state(self, event: AccountStateChanged) -> None:
         if event.state is ConnectionState.CONNECTED:
-            task = asyncio.get_running_loop().create_task(self.flush(event.account_id))
+            task = asyncio.get_running_loop().create_task(self._flush_after_connect(event.account_id))
             self._flushes.add(task)
             task.add_done_callback(self._flushes.discard)
 
