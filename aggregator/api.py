@@ -451,6 +451,25 @@ class SupportsRosterEdit(Protocol):
 
 
 @runtime_checkable
+class SupportsBlocking(Protocol):
+    """Block and unblock a peer: XEP-0191 on XMPP, the ``m.ignored_user_list`` on Matrix, a client-side
+    ignore list on IRC. A blocked peer's messages, presence and requests no longer reach the core."""
+
+    async def block(self, handle: str) -> None: ...
+
+    async def unblock(self, handle: str) -> None: ...
+
+    async def blocked(self) -> tuple[str, ...]: ...
+
+
+@runtime_checkable
+class SupportsInvitations(Protocol):
+    """Answer an invitation to a room (Matrix invite to a room, XMPP XEP-0249 direct MUC invitation)."""
+
+    async def answer_invitation(self, room: str, accept: bool) -> ConversationKey | None: ...
+
+
+@runtime_checkable
 class SupportsTyping(Protocol):
     async def set_typing(self, conversation: ConversationKey, typing: bool) -> None: ...
 
@@ -623,8 +642,31 @@ class RoomTopic(AdapterEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SubscriptionRequested(AdapterEvent):
+    """Someone asks to become a contact: an XMPP subscription request, a Matrix invitation to a direct
+    chat (``kind=DIRECT_INVITE``). Answered with ``SupportsRosterEdit.answer_subscription``."""
+
     handle: str
     message: str = ""
+    kind: RequestKind = field(default_factory=lambda: RequestKind.CONTACT)
+    display_name: str | None = None
+
+
+class RequestKind(enum.StrEnum):
+    """What a contact request or invitation asks for (stored code: keep the values)."""
+
+    CONTACT = "contact"  # XMPP presence subscription
+    DIRECT_INVITE = "direct-invite"  # Matrix invitation to a direct chat
+    ROOM_INVITE = "room-invite"  # invitation to a group room
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvitedToRoom(AdapterEvent):
+    """An invitation to a group room. Answered with ``SupportsInvitations.answer_invitation``."""
+
+    room: str
+    inviter: str
+    room_name: str | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
