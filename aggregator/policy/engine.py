@@ -12,8 +12,10 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from pathlib import Path
 
 from aggregator.api import AccountId, ConversationKey, ConversationKind, MessageReceived, PolicyError, Sphere
+from aggregator.files.rules import FileMode, FileRules
 from aggregator.policy.file import Policy, ProfileSpec, ScopeRules
 
 log = logging.getLogger(__name__)
@@ -267,6 +269,20 @@ class PolicyEngine:
             sphere = self.sphere_of(account_id).value
             return Decision(Verdict.DENY, "file_transfer", f"file transfer is turned off for {sphere} accounts")
         return ALLOW
+
+    def file_rules(self, account_id: AccountId) -> FileRules:
+        """The file rules for this account (mode, size limit, blocked extensions, scanning)."""
+        rules = self.rules_for(account_id)
+        return FileRules(
+            mode=FileMode(rules.file_transfer or FileMode.ALLOW),
+            max_file_mb=rules.max_file_mb,
+            blocked_extensions=frozenset(rules.blocked_extensions or ()),
+            scan_required=bool(rules.scan_required),
+        )
+
+    @property
+    def clamd_socket(self) -> Path | None:
+        return self._policy.clamd_socket if self._policy is not None else None
 
     def banner(self, account_id: AccountId) -> str | None:
         """The notice the UI shows in every conversation of this account (e.g. "This conversation is archived")."""

@@ -29,7 +29,17 @@ SETTING_BOUNDS = (0.0, 3600.0)
 
 PROFILE_FIELDS = ("protocol", "server", "username", "sphere", "label", "ca_file", "autojoin", "allow_plaintext")
 LOCKABLE_PROFILE_FIELDS = frozenset(PROFILE_FIELDS)
-SCOPE_KEYS = ("logging", "retention_days", "file_transfer", "allowed_domains", "disclaimer", "banner")
+SCOPE_KEYS = (
+    "logging",
+    "retention_days",
+    "file_transfer",
+    "max_file_mb",
+    "blocked_extensions",
+    "scan_required",
+    "allowed_domains",
+    "disclaimer",
+    "banner",
+)
 
 
 def system_policy_path(platform: str | None = None, environ: Mapping[str, str] | None = None) -> Path:
@@ -70,7 +80,10 @@ class ScopeRules:
 
     logging_required: bool | None = None
     retention_days: int | None = None
-    file_transfer: str | None = None  # "allow" | "deny"
+    file_transfer: str | None = None  # "allow" | "deny" | "scan" (aggregator.files.rules.FileMode)
+    max_file_mb: int | None = None
+    blocked_extensions: tuple[str, ...] | None = None  # lower case, without the dot
+    scan_required: bool | None = None
     allowed_domains: tuple[str, ...] | None = None
     disclaimer: str | None = None
     banner: str | None = None
@@ -125,6 +138,7 @@ class Policy:
     blocked_words: tuple[BlockedWords, ...] = ()
     merge_across_spheres: bool = True
     templates: Mapping[str, str] = field(default_factory=dict)
+    clamd_socket: Path | None = None  # [rules] clamd_socket: the ClamAV daemon's UNIX socket
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +205,10 @@ class _Parser:
             {
                 "logging": _logging,
                 "retention_days": _retention,
-                "file_transfer": _choice("allow", "deny"),
+                "file_transfer": _choice("allow", "deny", "scan"),
+                "max_file_mb": _megabytes,
+                "blocked_extensions": _extensions,
+                "scan_required": _bool,
                 "allowed_domains": _domains,
                 "disclaimer": _text,
                 "banner": _text,
@@ -314,6 +331,7 @@ def parse_policy(text: str, *, source: Path | None, setting_names: frozenset[str
     blocked: tuple[BlockedWords, ...] = ()
     merge = True
     templates: dict[str, str] = {}
+    clamd_socket: Path | None = None
     for key, value in rules.items():
         where = f"rules.{key}"
         if key in {s.value for s in Sphere}:
@@ -338,6 +356,11 @@ def parse_policy(text: str, *, source: Path | None, setting_names: frozenset[str
                 merge = _bool(value)
             except _Skip as exc:
                 p.report(where, str(exc))
+        elif key == "clamd_socket":
+            try:
+                clamd_socket = _socket_path(value)
+            except _Skip as exc:
+                p.report(where, str(exc))
         elif key == "templates":
             if not isinstance(value, dict):
                 p.report(where, f"must be a table of name = text, not {_kind(value)}")
@@ -348,7 +371,9 @@ def parse_policy(text: str, *, source: Path | None, setting_names: frozenset[str
                 except _Skip as exc:
                     p.report(f"{where}.{name}", str(exc))
         else:
-            known = ", ".join(["accounts", "blocked_words", "merge_across_spheres", "templates", "work", "personal"])
+            known = ", ".join(
+                ["accounts", "blocked_words", "clamd_socket", "merge_across_spheres", "templates", "work", "personal"]
+            )
             p.report(where, f"unknown key (known: {known})")
     policy = Policy(
         source=source,
@@ -360,6 +385,7 @@ def parse_policy(text: str, *, source: Path | None, setting_names: frozenset[str
         blocked_words=blocked,
         merge_across_spheres=merge,
         templates=templates,
+        clamd_socket=clamd_socket,
     )
     return policy, p.problems
 
@@ -454,6 +480,32 @@ def _retention(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise _Skip(f"must be a whole number of days, at least 1, not {value!r}")
     return value
+
+
+def _megabytes(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _Skip(f"must be a whole number of megabytes, at least 1, not {value!r}")
+    return value
+
+
+_EXTENSION = re.compile(r"^[a-z0-9][a-z0-9_+-]{0,15}$")
+
+
+def _extensions(value: Any) -> tuple[str, ...]:
+    items = tuple(v.strip().lower().lstrip(".") for v in _strings(value))
+    bad = [e for e in items if not _EXTENSION.match(e)]
+    if bad:
+        raise _Skip(f"not a file extension: {', '.join(repr(b) for b in bad)}")
+    return items
+
+
+def _socket_path(value: Any) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise _Skip(f"must be the path of clamd's socket, not {value!r}")
+    path = Path(value.strip()).expanduser()
+    if not path.is_absolute():
+        raise _Skip(f"must be an absolute path, not {value!r}")
+    return path
 
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")

@@ -22,6 +22,7 @@ TEST_APT_PACKAGES=(
     prosody lua-dbi-sqlite3 inspircd atheme-services postgresql
     gnome-keyring libsecret-tools dbus dbus-x11
     xvfb xauth
+    clamav-daemon  # clamd for the file scanning tests (tests/servers/clamd.py), started offline
     desktop-file-utils appstream  # desktop-file-validate, appstreamcli validate (tests/cli/test_desktop.py)
 )
 
