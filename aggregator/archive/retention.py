@@ -19,10 +19,12 @@ Conversation rows are kept (the roster, read markers and names refer to them), o
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aggregator.api import Sphere
+from aggregator.archive.attachments import AttachmentTable
 from aggregator.archive.ids import datetime_ms, id_floor
 from aggregator.archive.store import Archive
 from aggregator.archive.types import from_micros
@@ -30,6 +32,9 @@ from aggregator.archive.types import from_micros
 log = logging.getLogger(__name__)
 
 BATCH = 5_000
+
+#: Deletes the stored files with these SHA-256 hashes (``aggregator.files.store.FileStore.delete_contents``).
+ReleaseFiles = Callable[[Sequence[str]], None]
 #: Compact the file when the free pages are at least this share of it.
 VACUUM_THRESHOLD = 0.1
 
@@ -110,12 +115,15 @@ def plan(archive: Archive, scope: RetentionScope) -> RetentionPlan:
     )
 
 
-def apply(archive: Archive, scope: RetentionScope, *, compact: bool = True) -> RetentionResult:
-    """Delete what ``plan`` counts, in batches; then reclaim the space (see the module docstring)."""
+def apply(
+    archive: Archive, scope: RetentionScope, *, compact: bool = True, release_files: ReleaseFiles | None = None
+) -> RetentionResult:
+    """Delete what ``plan`` counts, in batches; then reclaim the space (see the module docstring).
+    ``release_files`` gets the hashes of stored files no remaining message refers to (to delete them)."""
     found = plan(archive, scope)
     deleted = 0
     while True:
-        step = delete_batch(archive, scope)
+        step = delete_batch(archive, scope, release_files=release_files)
         if not step:
             break
         deleted += step
@@ -136,17 +144,24 @@ def apply(archive: Archive, scope: RetentionScope, *, compact: bool = True) -> R
     )
 
 
-def delete_batch(archive: Archive, scope: RetentionScope, limit: int = BATCH) -> int:
+def delete_batch(
+    archive: Archive, scope: RetentionScope, limit: int = BATCH, *, release_files: ReleaseFiles | None = None
+) -> int:
     """Delete at most ``limit`` of the messages ``scope`` covers (one transaction); returns how many.
 
-    A caller on the engine loop (the scheduled job) yields between batches, so logging goes on."""
+    Their attachments go first (a crash in between leaves messages without files, which the next run
+    deletes, never file records without messages). A caller on the engine loop (the scheduled job)
+    yields between batches, so logging goes on."""
     where, params = _where(archive, scope)
     ids = [int(r[0]) for r in archive.read_rows(f"SELECT id FROM messages WHERE {where} LIMIT {int(limit)}", params)]  # noqa: S608
     if ids:
+        orphans = AttachmentTable(archive).delete_for_messages(ids)
         archive._execute_write(
             f"DELETE FROM messages WHERE id IN ({', '.join('?' * len(ids))})",  # noqa: S608
             ids,
         )
+        if orphans and release_files is not None:
+            release_files(orphans)
     return len(ids)
 
 

@@ -16,7 +16,7 @@ import hashlib
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,9 +107,10 @@ class FileStore:
     def discard(self, received: Received) -> None:
         self._discard(received.path)
 
-    def delete_content(self, sha256: str) -> None:
-        """Delete a stored file (retention: the last message referring to it is gone)."""
-        self._discard(self.files / sha256[:2] / sha256)
+    def delete_contents(self, hashes: Sequence[str]) -> None:
+        """Delete stored files by hash (retention: the last message referring to each one is gone)."""
+        for sha256 in hashes:
+            self._discard(self.files / sha256[:2] / sha256)
 
     @staticmethod
     def _discard(path: Path) -> None:

@@ -22,6 +22,7 @@ from aggregator.archive.migrations import (
     v005_policy_events,
     v006_pg_fulltext,
     v007_catchup_positions,
+    v008_attachments,
 )
 from aggregator.archive.migrations.base import Migration
 
@@ -34,6 +35,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     v005_policy_events.MIGRATION,
     v006_pg_fulltext.MIGRATION,
     v007_catchup_positions.MIGRATION,
+    v008_attachments.MIGRATION,
 )
 
 LATEST_VERSION = 1 + len(MIGRATIONS)
