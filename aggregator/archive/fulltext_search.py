@@ -173,6 +173,8 @@ def build(
         before_id=before_id,
         id_column=id_column,
         name_matches=_name_matches,
+        has_file=query.has_file,
+        file_names=query.file_names,
     )
 
     if fulltext:
@@ -214,6 +216,8 @@ def _build_postgresql(query: SearchQuery, scope: Scope, *, limit: int, before_id
         before_id=before_id,
         id_column="m.id",
         name_matches=_pg_name_matches,
+        has_file=query.has_file,
+        file_names=query.file_names,
     )
     conds.extend(scope_conds)
     params.extend(scope_params)
@@ -233,6 +237,8 @@ def _scope_filters(
     before_id: int | None,
     id_column: str,
     name_matches: NameMatcher,
+    has_file: bool = False,
+    file_names: Sequence[str] = (),
 ) -> tuple[list[str], list[Any]]:
     """The conditions every dialect shares (ids, conversations, accounts, direction, names, contacts);
     ``name_matches`` is the dialect's substring test, ``senders``/``people`` the patterns it gets."""
@@ -265,4 +271,14 @@ def _scope_filters(
         add(f"({sql})", values)
     if scope.contacts:
         add(*_contact_matches(scope))
+    if has_file or file_names:
+        sql = "EXISTS (SELECT 1 FROM attachments AS a WHERE a.message_id = m.id"
+        if file_names:
+            likes = " OR ".join("lower(a.name) LIKE ? ESCAPE '\\'" for _ in file_names)
+            sql += f" AND ({likes})"
+        add(sql + ")", [f"%{_escape_like(name.lower())}%" for name in file_names])
     return conds, params
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -12,6 +12,8 @@
     after:DATE            on or after DATE (YYYY-MM-DD, today, yesterday; local time)
     before:DATE           before DATE (so after:2024-03-01 before:2024-03-02 is that day)
     is:sent|is:received   only outgoing / incoming messages
+    has:file              only messages that carried a file
+    file:NAME             only messages with a file whose name contains NAME (any case)
 
 A value may be quoted: ``from:"Bob Smith"``. The same key given twice means either value
 (``from:bob from:carol``); different keys must all hold. Keys are case-insensitive. An unknown
@@ -70,6 +72,9 @@ class SearchQuery:
     contacts: tuple[ContactRef, ...] = ()
     #: Only these account ids (exact; an empty set matches nothing), on top of ``accounts``/``spheres``.
     account_ids: frozenset[str] | None = None
+    #: ``has:file``; ``file:NAME`` (substrings of the file name, any case; either one matches).
+    has_file: bool = False
+    file_names: tuple[str, ...] = ()
 
     @property
     def has_filters(self) -> bool:
@@ -84,6 +89,8 @@ class SearchQuery:
             or self.directions
             or self.after is not None
             or self.before is not None
+            or self.has_file
+            or bool(self.file_names)
         )
 
 
@@ -189,6 +196,16 @@ def _is(q: SearchQuery, key: str, value: str, _c: _Clock) -> SearchQuery:
     raise SearchError(f"{key}:{value}: use is:sent or is:received")
 
 
+def _has(q: SearchQuery, key: str, value: str, _c: _Clock) -> SearchQuery:
+    if value.lower() in {"file", "files", "attachment"}:
+        return replace(q, has_file=True)
+    raise SearchError(f"{key}:{value}: use has:file")
+
+
+def _file(q: SearchQuery, _key: str, value: str, _c: _Clock) -> SearchQuery:
+    return replace(q, has_file=True, file_names=(*q.file_names, value))
+
+
 def _after(q: SearchQuery, key: str, value: str, c: _Clock) -> SearchQuery:
     bound = _local_midnight(_parse_day(key, value, c.today), c.tz)
     return replace(q, after=bound if q.after is None else max(q.after, bound))
@@ -224,6 +241,8 @@ _FILTERS: dict[str, str] = {
     "after": "after:2024-03-01",
     "before": "before:2024-03-01",
     "is": "is:sent",
+    "has": "has:file",
+    "file": "file:report",
 }
 _FILTER_APPLY: dict[str, Callable[[SearchQuery, str, str, _Clock], SearchQuery]] = {
     "from": _from,
@@ -234,6 +253,8 @@ _FILTER_APPLY: dict[str, Callable[[SearchQuery, str, str, _Clock], SearchQuery]]
     "after": _after,
     "before": _before,
     "is": _is,
+    "has": _has,
+    "file": _file,
 }
 
 

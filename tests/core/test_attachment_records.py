@@ -104,3 +104,26 @@ async def test_retention_deletes_records_and_the_last_copy_of_a_file(archive: Ar
     retention.apply(archive, retention.RetentionScope(days=100, now=NOW), release_files=store.delete_contents)
     assert picture.local_path is not None and picture.local_path.exists()  # the recent message still has it
     assert list(table.for_messages([recent])) == [recent]
+
+
+def test_search_finds_messages_by_file(archive: Archive) -> None:
+    from aggregator.search import SearchService
+
+    table = AttachmentTable(archive)
+    with_pdf, with_picture, plain = _message(archive, 3, "p"), _message(archive, 2, "q"), _message(archive, 1, "r")
+    table.add(
+        with_pdf,
+        Attachment(name="Q3_report 100%.pdf", size=1, mime_type="application/pdf", state=AttachmentState.CLEAN),
+    )
+    table.add(with_picture, Attachment(name="holiday.png", size=1, mime_type="image/png", state=AttachmentState.CLEAN))
+    search = SearchService(archive)
+
+    def ids(text: str) -> list[int]:
+        return [hit.message.id for hit in search.search(text, now=NOW)]
+
+    assert ids("has:file") == [with_picture, with_pdf]
+    assert ids("file:REPORT") == [with_pdf]
+    assert ids("file:100%") == [with_pdf] and ids("file:_") == [with_pdf]  # wildcards are characters
+    assert ids("file:x%y") == []
+    assert ids("picture has:file") == [with_picture, with_pdf]  # words still match the message text
+    assert ids("picture") == [plain, with_picture, with_pdf]
