@@ -14,7 +14,7 @@ Everything here is plain Python: no Qt, no protocol library, no database.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -249,6 +249,35 @@ class OutgoingMessage:
     body: str
     idempotency_key: str
     kind: MessageKind = MessageKind.CHAT
+    #: A file to send with the message (``body`` is its caption, possibly empty). Adapters that cannot
+    #: send files raise ``UnsupportedError``.
+    file: OutgoingFile | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingFile:
+    """A local file, already checked by the policy: ``name`` is the name the peer sees."""
+
+    path: Path
+    name: str
+    mime_type: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileOffer:
+    """A file a message carries, as the peer announced it. Everything here is untrusted.
+
+    ``url`` is the adapter's reference to fetch it (``https://``, ``mxc://``, a DCC offer...), opaque to
+    the core, which hands it back to ``SupportsFiles.download``. ``encrypted``: an end-to-end encrypted
+    file this client cannot open (an OMEMO ``aesgcm://`` link), shown as such, never fetched."""
+
+    url: str
+    name: str
+    size: int | None = None
+    mime_type: str | None = None
+    encrypted: bool = False
+    thumbnail_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +286,8 @@ class SendReceipt:
 
     remote_id: str | None
     timestamp: datetime | None = None
+    #: Where a sent file can be fetched (the upload's URL, the Matrix mxc:// URI).
+    file_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,6 +482,20 @@ class SupportsRosterEdit(Protocol):
 
 
 @runtime_checkable
+class SupportsFiles(Protocol):
+    """Fetch the files peers send (``send_message`` sends ours: ``OutgoingMessage.file``)."""
+
+    def download(self, offer: FileOffer) -> AsyncIterator[bytes]:
+        """The file's bytes in chunks. Raises ``NetworkError`` (with a sentence) when it cannot be fetched;
+        refuses redirects to anything but HTTPS."""
+        ...
+
+    def max_upload_bytes(self) -> int | None:
+        """The largest file the server accepts (None: unknown or no limit)."""
+        ...
+
+
+@runtime_checkable
 class SupportsBlocking(Protocol):
     """Block and unblock a peer: XEP-0191 on XMPP, the ``m.ignored_user_list`` on Matrix, a client-side
     ignore list on IRC. A blocked peer's messages, presence and requests no longer reach the core."""
@@ -588,6 +633,8 @@ class MessageReceived(AdapterEvent):
     #: the conversation's messages the server had before it, though stored later than its stamp
     #: (see ``aggregator/conversations/inbound.py``); its ``timestamp`` is stored unchanged.
     timestamp_precision: TimestampPrecision = TimestampPrecision.EXACT
+    #: The files this message carries (an XMPP OOB/SIMS link, a Matrix m.file/m.image...).
+    files: tuple[FileOffer, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 
 from aggregator.api import (
@@ -33,10 +33,13 @@ from aggregator.api import (
     ConversationKind,
     Credentials,
     EventSink,
+    FileOffer,
     OutgoingMessage,
     Presence,
     SendReceipt,
+    UnsupportedError,
 )
+from protocols import http_files
 from protocols.xmpp import catchup, mapping
 from protocols.xmpp.catchup import Archives
 from protocols.xmpp.chatstates import ChatStates
@@ -172,6 +175,18 @@ class XmppAdapter:
 
     async def send_message(self, conversation: ConversationKey, message: OutgoingMessage) -> SendReceipt:
         return await self._sender.send(conversation, message)
+
+    # Files (SupportsFiles): XEP-0363 uploads go out with send_message; links are fetched over HTTPS.
+
+    def download(self, offer: FileOffer) -> AsyncIterator[bytes]:
+        if offer.encrypted:
+            raise UnsupportedError("this file is end-to-end encrypted (OMEMO); this client cannot open it yet")
+        return http_files.download(
+            offer.url, self._session.file_tls(), allow_http=self._session.settings.allow_plaintext
+        )
+
+    def max_upload_bytes(self) -> int | None:
+        return self._sender.uploads.max_bytes
 
     async def fetch_history(self, conversation: ConversationKey, after: datetime | None, limit: int) -> int:
         """Emits up to ``limit`` archived messages of ``conversation`` (``is_backfill``), oldest first:

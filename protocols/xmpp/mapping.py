@@ -23,6 +23,7 @@ from aggregator.api import (
     TimestampPrecision,
 )
 from protocols.xmpp.addresses import Jid, parse_jid
+from protocols.xmpp.file_links import offers_in
 
 NS_CLIENT = "jabber:client"
 NS_SID = "urn:xmpp:sid:0"
@@ -243,6 +244,7 @@ def message_received(
         is_own_echo=own_echo,
         idempotency_key=origin_id(stanza) if own_echo else None,
         replaces_server_id=replace_id(stanza),
+        files=offers_in(stanza, body),
     )
 
 
@@ -307,6 +309,7 @@ def room_message(
         is_own_echo=own,
         idempotency_key=origin_id(stanza) if own else None,
         replaces_server_id=replace_id(stanza),
+        files=offers_in(stanza, body),
     )
 
 

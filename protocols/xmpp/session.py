@@ -16,6 +16,7 @@ from aggregator.api import (
     EventSink,
     NotConnectedError,
 )
+from protocols import http_files
 from protocols.xmpp import mapping
 from protocols.xmpp.addresses import normalize_address, parse_jid, parse_server
 
@@ -60,6 +61,10 @@ class Session:
             return self.own.domain
         host, port = self.server
         return f"{host}:{port}"
+
+    def file_tls(self) -> http_files.Tls:
+        """The TLS check for uploads and downloads: the account's pin or CA file, as for its connection."""
+        return http_files.tls_for(self.settings.ca_file, self.settings.pinned_certificate)
 
     def ready_client(self) -> Client:
         client = self.client

@@ -45,8 +45,9 @@ c2s_direct_tls_ports  = {{ {tls_port} }}
 s2s_ports             = {{ }}
 http_ports            = {{ {http_port} }}
 http_interfaces       = {{ "{host}" }}
-https_ports           = {{ }}
+https_ports           = {{ {https_port} }}
 https_interfaces      = {{ "{host}" }}
+https_ssl             = {{ certificate = "{cert_file}"; key = "{key_file}"; }}
 http_default_host     = "upload.localhost"
 
 admins = {{ }}
@@ -84,8 +85,9 @@ Component "conference.localhost" "muc"
   muc_room_default_history_length = 50
 
 Component "upload.localhost" "http_file_share"
-  http_file_share_size_limit = 10 * 1024 * 1024
-  http_external_url = "http://{host}:{http_port}/"
+  http_file_share_size_limit = 64 * 1024 * 1024   -- the file tests send 50 MB
+  http_file_share_daily_quota = 1024 * 1024 * 1024
+  http_external_url = "https://{host}:{https_port}/"   -- the test certificate names 127.0.0.1
 """
 
 
@@ -131,6 +133,7 @@ class ProsodyServer:
         self.c2s_port = free_port()
         self.tls_port = free_port()
         self.http_port = free_port()
+        self.https_port = free_port()  # XEP-0363 uploads (mod_http_file_share), with the test certificate
         self.config_file = directory / "prosody.cfg.lua"
         self.pid_file = directory / "prosody.pid"
         self.log_file = directory / "prosody.log"
@@ -147,6 +150,7 @@ class ProsodyServer:
                 c2s_port=self.c2s_port,
                 tls_port=self.tls_port,
                 http_port=self.http_port,
+                https_port=self.https_port,
                 certs=certs.directory,
                 cert_file=certs.cert_file,
                 key_file=certs.key_file,
