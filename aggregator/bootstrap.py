@@ -22,6 +22,8 @@ from aggregator.conversations.positions import CatchupPositions
 from aggregator.conversations.router import EventRouter
 from aggregator.core import Core
 from aggregator.events import ArchiveStorageChanged
+from aggregator.files.service import FileService
+from aggregator.files.store import FileStore
 from aggregator.paths import ProfilePaths
 from aggregator.policy.apply import enforce_locked, start_policy
 from aggregator.policy.events import PolicyDenied
@@ -144,6 +146,14 @@ def build_core(
     rooms.load()
     rooms.attach(bus)
     outbound.is_known_room = rooms.is_room
+    files = FileService(
+        archive=archive,
+        bus=bus,
+        policy=policy,
+        store=FileStore(paths.data_dir / "files"),
+        adapter_of=accounts.connected_adapter,
+    )
+    inbound.files = outbound.files = files
     return Core(
         settings=prefs.settings,
         paths=paths,
@@ -163,4 +173,5 @@ def build_core(
         policy_log=policy_log,
         policy_report=policy_report,
         prefs=prefs,
+        files=files,
     )

@@ -13,6 +13,7 @@ from aggregator.bus import EventBus
 from aggregator.conversations.inbound import InboundPipeline
 from aggregator.conversations.outbound import OutboundService
 from aggregator.conversations.router import EventRouter
+from aggregator.files.service import FileService
 from aggregator.paths import ProfilePaths
 from aggregator.policy import PolicyEngine
 from aggregator.policy.apply import PolicyReport
@@ -50,6 +51,8 @@ class Core:
     policy_report: PolicyReport | None = None
     #: The user's preferences: logging on/off, the scheduled retention, settings by key.
     prefs: Preferences | None = None
+    #: The files of messages (attachments, downloads, scanning); None in cores built without one.
+    files: FileService | None = None
     _noticed: bool = field(default=False, repr=False)
 
     async def start(self, only: list[str] | None = None) -> None:
@@ -73,6 +76,8 @@ class Core:
         await self.status.stop()
         await self.accounts.stop()
         await self.rooms.wait_idle()
+        if self.files is not None:
+            await self.files.wait_idle()
         await self.outbound.wait_flushed()
         if self.prefs is not None:
             await self.prefs.stop()  # removes the messages of conversations that are not logged

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from aggregator.api import AccountId, CertificateDetails, ContactRef, ConversationKey, Presence
+from aggregator.archive.attachments import StoredAttachment
 from aggregator.archive.records import StoredMessage
 
 
@@ -102,3 +103,11 @@ class ArchiveStorageChanged(CoreEvent):
 
     writable: bool
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttachmentChanged(CoreEvent):
+    """A file of a message was offered, fetched, scanned, blocked or failed (``attachment.state``)."""
+
+    attachment: StoredAttachment
+    conversation: ConversationKey

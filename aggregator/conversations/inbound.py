@@ -25,6 +25,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aggregator.api import MessageReceived, MessageState, PositionReached, TimestampPrecision
 from aggregator.archive import Archive, Direction, Placement, StoredMessage
@@ -32,6 +33,9 @@ from aggregator.bus import EventBus
 from aggregator.conversations.positions import CatchupPositions
 from aggregator.events import MessageStored, MessageUpdated
 from aggregator.policy import PolicyEngine
+
+if TYPE_CHECKING:
+    from aggregator.files.service import FileService
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,8 @@ class InboundPipeline:
         self.positions = positions if positions is not None else CatchupPositions(archive)
         self._bus = bus
         self._policy = policy
+        #: The file service (set by the bootstrap): records the files a message carries.
+        self.files: FileService | None = None
         self.stages: list[tuple[str, Stage]] = [
             ("timestamp", self.normalise_time),
             ("resolve", self.resolve),
@@ -208,4 +214,6 @@ class InboundPipeline:
         if stored is None:  # a concurrent duplicate
             return None
         self._bus.publish(MessageStored(message=stored))
+        if event.files and self.files is not None:
+            self.files.offered(stored, event.files)
         return replace(ctx, stored=stored)

@@ -8,6 +8,8 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aggregator.accounts.manager import AccountManager
 from aggregator.api import (
@@ -23,6 +25,7 @@ from aggregator.api import (
     OutgoingMessage,
     PolicyError,
     SupportsTyping,
+    UnsupportedError,
 )
 from aggregator.archive import Archive, Direction, StoredMessage
 from aggregator.archive.errors import ArchiveStorageError
@@ -32,6 +35,9 @@ from aggregator.events import AccountStateChanged, ConnectionState, MessageStore
 from aggregator.policy import PolicyEngine
 from aggregator.policy.engine import ConfirmationRequiredError, Verdict
 from aggregator.registry import ProtocolRegistry
+
+if TYPE_CHECKING:
+    from aggregator.files.service import FileService
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +63,19 @@ class OutboundService:
         #: Whether a handle is a room the account knows (the room directory), for protocols whose
         #: addresses do not say so themselves (an XMPP room looks like a person's address).
         self.is_known_room: Callable[[AccountId, str], bool] = lambda _account, _handle: False
+        #: The file service (set by the bootstrap): files sent with messages.
+        self.files: FileService | None = None
         bus.subscribe(AccountStateChanged, self._on_state, priority=PRIORITY_CORE)
 
     def _lock(self, account_id: AccountId) -> asyncio.Lock:
         return self._locks.setdefault(account_id, asyncio.Lock())
 
-    def prepare(self, account_id: AccountId, to: str, body: str) -> ConversationKey:
+    def prepare(self, account_id: AccountId, to: str, body: str, *, with_file: bool = False) -> ConversationKey:
         """Validate a send before anything is stored; raises ``ConfigurationError`` naming the problem."""
         config = self._accounts.config(account_id)
         info = self._registry.get(config.protocol)
         handle = info.normalize_handle(to)
-        if not body.strip():
+        if not body.strip() and not with_file:
             raise ConfigurationError("the message is empty")
         if info.max_body_length is not None and len(body) > info.max_body_length:
             raise ConfigurationError(
@@ -85,8 +93,12 @@ class OutboundService:
         kind: MessageKind = MessageKind.CHAT,
         *,
         confirmed: bool = False,
+        file: Path | None = None,
     ) -> StoredMessage:
         """Store the message as pending and send it now if the account is connected.
+
+        ``file``: a local file sent with the message (``body`` is its caption, may be empty). It is
+        checked against the policy's file rules first and copied into the file store.
 
         Returns the row as it stands afterwards: SENT (the server accepted it), PENDING (the account
         is offline; it goes out after the next connect) or FAILED (with the reason).
@@ -95,7 +107,7 @@ class OutboundService:
         (``ConfirmationRequiredError``: send again with ``confirmed=True``). The policy's disclaimer, if
         any, goes out first, once per conversation per day.
         """
-        conversation = self.prepare(account_id, to, body)
+        conversation = self.prepare(account_id, to, body, with_file=file is not None)
         decision = self._policy.check_outbound(account_id, conversation, body, confirmed=confirmed)
         if not decision.allowed:
             raise PolicyError(decision.reason or "the message was refused by policy", decision.rule)
@@ -107,7 +119,17 @@ class OutboundService:
         if disclaimer and not self._sent_today(conv_id, disclaimer):
             first = self._store_pending(account_id, conv_id, disclaimer, MessageKind.CHAT)
             await self.deliver(first)
-        row = self._store_pending(account_id, conv_id, body, kind)
+        if file is None:
+            return await self.deliver(self._store_pending(account_id, conv_id, body, kind))
+        if self.files is None:
+            raise UnsupportedError("this client cannot send files here")
+        transfer = self._policy.check_file_transfer(account_id, conversation.handle)
+        if not transfer.allowed:
+            raise PolicyError(transfer.reason or "files are not allowed", transfer.rule)
+        attachment = await self.files.stage(account_id, conversation, file)
+        # The caption, or the file's name: what the conversation shows and search finds for this row.
+        row = self._store_pending(account_id, conv_id, body if body.strip() else attachment.name, kind)
+        self.files.attach(row, attachment)
         return await self.deliver(row)
 
     async def retry(self, message_id: int) -> StoredMessage:
@@ -180,7 +202,9 @@ class OutboundService:
         if supervisor is None or not supervisor.connected:
             return row
         assert row.idempotency_key is not None
-        message = OutgoingMessage(body=row.body, idempotency_key=row.idempotency_key, kind=row.kind)
+        file = self.files.outgoing(row.id) if self.files is not None else None
+        caption = "" if file is not None and row.body == file.name else row.body
+        message = OutgoingMessage(body=caption, idempotency_key=row.idempotency_key, kind=row.kind, file=file)
         try:
             receipt = await supervisor.adapter.send_message(row.conversation, message)
         except NetworkError as exc:
@@ -192,6 +216,8 @@ class OutboundService:
         except Exception as exc:
             log.exception("Sending message %s failed unexpectedly", row.id)
             return self._update(row, state=MessageState.FAILED, error=f"unexpected error: {type(exc).__name__}")
+        if file is not None and self.files is not None:
+            self.files.sent(row, receipt.file_url)
         current = self._archive.get(row.id) or row
         state = MessageState.SENT if current.state in (MessageState.PENDING, MessageState.FAILED) else None
         return self._update(current, state=state, server_id=receipt.remote_id if not current.server_id else None)

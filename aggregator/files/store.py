@@ -94,6 +94,29 @@ class FileStore:
             raise
         return Received(path, digest.hexdigest(), size, head)
 
+    def import_file(self, source: Path) -> Received:
+        """Copy a local file (one we send) into quarantine, hashing it; then ``release`` it."""
+        self._ensure()
+        path = self.quarantine / f"outgoing-{secrets.token_hex(8)}"
+        digest = hashlib.sha256()
+        size = 0
+        head = b""
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out, source.open("rb") as data:
+                while chunk := data.read(256 * 1024):
+                    size += len(chunk)
+                    if len(head) < SNIFF_BYTES:
+                        head += chunk[: SNIFF_BYTES - len(head)]
+                    digest.update(chunk)
+                    out.write(chunk)
+        except OSError as exc:
+            self._discard(path)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise TransferFailed("the disk is full") from exc
+            raise TransferFailed(f"{source.name} could not be copied ({exc.strerror or exc})") from exc
+        return Received(path, digest.hexdigest(), size, head)
+
     def release(self, received: Received) -> Path:
         """Move a checked file out of quarantine into the store; a copy already there is reused."""
         target = self.files / received.sha256[:2] / received.sha256

@@ -12,40 +12,15 @@ import ssl
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from aggregator.api import ConversationKey, MessageReceived, NetworkError, OutgoingFile, OutgoingMessage
 from protocols.xmpp.file_links import offers_in
 from tests.contract.xmpp_harness import XmppHarness, XmppPeer
+from tests.files.peer_upload import fetch, peer_upload, send_link
 from tests.protocols.xmpp.conftest import NewClient
 
 PNG = b"\x89PNG\r\n\x1a\n" + os.urandom(3000)
-
-
-def _tls(harness: XmppHarness) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=str(harness.certs.ca_file))
-
-
-async def _peer_upload(harness: XmppHarness, peer: XmppPeer, name: str, data: bytes, mime: str) -> str:
-    """The second client's own XEP-0363 upload: a slot from Prosody, a PUT with the headers it names."""
-    peer.client.register_plugin("xep_0363")
-    plugin = peer.client.plugin["xep_0363"]
-    info = await plugin.find_upload_service(domain=harness.server.domain)
-    slot = (await plugin.request_slot(info["from"], name, len(data), mime))["http_upload_slot"]
-    headers = {"Content-Type": mime, **{h["name"]: h["value"] for h in slot["put"]["headers"]}}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.put(slot["put"]["url"], data=data, headers=headers, ssl=_tls(harness)) as response,
-    ):
-        assert response.status < 300, await response.text()
-    return str(slot["get"]["url"])
-
-
-async def _fetch(harness: XmppHarness, url: str) -> bytes:
-    async with aiohttp.ClientSession() as session, session.get(url, ssl=_tls(harness)) as response:
-        assert response.status == 200
-        return await response.read()
 
 
 async def test_our_picture_reaches_the_other_client_intact_with_an_oob_link(
@@ -62,7 +37,7 @@ async def test_our_picture_reaches_the_other_client_intact_with_an_oob_link(
     assert body == receipt.file_url  # body == URL: what other clients show inline
     stanza = peer.stanzas[-1]
     assert stanza.xml.find("{jabber:x:oob}x/{jabber:x:oob}url").text == receipt.file_url
-    assert hashlib.sha256(await _fetch(harness, body)).digest() == hashlib.sha256(PNG).digest()
+    assert hashlib.sha256(await fetch(harness.certs.ca_file, body)).digest() == hashlib.sha256(PNG).digest()
     assert client.adapter.max_upload_bytes() == 64 * 1024 * 1024
 
 
@@ -84,13 +59,9 @@ async def test_a_file_from_the_other_client_arrives_as_an_offer_and_downloads_in
     client = await new_client()
     data = PNG if size == len(PNG) else os.urandom(1024 * 1024) * 50
     name = "holiday.png" if size == len(PNG) else "dataset.bin"
-    url = await _peer_upload(
-        harness, peer, name, data, "image/png" if name.endswith(".png") else "application/octet-stream"
-    )
-    peer.send_raw(
-        f"<message to='{client.jid}' type='chat' id='f1'><body>{url}</body>"
-        f"<x xmlns='jabber:x:oob'><url>{url}</url></x></message>"
-    )
+    mime = "image/png" if name.endswith(".png") else "application/octet-stream"
+    url = await peer_upload(peer, harness.server.domain, harness.certs.ca_file, name, data, mime)
+    send_link(peer, client.jid, url, "f1")
     received = await client.sink.wait_for(MessageReceived, lambda e: e.body == url)
     assert len(received.files) == 1
     offer = received.files[0]
