@@ -25,7 +25,7 @@ from aggregator.api import (
     Presence,
     Sphere,
 )
-from aggregator.app import links, oneshot, person_commands, room_rows, rows, search_rows
+from aggregator.app import files, links, oneshot, person_commands, room_rows, rows, search_rows
 from aggregator.app.account_selves import AccountSelf, account_selves
 from aggregator.app.accounts import AccountCommands
 from aggregator.app.enrich import Enricher
@@ -112,8 +112,19 @@ class App:
 
     # one-shot commands (a core that runs for one command; aggregator.app.oneshot)
 
-    async def send_alone(self, account: AccountConfig, to: str, text: str, confirm: bool = False) -> StoredMessage:
-        return await oneshot.send_alone(self._core, account, to, text, confirm)
+    async def send_alone(
+        self, account: AccountConfig, to: str, text: str, confirm: bool = False, file: Path | None = None
+    ) -> StoredMessage:
+        return await oneshot.send_alone(self._core, account, to, text, confirm, file)
+
+    def file_rows(self, *, with_handle: str | None = None, limit: int = 100) -> list[files.FileRow]:
+        return files.rows(self._core, with_handle=with_handle, limit=limit)
+
+    async def fetch_file(self, attachment_id: int) -> files.StoredAttachment:
+        return await files.service(self._core).fetch(attachment_id)
+
+    async def save_file(self, attachment_id: int, target: Path) -> Path:
+        return await files.service(self._core).save(attachment_id, target)
 
     async def connect_alone(self, account: AccountConfig) -> tuple[ConnectionState, str, CertificateDetails | None]:
         return await oneshot.connect_alone(self._core, account)

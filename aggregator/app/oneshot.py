@@ -4,6 +4,7 @@ one account alone, send one message and wait for its fate, connect and review or
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from aggregator.accounts.config import AccountConfig
 from aggregator.accounts.trust import pin_and_connect, trust_presented_certificate
@@ -18,9 +19,11 @@ CONNECT_WAIT = 45.0
 _SETTLED = (ConnectionState.CONNECTED, ConnectionState.FAILED, ConnectionState.WAITING)
 
 
-async def send_alone(core: Core, account: AccountConfig, to: str, text: str, confirm: bool = False) -> StoredMessage:
+async def send_alone(
+    core: Core, account: AccountConfig, to: str, text: str, confirm: bool = False, file: Path | None = None
+) -> StoredMessage:
     """Connect just this account, send what was pending before, then this message; wait for the ack."""
-    conversation = core.outbound.prepare(account.id, to, text)  # validate before connecting
+    conversation = core.outbound.prepare(account.id, to, text, with_file=file is not None)  # before connecting
     check_policy(core, account, conversation, text, confirm)
     await core.start(only=[account.id])
     supervisor = core.accounts.supervisor(account.id)
@@ -35,7 +38,7 @@ async def send_alone(core: Core, account: AccountConfig, to: str, text: str, con
     if state is ConnectionState.CONNECTED:
         await asyncio.sleep(0)  # let the reconnect flush start first, so older messages go out first
         await core.outbound.wait_flushed()
-    row = await core.outbound.send(account.id, to, text, confirmed=confirm)
+    row = await core.outbound.send(account.id, to, text, confirmed=confirm, file=file)
     await supervisor.drain()
     if row.state is MessageState.PENDING:
         row = core.archive.update_message(row.id, error=f"could not connect: {reason}") or row

@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from aggregator.api import ConfigurationError
+from aggregator.app import files as file_commands
 from aggregator.app import persons as roster_commands
 from aggregator.app import rooms as room_commands
 from aggregator.app import settings as prefs_commands
@@ -38,8 +40,13 @@ class Requests:
             account_id = str(request["account"])
             if account_id not in {a.id for a in self._core.accounts.configs()}:
                 raise ConfigurationError(f"the running instance has no account {account_id}")
+            file = request.get("file")
             row = await self._core.outbound.send(
-                account_id, str(request["to"]), str(request["text"]), confirmed=bool(request.get("confirm", False))
+                account_id,
+                str(request["to"]),
+                str(request.get("text", "")),
+                confirmed=bool(request.get("confirm", False)),
+                file=Path(str(file)) if file else None,  # the CLI sends an absolute path
             )
             return {"ok": True, "message": message_json(row)}
         if op in status_commands.OPS:
@@ -50,6 +57,8 @@ class Requests:
             return prefs_commands.run(self._core.prefs, request)
         if op in room_commands.OPS:
             return await room_commands.run(self._core.rooms, request)
+        if op in file_commands.OPS:
+            return await file_commands.run(self._core, request)
         if op in trust_commands.OPS:
             return await trust_commands.run(self._core, request)
         raise ValueError(f"unknown op {op!r}")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select, update
 
 from aggregator.archive.migrations.v008_attachments import ATTACHMENTS as _A
+from aggregator.archive.models import MessageRow
 from aggregator.files.model import Attachment, AttachmentState
 
 if TYPE_CHECKING:
@@ -97,12 +98,21 @@ class AttachmentTable:
         return found
 
     def newest(
-        self, *, limit: int = 100, message_ids: Sequence[int] | None = None, name: str | None = None
+        self,
+        *,
+        limit: int = 100,
+        message_ids: Sequence[int] | None = None,
+        conversation_ids: Sequence[int] | None = None,
+        name: str | None = None,
     ) -> list[StoredAttachment]:
-        """The newest attachments, newest first; ``name``: a part of the file name, any case."""
+        """The newest attachments, newest first; ``name``: a part of the file name, any case;
+        ``conversation_ids``: only files of messages in these conversations."""
         query = select(_A).order_by(_A.c.id.desc()).limit(limit)
         if message_ids is not None:
             query = query.where(_A.c.message_id.in_(list(message_ids)))
+        if conversation_ids is not None:
+            in_conversations = select(MessageRow.id).where(MessageRow.conversation_id.in_(list(conversation_ids)))
+            query = query.where(_A.c.message_id.in_(in_conversations))
         if name:
             query = query.where(func.lower(_A.c.name).contains(name.lower(), autoescape=True))
         with self._archive._reading() as conn:

@@ -13,6 +13,7 @@ from aggregator.cli import (
     account_cmd,
     desktop_cmd,
     export_cmd,
+    files_cmd,
     gui_cmd,
     history_cmd,
     import_cmd,
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_parser(sub)
     account_cmd.add_parser(sub)
     send_cmd.add_parser(sub)
+    files_cmd.add_parser(sub)
     history_cmd.add_parser(sub)
     persons_cmd.add_parser(sub)
     rooms_cmd.add_parser(sub)

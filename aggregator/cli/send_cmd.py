@@ -1,9 +1,11 @@
-"""``aggregator send ACCOUNT TO TEXT``: through the running instance if there is one, else on our own."""
+"""``aggregator send ACCOUNT TO [TEXT] [--file PATH]``: through the running instance if there is one, else
+on our own."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 from aggregator.api import AggregatorError, ConfigurationError, MessageState
 from aggregator.app.accounts import AccountCommands
@@ -22,7 +24,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     send = sub.add_parser("send", help="send a message and wait until the server accepts it")
     send.add_argument("account", metavar="ACCOUNT", help="account id, address or label")
     send.add_argument("to", metavar="TO", help="the recipient's address")
-    send.add_argument("text", metavar="TEXT")
+    send.add_argument("text", metavar="TEXT", nargs="?", default="", help="the message (with --file: its caption)")
+    send.add_argument("--file", metavar="PATH", type=Path, help="send this file with the message")
     send.add_argument(
         "--confirm", action="store_true", help="send even though the organisation's policy warns about the text"
     )
@@ -50,7 +53,12 @@ def cmd_send(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRe
         registry.get(account.protocol).normalize_handle(args.to)
     except ConfigurationError as exc:
         raise UsageError(str(exc)) from None
-    if not args.text.strip():
+    file: Path | None = None
+    if args.file is not None:
+        file = args.file.expanduser().resolve()
+        if not file.is_file():
+            raise UsageError(f"{args.file} is not a file")
+    elif not args.text.strip():
         raise UsageError("the message is empty")
     if not account.enabled:
         raise AggregatorError(f"{account.id} is disabled; enable it first with: aggregator account enable {account.id}")
@@ -58,7 +66,14 @@ def cmd_send(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRe
     if lock.is_held_elsewhere():
         reply = request(
             paths.control_socket,
-            {"op": "send", "account": account.id, "to": args.to, "text": args.text, "confirm": args.confirm},
+            {
+                "op": "send",
+                "account": account.id,
+                "to": args.to,
+                "text": args.text,
+                "confirm": args.confirm,
+                "file": str(file) if file is not None else None,
+            },
         )
         if not reply.get("ok"):
             error = str(reply.get("error", "the running instance refused the message"))
@@ -69,7 +84,7 @@ def cmd_send(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRe
     lock.acquire()
     try:
         with running_app(paths) as (engine, app):
-            row = engine.call(app.send_alone(account, args.to, args.text, args.confirm))
+            row = engine.call(app.send_alone(account, args.to, args.text, args.confirm, file))
     finally:
         lock.release()
     if row.state is MessageState.PENDING:

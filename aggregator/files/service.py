@@ -85,8 +85,8 @@ class FileService:
     def for_messages(self, message_ids: list[int]) -> dict[int, list[StoredAttachment]]:
         return self._table.for_messages(message_ids)
 
-    def newest(self, *, limit: int = 100, message_ids: list[int] | None = None) -> list[StoredAttachment]:
-        return self._table.newest(limit=limit, message_ids=message_ids)
+    def newest(self, *, limit: int = 100, conversation_ids: list[int] | None = None) -> list[StoredAttachment]:
+        return self._table.newest(limit=limit, conversation_ids=conversation_ids)
 
     # -- incoming ---------------------------------------------------------------------------------------
 
