@@ -56,7 +56,12 @@ def _timeout(stall: float) -> aiohttp.ClientTimeout:
 
 
 async def download(
-    url: str, context: Tls, *, allow_http: bool = False, stall: float = STALL_TIMEOUT
+    url: str,
+    context: Tls,
+    *,
+    allow_http: bool = False,
+    stall: float = STALL_TIMEOUT,
+    headers: Mapping[str, str] | None = None,
 ) -> AsyncIterator[bytes]:
     """The bytes at ``url`` in chunks. Raises ``NetworkError`` with a sentence a person understands."""
     _check_scheme(url, allow_http=allow_http, redirected=False)
@@ -64,7 +69,9 @@ async def download(
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             try:
-                async with session.get(current, ssl=context, allow_redirects=False) as response:
+                # Credentials (a Matrix access token) go to the first URL only, never to a redirect's target.
+                sent = dict(headers or {}) if current == url else {}
+                async with session.get(current, ssl=context, allow_redirects=False, headers=sent) as response:
                     if response.status in (301, 302, 303, 307, 308):
                         location = response.headers.get("Location", "")
                         current = urljoin(current, location)
@@ -84,25 +91,35 @@ async def download(
         raise NetworkError(f"the file link redirected more than {MAX_REDIRECTS} times")
 
 
-async def _read(path: Path) -> AsyncIterator[bytes]:
+async def read_file(path: Path) -> AsyncIterator[bytes]:
+    """A local file in chunks (an upload's body)."""
     with path.open("rb") as source:
         while chunk := source.read(CHUNK_BYTES):
             yield chunk
 
 
 async def upload(
-    url: str, path: Path, headers: Mapping[str, str], context: Tls, *, stall: float = STALL_TIMEOUT
-) -> None:
-    """PUT the file at ``path`` to ``url`` (an upload slot). Raises ``NetworkError``."""
-    _check_scheme(url, allow_http=False, redirected=False)
+    url: str,
+    body: AsyncIterator[bytes],
+    headers: Mapping[str, str],
+    context: Tls,
+    *,
+    method: str = "PUT",
+    stall: float = STALL_TIMEOUT,
+    allow_http: bool = False,
+) -> bytes:
+    """Send ``body`` to ``url`` (an upload slot: PUT; a media repository: POST); returns the answer's body.
+    ``headers`` must name the Content-Length. Raises ``NetworkError``."""
+    _check_scheme(url, allow_http=allow_http, redirected=False)
     try:
         async with (
             aiohttp.ClientSession(timeout=_timeout(stall)) as session,
-            session.put(url, data=_read(path), headers=dict(headers), ssl=context) as response,
+            session.request(method, url, data=body, headers=dict(headers), ssl=context) as response,
         ):
+            text = await response.read()
             if response.status >= 400:
-                text = (await response.text())[:200]
-                raise NetworkError(f"the upload was refused: {response.status} {text}".strip())
+                raise NetworkError(f"the upload was refused: {response.status} {text[:200].decode(errors='replace')}")
+            return text
     except TimeoutError:
         raise NetworkError(f"the upload stalled (no answer for {stall:g} s)") from None
     except aiohttp.ClientError as exc:

@@ -87,7 +87,7 @@ class Sender:
     async def _upload(self, client: Client, file: OutgoingFile) -> str:
         slot = await self.uploads.slot(client, self._s.own.domain, file)
         headers = {"Content-Length": str(file.size), "Content-Type": file.mime_type, **dict(slot.headers)}
-        await http_files.upload(slot.put_url, file.path, headers, self._s.file_tls())
+        await http_files.upload(slot.put_url, http_files.read_file(file.path), headers, self._s.file_tls())
         return slot.get_url
 
     @staticmethod
