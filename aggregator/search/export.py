@@ -14,16 +14,21 @@ import enum
 import html
 import json
 import os
+import shutil
 import tempfile
 from array import array
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote
 
 from aggregator.api import MessageKind
 from aggregator.archive import Archive, Direction, StoredMessage
+from aggregator.archive.attachments import AttachmentTable
 from aggregator.archive.queries import ArchiveQueries
+from aggregator.files.model import Attachment
 from aggregator.search.plan import MAX_LIMIT
 from aggregator.search.query import SearchQuery
 from aggregator.search.service import SearchService
@@ -42,6 +47,7 @@ class Selection:
 
     def __init__(self, archive: Archive | None, query: SearchQuery | None = None) -> None:
         self._archive = archive
+        self.archive = archive
         self._query = query
         self._ids: array[int] | None = None
 
@@ -104,11 +110,47 @@ def _title(m: StoredMessage) -> str:
     return f"{m.conversation.handle} ({m.account_id})"
 
 
+@dataclass(frozen=True, slots=True)
+class ExportedFile:
+    """A file of an exported message: ``copy`` is its path relative to the export (None: not copied, held)."""
+
+    attachment: Attachment
+    copy: str | None
+
+
+class _Files:
+    """The files of exported messages, copied clean into ``<export name>_files/`` beside the export."""
+
+    def __init__(self, archive: Archive, folder: Path, published: str) -> None:
+        self._table = AttachmentTable(archive)
+        self._with_files = self._table.message_ids_with_files()
+        self._folder = folder
+        self._published = published  # the folder's name as the export refers to it
+        self.copied = 0
+
+    def of(self, m: StoredMessage) -> list[ExportedFile]:
+        if m.id not in self._with_files:
+            return []
+        found: list[ExportedFile] = []
+        for stored in self._table.for_messages([m.id]).get(m.id, []):
+            a = stored.attachment
+            copy: str | None = None
+            if a.state.openable and a.local_path is not None and a.local_path.exists():
+                self._folder.mkdir(exist_ok=True)
+                name = f"{stored.id}-{a.name}"
+                shutil.copyfile(a.local_path, self._folder / name)
+                copy = f"{self._published}/{name}"
+                self.copied += 1
+            found.append(ExportedFile(a, copy))
+        return found
+
+
 class _Writer:
     def __init__(self, stream: IO[str], tz: tzinfo | None) -> None:
         self.stream = stream
         self.tz = tz
         self._conversation: int | None = None
+        self.files: list[ExportedFile] = []  # the current message's files
 
     def begin(self, title: str) -> None:
         pass
@@ -131,7 +173,21 @@ class _Jsonl(_Writer):
         self._shape = shape
 
     def message(self, m: StoredMessage) -> None:
-        self.stream.write(json.dumps(self._shape(m), ensure_ascii=False) + "\n")
+        shaped = self._shape(m)
+        if self.files:
+            shaped["files"] = [
+                {
+                    "name": f.attachment.name,
+                    "size": f.attachment.size,
+                    "mime_type": f.attachment.mime_type,
+                    "sha256": f.attachment.sha256,
+                    "state": f.attachment.state.value,
+                    "reason": f.attachment.reason or None,
+                    "copy": f.copy,
+                }
+                for f in self.files
+            ]
+        self.stream.write(json.dumps(shaped, ensure_ascii=False) + "\n")
 
 
 class _Text(_Writer):
@@ -146,6 +202,9 @@ class _Text(_Writer):
         else:
             text = f"{'->' if m.direction is Direction.OUT else '<-'} {_who(m)}: {body}"
         self.stream.write(f"{_when(m, self.tz)}  {text}\n")
+        for f in self.files:
+            where = f.copy or f"not copied: {f.attachment.reason or f.attachment.state.value}"
+            self.stream.write(f"    [file: {f.attachment.name} ({where})]\n")
 
 
 _CSS = """
@@ -155,6 +214,7 @@ h1{font-size:1.3em}h2{font-size:1.1em;margin-top:2em;border-bottom:1px solid #cc
 time{color:#888;font-size:.85em;margin-right:.6em}
 .who{font-weight:600}.out .who{color:#16569e}.in .who{color:#a82f2f}
 .action{font-style:italic}.system{color:#777}
+.file{margin:.1em 0 .3em 2em}.file.held{color:#a82f2f}
 @media (prefers-color-scheme:dark){body{background:#1e1e1e;color:#ddd}}
 """.strip()
 
@@ -189,6 +249,13 @@ class _Html(_Writer):
             self.stream.write(f'<div class="m system">{when}{body}</div>\n')
         else:
             self.stream.write(f'<div class="m {css}">{when}{who}: {body}</div>\n')
+        for f in self.files:
+            name = _e(f.attachment.name)
+            if f.copy is not None:
+                self.stream.write(f'<div class="file"><a href="{_e(quote(f.copy))}">{name}</a></div>\n')
+            else:
+                why = _e(f.attachment.reason or f.attachment.state.value)
+                self.stream.write(f'<div class="file held">{name} (not copied: {why})</div>\n')
 
     def end(self) -> None:
         if self._open:
@@ -205,15 +272,21 @@ def export(
     title: str = "Chat archive",
     tz: tzinfo | None = None,
     on_message: Callable[[], None] | None = None,
+    with_files: bool = True,
 ) -> int:
     """Write ``selection`` to ``target`` atomically; returns the number of messages written.
 
-    ``shape`` turns a message into its JSON object (the public shape, for ``jsonl``).
+    ``shape`` turns a message into its JSON object (the public shape, for ``jsonl``). With ``with_files``,
+    the clean files of the exported messages are copied into ``<target name>_files/`` beside it (the
+    export links to them); held, blocked and infected files are listed, never copied.
     """
     target = target.absolute()
     fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
     temp = Path(temp_name)
     written = 0
+    published = f"{target.name}_files"
+    staging = target.parent / f".{published}.partial"
+    files = _Files(selection.archive, staging, published) if with_files and selection.archive is not None else None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
             writer: _Writer
@@ -225,6 +298,7 @@ def export(
                 writer = _Html(stream, tz)
             writer.begin(title)
             for message in selection:
+                writer.files = files.of(message) if files is not None else []
                 writer.message(message)
                 written += 1
                 if on_message is not None:
@@ -232,10 +306,16 @@ def export(
             writer.end()
             stream.flush()
             os.fsync(stream.fileno())
+        if files is not None and files.copied:
+            final = target.parent / published
+            if final.exists():
+                shutil.rmtree(final)
+            os.replace(staging, final)
         os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             temp.unlink()
+        shutil.rmtree(staging, ignore_errors=True)
         raise
     _fsync_dir(target.parent)
     return written

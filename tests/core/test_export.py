@@ -117,3 +117,54 @@ def test_more_than_a_page_is_streamed_in_order(archive: Archive, tmp_path: Path)
         ids = [json.loads(line)["id"] for line in target.read_text(encoding="utf-8").splitlines()]
         assert written == len(ids) == (2504 if query is None else 2502)
         assert ids == sorted(ids) and len(set(ids)) == len(ids)
+
+
+def test_files_are_copied_beside_the_export_and_held_ones_only_listed(archive: Archive, tmp_path: Path) -> None:
+    from aggregator.archive.attachments import AttachmentTable
+    from aggregator.files.model import Attachment, AttachmentState
+
+    picture = tmp_path / "stored-picture"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n-picture")
+    first = archive.get(1) or next(iter(Selection(archive)))
+    table = AttachmentTable(archive)
+    table.add(
+        first.id,
+        Attachment(
+            name="<holiday>.png",
+            size=16,
+            mime_type="image/png",
+            state=AttachmentState.CLEAN,
+            sha256="ab" * 32,
+            local_path=picture,
+        ),
+    )
+    table.add(
+        first.id,
+        Attachment(
+            name="invoice.pdf",
+            size=68,
+            mime_type="application/pdf",
+            state=AttachmentState.INFECTED,
+            reason="a virus was found: Eicar",
+            local_path=picture,
+        ),
+    )
+    target = tmp_path / "out" / "chat.html"
+    target.parent.mkdir()
+    export(Selection(archive), target, ExportFormat.HTML, shape=message_json)
+    copies = sorted(p.name for p in (target.parent / "chat.html_files").iterdir())
+    assert len(copies) == 1 and copies[0].endswith("-<holiday>.png")
+    assert (target.parent / "chat.html_files" / copies[0]).read_bytes() == picture.read_bytes()
+    page = target.read_text()
+    assert 'href="chat.html_files/' in page and "&lt;holiday&gt;.png</a>" in page
+    assert "invoice.pdf (not copied: a virus was found: Eicar)" in page
+    assert not list(target.parent.glob(".*partial"))
+
+    jsonl = tmp_path / "out" / "chat.jsonl"
+    export(Selection(archive), jsonl, ExportFormat.JSONL, shape=message_json)
+    rows = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    files = next(r["files"] for r in rows if "files" in r)
+    assert [(f["name"], f["state"], f["copy"] is not None) for f in files] == [
+        ("<holiday>.png", "clean", True),
+        ("invoice.pdf", "infected", False),
+    ]
