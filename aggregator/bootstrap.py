@@ -154,6 +154,7 @@ def build_core(
         adapter_of=accounts.connected_adapter,
     )
     inbound.files = outbound.files = files
+    prefs.retention.release_files = files.store.delete_contents
     return Core(
         settings=prefs.settings,
         paths=paths,

@@ -74,6 +74,8 @@ class RetentionJob:
         self._last: datetime | None = None
         self._wake = asyncio.Event()
         self.runs: list[RetentionRun] = []
+        #: Deletes stored files no remaining message refers to (set by the bootstrap: the file store).
+        self.release_files: retention.ReleaseFiles | None = None
 
     def due(self, now: datetime) -> bool:
         """At start, 24 h after the last run, on a new local day, or when the clock went back."""
@@ -90,7 +92,7 @@ class RetentionJob:
             scope = retention.RetentionScope(days=days, account_ids=account_ids, now=now)
             deleted = 0
             while True:
-                step = retention.delete_batch(self._archive, scope)
+                step = retention.delete_batch(self._archive, scope, release_files=self.release_files)
                 if not step:
                     break
                 deleted += step

@@ -127,3 +127,15 @@ def test_search_finds_messages_by_file(archive: Archive) -> None:
     assert ids("file:x%y") == []
     assert ids("picture has:file") == [with_picture, with_pdf]  # words still match the message text
     assert ids("picture") == [plain, with_picture, with_pdf]
+
+
+async def test_the_scheduled_retention_deletes_the_files_of_what_it_deletes(archive: Archive, tmp_path: Path) -> None:
+    from aggregator.prefs.retention_job import RetentionJob
+
+    store = FileStore(tmp_path / "files")
+    picture = await _stored_picture(store)
+    AttachmentTable(archive).add(_message(archive, 300, "old"), picture)
+    job = RetentionJob(archive, lambda: {100: ("x:work",)}, clock=lambda: NOW)
+    job.release_files = store.delete_contents
+    assert await job.run_once() == 1
+    assert picture.local_path is not None and not picture.local_path.exists()
