@@ -21,7 +21,7 @@ from protocols.certificates import pin_digest
 
 log = logging.getLogger(__name__)
 
-CHUNK_BYTES = 64 * 1024
+CHUNK_BYTES = 256 * 1024
 MAX_REDIRECTS = 5
 CONNECT_TIMEOUT = 30.0
 #: A transfer with no byte for this long is stalled.

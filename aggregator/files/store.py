@@ -70,7 +70,8 @@ class FileStore:
                 iterator = aiter(chunks)
                 while True:
                     try:
-                        chunk = await asyncio.wait_for(anext(iterator), stall_seconds)
+                        async with asyncio.timeout(stall_seconds):
+                            chunk = await anext(iterator)
                     except StopAsyncIteration:
                         break
                     except TimeoutError:

@@ -28,7 +28,10 @@ from aggregator.api import NetworkError, ProtocolError
 
 log = logging.getLogger(__name__)
 
-CHUNK_BYTES = 64 * 1024
+CHUNK_BYTES = 256 * 1024
+#: The receiver acknowledges the running total at least this often (and at the end); senders that wait
+#: for every acknowledgement (the classic, non "send-ahead" ones) get one per chunk they wrote anyway.
+ACK_EVERY = 1024 * 1024
 STALL_TIMEOUT = 60.0
 CONNECT_TIMEOUT = 30.0
 #: How long an offer of ours waits for the peer to connect (or, reversed, to answer with its port).
@@ -112,11 +115,12 @@ def offer_from_url(url: str) -> tuple[DccOffer, str]:
 async def _read_exactly(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, size: int | None, stall: float
 ) -> AsyncIterator[bytes]:
-    received = 0
+    received = acked = 0
     while size is None or received < size:
         want = CHUNK_BYTES if size is None else min(CHUNK_BYTES, size - received)
         try:
-            chunk = await asyncio.wait_for(reader.read(want), stall)
+            async with asyncio.timeout(stall):
+                chunk = await reader.read(want)
         except TimeoutError:
             raise NetworkError(f"the DCC transfer stalled (no data for {stall:g} s)") from None
         if not chunk:
@@ -124,7 +128,9 @@ async def _read_exactly(
                 return
             raise NetworkError(f"the sender closed the DCC connection after {received} of {size} bytes")
         received += len(chunk)
-        writer.write(struct.pack(">I", received & 0xFFFFFFFF))  # the classic acknowledgement
+        if received - acked >= ACK_EVERY or received == size or len(chunk) < want:
+            writer.write(struct.pack(">I", received & 0xFFFFFFFF))  # the classic acknowledgement
+            acked = received
         yield chunk
 
 
@@ -177,10 +183,9 @@ async def receive_reverse(
 
 
 async def _send_stream(path: Path, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with path.open("rb") as source:  # small reads between network writes
-        while chunk := source.read(CHUNK_BYTES):
-            writer.write(chunk)
-            await writer.drain()
+    loop = asyncio.get_running_loop()
+    with path.open("rb") as source:
+        await loop.sendfile(writer.transport, source)  # the kernel's sendfile where it can
     if writer.can_write_eof():
         writer.write_eof()
     # The receiver acknowledges; wait for its last count (or its close) so nothing is cut short.

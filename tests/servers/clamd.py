@@ -32,8 +32,9 @@ class ClamdError(RuntimeError):
 
 
 class ClamdServer:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, stream_max_mb: int = 100) -> None:
         self.root = root
+        self.stream_max_mb = stream_max_mb
         self.socket = root / "clamd.sock"
         self.log = root / "clamd.log"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -62,7 +63,7 @@ class ClamdServer:
                     f"LogFile {self.log}",
                     f"PidFile {self.root / 'clamd.pid'}",
                     f"TemporaryDirectory {self.root}",
-                    "StreamMaxLength 100M",
+                    f"StreamMaxLength {self.stream_max_mb}M",
                     "",
                 ]
             )

@@ -85,8 +85,8 @@ Component "conference.localhost" "muc"
   muc_room_default_history_length = 50
 
 Component "upload.localhost" "http_file_share"
-  http_file_share_size_limit = 64 * 1024 * 1024   -- the file tests send 50 MB
-  http_file_share_daily_quota = 1024 * 1024 * 1024
+  http_file_share_size_limit = {upload_limit_mb} * 1024 * 1024   -- the file tests send 50 MB, bench.files 200
+  http_file_share_daily_quota = 16 * 1024 * 1024 * 1024   -- bench.files uploads 200 MB files repeatedly
   http_external_url = "https://{host}:{https_port}/"   -- the test certificate names 127.0.0.1
 """
 
@@ -121,7 +121,9 @@ def _accepts(host: str, port: int) -> bool:
 class ProsodyServer:
     """One Prosody instance. ``start()`` it, ``new_user()`` per test, ``stop()`` at the end."""
 
-    def __init__(self, directory: Path, certs: TestCerts, *, log_level: str = "info") -> None:
+    def __init__(
+        self, directory: Path, certs: TestCerts, *, log_level: str = "info", upload_limit_mb: int = 64
+    ) -> None:
         for tool in ("prosody", "prosodyctl"):
             if shutil.which(tool) is None:
                 raise ProsodyError(f"{tool} is not installed (apt-get install prosody); the XMPP tests need it")
@@ -151,6 +153,7 @@ class ProsodyServer:
                 tls_port=self.tls_port,
                 http_port=self.http_port,
                 https_port=self.https_port,
+                upload_limit_mb=upload_limit_mb,
                 certs=certs.directory,
                 cert_file=certs.cert_file,
                 key_file=certs.key_file,

@@ -58,6 +58,7 @@ database:
     database: "@DIR@/homeserver.db"
 log_config: "@DIR@/log.yaml"
 media_store_path: "@DIR@/media_store"
+max_upload_size: 300M   # bench.files moves 200 MB; the default is 50M
 signing_key_path: "@DIR@/signing.key"
 registration_shared_secret: "@SECRET@"
 macaroon_secret_key: "@MACAROON@"
