@@ -111,3 +111,14 @@ class AttachmentChanged(CoreEvent):
 
     attachment: StoredAttachment
     conversation: ConversationKey
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttachmentProgress(CoreEvent):
+    """A file is moving: ``done`` bytes of ``total`` (None: unknown). Published at most a few times a second."""
+
+    attachment_id: int
+    message_id: int
+    conversation: ConversationKey
+    done: int
+    total: int | None

@@ -62,6 +62,7 @@ async def take_in(
     store: FileStore,
     scanner: Scanner | None,
     stall_seconds: float = 60.0,
+    progress: Callable[[int], None] | None = None,
 ) -> Attachment:
     """Fetch, check and (when the policy says so) scan one offered file; returns its final state."""
     offered = precheck(offer, rules)
@@ -71,7 +72,7 @@ async def take_in(
     if offer.size is not None:
         limit = offer.size if limit is None else min(limit, offer.size)
     try:
-        received = await store.receive(chunks(), limit_bytes=limit, stall_seconds=stall_seconds)
+        received = await store.receive(chunks(), limit_bytes=limit, stall_seconds=stall_seconds, progress=progress)
     except TransferFailed as exc:
         return replace(offered, state=AttachmentState.FAILED, reason=str(exc))
     typed = check_type(offered.mime_type, received.head)

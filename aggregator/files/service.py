@@ -23,7 +23,6 @@ from pathlib import Path
 
 from aggregator.api import (
     AccountId,
-    Adapter,
     AggregatorError,
     ConfigurationError,
     ConversationKey,
@@ -36,7 +35,7 @@ from aggregator.api import (
 from aggregator.archive import Archive, StoredMessage
 from aggregator.archive.attachments import AttachmentTable, StoredAttachment
 from aggregator.bus import EventBus
-from aggregator.events import AttachmentChanged
+from aggregator.events import AttachmentChanged, AttachmentProgress
 from aggregator.files.clamd import ScanResult, scan_file
 from aggregator.files.intake import Offer, Scanner, precheck, take_in
 from aggregator.files.model import Attachment, AttachmentState
@@ -51,6 +50,8 @@ log = logging.getLogger(__name__)
 
 #: Files up to this size are fetched as soon as they are offered; larger ones when the user asks.
 DEFAULT_AUTO_FETCH_BYTES = 100 * 1024 * 1024
+#: Seconds between two progress events of one transfer.
+PROGRESS_INTERVAL = 0.2
 ENCRYPTED_REASON = "This file is end-to-end encrypted (OMEMO); this client cannot open it yet."
 
 
@@ -62,7 +63,7 @@ class FileService:
         bus: EventBus,
         policy: PolicyEngine,
         store: FileStore,
-        adapter_of: Callable[[AccountId], Adapter],
+        adapter_of: Callable[[AccountId], object],
         auto_fetch_bytes: int = DEFAULT_AUTO_FETCH_BYTES,
     ) -> None:
         self._archive = archive
@@ -122,13 +123,19 @@ class FileService:
     async def fetch(self, attachment_id: int) -> StoredAttachment:
         """Fetch (or wait for the running fetch of) one offered or failed file; returns its final record."""
         running = self._tasks.get(attachment_id)
-        if running is not None:
-            return await running
-        stored = self.get(attachment_id)
-        message = self._archive.get(stored.message_id)
-        if message is None:
-            raise ConfigurationError(f"the message of file {attachment_id} is gone")
-        return await self._fetch(attachment_id, message.conversation)
+        if running is None:
+            stored = self.get(attachment_id)
+            message = self._archive.get(stored.message_id)
+            if message is None:
+                raise ConfigurationError(f"the message of file {attachment_id} is gone")
+            self._spawn_fetch(attachment_id, message.conversation)
+            running = self._tasks[attachment_id]
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            if running.cancelled():
+                return self.get(attachment_id)
+            raise
 
     async def wait_idle(self) -> None:
         """Every background fetch finished (tests, shutdown)."""
@@ -164,12 +171,47 @@ class FileService:
                 rules=self._policy.file_rules(account_id),
                 store=self.store,
                 scanner=self._scanner(),
+                progress=self._progress(stored, conversation),
             )
         except (AggregatorError, TransferFailed) as exc:
             final = replace(current, state=AttachmentState.FAILED, reason=str(exc))
+        except asyncio.CancelledError:
+            self._publish(
+                conversation, attachment_id, replace(current, state=AttachmentState.FAILED, reason="cancelled")
+            )
+            raise
         if final.state in (AttachmentState.BLOCKED, AttachmentState.INFECTED):
             self._record_refusal(account_id, conversation, final)
         return self._publish(conversation, attachment_id, final)
+
+    def _progress(self, stored: StoredAttachment, conversation: ConversationKey) -> Callable[[int], None]:
+        last = 0.0
+        loop = asyncio.get_running_loop()
+
+        def report(done: int) -> None:
+            nonlocal last
+            now = loop.time()
+            if now - last >= PROGRESS_INTERVAL:
+                last = now
+                self._bus.publish(
+                    AttachmentProgress(
+                        attachment_id=stored.id,
+                        message_id=stored.message_id,
+                        conversation=conversation,
+                        done=done,
+                        total=stored.attachment.size,
+                    )
+                )
+
+        return report
+
+    def cancel(self, attachment_id: int) -> bool:
+        """Stop a running fetch (the file is then FAILED, "cancelled", and can be fetched again)."""
+        task = self._tasks.get(attachment_id)
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
 
     def _scanner(self) -> Scanner | None:
         socket = self._policy.clamd_socket

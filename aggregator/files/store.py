@@ -16,7 +16,7 @@ import hashlib
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +57,7 @@ class FileStore:
         *,
         limit_bytes: int | None = None,
         stall_seconds: float = DEFAULT_STALL_SECONDS,
+        progress: Callable[[int], None] | None = None,
     ) -> Received:
         """Stream ``chunks`` into quarantine. Raises ``TransferFailed`` (nothing left behind) on failure."""
         self._ensure()
@@ -83,6 +84,8 @@ class FileStore:
                         head += chunk[: SNIFF_BYTES - len(head)]
                     digest.update(chunk)
                     out.write(chunk)
+                    if progress is not None:
+                        progress(size)
                 out.flush()
                 os.fsync(out.fileno())
         except OSError as exc:
