@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from aggregator.api import ConversationKind
+from aggregator.api import ConversationKind, TypingChanged
 from protocols.matrix import lib, mapping
 from protocols.matrix.catchup import Positions
 from protocols.matrix.direct import DirectChats, display_name
@@ -77,7 +77,8 @@ class Timelines:
                 now, changes = mapping.typing(event, context, self._typing.get(room_id, frozenset()))
                 self._typing[room_id] = now
                 for change in changes:
-                    self._s.emit(change)
+                    if not (isinstance(change, TypingChanged) and change.handle in self._ignored.users):
+                        self._s.emit(change)
             elif lib.is_receipts(event):
                 for change in mapping.read_receipts(event, context):
                     self._s.emit(change)

@@ -22,6 +22,9 @@ from aggregator.api import (
     RosterItemChanged,
     RosterItemRemoved,
     RosterSnapshot,
+    SupportsBlocking,
+    SupportsInvitations,
+    SupportsRosterEdit,
 )
 from protocols.irc.adapter import IrcAdapter
 from protocols.irc.client import IrcClient
@@ -77,6 +80,7 @@ async def test_an_added_nick_is_followed_with_monitor_as_it_comes_and_goes(
     irc_harness: IrcHarness, irc_server: IrcServer, new_adapter: NewAdapter
 ) -> None:
     adapter, sink = await new_adapter()
+    assert all(isinstance(adapter, kind) for kind in (SupportsRosterEdit, SupportsBlocking, SupportsInvitations))
     assert adapter._client is not None and adapter._client.supports_monitor, "the test server offers MONITOR"
     bob = await irc_harness.new_peer()
     await adapter.add_contact(bob.address, name="Bob")

@@ -19,6 +19,9 @@ from aggregator.api import (
     RosterItemChanged,
     RosterItemRemoved,
     SubscriptionRequested,
+    SupportsBlocking,
+    SupportsInvitations,
+    SupportsRosterEdit,
 )
 from tests.contract.matrix_harness import MatrixHarness, MatrixPeer
 from tests.contract.xmpp_harness import wait_until
@@ -206,3 +209,25 @@ async def test_a_blocked_users_invitations_are_not_shown(
     await _invite_to_direct_chat(peer, client.user_id)
     await _marker(harness, client, "marker after the invitation")
     assert all(e.handle != peer.handle for e in client.sink.of_type(SubscriptionRequested))
+
+
+async def test_a_pending_invitation_shows_again_after_a_restart(new_client: NewClient, peer: MatrixPeer) -> None:
+    client = await new_client()
+    await _invite_to_direct_chat(peer, client.user_id)
+    await client.sink.wait_for(SubscriptionRequested)
+    await client.adapter.disconnect()
+    again = await new_client(user=client.user)  # resumes from the stored sync token
+    request = await again.sink.wait_for(SubscriptionRequested)
+    assert (request.handle, request.kind) == (peer.handle, RequestKind.DIRECT_INVITE)
+
+
+async def test_a_direct_chat_invitation_can_be_answered_by_its_room(new_client: NewClient, peer: MatrixPeer) -> None:
+    client = await new_client()
+    assert all(isinstance(client.adapter, kind) for kind in (SupportsRosterEdit, SupportsBlocking, SupportsInvitations))
+    room_id = await _invite_to_direct_chat(peer, client.user_id)
+    await client.sink.wait_for(SubscriptionRequested)
+    joined = await client.adapter.answer_invitation(room_id, accept=True)
+    assert joined == ConversationKey.direct(client.settings.account_id, peer.handle)
+    await peer.client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": "glad you came"})
+    message = await client.sink.wait_for(MessageReceived, lambda e: e.body == "glad you came")
+    assert message.conversation == joined
