@@ -198,7 +198,10 @@ class MatrixAdapter:
     # Blocking (SupportsBlocking): the account's ignore list
 
     async def block(self, handle: str) -> None:
-        await self._ignored.change(normalize_address(handle), ignore=True)
+        """Ignores ``handle`` from now on and declines what they invited us to and is still pending."""
+        peer = normalize_address(handle)
+        await self._ignored.change(peer, ignore=True)
+        await self._direct.decline_all_from(peer)
 
     async def unblock(self, handle: str) -> None:
         await self._ignored.change(normalize_address(handle), ignore=False)

@@ -260,6 +260,16 @@ class DirectChats:
                 raise self._s.error_reply(f"let you decline the direct chat with {peer}", reply)
             log.info("%s: declined the direct chat %s with %s", self._s.account_id, room_id, peer)
 
+    async def decline_all_from(self, peer: str) -> None:
+        """Declines every pending invitation from ``peer`` (to a direct chat or a room), best effort."""
+        rooms = [room_id for room_id, inviter in self.room_invites.items() if inviter == peer]
+        try:
+            await self.reject_invites(peer)
+            for room_id in rooms:
+                await self.answer_room(room_id, accept=False)
+        except AccountError as exc:
+            self._s.warn(f"could not decline the invitations of {peer}: {exc}")
+
     def invitation_of(self, room_id: str) -> tuple[str, bool] | None:
         """Who invited us to ``room_id`` and whether it is a direct chat, while that invitation is pending."""
         if room_id in self.room_invites:

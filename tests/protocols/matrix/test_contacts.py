@@ -231,3 +231,11 @@ async def test_a_direct_chat_invitation_can_be_answered_by_its_room(new_client: 
     await peer.client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": "glad you came"})
     message = await client.sink.wait_for(MessageReceived, lambda e: e.body == "glad you came")
     assert message.conversation == joined
+
+
+async def test_blocking_an_inviter_declines_the_pending_invitation(new_client: NewClient, peer: MatrixPeer) -> None:
+    client = await new_client()
+    room_id = await _invite_to_direct_chat(peer, client.user_id)
+    await client.sink.wait_for(SubscriptionRequested)
+    await client.adapter.block(peer.address)
+    await wait_until(lambda: _membership(peer, room_id, client.user_id) == "leave", what="the peer sees us decline")
