@@ -1,10 +1,10 @@
 """Blocking on Matrix: the ``m.ignored_user_list`` account data (``SupportsBlocking``).
 
 The homeserver stops sending what ignored users do (their messages, invitations); the adapter also drops
-whatever of theirs still reaches it (a sync already under way, a history page, presence), so nothing of
-a blocked user is emitted; blocking also declines their pending invitations (``DirectChats.decline_all_from``).
-The list is read from every sync's account data and changed with a read,
-modify and write of the account data, which keeps entries other clients added."""
+what of theirs a sync still brings (timeline events of a sync under way, presence, typing), so nothing of
+a blocked user is emitted live. Blocking also declines their pending invitations
+(``DirectChats.decline_all_from``). The list is read from every sync's account data and changed with a
+read, modify and write of the account data, which keeps entries other clients added."""
 
 from __future__ import annotations
 
