@@ -65,7 +65,7 @@ PROTOCOL = ProtocolInfo(
         AccountField("encoding", "Fallback encoding", default="latin-1", help="for lines that are not UTF-8"),
         AccountField("realname", "Real name"),
     ),
-    capabilities=Capability.DIRECT_MESSAGES | Capability.GROUP_CHAT,
+    capabilities=Capability.DIRECT_MESSAGES | Capability.GROUP_CHAT | Capability.ROSTER_EDIT,
     presence_kinds=(PresenceKind.AVAILABLE, PresenceKind.AWAY, PresenceKind.OFFLINE),
     normalize_address=normalize_address,
     normalize_handle=normalize_handle,

@@ -12,7 +12,10 @@ sent once the server has proved it had it) and ``docs/irc.md``. History: IRCv3 C
 offers it (after each JOIN, and ``fetch_history``), reported as backfill; the newest server time seen per
 conversation is kept in the data directory (written after each history batch and on disconnect, so a
 crash costs at most a larger, deduplicated catch-up). InspIRCd 3 has no CHATHISTORY: its replay on JOIN
-comes as a ``chathistory`` batch too and takes the same path.
+comes as a ``chathistory`` batch too and takes the same path. Contacts and blocking are client-side
+(``contacts.py``): contacts' presence through MONITOR (ISON polling where the server has none), and
+nothing of an ignored nick (messages, notices, invitations, presence) reaches the core. An INVITE to a
+channel is ``InvitedToRoom``; ``answer_invitation`` joins it.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from aggregator.api import (
     ConversationKind,
     Credentials,
     EventSink,
+    InvitedToRoom,
     MessageKind,
     MessageReceived,
     NetworkError,
@@ -57,14 +61,19 @@ from aggregator.api import (
     RoomLeft,
     RoomMembers,
     RoomTopic,
+    RosterItem,
+    RosterItemChanged,
+    RosterItemRemoved,
+    RosterSnapshot,
     SendReceipt,
     TimestampPrecision,
     UnsupportedError,
 )
 from protocols.irc import events as ev
-from protocols.irc.addresses import normalize_address, parse_server
+from protocols.irc.addresses import normalize_address, normalize_handle, parse_server
 from protocols.irc.client import IrcClient, parse_time
 from protocols.irc.connection import IrcConnection
+from protocols.irc.contacts import ISON_INTERVAL, ContactList
 from protocols.irc.decoding import DEFAULT_FALLBACK, check_encoding
 from protocols.irc.members import ChannelMembers
 from protocols.irc.message import IrcMessage
@@ -203,6 +212,11 @@ class IrcAdapter:
             raise ConfigurationError("the IRC account name contains a control character")
         self._proof_tokens = itertools.count(1)
         self._history_joins: dict[str, asyncio.Future[object]] = {}  # folded channel -> its history reply
+        self._contacts = ContactList(settings.data_dir, settings.account_id)
+        self._ison_interval = float(options.get("ison_interval", "") or ISON_INTERVAL)
+        self._ison_task: asyncio.Task[None] | None = None
+        self._ison_asked: list[set[str]] = []  # the nicks of each ISON line still unanswered, in order
+        self._invites: dict[str, str] = {}  # folded channel -> who invited us, while unanswered
 
     @property
     def _where(self) -> str:
@@ -242,6 +256,7 @@ class IrcAdapter:
         self._connected = True
         assert self._client is not None
         log.info("%s connected to %s as %s", self._account_id, self._where, self._client.nick)
+        self._watch_contacts()
 
     async def _register(self, credentials: Credentials, *, use_tls: bool, port: int) -> int | None:
         """One connection up to the end of registration; returns the STS upgrade port if the server asks
@@ -314,6 +329,7 @@ class IrcAdapter:
         self._history_joins.clear()
         self._history_pending.clear()
         self._caught_up.clear()
+        self._stop_ison()
         self._renew_sts(connection)
         if connection is not None:
             quit_line = None
@@ -332,6 +348,7 @@ class IrcAdapter:
 
     def _on_closed(self, reason: str) -> None:
         self._fail_waiters(NetworkError(f"{reason} before the server answered"))
+        self._stop_ison()
         self._renew_sts(self._connection)
         self._history_joins.clear()
         self._history_pending.clear()
@@ -457,7 +474,7 @@ class IrcAdapter:
             self._emit(RoomLeft(account_id=account, conversation=room, reason=reason))
         elif isinstance(event, ev.Away) and not client.is_me(event.nick):
             presence = Presence(PresenceKind.AWAY, event.message) if event.message else Presence(PresenceKind.AVAILABLE)
-            self._emit(PresenceChanged(account_id=account, handle=self._handle(event.nick), presence=presence))
+            self._presence(self._handle(event.nick), presence)
         elif isinstance(event, ev.WhoReply) and event.away and not client.is_me(event.nick):
             handle = self._handle(event.nick)
             if handle not in self._whois_asked:  # WHO tells only "away"; WHOIS gives the message
@@ -467,8 +484,10 @@ class IrcAdapter:
             self._members_changed(self._members.renamed(self._handle(event.old), self._handle(event.new)))
         elif isinstance(event, ev.Quit) and not client.is_me(event.nick):
             self._members_changed(self._members.quit(self._handle(event.nick)))
-            offline = Presence.offline()
-            self._emit(PresenceChanged(account_id=account, handle=self._handle(event.nick), presence=offline))
+            self._contacts.went_offline([self._handle(event.nick)])
+            self._presence(self._handle(event.nick), Presence.offline())
+        elif isinstance(event, ev.Online | ev.Offline | ev.MonitorListFull | ev.Invited):
+            self._on_contact_event(event)
         elif isinstance(event, ev.Malformed):
             self._warn_malformed(event)
         elif isinstance(event, ev.ErrorReply) and event.label is None:
@@ -486,6 +505,12 @@ class IrcAdapter:
             return  # a server notice
         target = self._chan(event.target)
         assert self._client is not None
+        if not event.is_echo and self._handle(event.source) in self._contacts.ignored:
+            folded = self._handle(target) if self._client.is_channel(target) else self._handle(event.source)
+            position = self._position(folded, event)
+            if position is not None:  # dropped, but the catch-up goes past it
+                self._emit(PositionReached(account_id=self._account_id, position=position))
+            return
         if self._client.is_channel(target):
             conversation = ConversationKey.room(self._account_id, self._handle(target))
         else:
@@ -878,6 +903,121 @@ class IrcAdapter:
         future = self._expect(match)
         connection.send(lines)
         await self._await(future, f"TOPIC {room.handle}")
+
+    # ---------------------------------------------------------------------- contacts and blocking
+
+    def _watch_contacts(self) -> None:
+        """After registration: the contact list, and presence of contacts from now on (MONITOR or ISON)."""
+        client = self._client
+        assert client is not None
+        self._contacts.reset_presence()
+        self._ison_asked.clear()
+        items = tuple(RosterItem(handle=h, name=n) for h, n in sorted(self._contacts.contacts.items()))
+        self._emit(RosterSnapshot(account_id=self._account_id, items=items))
+        if client.supports_monitor:
+            if self._contacts.contacts:
+                self._send(client.monitor(True, sorted(self._contacts.contacts)))
+        else:
+            self._ison_task = asyncio.create_task(self._poll_ison(), name=f"{self._account_id} ISON")
+
+    async def _poll_ison(self) -> None:
+        while True:
+            self._ask_ison()
+            await asyncio.sleep(self._ison_interval)
+
+    def _ask_ison(self) -> None:
+        client = self._client
+        if client is None or not self._contacts.contacts:
+            return
+        lines = client.ison(sorted(self._contacts.contacts))
+        self._ison_asked.extend({self._handle(nick) for nick in line.params} for line in lines)
+        self._send(lines)
+
+    def _stop_ison(self) -> None:
+        task, self._ison_task = self._ison_task, None
+        if task is not None:
+            task.cancel()
+
+    def _on_contact_event(self, event: ev.Online | ev.Offline | ev.MonitorListFull | ev.Invited) -> None:
+        if isinstance(event, ev.Invited):
+            channel, by = self._handle(event.channel), self._handle(event.by)
+            if by in self._contacts.ignored:
+                log.info("%s: dropped an invitation to %s from the ignored %s", self._account_id, channel, by)
+                return
+            self._invites[channel] = by
+            self._emit(InvitedToRoom(account_id=self._account_id, room=channel, inviter=by, room_name=event.channel))
+            return
+        if isinstance(event, ev.MonitorListFull):
+            self._warn(f"{self._where} follows at most {event.limit} nicks; not followed: {', '.join(event.nicks)}")
+            return
+        handles = [self._handle(nick) for nick in event.nicks]
+        if isinstance(event, ev.Offline):
+            changes = self._contacts.went_offline(handles)
+        elif event.complete and self._ison_asked:  # an ISON reply: the others asked about are offline
+            asked = self._ison_asked.pop(0)
+            changes = [*self._contacts.came_online(handles), *self._contacts.went_offline(asked - set(handles))]
+        else:
+            changes = self._contacts.came_online(handles)
+        for handle, presence in changes:
+            self._presence(handle, presence)
+
+    def _presence(self, handle: str, presence: Presence) -> None:
+        if handle not in self._contacts.ignored:
+            self._emit(PresenceChanged(account_id=self._account_id, handle=handle, presence=presence))
+
+    def _fold(self, nick: str) -> str:
+        """A nick given by the user, checked and casefolded (as the server folds, once connected)."""
+        nick = normalize_address(nick)
+        return self._client.casefold(nick) if self._client is not None else normalize_handle(nick)
+
+    async def add_contact(self, handle: str, name: str | None = None, groups: tuple[str, ...] = ()) -> None:
+        """Adds ``handle`` (a nick) to the contact list kept for this account and follows its presence
+        (MONITOR, or the next ISON). IRC has no groups; ``groups`` is ignored."""
+        folded = self._fold(handle)
+        if self._client is not None and self._client.is_channel(folded):
+            raise ConfigurationError(f"{handle} is a channel, not a nick: join it instead")
+        self._contacts.add(folded, name)
+        self._emit(RosterItemChanged(account_id=self._account_id, item=RosterItem(handle=folded, name=name)))
+        client = self._client
+        if self._connected and client is not None:
+            if client.supports_monitor:
+                self._send(client.monitor(True, [folded]))
+            else:
+                self._ask_ison()
+
+    async def remove_contact(self, handle: str) -> None:
+        folded = self._fold(handle)
+        if not self._contacts.remove(folded):
+            return
+        client = self._client
+        if self._connected and client is not None and client.supports_monitor:
+            self._send(client.monitor(False, [folded]))
+        self._emit(RosterItemRemoved(account_id=self._account_id, handle=folded))
+
+    async def answer_subscription(self, handle: str, accept: bool) -> None:
+        raise UnsupportedError("IRC has no contact requests")
+
+    async def block(self, handle: str) -> None:
+        """Ignores ``handle`` from now on (client-side): its messages, notices, invitations and presence
+        are dropped. Kept with the contact list."""
+        self._contacts.ignore(self._fold(handle), True)
+
+    async def unblock(self, handle: str) -> None:
+        self._contacts.ignore(self._fold(handle), False)
+
+    async def blocked(self) -> tuple[str, ...]:
+        return tuple(sorted(self._contacts.ignored))
+
+    async def answer_invitation(self, room: str, accept: bool) -> ConversationKey | None:
+        """Joins the channel of an invitation (``accept``); IRC has no way to decline, so declining only
+        forgets it."""
+        self._invites.pop(self._fold_channel(room), None)
+        if not accept:
+            return None
+        return await self.join_room(room)
+
+    def _fold_channel(self, room: str) -> str:
+        return self._client.casefold(room.strip()) if self._client is not None else normalize_handle(room)
 
     # ----------------------------------------------------------------------------------- helpers
 

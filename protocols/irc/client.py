@@ -71,6 +71,25 @@ class _Batch:
     count: int = 0
 
 
+#: How many characters of targets one MONITOR or ISON line carries (well within 512 bytes).
+TARGETS_PER_LINE = 400
+
+
+def _joined(nicks: Iterable[str], separator: str) -> list[str]:
+    """``nicks`` (each checked as a target) joined by ``separator`` into pieces of at most ``TARGETS_PER_LINE``."""
+    chunks: list[str] = []
+    current = ""
+    for nick in nicks:
+        check_target(nick)
+        if current and len(current) + 1 + len(nick) > TARGETS_PER_LINE:
+            chunks.append(current)
+            current = ""
+        current = f"{current}{separator}{nick}" if current else nick
+    if current:
+        chunks.append(current)
+    return chunks
+
+
 class IrcClient:
     def __init__(
         self,
@@ -228,6 +247,19 @@ class IrcClient:
 
     def whois(self, nick: str) -> list[IrcMessage]:
         return [IrcMessage("WHOIS", (check_target(nick),))]
+
+    @property
+    def supports_monitor(self) -> bool:
+        """The server announces ``MONITOR`` (ISUPPORT): presence of nicks is pushed (730/731)."""
+        return "MONITOR" in self.isupport
+
+    def monitor(self, add: bool, nicks: Iterable[str]) -> list[IrcMessage]:
+        """``MONITOR +`` (``add``) or ``-`` lines for ``nicks``, comma-joined and split to fit a line."""
+        return [IrcMessage("MONITOR", ("+" if add else "-", chunk)) for chunk in _joined(nicks, ",")]
+
+    def ison(self, nicks: Iterable[str]) -> list[IrcMessage]:
+        """``ISON`` lines asking which of ``nicks`` are online (the fallback where there is no MONITOR)."""
+        return [IrcMessage("ISON", tuple(chunk.split(" "))) for chunk in _joined(nicks, " ")]
 
     def change_nick(self, nick: str) -> list[IrcMessage]:
         return [IrcMessage("NICK", (check_nick(nick),))]
@@ -691,6 +723,29 @@ class IrcClient:
         if len(msg.params) < 7:
             return [ev.Malformed("a short WHO reply")]
         return [ev.WhoReply(msg.param(1), msg.param(5), "G" in msg.param(6))]
+
+    def _on_730(self, msg: IrcMessage) -> list[ev.Event]:  # RPL_MONONLINE: nick!user@host,...
+        nicks = tuple(item.partition("!")[0] for item in msg.param(-1).split(",") if item)
+        return [ev.Online(nicks)] if nicks else []
+
+    def _on_731(self, msg: IrcMessage) -> list[ev.Event]:  # RPL_MONOFFLINE: nick,...
+        nicks = tuple(item.partition("!")[0] for item in msg.param(-1).split(",") if item)
+        return [ev.Offline(nicks)] if nicks else []
+
+    def _on_734(self, msg: IrcMessage) -> list[ev.Event]:  # ERR_MONLISTFULL: me limit targets :text
+        limit = msg.param(1)
+        nicks = tuple(item for item in msg.param(2).split(",") if item)
+        return [ev.MonitorListFull(int(limit) if limit.isdigit() else 0, nicks)]
+
+    def _on_303(self, msg: IrcMessage) -> list[ev.Event]:  # RPL_ISON: me :nick nick ...
+        return [ev.Online(tuple(msg.param(-1).split()) if len(msg.params) > 1 else (), complete=True)]
+
+    def _on_invite(self, msg: IrcMessage) -> list[ev.Event]:
+        if len(msg.params) < 2 or not msg.nick:
+            return [ev.Malformed("INVITE without a target, a channel or a source")]
+        if not self.is_me(msg.param(0)):
+            return []  # invite-notify: someone else was invited to a channel we are in
+        return [ev.Invited(msg.param(1), msg.nick)]
 
     def _on_fail(self, msg: IrcMessage) -> list[ev.Event]:
         _, label = self._batch_info(msg)

@@ -186,6 +186,38 @@ class StsPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class Online:
+    """``730 RPL_MONONLINE`` (or an ``ISON`` reply, ``complete``): these monitored nicks are online; with
+    ``complete``, every other nick asked about is offline."""
+
+    nicks: tuple[str, ...]
+    complete: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Offline:
+    """``731 RPL_MONOFFLINE``: these monitored nicks are offline."""
+
+    nicks: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorListFull:
+    """``734 ERR_MONLISTFULL``: the server monitors at most ``limit`` nicks; ``nicks`` were not added."""
+
+    limit: int
+    nicks: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Invited:
+    """``INVITE``: ``by`` invites us to ``channel``."""
+
+    channel: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
 class Malformed:
     """A line that could not be parsed; the client goes on."""
 
@@ -195,5 +227,5 @@ class Malformed:
 Event = (
     Send | Registered | SaslFailed | RegistrationFailed | Message | Joined | Parted | Kicked | Quit | NickChanged
     | Topic | Names | Away | WhoReply | Mode | Pong | ErrorReply | Acknowledged | ServerError | LoggedIn
-    | HistoryEnd | StsUpgrade | StsPolicy | Malformed
+    | HistoryEnd | StsUpgrade | StsPolicy | Online | Offline | MonitorListFull | Invited | Malformed
 )  # fmt: skip

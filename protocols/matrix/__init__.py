@@ -43,7 +43,7 @@ PROTOCOL = ProtocolInfo(
             "encrypt_new_chats",
             "Encrypt new direct chats",
             FieldKind.BOOL,
-            default="false",
+            default="true",
             help="Turn on end-to-end encryption in direct chats this client starts",
         ),
         AccountField("display_name", "Your name", help='Shown on your own messages in this app; "me" if empty'),

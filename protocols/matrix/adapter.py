@@ -7,8 +7,9 @@ feature modules of the account and routes the core's calls to them.
 - ``connection.py``: login (password or restored token) and logout; ``sync.py``: the ``/sync`` loop;
 - ``catchup.py`` (+ ``positions.py``): resume positions, gaps of limited timelines, history fetch;
 - ``timeline.py``: a joined room's timeline, typing and read receipts -> events (via ``mapping.py``);
-- ``direct.py``: direct chats, the roster they make, invitations; ``rooms.py`` (+ ``room_state.py``):
-  group rooms; ``undecrypted.py``: events waiting for their key; ``devices.py``: key upkeep, device trust;
+- ``direct.py``: direct chats, the roster they make, invitations; ``ignored.py``: blocking (the ignore
+  list); ``rooms.py`` (+ ``room_state.py``): group rooms; ``undecrypted.py``: events waiting for their
+  key; ``devices.py``: key upkeep, device trust;
 - ``mapping.py``: nio events -> typed adapter events (no state, no I/O).
 """
 
@@ -38,6 +39,7 @@ from protocols.matrix.catchup import History, Positions
 from protocols.matrix.connection import Connection
 from protocols.matrix.devices import Devices
 from protocols.matrix.direct import DirectChats
+from protocols.matrix.ignored import IgnoredUsers
 from protocols.matrix.lib import CannotSend, Failure
 from protocols.matrix.rooms import Rooms
 from protocols.matrix.session import Session
@@ -56,10 +58,13 @@ class MatrixAdapter:
         encryption = crypto_store.encryption_enabled(session)
         self._positions = Positions(session)
         self._undecrypted = Undecrypted(session, encryption, lambda room: self._timelines.context(room))
-        self._direct = DirectChats(session, lambda peer: self._devices.track(peer))
+        self._ignored = IgnoredUsers(session)
+        self._direct = DirectChats(session, lambda peer: self._devices.track(peer), self._ignored)
         self._devices = Devices(session, lambda: self._direct.roster, self._undecrypted)
         self._rooms = Rooms(session)
-        self._timelines = Timelines(session, self._direct, self._rooms, self._positions, self._undecrypted)
+        self._timelines = Timelines(
+            session, self._direct, self._rooms, self._positions, self._undecrypted, self._ignored
+        )
         self._history = History(session, self._positions, self._undecrypted, self._timelines.context)
         self._syncer = Syncer(
             session,
@@ -70,6 +75,7 @@ class MatrixAdapter:
             timelines=self._timelines,
             undecrypted=self._undecrypted,
             devices=self._devices,
+            ignored=self._ignored,
         )
         self._connection = Connection(
             session, self._syncer, self._undecrypted, encryption=encryption, reset=self._reset
@@ -157,11 +163,14 @@ class MatrixAdapter:
     # Contacts (SupportsRosterEdit): a Matrix "contact" is a direct chat.
 
     async def add_contact(self, handle: str, name: str | None = None, groups: tuple[str, ...] = ()) -> None:
+        """Starts a direct chat with ``handle`` (the peer sees an invitation), or accepts the one they sent;
+        a direct chat that exists already is kept. Matrix has no names or groups of our own for contacts."""
         await self._direct.room_of(normalize_address(handle))
 
     async def remove_contact(self, handle: str) -> None:
+        """Leaves and forgets the direct chats with ``handle`` and drops them from ``m.direct``."""
         self._session.require_client()
-        await self._direct.leave_all(normalize_address(handle))
+        await self._direct.remove(normalize_address(handle))
 
     async def answer_subscription(self, handle: str, accept: bool) -> None:
         """Joins (``accept``) or rejects the pending direct-chat invitations from ``handle``."""
@@ -171,6 +180,35 @@ class MatrixAdapter:
             await self._direct.accept_invites(peer)
         else:
             await self._direct.reject_invites(peer)
+
+    # Invitations to rooms (SupportsInvitations)
+
+    async def answer_invitation(self, room: str, accept: bool) -> ConversationKey | None:
+        """Joins (``accept``) or declines the pending invitation to ``room`` (a room id). An invitation to
+        a direct chat is answered as its contact request; the conversation joined is returned, if any."""
+        self._session.require_client()
+        pending = self._direct.invitation_of(room)
+        if pending is not None and pending[1]:
+            await self.answer_subscription(pending[0], accept)
+            return ConversationKey.direct(self._account_id, pending[0]) if accept else None
+        if not is_room_id(room):
+            raise ConfigurationError(f"{room!r} is not a room id")
+        return await self._direct.answer_room(room, accept)
+
+    # Blocking (SupportsBlocking): the account's ignore list
+
+    async def block(self, handle: str) -> None:
+        """Ignores ``handle`` from now on and declines what they invited us to and is still pending."""
+        peer = normalize_address(handle)
+        await self._ignored.change(peer, ignore=True)
+        await self._direct.decline_all_from(peer)
+
+    async def unblock(self, handle: str) -> None:
+        await self._ignored.change(normalize_address(handle), ignore=False)
+
+    async def blocked(self) -> tuple[str, ...]:
+        self._session.require_client()
+        return await self._ignored.listed()
 
     # Device trust (end-to-end encryption)
 

@@ -1,11 +1,15 @@
 """Direct chats, which are Matrix's contacts.
 
 A room is a direct chat with a peer when ``m.direct`` says so, or when it is an unnamed room of exactly
-two members; everything else is a room. Sending to a peer without a direct chat creates one
-(``is_direct``, peer invited, recorded in ``m.direct``). Invitations to direct chats are reported as
-``SubscriptionRequested`` and joined only when the user accepts (``answer_subscription``) or writes to the
-inviter (sending to a peer whose direct-chat invitation is pending joins that room instead of starting a
-second one); invitations to other rooms as a warning.
+two members; everything else is a room. Adding a contact, or sending to a peer without a direct chat,
+creates one (``is_direct``, peer invited, recorded in ``m.direct``, end-to-end encrypted unless the
+account's ``encrypt_new_chats`` is off). Invitations are reported as soon as a sync brings them (the first
+sync of a connection brings those that came while we were away): to a direct chat as
+``SubscriptionRequested`` (``DIRECT_INVITE``), joined only when the user accepts (``answer_subscription``)
+or writes to the inviter (sending to a peer whose direct-chat invitation is pending joins that room instead
+of starting a second one), left when the user declines; to any other room as ``InvitedToRoom``, answered
+with ``answer_room``. Removing a contact leaves and forgets its direct chats and drops it from ``m.direct``.
+Nothing from an ignored user (``ignored.py``) is reported.
 """
 
 from __future__ import annotations
@@ -13,19 +17,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from aggregator.api import (
     AccountError,
     ConversationKey,
+    InvitedToRoom,
+    RequestKind,
     RosterItem,
     RosterItemChanged,
+    RosterItemRemoved,
     RosterSnapshot,
     SubscriptionRequested,
 )
 from protocols.matrix import mapping
 from protocols.matrix.addresses import normalize_address
+from protocols.matrix.ignored import IgnoredUsers
 from protocols.matrix.lib import Client, Failure, InvitedRoom, Room
 from protocols.matrix.session import Session
 
@@ -33,6 +42,45 @@ log = logging.getLogger(__name__)
 
 #: Seconds to wait for a newly created room to show up in the sync (needed before encrypting into it).
 ROOM_SEEN_TIMEOUT = 10.0
+#: The ``m.direct`` account data path of a user.
+M_DIRECT_PATH = "/_matrix/client/v3/user/{user}/account_data/m.direct"
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """What the stripped state of an invitation tells."""
+
+    inviter: str | None
+    is_direct: bool
+    reason: str
+    inviter_name: str | None
+    room_name: str | None
+
+
+def read_invitation(invite_state: Iterable[object], own_user_id: str) -> Invitation:
+    inviter: str | None = None
+    is_direct, reason = False, ""
+    names: dict[str, str] = {}
+    room_name: str | None = None
+    for event in invite_state:
+        source = mapping.source_of(event)
+        content = source.get("content", getattr(event, "content", None))  # nio moves a member's content out
+        content = content if isinstance(content, dict) else {}
+        kind, key = source.get("type"), source.get("state_key")
+        if kind == "m.room.member" and isinstance(key, str):
+            name = content.get("displayname")
+            if isinstance(name, str) and name.strip():
+                names[key] = name.strip()
+            if key == own_user_id and content.get("membership") == "invite":
+                sender = source.get("sender")
+                inviter = sender if isinstance(sender, str) else None
+                is_direct = content.get("is_direct") is True
+                text = content.get("reason")
+                reason = text if isinstance(text, str) else ""
+        elif kind == "m.room.name" and isinstance(content.get("name"), str) and content["name"].strip():
+            room_name = content["name"].strip()
+    inviter_name = names.get(inviter) if inviter is not None else None
+    return Invitation(inviter, is_direct, reason, inviter_name, room_name)
 
 
 def display_name(room: Room, user_id: str) -> str | None:
@@ -44,9 +92,10 @@ def display_name(room: Room, user_id: str) -> str | None:
 class DirectChats:
     """Which rooms are direct chats with whom, the roster they make, and pending invitations."""
 
-    def __init__(self, session: Session, track_devices: Callable[[str], None]) -> None:
+    def __init__(self, session: Session, track_devices: Callable[[str], None], ignored: IgnoredUsers) -> None:
         self._s = session
         self._track_devices = track_devices
+        self._ignored = ignored
         self._lock = asyncio.Lock()
         self.reset()
 
@@ -55,6 +104,7 @@ class DirectChats:
         self.by_peer: dict[str, str] = {}  # peer -> the room id messages to them go to
         self.m_direct: dict[str, str] = {}  # room id -> peer, from m.direct account data
         self.invites: dict[str, set[str]] = {}  # inviter -> room ids of pending direct-chat invites
+        self.room_invites: dict[str, str] = {}  # room id -> inviter, of pending invitations to group rooms
         self._announced_invites: set[str] = set()
         self.roster: set[str] = set()
         self.room_seen = asyncio.Event()
@@ -100,44 +150,61 @@ class DirectChats:
 
     def joined(self, room_id: str) -> None:
         """We are in ``room_id`` now: no invitation to it is pending."""
-        for invited in self.invites.values():
-            invited.discard(room_id)
+        self._forget_invite(room_id)
 
     def left(self, room_id: str) -> None:
+        """We left ``room_id``, or an invitation to it was withdrawn or declined."""
+        self._forget_invite(room_id)
+        self._announced_invites.discard(room_id)
         peer = self.direct.pop(room_id, None)
         if peer is not None and self.by_peer.get(peer) == room_id:
             del self.by_peer[peer]
 
+    def _forget_invite(self, room_id: str) -> None:
+        for invited in self.invites.values():
+            invited.discard(room_id)
+        self.room_invites.pop(room_id, None)
+
     def on_invite(self, client: Client, room_id: str, info: InvitedRoom) -> None:
         if room_id in self._announced_invites:
             return
-        self._announced_invites.add(room_id)
-        inviter, is_direct = None, False
-        for event in info.invite_state:
-            source = mapping.source_of(event)
-            if source.get("type") == "m.room.member" and source.get("state_key") == self._s.user_id:
-                content = source.get("content")
-                inviter = source.get("sender")
-                is_direct = isinstance(content, dict) and content.get("is_direct") is True
+        invitation = read_invitation(info.invite_state, self._s.user_id)
         try:
-            handle = mapping.user_handle(inviter)
+            handle = mapping.user_handle(invitation.inviter)
         except mapping.MalformedEvent:
             self._s.warn(f"an invitation to {room_id} from an unknown sender")
             return
+        if handle in self._ignored.users:
+            log.info("%s: dropped an invitation to %s from the ignored %s", self._s.account_id, room_id, handle)
+            return
+        self._announced_invites.add(room_id)
         room = client.room(room_id) or client.invited_room(room_id)
-        if is_direct or (room is not None and room.is_group and room.member_count <= 2):
+        unnamed_pair = room is not None and room.is_group and room.member_count <= 2 and not invitation.room_name
+        if invitation.is_direct or unnamed_pair:
             log.info("%s: %s invited you to the direct chat %s", self._s.account_id, handle, room_id)
             self.invites.setdefault(handle, set()).add(room_id)
             self._s.emit(
                 SubscriptionRequested(
                     account_id=self._s.account_id,
                     handle=handle,
-                    message=f"{handle} wants to chat with you (a Matrix direct chat invitation)",
+                    message=invitation.reason,
+                    kind=RequestKind.DIRECT_INVITE,
+                    display_name=invitation.inviter_name,
                 )
             )
-        else:
-            name = room.display_name if room is not None else room_id
-            self._s.warn(f"{handle} invited you to the room {name} ({room_id}); join it to take part")
+            return
+        log.info("%s: %s invited you to the room %s", self._s.account_id, handle, room_id)
+        self.room_invites[room_id] = handle
+        name = invitation.room_name or (room.display_name if room is not None and not room.is_group else None)
+        self._s.emit(
+            InvitedToRoom(
+                account_id=self._s.account_id,
+                room=room_id,
+                inviter=handle,
+                room_name=name,
+                reason=invitation.reason,
+            )
+        )
 
     def rooms_seen(self) -> None:
         """A sync brought joined rooms: wake those waiting for a new room to show up."""
@@ -185,14 +252,66 @@ class DirectChats:
         return joined
 
     async def reject_invites(self, peer: str) -> None:
+        """Declines (leaves) the pending direct-chat invitations from ``peer``."""
         client = self._s.require_client()
         for room_id in sorted(self.invites.pop(peer, set())):
-            await self._s.call(client.room_leave(room_id))
+            reply = await self._s.call(client.room_leave(room_id))
+            if isinstance(reply, Failure):
+                raise self._s.error_reply(f"let you decline the direct chat with {peer}", reply)
+            log.info("%s: declined the direct chat %s with %s", self._s.account_id, room_id, peer)
 
-    async def leave_all(self, peer: str) -> None:
+    async def decline_all_from(self, peer: str) -> None:
+        """Declines every pending invitation from ``peer`` (to a direct chat or a room), best effort."""
+        rooms = [room_id for room_id, inviter in self.room_invites.items() if inviter == peer]
+        try:
+            await self.reject_invites(peer)
+            for room_id in rooms:
+                await self.answer_room(room_id, accept=False)
+        except AccountError as exc:
+            self._s.warn(f"could not decline the invitations of {peer}: {exc}")
+
+    def invitation_of(self, room_id: str) -> tuple[str, bool] | None:
+        """Who invited us to ``room_id`` and whether it is a direct chat, while that invitation is pending."""
+        if room_id in self.room_invites:
+            return self.room_invites[room_id], False
+        for inviter, rooms in self.invites.items():
+            if room_id in rooms:
+                return inviter, True
+        return None
+
+    async def answer_room(self, room_id: str, accept: bool) -> ConversationKey | None:
+        """Joins (``accept``) or declines a pending invitation to a group room: the room joined, if any."""
         client = self._s.require_client()
-        for room_id in [room_id for room_id, other in self.direct.items() if other == peer]:
-            await self._s.call(client.room_leave(room_id))
+        self.room_invites.pop(room_id, None)
+        if accept:
+            joined = await self._s.call(client.join(room_id))
+            if isinstance(joined, Failure):
+                raise self._s.error_reply(f"let you join {room_id}", joined)
+            return ConversationKey.room(self._s.account_id, joined)
+        left = await self._s.call(client.room_leave(room_id))
+        if isinstance(left, Failure):
+            raise self._s.error_reply(f"let you decline the invitation to {room_id}", left)
+        return None
+
+    async def remove(self, peer: str) -> None:
+        """Leaves and forgets every direct chat with ``peer`` (and its pending invitations), drops ``peer``
+        from ``m.direct`` and from the roster."""
+        client = self._s.require_client()
+        async with self._lock:
+            rooms = {room_id for room_id, other in (self.direct | self.m_direct).items() if other == peer}
+            rooms |= self.invites.pop(peer, set())
+            for room_id in sorted(rooms):
+                left = await self._s.call(client.room_leave(room_id))
+                if isinstance(left, Failure) and left.code not in ("M_FORBIDDEN", "M_NOT_FOUND"):
+                    raise self._s.error_reply(f"let you leave the direct chat with {peer}", left)
+                await self._s.call(client.room_forget(room_id))
+                self.direct.pop(room_id, None)
+                self.m_direct.pop(room_id, None)
+            self.by_peer.pop(peer, None)
+            await self._unrecord(peer)
+            if peer in self.roster:
+                self.roster.discard(peer)
+                self._s.emit(RosterItemRemoved(account_id=self._s.account_id, handle=peer))
 
     async def _from_server(self, peer: str) -> str | None:
         """A room ``m.direct`` names for ``peer`` (another client of ours may have made it) that we are in."""
@@ -212,7 +331,7 @@ class DirectChats:
     async def _create(self, peer: str) -> str:
         client = self._s.require_client()
         initial_state: list[dict[str, object]] = []
-        if client.encrypted and self._s.settings.options.get("encrypt_new_chats", "false") == "true":
+        if client.encrypted and self._s.settings.options.get("encrypt_new_chats", "true") != "false":
             initial_state.append(
                 {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
             )
@@ -231,12 +350,34 @@ class DirectChats:
             listed = current.get(peer, [])
             rooms = [r for r in (listed if isinstance(listed, list) else []) if isinstance(r, str) and r != room_id]
             content = dict(current) | {peer: [room_id, *rooms]}
-            path = f"/_matrix/client/v3/user/{quote(self._s.user_id, safe='')}/account_data/m.direct"
+            path = M_DIRECT_PATH.format(user=quote(self._s.user_id, safe=""))
             status = await self._s.call(client.put_json(path, content))
             if status != 200:
                 self._s.warn(f"could not record the direct chat with {peer} in m.direct (HTTP {status})")
         except AccountError as exc:
             self._s.warn(f"could not record the direct chat with {peer} in m.direct: {exc}")
+
+    async def _unrecord(self, peer: str) -> None:
+        """Drops ``peer`` from our ``m.direct`` account data, best effort."""
+        client = self._s.require_client()
+        try:
+            current = await self._s.call(client.list_direct_rooms()) or {}
+            content = {user: rooms for user, rooms in current.items() if not self._same(user, peer)}
+            if content == current:
+                return
+            path = M_DIRECT_PATH.format(user=quote(self._s.user_id, safe=""))
+            status = await self._s.call(client.put_json(path, content))
+            if status != 200:
+                self._s.warn(f"could not remove the direct chat with {peer} from m.direct (HTTP {status})")
+        except AccountError as exc:
+            self._s.warn(f"could not remove the direct chat with {peer} from m.direct: {exc}")
+
+    @staticmethod
+    def _same(user_id: str, peer: str) -> bool:
+        try:
+            return mapping.user_handle(user_id) == peer
+        except mapping.MalformedEvent:
+            return False
 
     async def _wait_for_room(self, room_id: str) -> None:
         client = self._s.require_client()

@@ -302,6 +302,23 @@ class Client:
         )
         return str(reply.room_id) if isinstance(reply, nio.RoomCreateResponse) else Failure.of(reply)
 
+    async def room_forget(self, room_id: str) -> Failure | None:
+        reply = await self._nio.room_forget(room_id)
+        return None if isinstance(reply, nio.RoomForgetResponse) else Failure.of(reply)
+
+    async def get_json(self, path: str) -> tuple[int, object]:
+        """A raw authenticated ``GET`` of JSON (what nio has no call for): the HTTP status and the body."""
+        headers = {"Authorization": f"Bearer {self._nio.access_token}"}
+        response = await self._nio.send("GET", path, None, headers)
+        status = int(response.status)
+        try:
+            body: object = await response.json(content_type=None)
+        except ValueError:
+            body = None
+        finally:
+            response.release()
+        return status, body
+
     async def put_json(self, path: str, content: object) -> int:
         """A raw authenticated ``PUT`` of JSON (what nio has no call for); the HTTP status."""
         headers = {"Authorization": f"Bearer {self._nio.access_token}", "Content-Type": "application/json"}

@@ -15,6 +15,8 @@ from protocols.matrix import lib, mapping
 from protocols.matrix.catchup import History, Positions
 from protocols.matrix.devices import Devices
 from protocols.matrix.direct import DirectChats
+from protocols.matrix.ignored import EVENT_TYPE as IGNORED_LIST
+from protocols.matrix.ignored import IgnoredUsers
 from protocols.matrix.lib import Client, Failure
 from protocols.matrix.rooms import Rooms
 from protocols.matrix.session import TRANSPORT_ERRORS, Session
@@ -49,6 +51,7 @@ class Syncer:
         timelines: Timelines,
         undecrypted: Undecrypted,
         devices: Devices,
+        ignored: IgnoredUsers,
     ) -> None:
         self._s = session
         self._positions = positions
@@ -58,6 +61,7 @@ class Syncer:
         self._timelines = timelines
         self._undecrypted = undecrypted
         self._devices = devices
+        self._ignored = ignored
         self._filter = sync_filter(session.settings.options.get("timeline_limit", ""))
         self.presence_state = "online"
 
@@ -112,6 +116,8 @@ class Syncer:
         for event in reply.account_data_events:
             if getattr(event, "type", None) == "m.direct":
                 self._direct.m_direct = mapping.direct_rooms(getattr(event, "content", None))
+            elif getattr(event, "type", None) == IGNORED_LIST:
+                self._ignored.from_sync(getattr(event, "content", None))
         for room_id, invited in reply.rooms.invite.items():
             self._guard(room_id, functools.partial(self._direct.on_invite, client, room_id, invited))
         for room_id, info in reply.rooms.join.items():
@@ -122,7 +128,8 @@ class Syncer:
         for room_id, left in reply.rooms.leave.items():
             self._guard(room_id, functools.partial(self._on_left, room_id, left))
         for event in reply.presence_events:
-            if getattr(event, "user_id", None) != self._s.user_id:
+            user_id = getattr(event, "user_id", None)
+            if user_id != self._s.user_id and user_id not in self._ignored:
                 self._s.emit_or_skip(mapping.presence(event, self._s.account_id))
         if reply.rooms.join:
             self._direct.rooms_seen()

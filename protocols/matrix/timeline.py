@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import logging
 
-from aggregator.api import ConversationKind
+from aggregator.api import ConversationKind, TypingChanged
 from protocols.matrix import lib, mapping
 from protocols.matrix.catchup import Positions
 from protocols.matrix.direct import DirectChats, display_name
+from protocols.matrix.ignored import IgnoredUsers
 from protocols.matrix.lib import Client, JoinedRoom, Room
 from protocols.matrix.rooms import Rooms
 from protocols.matrix.session import Session
@@ -26,12 +27,14 @@ class Timelines:
         rooms: Rooms,
         positions: Positions,
         undecrypted: Undecrypted,
+        ignored: IgnoredUsers,
     ) -> None:
         self._s = session
         self._direct = direct
         self._rooms = rooms
         self._positions = positions
         self._undecrypted = undecrypted
+        self._ignored = ignored
         self._typing: dict[str, frozenset[str]] = {}
 
     def reset(self) -> None:
@@ -55,10 +58,14 @@ class Timelines:
         if conversation.kind is ConversationKind.ROOM:
             self._rooms.on_group_room(room, conversation, [*info.state, *info.timeline.events])
         for event in gap:
+            if mapping.source_of(event).get("sender") in self._ignored:
+                continue
             if lib.is_undecrypted(event):
                 self._undecrypted.remember(room_id, event, True)
             self._s.emit_or_skip(mapping.room_event(event, context, is_backfill=True))
         for event in info.timeline.events:
+            if mapping.source_of(event).get("sender") in self._ignored:
+                continue  # a blocked user's (the server drops them too, but not in a sync under way)
             if lib.is_undecrypted(event):
                 self._undecrypted.remember(room_id, event, history)
             self._s.emit_or_skip(mapping.room_event(event, context, is_backfill=history))
@@ -70,7 +77,8 @@ class Timelines:
                 now, changes = mapping.typing(event, context, self._typing.get(room_id, frozenset()))
                 self._typing[room_id] = now
                 for change in changes:
-                    self._s.emit(change)
+                    if not (isinstance(change, TypingChanged) and change.handle in self._ignored.users):
+                        self._s.emit(change)
             elif lib.is_receipts(event):
                 for change in mapping.read_receipts(event, context):
                     self._s.emit(change)
