@@ -16,7 +16,7 @@ feature modules of the account and routes the core's calls to them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 
 from aggregator.api import (
@@ -27,13 +27,14 @@ from aggregator.api import (
     ConversationKind,
     Credentials,
     EventSink,
+    FileOffer,
     OutgoingMessage,
     Presence,
     ProtocolError,
     SendReceipt,
     TrustLevel,
 )
-from protocols.matrix import crypto_store, mapping
+from protocols.matrix import crypto_store, files, mapping
 from protocols.matrix.addresses import is_room_id, normalize_address
 from protocols.matrix.catchup import History, Positions
 from protocols.matrix.connection import Connection
@@ -126,13 +127,50 @@ class MatrixAdapter:
         client = self._session.require_client()
         room_id = await self._room_for(conversation)
         content = mapping.message_content(message.body, message.kind)
+        file_url: str | None = None
+        if message.file is not None:
+            if message.body.strip():  # the caption first, as its own message (Matrix files have no caption)
+                await self.send_message(
+                    conversation,
+                    OutgoingMessage(body=message.body, idempotency_key=f"{message.idempotency_key}.caption"),
+                )
+            room = client.room(room_id)
+            uploaded = await files.upload(
+                self._session.homeserver,
+                client.access_token,
+                self._session.ssl,
+                message.file,
+                encrypt=room is not None and room.encrypted,
+                allow_http=self._plaintext_media,
+            )
+            file_url = str(uploaded["file"]["url"] if "file" in uploaded else uploaded["url"])
+            content = uploaded
         try:
             reply = await self._session.call(client.room_send(room_id, content, tx_id=message.idempotency_key))
         except CannotSend as exc:
             raise ProtocolError(f"cannot send to {conversation.handle}: {exc}") from None
         if isinstance(reply, Failure):
             raise self._session.error_reply(f"accept a message to {conversation.handle}", reply)
-        return SendReceipt(remote_id=reply)
+        return SendReceipt(remote_id=reply, file_url=file_url)
+
+    # Files (SupportsFiles): uploads go out with send_message; downloads use the authenticated media API.
+
+    @property
+    def _plaintext_media(self) -> bool:
+        return self._session.settings.allow_plaintext and self._session.homeserver.startswith("http://")
+
+    def download(self, offer: FileOffer) -> AsyncIterator[bytes]:
+        client = self._session.require_client()
+        return files.download(
+            self._session.homeserver,
+            client.access_token,
+            self._session.ssl,
+            offer.url,
+            allow_http=self._plaintext_media,
+        )
+
+    def max_upload_bytes(self) -> int | None:
+        return None  # the homeserver's m.upload.size is not asked for; a refusal names the limit
 
     async def fetch_history(self, conversation: ConversationKey, after: datetime | None, limit: int) -> int:
         """Emits up to ``limit`` messages of ``conversation`` (``is_backfill``), oldest first: the newest ones,

@@ -44,6 +44,8 @@ class Room(Protocol):
     def topic(self) -> str | None: ...
     @property
     def users(self) -> Mapping[str, object]: ...
+    @property
+    def encrypted(self) -> bool: ...
 
 
 class Timeline(Protocol):
@@ -222,6 +224,10 @@ class Client:
     def device_id(self) -> str | None:
         device_id = self._nio.device_id
         return str(device_id) if device_id else None
+
+    @property
+    def access_token(self) -> str:
+        return str(self._nio.access_token or "")
 
     # -------------------------------------------------------------------------------------- rooms
 

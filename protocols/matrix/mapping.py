@@ -30,6 +30,7 @@ from aggregator.api import (
     TrustLevel,
     TypingChanged,
 )
+from protocols.matrix import files
 from protocols.matrix.addresses import normalize_address
 
 #: Body recorded for an encrypted message this device has no key for (yet).
@@ -41,7 +42,7 @@ _REDACTED_SHOWN = ("m.room.message", "m.room.encrypted")
 
 _KINDS = {"m.text": MessageKind.CHAT, "m.notice": MessageKind.NOTICE, "m.emote": MessageKind.ACTION}
 _MSGTYPES = {kind: msgtype for msgtype, kind in _KINDS.items()}
-#: Message types shown as a one-line placeholder until the aggregator transfers files.
+#: Message types shown as a one-line placeholder when they carry no usable file (``files.offer_from_content``).
 _ATTACHMENTS = {"m.image": "image", "m.file": "file", "m.audio": "audio", "m.video": "video", "m.location": "location"}
 #: Message types that are protocol steps rather than something to show.
 _HIDDEN_MSGTYPES = ("m.key.verification.",)
@@ -157,7 +158,10 @@ def _message(source: Mapping[str, object], context: RoomContext, *, is_backfill:
     msgtype = _text(content, "msgtype")
     body = _text(content, "body")
     kind = _KINDS.get(msgtype)
-    if kind is None:
+    offer = files.offer_from_content(content)
+    if offer is not None:
+        kind, body = MessageKind.CHAT, offer.name  # the file's name: what the row shows and search finds
+    elif kind is None:
         label = _ATTACHMENTS.get(msgtype)
         if msgtype.startswith(_HIDDEN_MSGTYPES):
             return None  # a verification handshake: its body is only a fallback for clients without it
@@ -180,6 +184,7 @@ def _message(source: Mapping[str, object], context: RoomContext, *, is_backfill:
         idempotency_key=transaction_id if own and isinstance(transaction_id, str) else None,
         sender_name=context.display_name(sender),
         replaces_server_id=replaces,
+        files=(offer,) if offer is not None else (),
     )
 
 

@@ -106,3 +106,46 @@ def test_contents_that_are_no_usable_file_are_ignored() -> None:
     )
     assert offer is not None and offer.name == "clip.mp4" and offer.size is None
     assert files.msgtype_for("audio/ogg") == "m.audio" and files.msgtype_for("application/pdf") == "m.file"
+
+
+async def test_files_both_ways_through_the_adapter(matrix_harness: MatrixHarness, tmp_path: Any) -> None:
+    """Our picture reaches the other client as an m.image; its file reaches us as an offer we fetch intact."""
+    from aggregator.api import ConversationKey, Credentials, MessageReceived, OutgoingMessage
+    from protocols.matrix.adapter import MatrixAdapter
+    from tests.contract.sink import EventCollector
+
+    peer = await matrix_harness.new_peer()
+    user_id, password = await matrix_harness.new_user()
+    sink = EventCollector()
+    adapter = MatrixAdapter(matrix_harness.settings(f"matrix:{user_id}", user_id), sink)
+    await adapter.connect(Credentials(password))
+    try:
+        await matrix_harness.make_contacts(user_id, peer.address)
+        conversation = ConversationKey.direct(f"matrix:{user_id}", peer.handle)
+        path = tmp_path / "holiday.png"
+        path.write_bytes(PNG)
+        file = OutgoingFile(path=path, name="holiday.png", mime_type="image/png", size=len(PNG))
+        receipt = await adapter.send_message(conversation, OutgoingMessage("", "file-key", file=file))
+        assert receipt.file_url is not None and receipt.file_url.startswith("mxc://")
+        assert (await peer.next_message())[1] == "holiday.png"
+        (event,) = [e for _room, e in peer.events if getattr(e, "body", None) == "holiday.png"]
+        assert event.source["content"]["msgtype"] == "m.image" and event.source["content"]["url"] == receipt.file_url
+        answer = await peer.client.download(mxc=receipt.file_url)
+        assert isinstance(answer, nio.DownloadResponse) and answer.body == PNG
+
+        uri = await _peer_upload(peer.client, PNG[::-1], "application/pdf", "minutes.pdf")
+        room_id = await peer.direct_room(user_id)
+        content = {
+            "msgtype": "m.file",
+            "body": "minutes.pdf",
+            "url": uri,
+            "info": {"mimetype": "application/pdf", "size": len(PNG)},
+        }
+        sent = await peer.client.room_send(room_id, "m.room.message", content)
+        assert isinstance(sent, nio.RoomSendResponse)
+        received = await sink.wait_for(MessageReceived, lambda e: e.body == "minutes.pdf")
+        (offer,) = received.files
+        assert offer.url == uri and offer.size == len(PNG)
+        assert await _collect(adapter.download(offer)) == PNG[::-1]
+    finally:
+        await adapter.disconnect()

@@ -83,11 +83,16 @@ def test_a_bad_sender_is_a_warning() -> None:
     assert isinstance(result, AdapterWarning)
 
 
-def test_attachments_become_a_placeholder_unknown_types_their_body_and_verification_nothing() -> None:
+def test_files_become_offers_unknown_types_their_body_and_verification_nothing() -> None:
     image = mapping.room_event(
         event({"msgtype": "m.image", "body": "cat.png", "url": "mxc://x/y"}), CONTEXT, is_backfill=False
     )
-    assert isinstance(image, MessageReceived) and image.body == "[image] cat.png"
+    assert isinstance(image, MessageReceived) and image.body == "cat.png"
+    assert [(f.url, f.name) for f in image.files] == [("mxc://x/y", "cat.png")]
+    broken = mapping.room_event(
+        event({"msgtype": "m.image", "body": "cat.png", "url": "https://x/y"}), CONTEXT, is_backfill=False
+    )
+    assert isinstance(broken, MessageReceived) and broken.body == "[image] cat.png" and broken.files == ()
     other = event({"msgtype": "m.key.verification.request", "body": "verify?"})
     assert mapping.room_event(other, CONTEXT, is_backfill=False) is None
     custom = mapping.room_event(event({"msgtype": "com.example.poll", "body": "lunch?"}), CONTEXT, is_backfill=False)

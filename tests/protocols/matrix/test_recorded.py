@@ -80,8 +80,10 @@ def test_emote_and_notice_kinds() -> None:
     assert (message("notice").kind, message("notice").body) == (MessageKind.NOTICE, "a bot says")
 
 
-def test_an_image_is_a_labelled_line_until_files_are_transferred() -> None:
-    assert message("image").body == "[image] cat.png"
+def test_an_image_is_a_file_offer_named_like_the_file() -> None:
+    image = message("image")
+    assert image.body == "cat.png"
+    assert [(f.url, f.name, f.encrypted) for f in image.files] == [("mxc://localhost/abcdefgh", "cat.png", False)]
 
 
 def test_an_edit_shows_the_new_content_and_names_the_original() -> None:
