@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 
 from aggregator.api import AccountId, CertificateDetails, Presence
@@ -47,7 +48,10 @@ class AccountsStrip(QWidget):
         self._label.setTextFormat(Qt.TextFormat.RichText)  # names and reasons are escaped in _render
         self._label.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
         self._label.linkActivated.connect(self._link_activated)
+        self._label.setMinimumWidth(1)  # its text adapts to the width (_fit): never a minimum of its own
         self.failure_popup: QMessageBox | None = None
+        self._full_text = ""
+        self._compact_texts: tuple[str, ...] = ()
         self.review_buttons: dict[AccountId, QPushButton] = {}
         self.pin_warnings: dict[AccountId, QLabel] = {}
         self._auto_shown: set[tuple[AccountId, str]] = set()
@@ -206,6 +210,24 @@ class AccountsStrip(QWidget):
             text += f" (retrying in {event.retry_in:.0f} s)"
         return text
 
+    def _fit(self) -> None:
+        """The whole summary when it fits, else a compact one (names, and the state of those down), else
+        a dot per connected account and the names of those down: a narrow window (a buddy list docked
+        at the screen's edge) is not held wide by the strip. The tooltip says everything."""
+        if not self._full_text:
+            return
+        others = [*self.review_buttons.values(), *self.pin_warnings.values()]
+        room = self.width() - sum(w.sizeHint().width() + self._layout.spacing() for w in others)
+        self._label.setText(self._full_text)
+        for shorter in self._compact_texts:
+            if self._label.sizeHint().width() <= room:
+                break
+            self._label.setText(shorter)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
     def _render(self) -> None:
         self._render_review_buttons()
         self._render_pin_warnings()
@@ -213,6 +235,8 @@ class AccountsStrip(QWidget):
             self._label.setText("No account yet: Accounts → Add account…")
             return
         parts = []
+        compact = []
+        tiny = []
         tips = []
         for account_id, row in self._rows.items():
             event = self._states.get(account_id)
@@ -226,7 +250,11 @@ class AccountsStrip(QWidget):
             summary = self.summary_text(account_id)
             explained = self.failure(account_id)
             why = f' <a href="why:{html.escape(account_id)}">Why?</a>' if explained is not None else ""
-            parts.append(f'<span style="color:{color}">●</span> {html.escape(row.name)}: {html.escape(summary)}{why}')
+            dot = f'<span style="color:{color}">●</span>'
+            parts.append(f"{dot} {html.escape(row.name)}: {html.escape(summary)}{why}")
+            down = "" if state is ConnectionState.CONNECTED else f": {html.escape(state.value)}{why}"
+            compact.append(f"{dot} {html.escape(row.name)}{down}")
+            tiny.append(f"{dot} {html.escape(row.name)}{down}" if down else dot)
             pinned = f"; WARNING: it {row.pinned_warning}" if row.pinned_warning else ""
             if state is ConnectionState.CONNECTED:
                 tips.append(f"{row.name} ({row.protocol}): connected, shows {shows or 'nothing yet'}{pinned}")
@@ -234,6 +262,8 @@ class AccountsStrip(QWidget):
                 said = f": {explained.full}" if explained is not None else ""
                 later = f" (will show {shows} once connected)" if shows else ""
                 tips.append(f"{row.name} ({row.protocol}): {summary}{said}{later}{pinned}")
-        self._label.setText("&nbsp;&nbsp;&nbsp;".join(parts))
+        self._full_text = "&nbsp;&nbsp;&nbsp;".join(parts)
+        self._compact_texts = ("&nbsp;&nbsp;".join(compact), "&nbsp;".join(tiny))
+        self._fit()
         self._label.setToolTip("\n".join(tips))
         self._label.setAccessibleDescription("; ".join(tips))

@@ -32,6 +32,7 @@ from ui.quick_switcher import QuickSwitcher
 from ui.room_actions import RoomActions
 from ui.roster_delegate import RosterDelegate
 from ui.roster_feed import RosterFeed
+from ui.slim_layout import SlimLayout
 from ui.status_selector import StatusSelector
 from ui.storage_banner import StorageBanner
 from ui.suggestions import SuggestionsButton
@@ -105,6 +106,8 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.right)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([300, 600])
+        self.slim_layout = SlimLayout(self, self.splitter, self.right)  # below 480 px: the buddy list only
+        self.tree.activated.connect(lambda _index: self.slim_layout.show_conversations())
         self.policy_banner = PolicyBanner(ctx)  # the organisation's policy notices, above everything
         self.storage_banner = StorageBanner(ctx)  # while the archive's disk is full
         central = QWidget()
