@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from aggregator.api import AccountField, AccountId, FieldKind, ProtocolInfo, Sphere
-from aggregator.app.failures import explain
+from aggregator.app.failures import explain, state_phrase
 from aggregator.app.rows import AccountRow
 from aggregator.app.types import AccountConfig, make_account_id
 from ui.certificate_dialog import review_certificate
@@ -126,6 +126,7 @@ class AccountEditor(QDialog):
         while self.form.rowCount() > _FIXED_ROWS:
             self.form.removeRow(_FIXED_ROWS)
         self._widgets.clear()
+        self.browse_buttons: dict[str, QPushButton] = {}
         for field in self.info().fields:
             widget: FieldWidget
             value = self._value_of(field)
@@ -152,21 +153,22 @@ class AccountEditor(QDialog):
                 widget.setToolTip(field.help)
             self._widgets[field.name] = widget
             label = f"{field.label}{' *' if field.required else ''}:"
-            if field.name == "ca_file" and isinstance(widget, QLineEdit):
-                self.form.addRow(label, self._with_browse(widget, field.label))
+            if (field.kind is FieldKind.FILE or field.name == "ca_file") and isinstance(widget, QLineEdit):
+                self.form.addRow(label, self._with_browse(field.name, widget, field.label))
             else:
                 self.form.addRow(label, widget)
 
-    def _with_browse(self, line: QLineEdit, label: str) -> QWidget:
-        """A file path field with a Browse… button next to it."""
+    def _with_browse(self, name: str, line: QLineEdit, label: str) -> QWidget:
+        """A file path field with a Browse… button next to it (``browse_buttons[name]``)."""
         row = QWidget()
         layout = QHBoxLayout(row)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(line, 1)
-        self.browse_button = QPushButton("Browse…")
-        self.browse_button.setAccessibleName(f"Choose the {label.lower()} file")
-        self.browse_button.clicked.connect(lambda: self._browse(line, label))
-        layout.addWidget(self.browse_button)
+        button = QPushButton("Browse…")
+        button.setAccessibleName(f"Choose the {label.lower()} file")
+        button.clicked.connect(lambda: self._browse(line, label))
+        layout.addWidget(button)
+        self.browse_buttons[name] = button
         return row
 
     def _browse(self, line: QLineEdit, label: str) -> None:
@@ -329,7 +331,9 @@ class AccountsDialog(QDialog):
         row = self._rows.get(self.selected() or "")
         self.certificate_button.setVisible(row is not None and row.certificate is not None)
         explained = explain(row.reason) if row is not None and row.reason else None
-        self.reason.setText(f"{row.name} is {row.state.value}: {explained.sentence}" if row and explained else "")
+        self.reason.setText(
+            f"{row.name} {state_phrase(row.state.value)}. {explained.sentence}" if row and explained else ""
+        )
         self.reason.setVisible(explained is not None)
         self.reason_details.setText(f"Details: {explained.details}" if explained and explained.details else "")
         self.reason_details.setVisible(explained is not None and bool(explained.details))

@@ -18,7 +18,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 
 from aggregator.api import AccountId, CertificateDetails, Presence
-from aggregator.app.failures import FailureExplanation, explain
+from aggregator.app.failures import FailureExplanation, explain, state_phrase
 from aggregator.app.rows import AccountRow
 from aggregator.events import AccountStateChanged, ConnectionState
 from aggregator.presence.events import OwnStatusChanged
@@ -188,7 +188,7 @@ class AccountsStrip(QWidget):
             self.failure_popup.close()
         popup = QMessageBox(QMessageBox.Icon.Warning, f"{name}: {state}", "", QMessageBox.StandardButton.Close, self)
         popup.setTextFormat(Qt.TextFormat.PlainText)  # the reason comes from the server
-        popup.setText(f"{name} is {state}. {explained.sentence}")
+        popup.setText(f"{name} {state_phrase(state)}. {explained.sentence}")
         if explained.details:
             popup.setDetailedText(f"What the server or the connection said:\n{explained.details}")
         popup.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

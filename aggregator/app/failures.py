@@ -85,6 +85,20 @@ _RULES: tuple[tuple[str, str], ...] = (
 _COMPILED = tuple((re.compile(pattern, re.IGNORECASE), sentence) for pattern, sentence in _RULES)
 
 
+_STATE_PHRASES = {
+    "failed": "could not connect",
+    "waiting": "is not connected and tries again soon",
+    "connecting": "is connecting",
+    "offline": "is offline",
+    "disabled": "is disabled",
+}
+
+
+def state_phrase(state: str) -> str:
+    """What follows an account's name in a sentence about its connection state ("… could not connect")."""
+    return _STATE_PHRASES.get(state, f"is {state}")
+
+
 def explain(reason: str) -> FailureExplanation:
     """The sentence for a failure ``reason`` and the raw reason as details; an unknown reason is kept
     as it is (the sentence) with no details."""

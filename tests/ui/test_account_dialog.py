@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox, QPushButton
+from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from aggregator.api import Sphere
@@ -16,6 +16,8 @@ from aggregator.events import ConnectionState
 from tests.ui.conftest import GuiWorld
 from tests.ui.sessions import extra_account, running_session
 from ui.account_dialog import AccountsDialog
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def _select(dialog: AccountsDialog, account_id: str) -> None:
@@ -54,11 +56,16 @@ def test_the_add_dialog_offers_real_protocols_with_examples_and_a_browse_button(
         editor.protocol.setCurrentIndex(editor.protocol.findData("irc"))
         ca_file = editor._widgets["ca_file"]
         assert isinstance(ca_file, QLineEdit)
-        browse = next(b for b in editor.findChildren(QPushButton) if b.text() == "Browse…")
+        browse = editor.browse_buttons["ca_file"]
+        assert browse.text() == "Browse…" and browse.isVisibleTo(editor)
         pem = tmp_path / "company-ca.pem"
         monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(pem), ""))
         browse.click()
         assert ca_file.text() == str(pem)
+        editor.show()
+        qtbot.waitExposed(editor)
+        editor.grab().save(str(SCREENSHOTS / "account-dialog-irc.png"))
+        editor.close()
 
         monkeypatch.setenv("AGGREGATOR_DEV", "1")  # developers and tests still get the fake protocol
         assert "Fake (testing)" in _protocol_names(dialog)
@@ -79,14 +86,17 @@ def test_a_failed_account_says_why_in_words_in_the_dialog_and_the_strip(gui_worl
         assert "did not accept the address or the password" in popup.text()
         assert "refused the login" not in popup.text()  # the jargon is in the details
         assert "refused the login" in popup.detailedText()
+        qtbot.waitExposed(popup)
+        popup.grab().save(str(SCREENSHOTS / "account-failure-popup.png"))
         popup.close()
 
         dialog = s.windows.show_accounts()
         qtbot.waitUntil(lambda: dialog.list.count() == 2, timeout=5000)
         _select(dialog, carol)
         assert dialog.reason.isVisibleTo(dialog)
-        assert "did not accept the address or the password" in dialog.reason.text()
+        assert f"{w.carol} could not connect. The server did not accept the address" in dialog.reason.text()
         assert "refused the login" in dialog.reason_details.text()
+        dialog.grab().save(str(SCREENSHOTS / "accounts-failure.png"))
         _select(dialog, w.account_id)
         assert not dialog.reason.isVisibleTo(dialog)
         assert strip.failure(w.account_id) is None and strip.summary_text(w.account_id) != ConnectionState.FAILED.value
