@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QSplitter, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, SignalInstance
+from PySide6.QtWidgets import QAbstractItemView, QSplitter, QTabWidget, QWidget
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,16 @@ class SlimLayout(QObject):
         if slim != self.slim:
             log.debug("Main window %d px wide: %s", width, "buddy list only" if slim else "with conversations")
             self._right.setVisible(not slim)
+
+    def follow(self, tree: QAbstractItemView, tabs: QTabWidget, loaded: SignalInstance) -> None:
+        """Widen for a conversation the user opens: from the list (``tree``), or any other way (a tab
+        made current: the quick switcher, a notification) once the tabs of the last run are back
+        (after the first ``loaded``)."""
+        tree.activated.connect(lambda _index: self.show_conversations())
+        loaded.connect(
+            lambda *_a: tabs.currentChanged.connect(lambda _i: self.show_conversations()),
+            Qt.ConnectionType.SingleShotConnection,
+        )
 
     def show_conversations(self) -> None:
         """A conversation was opened: a slim window grows to show it."""

@@ -47,3 +47,9 @@ def test_the_window_narrows_to_a_buddy_list_and_widens_for_a_conversation(gui_wo
         index = window.proxy.index(0, 0)
         window.tree.activated.emit(index)  # the user opens a conversation from the slim list
         qtbot.waitUntil(lambda: window.right.isVisible() and window.width() >= 700, timeout=5000)
+
+        window.resize(window.minimumSizeHint().width(), 620)  # slim again...
+        qtbot.waitUntil(lambda: not window.right.isVisible(), timeout=5000)
+        window.conversations.close_person(person.id)
+        assert window.open_person(person.id) is not None  # ... and a conversation opened another way
+        qtbot.waitUntil(lambda: window.right.isVisible() and window.width() >= 700, timeout=5000)
