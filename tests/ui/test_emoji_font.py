@@ -3,6 +3,9 @@ Emoji, and the app makes it the emoji fallback (ui/fonts.py)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -61,3 +64,41 @@ def test_a_message_with_emoji_shows_them_in_colour(qtbot: QtBot) -> None:
     image = view.grab().toImage()
     image.save(str(SCREENSHOT))
     assert yellow_pixels(image) > 40  # three emoji faces; a missing glyph is an empty (grey) box
+
+
+_PROBE = """
+import sys
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication, QLabel
+from ui.fonts import add_emoji_font
+app = QApplication([])
+add_emoji_font()
+label = QLabel("Shipped it \\U0001F600\\U0001F389")
+label.resize(300, 40)
+label.show()
+app.processEvents()
+image = label.grab().toImage()
+hits = 0
+for y in range(image.height()):
+    for x in range(image.width()):
+        c = QColor(image.pixel(x, y))
+        hits += 35 <= c.hsvHue() <= 60 and c.hsvSaturation() > 120 and c.value() > 150
+print(hits)
+"""
+
+
+def test_emoji_show_even_where_fontconfig_does_not_list_the_emoji_font(tmp_path: Path) -> None:
+    """A desktop whose font configuration leaves the emoji font out (only DejaVu here): the app loads
+    the installed file itself and makes it the emoji fallback."""
+    config = tmp_path / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        f"<dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>",
+        encoding="utf-8",
+    )
+    env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "FONTCONFIG_FILE": str(config)}
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.split()[-1]) > 40, result.stderr
