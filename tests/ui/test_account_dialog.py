@@ -14,10 +14,9 @@ from pytestqt.qtbot import QtBot
 from aggregator.api import Sphere
 from aggregator.events import ConnectionState
 from tests.ui.conftest import GuiWorld
+from tests.ui.screenshots import screenshot_path
 from tests.ui.sessions import extra_account, running_session
 from ui.account_dialog import AccountsDialog
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def _select(dialog: AccountsDialog, account_id: str) -> None:
@@ -64,14 +63,16 @@ def test_the_add_dialog_offers_real_protocols_with_examples_and_a_browse_button(
         assert ca_file.text() == str(pem)
         editor.show()
         qtbot.waitExposed(editor)
-        editor.grab().save(str(SCREENSHOTS / "account-dialog-irc.png"))
+        editor.grab().save(str(screenshot_path("account-dialog-irc.png", tmp_path)))
         editor.close()
 
         monkeypatch.setenv("AGGREGATOR_DEV", "1")  # developers and tests still get the fake protocol
         assert "Fake (testing)" in _protocol_names(dialog)
 
 
-def test_a_failed_account_says_why_in_words_in_the_dialog_and_the_strip(gui_world: GuiWorld, qtbot: QtBot) -> None:
+def test_a_failed_account_says_why_in_words_in_the_dialog_and_the_strip(
+    gui_world: GuiWorld, qtbot: QtBot, tmp_path: Path
+) -> None:
     w = gui_world
     with extra_account(w, w.carol, "wrong-password", Sphere.PERSONAL) as carol, running_session(w, qtbot) as s:
         strip = s.window.accounts_strip
@@ -87,7 +88,7 @@ def test_a_failed_account_says_why_in_words_in_the_dialog_and_the_strip(gui_worl
         assert "refused the login" not in popup.text()  # the jargon is in the details
         assert "refused the login" in popup.detailedText()
         qtbot.waitExposed(popup)
-        popup.grab().save(str(SCREENSHOTS / "account-failure-popup.png"))
+        popup.grab().save(str(screenshot_path("account-failure-popup.png", tmp_path)))
         popup.close()
 
         dialog = s.windows.show_accounts()
@@ -96,7 +97,7 @@ def test_a_failed_account_says_why_in_words_in_the_dialog_and_the_strip(gui_worl
         assert dialog.reason.isVisibleTo(dialog)
         assert f"{w.carol} could not connect. The server did not accept the address" in dialog.reason.text()
         assert "refused the login" in dialog.reason_details.text()
-        dialog.grab().save(str(SCREENSHOTS / "accounts-failure.png"))
+        dialog.grab().save(str(screenshot_path("accounts-failure.png", tmp_path)))
         _select(dialog, w.account_id)
         assert not dialog.reason.isVisibleTo(dialog)
         assert strip.failure(w.account_id) is None and strip.summary_text(w.account_id) != ConnectionState.FAILED.value

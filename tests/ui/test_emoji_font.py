@@ -16,11 +16,11 @@ from pytestqt.qtbot import QtBot
 from aggregator.api import ConversationKey, MessageKind, MessageState
 from aggregator.app.names import SenderNames
 from aggregator.archive.records import Direction, StoredMessage
+from tests.ui.screenshots import screenshot_path
 from ui.fonts import EMOJI_FAMILY, add_emoji_font
 from ui.message_view import MessageView
 from ui.models.conversation_model import ConversationModel
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "emoji-message.png"
 ACCOUNT = "fake:alice@fake.test"
 
 
@@ -35,7 +35,7 @@ def yellow_pixels(image: QImage) -> int:
     return count
 
 
-def test_a_message_with_emoji_shows_them_in_colour(qtbot: QtBot) -> None:
+def test_a_message_with_emoji_shows_them_in_colour(qtbot: QtBot, tmp_path: Path) -> None:
     assert add_emoji_font() == EMOJI_FAMILY  # installed by the bootstrap, made the emoji fallback
     model = ConversationModel()
     view = MessageView(model)
@@ -62,7 +62,7 @@ def test_a_message_with_emoji_shows_them_in_colour(qtbot: QtBot) -> None:
     qtbot.waitExposed(view)
     qtbot.waitUntil(lambda: "Shipped it" in view.toPlainText(), timeout=5000)
     image = view.grab().toImage()
-    image.save(str(SCREENSHOT))
+    image.save(str(screenshot_path("emoji-message.png", tmp_path)))
     assert yellow_pixels(image) > 40  # three emoji faces; a missing glyph is an empty (grey) box
 
 
@@ -70,6 +70,7 @@ _PROBE = """
 import sys
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QLabel
+from tests.ui.screenshots import screenshot_path
 from ui.fonts import add_emoji_font
 app = QApplication([])
 add_emoji_font()

@@ -9,12 +9,13 @@ from pytestqt.qtbot import QtBot
 
 from aggregator.api import Sphere
 from tests.ui.conftest import GuiWorld
+from tests.ui.screenshots import screenshot_path
 from tests.ui.sessions import extra_account, running_session
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "slim-window.png"
 
-
-def test_the_window_narrows_to_a_buddy_list_and_widens_for_a_conversation(gui_world: GuiWorld, qtbot: QtBot) -> None:
+def test_the_window_narrows_to_a_buddy_list_and_widens_for_a_conversation(
+    gui_world: GuiWorld, qtbot: QtBot, tmp_path: Path
+) -> None:
     w = gui_world
     with (
         extra_account(w, w.carol, "carol-pw", Sphere.PERSONAL) as carol,
@@ -42,7 +43,7 @@ def test_the_window_narrows_to_a_buddy_list_and_widens_for_a_conversation(gui_wo
         assert strip.width() <= 260 and label.sizeHint().width() <= label.width()  # nothing cut off
         assert "nobody@fake.test: failed" in label.text() and "Why?" in label.text()  # who is down, still
         qtbot.wait(50)  # a frame for the screenshot
-        window.grab().save(str(SCREENSHOT))
+        window.grab().save(str(screenshot_path("slim-window.png", tmp_path)))
 
         index = window.proxy.index(0, 0)
         window.tree.activated.emit(index)  # the user opens a conversation from the slim list
