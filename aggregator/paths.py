@@ -34,7 +34,15 @@ def _runtime_dir() -> Path:
     socket need: that is said in the log, not as a warning on every command."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", _RUNTIME_WARNING)
-        path = Path(platformdirs.user_runtime_dir(APP_NAME))
+        try:
+            path = Path(platformdirs.user_runtime_dir(APP_NAME))
+        except OSError as exc:
+            # Its own fallback in the temporary directory is unsafe (another user's, a symlink): ours
+            # is in the user's state directory, private (0700) like a runtime dir.
+            path = Path(platformdirs.user_state_dir(APP_NAME)) / "run"
+            log.debug("No safe runtime directory (%s); using %s", exc, path)
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(path, 0o700)
     for w in caught:
         log.debug("%s", w.message)
     return path

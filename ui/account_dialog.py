@@ -6,6 +6,7 @@ Secret fields go to the OS keyring, never to a file. Every change is an applicat
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 from PySide6.QtCore import Qt
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from aggregator.api import AccountField, AccountId, FieldKind, ProtocolInfo, Sphere
+from aggregator.app.failures import explain, state_phrase
 from aggregator.app.rows import AccountRow
 from aggregator.app.types import AccountConfig, make_account_id
 from ui.certificate_dialog import review_certificate
@@ -39,6 +42,22 @@ _CONFIG_FIELDS = ("address", "server", "ca_file", "allow_plaintext")
 CERTIFICATE_PROBLEM = "Certificate problem — review…"
 
 _FIXED_ROWS = 3  # protocol, sphere, label; the protocol's own fields follow
+
+#: Set (to anything but "" or "0") to offer the development protocols (the fake one) in the dialog.
+DEV_ENV = "AGGREGATOR_DEV"
+
+#: What the Server field looks like for each protocol, shown while it is empty.
+SERVER_EXAMPLES = {
+    "xmpp": "optional, e.g. xmpp.example.org:5222",
+    "matrix": "optional, e.g. https://matrix.example.org",
+    "irc": "e.g. irc.libera.chat:6697",
+    "fake": "HOST:PORT of the fake server",
+}
+
+
+def development_mode() -> bool:
+    return os.environ.get(DEV_ENV, "") not in ("", "0")
+
 
 FieldWidget = QLineEdit | QCheckBox | QSpinBox
 
@@ -107,6 +126,7 @@ class AccountEditor(QDialog):
         while self.form.rowCount() > _FIXED_ROWS:
             self.form.removeRow(_FIXED_ROWS)
         self._widgets.clear()
+        self.browse_buttons: dict[str, QPushButton] = {}
         for field in self.info().fields:
             widget: FieldWidget
             value = self._value_of(field)
@@ -126,11 +146,38 @@ class AccountEditor(QDialog):
                 elif field.name == "address":
                     widget.setPlaceholderText(self.info().address_example)
                     widget.setReadOnly(self._existing is not None)
+                elif field.name == "server":
+                    widget.setPlaceholderText(SERVER_EXAMPLES.get(self.info().id, ""))
             widget.setAccessibleName(field.label)
             if field.help:
                 widget.setToolTip(field.help)
             self._widgets[field.name] = widget
-            self.form.addRow(f"{field.label}{' *' if field.required else ''}:", widget)
+            label = f"{field.label}{' *' if field.required else ''}:"
+            if (field.kind is FieldKind.FILE or field.name == "ca_file") and isinstance(widget, QLineEdit):
+                self.form.addRow(label, self._with_browse(field.name, widget, field.label))
+            else:
+                self.form.addRow(label, widget)
+
+    def _with_browse(self, name: str, line: QLineEdit, label: str) -> QWidget:
+        """A file path field with a Browse… button next to it (``browse_buttons[name]``)."""
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(line, 1)
+        button = QPushButton("Browse…")
+        button.setAccessibleName(f"Choose the {label.lower()} file")
+        button.clicked.connect(lambda: self._browse(line, label))
+        layout.addWidget(button)
+        self.browse_buttons[name] = button
+        return row
+
+    def _browse(self, line: QLineEdit, label: str) -> None:
+        start = os.path.dirname(line.text()) if line.text() else os.path.expanduser("~")
+        chosen, _filter = QFileDialog.getOpenFileName(
+            self, label, start, "Certificates (*.pem *.crt *.cer);;All files (*)"
+        )
+        if chosen:
+            line.setText(chosen)
 
     def values(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -188,6 +235,19 @@ class AccountsDialog(QDialog):
         self.intro.setWordWrap(True)
         self.list = QListWidget()
         self.list.setAccessibleName("Accounts")
+        #: Why the selected account is down, in full: a sentence, then what the server said.
+        self.reason = QLabel()
+        self.reason.setAccessibleName("Why the selected account is not connected")
+        self.reason.setTextFormat(Qt.TextFormat.PlainText)  # the server's words
+        self.reason.setWordWrap(True)
+        self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reason.setStyleSheet("color: #a00000")
+        self.reason_details = QLabel()
+        self.reason_details.setAccessibleName("What the server said")
+        self.reason_details.setTextFormat(Qt.TextFormat.PlainText)
+        self.reason_details.setWordWrap(True)
+        self.reason_details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reason_details.setStyleSheet("color: palette(placeholder-text)")
         self.add_button = QPushButton("Add…")
         self.edit_button = QPushButton("Edit…")
         self.remove_button = QPushButton("Remove")
@@ -204,6 +264,8 @@ class AccountsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.intro)
         layout.addWidget(self.list, 1)
+        layout.addWidget(self.reason)
+        layout.addWidget(self.reason_details)
         layout.addLayout(buttons)
         layout.addWidget(close)
         self.add_button.clicked.connect(self.add_account)
@@ -217,8 +279,15 @@ class AccountsDialog(QDialog):
         self.resize(560, 360)
         self.reload()
 
-    def protocols(self) -> list[ProtocolInfo]:
-        return self._ctx.registry.all(include_testing=True)
+    def protocols(self, existing: AccountConfig | None = None) -> list[ProtocolInfo]:
+        """The protocols a user can choose: the development ones only with ``AGGREGATOR_DEV`` set
+        (or when editing an account of one)."""
+        dev = development_mode()
+        return [
+            p
+            for p in self._ctx.registry.all(include_testing=True)
+            if dev or not p.testing or (existing is not None and existing.protocol == p.id)
+        ]
 
     def reload(self) -> None:
         self._ctx.bridge.run(self._ctx.app.accounts_view, self._loaded)
@@ -261,6 +330,13 @@ class AccountsDialog(QDialog):
         self.enable_button.setText("Enable" if account is not None and not account.enabled else "Disable")
         row = self._rows.get(self.selected() or "")
         self.certificate_button.setVisible(row is not None and row.certificate is not None)
+        explained = explain(row.reason) if row is not None and row.reason else None
+        self.reason.setText(
+            f"{row.name} {state_phrase(row.state.value)}. {explained.sentence}" if row and explained else ""
+        )
+        self.reason.setVisible(explained is not None)
+        self.reason_details.setText(f"Details: {explained.details}" if explained and explained.details else "")
+        self.reason_details.setVisible(explained is not None and bool(explained.details))
 
     def _activated(self, _item: QListWidgetItem) -> None:
         if not self.review_certificate():
@@ -280,7 +356,7 @@ class AccountsDialog(QDialog):
         self.reload()
 
     def editor(self, existing: AccountConfig | None = None) -> AccountEditor:
-        return AccountEditor(self.protocols(), existing, self)
+        return AccountEditor(self.protocols(existing), existing, self)
 
     def add_account(self) -> None:
         dialog = self.editor()
@@ -296,14 +372,19 @@ class AccountsDialog(QDialog):
             self._ctx.bridge.call(self._ctx.app.accounts.edit(dialog.config, dialog.secret), self._done)
 
     def remove_account(self) -> None:
-        account_id = self.selected()
-        if account_id is None:
+        account = self._configs.get(self.selected() or "")
+        if account is None:
             return
+        row = self._rows.get(account.id)
+        protocol = row.protocol if row is not None else account.protocol
         answer = QMessageBox.question(
-            self, "Remove account", f"Remove {account_id}? Its history stays in the archive; its password is deleted."
+            self,
+            "Remove account",
+            f"Remove the account {account.display_name}?\n{protocol} account {account.address}\n\n"
+            "Its history stays in the archive; its password is deleted.",
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self._ctx.bridge.call(self._ctx.app.accounts.remove(account_id), self._done)
+            self._ctx.bridge.call(self._ctx.app.accounts.remove(account.id), self._done)
 
     def toggle_enabled(self) -> None:
         account = self._configs.get(self.selected() or "")

@@ -4,6 +4,9 @@ An account that failed on an untrusted certificate gets a "Certificate problem �
 the certificate dialog also opens by itself, once, when that failure happens while the window is open.
 An account that trusts a pinned certificate shows a warning for as long as the pin holds, whatever its
 state: that account's server is not verified by a CA.
+
+A down account says why in a sentence a person understands (``aggregator.app.failures``): its "Why?"
+link opens a popup with the sentence and the server's raw condition in the details.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 
 from aggregator.api import AccountId, CertificateDetails, Presence
+from aggregator.app.failures import FailureExplanation, explain, state_phrase
 from aggregator.app.rows import AccountRow
 from aggregator.events import AccountStateChanged, ConnectionState
 from aggregator.presence.events import OwnStatusChanged
@@ -41,6 +46,12 @@ class AccountsStrip(QWidget):
         self._label = QLabel()
         self._label.setAccessibleName("Accounts")
         self._label.setTextFormat(Qt.TextFormat.RichText)  # names and reasons are escaped in _render
+        self._label.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self._label.linkActivated.connect(self._link_activated)
+        self._label.setMinimumWidth(1)  # its text adapts to the width (_fit): never a minimum of its own
+        self.failure_popup: QMessageBox | None = None
+        self._full_text = ""
+        self._compact_texts: tuple[str, ...] = ()
         self.review_buttons: dict[AccountId, QPushButton] = {}
         self.pin_warnings: dict[AccountId, QLabel] = {}
         self._auto_shown: set[tuple[AccountId, str]] = set()
@@ -150,6 +161,73 @@ class AccountsStrip(QWidget):
             text += f" (retrying in {event.retry_in:.0f} s)"
         return text
 
+    def failure(self, account_id: AccountId) -> FailureExplanation | None:
+        """Why the account is down, explained; None when it is up or nothing was said."""
+        row = self._rows.get(account_id)
+        event = self._states.get(account_id)
+        state = event.state if event else (row.state if row else ConnectionState.OFFLINE)
+        reason = event.reason if event is not None else (row.reason if row is not None else "")
+        if state is ConnectionState.CONNECTED or not reason:
+            return None
+        return explain(reason)
+
+    def _link_activated(self, link: str) -> None:
+        scheme, _sep, account_id = link.partition(":")
+        if scheme == "why":
+            self.show_failure(html.unescape(account_id))
+
+    def show_failure(self, account_id: AccountId) -> QMessageBox | None:
+        """A popup with the whole reason: the sentence, and the raw condition under "Show Details"."""
+        explained = self.failure(account_id)
+        if explained is None:
+            return None
+        row = self._rows.get(account_id)
+        name = row.name if row is not None else account_id
+        state = self.state_text(account_id).partition(":")[0]
+        if self.failure_popup is not None:
+            self.failure_popup.close()
+        popup = QMessageBox(QMessageBox.Icon.Warning, f"{name}: {state}", "", QMessageBox.StandardButton.Close, self)
+        popup.setTextFormat(Qt.TextFormat.PlainText)  # the reason comes from the server
+        popup.setText(f"{name} {state_phrase(state)}. {explained.sentence}")
+        if explained.details:
+            popup.setDetailedText(f"What the server or the connection said:\n{explained.details}")
+        popup.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        popup.open()
+        self.failure_popup = popup
+        return popup
+
+    def summary_text(self, account_id: AccountId) -> str:
+        """What the strip says about one account: the presence it shows when connected, else its
+        connection state (never both: "available · failed" contradicts itself)."""
+        row = self._rows.get(account_id)
+        event = self._states.get(account_id)
+        state = event.state if event else (row.state if row else ConnectionState.OFFLINE)
+        shows = self.presence_text(account_id)
+        if state is ConnectionState.CONNECTED:
+            return shows or state.value
+        text = state.value
+        if event is not None and event.retry_in is not None and state is ConnectionState.WAITING:
+            text += f" (retrying in {event.retry_in:.0f} s)"
+        return text
+
+    def _fit(self) -> None:
+        """The whole summary when it fits, else a compact one (names, and the state of those down), else
+        a dot per connected account and the names of those down: a narrow window (a buddy list docked
+        at the screen's edge) is not held wide by the strip. The tooltip says everything."""
+        if not self._full_text:
+            return
+        others = [*self.review_buttons.values(), *self.pin_warnings.values()]
+        room = self.width() - sum(w.sizeHint().width() + self._layout.spacing() for w in others)
+        self._label.setText(self._full_text)
+        for shorter in self._compact_texts:
+            if self._label.sizeHint().width() <= room:
+                break
+            self._label.setText(shorter)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
     def _render(self) -> None:
         self._render_review_buttons()
         self._render_pin_warnings()
@@ -157,6 +235,8 @@ class AccountsStrip(QWidget):
             self._label.setText("No account yet: Accounts → Add account…")
             return
         parts = []
+        compact = []
+        tiny = []
         tips = []
         for account_id, row in self._rows.items():
             event = self._states.get(account_id)
@@ -166,12 +246,24 @@ class AccountsStrip(QWidget):
                 color = PRESENCE_COLORS[presence.kind]
             else:
                 color = STATE_COLORS.get(state, "#808080")
-            text = self.state_text(account_id)
             shows = self.presence_text(account_id)
-            both = f"{shows} · {text}" if shows else text
-            parts.append(f'<span style="color:{color}">●</span> {html.escape(row.name)}: {html.escape(both)}')
+            summary = self.summary_text(account_id)
+            explained = self.failure(account_id)
+            why = f' <a href="why:{html.escape(account_id)}">Why?</a>' if explained is not None else ""
+            dot = f'<span style="color:{color}">●</span>'
+            parts.append(f"{dot} {html.escape(row.name)}: {html.escape(summary)}{why}")
+            down = "" if state is ConnectionState.CONNECTED else f": {html.escape(state.value)}{why}"
+            compact.append(f"{dot} {html.escape(row.name)}{down}")
+            tiny.append(f"{dot} {html.escape(row.name)}{down}" if down else dot)
             pinned = f"; WARNING: it {row.pinned_warning}" if row.pinned_warning else ""
-            tips.append(f"{row.name} ({row.protocol}): shows {shows or 'nothing yet'}; {text}{pinned}")
-        self._label.setText("&nbsp;&nbsp;&nbsp;".join(parts))
+            if state is ConnectionState.CONNECTED:
+                tips.append(f"{row.name} ({row.protocol}): connected, shows {shows or 'nothing yet'}{pinned}")
+            else:
+                said = f": {explained.full}" if explained is not None else ""
+                later = f" (will show {shows} once connected)" if shows else ""
+                tips.append(f"{row.name} ({row.protocol}): {summary}{said}{later}{pinned}")
+        self._full_text = "&nbsp;&nbsp;&nbsp;".join(parts)
+        self._compact_texts = ("&nbsp;&nbsp;".join(compact), "&nbsp;".join(tiny))
+        self._fit()
         self._label.setToolTip("\n".join(tips))
         self._label.setAccessibleDescription("; ".join(tips))

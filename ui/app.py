@@ -30,6 +30,7 @@ from aggregator.app.runtime import (
 from aggregator.desktop.xdg import profile_args
 from ui.bridge import Bridge
 from ui.context import UiContext
+from ui.fonts import add_emoji_font
 from ui.icons import app_icon
 from ui.main_window import MainWindow
 from ui.startup_gc import freeze_after
@@ -140,6 +141,7 @@ def launch(
     app.setApplicationName("Aggregator")
     app.setDesktopFileName(resources.APP_ID)
     app.setWindowIcon(app_icon())
+    add_emoji_font()  # emoji in colour, not as boxes
     try:
         session = start_session(paths, registry)
     except ProfileLockedError as exc:

@@ -32,6 +32,7 @@ from ui.quick_switcher import QuickSwitcher
 from ui.room_actions import RoomActions
 from ui.roster_delegate import RosterDelegate
 from ui.roster_feed import RosterFeed
+from ui.slim_layout import SlimLayout
 from ui.status_selector import StatusSelector
 from ui.storage_banner import StorageBanner
 from ui.suggestions import SuggestionsButton
@@ -105,6 +106,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.right)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([300, 600])
+        self.slim_layout = SlimLayout(self, self.splitter, self.right)  # below 480 px: the buddy list only
         self.policy_banner = PolicyBanner(ctx)  # the organisation's policy notices, above everything
         self.storage_banner = StorageBanner(ctx)  # while the archive's disk is full
         central = QWidget()
@@ -123,6 +125,7 @@ class MainWindow(QMainWindow):
         self.feed.loaded.connect(self._expand_containers)
         self.tab_memory = TabMemory(self.conversations, settings, self.open_person, self)
         self.feed.loaded.connect(self.tab_memory.restore)
+        self.slim_layout.follow(self.tree, self.conversations, self.feed.loaded)  # (after the restore)
         self._build_menu()
         self.rooms = RoomActions(ctx, self, self)  # rooms in the buddy list, room tabs, the Rooms menu
         self._restore()

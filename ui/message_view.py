@@ -27,6 +27,7 @@ from PySide6.QtGui import (
     QContextMenuEvent,
     QDesktopServices,
     QFont,
+    QFontMetricsF,
     QHelpEvent,
     QTextBlockFormat,
     QTextCharFormat,
@@ -38,7 +39,7 @@ from aggregator.api import MessageState
 from aggregator.app.names import SenderNames
 from aggregator.app.types import Direction, StoredMessage
 from ui.models.conversation_model import MESSAGE_ROLE, ConversationModel
-from ui.timeline_text import RETRY_SCHEME, STATE_MARKS, day_label, local_day, message_html, tooltip
+from ui.timeline_text import RETRY_SCHEME, STATE_MARKS, day_label, local_day, message_html, stamp_text, tooltip
 
 __all__ = ["HIGHLIGHT_STYLE", "RETRY_SCHEME", "STATE_MARKS", "MessageView", "message_html"]
 
@@ -178,6 +179,10 @@ class MessageView(QTextBrowser):
         fmt = QTextBlockFormat()
         fmt.setTopMargin(2)
         fmt.setBottomMargin(2)
+        # A hanging indent: a wrapped message continues under its text, not under the time column.
+        indent = QFontMetricsF(self.document().defaultFont()).horizontalAdvance(stamp_text(m))
+        fmt.setLeftMargin(indent)
+        fmt.setTextIndent(-indent)
         if background is not None:
             fmt.setBackground(QBrush(QColor(background)))
         show_account = row > 0 and messages[row - 1].account_id != m.account_id

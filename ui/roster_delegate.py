@@ -4,12 +4,20 @@ joined dot, address, topic, member count)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QFont, QIcon, QPainter, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QIcon, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from ui.models.roster_model import KIND_ROLE, PERSON, PROTOCOLS_ROLE, ROOM, SPHERE, STATUS_ROLE, UNREAD_ROLE
 
 Index = QModelIndex | QPersistentModelIndex
+
+
+def fitted(metrics: QFontMetrics, text: str, width: int) -> str:
+    """``text`` elided to ``width`` pixels; whole when its (rounded) advance fits. Eliding to exactly its
+    own advance clipped every label ("Fake (testin…") by a fraction of a pixel."""
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+    return metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
 
 
 class RosterDelegate(QStyledItemDelegate):
@@ -68,7 +76,7 @@ class RosterDelegate(QStyledItemDelegate):
             painter.setPen(dim)
             width = min(painter.fontMetrics().horizontalAdvance(protocols), rect.width() // 3)
             proto_rect = QRect(rect.right() - width, rect.top(), width, rect.height())
-            elided = painter.fontMetrics().elidedText(protocols, Qt.TextElideMode.ElideRight, width)
+            elided = fitted(painter.fontMetrics(), protocols, width)
             painter.drawText(proto_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, elided)
             rect.setRight(proto_rect.left() - 8)
 

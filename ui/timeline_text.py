@@ -98,8 +98,14 @@ def tooltip(message: StoredMessage, names: SenderNames) -> str:
     return "\n".join(lines)
 
 
+def stamp_text(message: StoredMessage) -> str:
+    """The time a row starts with (and the width its wrapped lines are indented by)."""
+    return f"{message.sent_at.astimezone():%H:%M} "
+
+
 def message_html(message: StoredMessage, *, show_account: bool = False, names: SenderNames | None = None) -> str:
-    """One row: the time (HH:MM), the sender, the escaped body, our delivery state."""
+    """One row: the time (HH:MM), the account when it changes, the sender, the escaped body, our
+    delivery state."""
     names = names or SenderNames()
     color = OWN_COLOR if message.direction is Direction.OUT else THEIR_COLOR
     body = linkify(message.body)
@@ -109,7 +115,7 @@ def message_html(message: StoredMessage, *, show_account: bool = False, names: S
         line = f'<span style="color:{color}">* {html.escape(names.actor(message))}</span> {body}'
     else:
         line = f'<b style="color:{color}">{html.escape(names.name(message))}:</b> {body}'
-    stamp = f'<span style="color:{GREY}">{message.sent_at.astimezone():%H:%M}</span> '
+    stamp = f'<span style="color:{GREY}">{stamp_text(message).strip()}</span> '
     tail = ""
     if message.direction is Direction.OUT:
         if message.state is MessageState.FAILED:
@@ -123,4 +129,4 @@ def message_html(message: StoredMessage, *, show_account: bool = False, names: S
     if show_account:
         label = html.escape(names.account(message.account_id))
         account = f'<span style="color:{GREY}; font-size:small">[on {label}]</span> '
-    return f"{account}{stamp}{line}{tail}"
+    return f"{stamp}{account}{line}{tail}"  # the time first, always: a column down the left

@@ -129,6 +129,11 @@ class AccountManager:
             return ConnectionState.DISABLED if config and not config.enabled else ConnectionState.OFFLINE
         return sup.state
 
+    def reason(self, account_id: AccountId) -> str:
+        """Why the account is in its state (FAILED, WAITING); "" when there is nothing to say."""
+        sup = self._supervisors.get(account_id)
+        return sup.reason if sup is not None and sup.state is not ConnectionState.CONNECTED else ""
+
     def presented_certificate(self, account_id: AccountId) -> CertificateDetails | None:
         """The certificate an account FAILED on (what its server presented), awaiting the user's decision."""
         sup = self._supervisors.get(account_id)

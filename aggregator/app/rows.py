@@ -143,6 +143,7 @@ def all_accounts(core: Core) -> list[AccountRow]:
                 sphere=config.sphere,
                 enabled=config.enabled,
                 state=core.accounts.state(config.id),
+                reason=core.accounts.reason(config.id),
                 certificate=core.accounts.presented_certificate(config.id),
                 pinned_warning=pinned_warning(config),
             )

@@ -11,10 +11,11 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="$ROOT/.venv"
 
-# Debian packages the app itself needs at runtime: the Qt xcb platform plugin's libraries.
+# Debian packages the app itself needs at runtime: the Qt xcb platform plugin's libraries, and an emoji font.
 APP_APT_PACKAGES=(
     libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0 libxcb-image0
     libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3
+    fonts-noto-color-emoji  # emoji in colour, not as empty boxes (ui/fonts.py makes it the emoji fallback)
 )
 # ... plus what the test suite needs: real servers, a Secret Service, a D-Bus session, an X server.
 TEST_APT_PACKAGES=(

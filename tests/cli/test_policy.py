@@ -116,3 +116,27 @@ async def test_headless_says_prominently_that_a_malformed_policy_applies_nothing
     (line,) = headless.matching("policy: WARNING")
     assert "logging stays required for work accounts" in line
     assert await headless.stop() == 0
+
+
+async def test_a_skipped_policy_key_is_said_once_by_each_command(
+    profile: Profile, server: CountingServer, users: Users, tmp_path: Path
+) -> None:
+    """A key the client does not know is a warning the user reads once, not once per layer."""
+    await profile.add(users.alice, server)
+    env = policy_file(tmp_path, "[rules]\nbogus_key = 1\nmerge_across_spheres = false\n")
+    shown = (await profile.run("policy", "show", env=env)).ok()
+    assert (shown.stdout + shown.stderr).count("rules.bogus_key") == 1, str(shown)
+    argv = ("run", "--headless")
+    proc = await asyncio.create_subprocess_exec(
+        str(AGGREGATOR),
+        *argv,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=profile.env | env,
+    )
+    headless = Headless(proc, argv)
+    profile.instances.append(headless)
+    await headless.wait_state(users.alice, "connected")
+    assert await headless.stop() == 0
+    assert headless.output().count("rules.bogus_key") == 1, headless.output()

@@ -48,3 +48,25 @@ def test_an_older_profile_with_readable_files_is_made_owner_only_and_links_are_n
         assert directory.stat().st_mode & 0o777 == 0o700, directory
     assert db.stat().st_mode & 0o777 == 0o600
     assert outside.stat().st_mode & 0o777 == 0o644  # the link's target is not the profile's
+
+
+def test_an_unsafe_runtime_fallback_gives_a_private_directory_without_a_word(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Without XDG_RUNTIME_DIR, platformdirs falls back to /tmp/runtime-UID and refuses it when another
+    user made it first (PermissionError): the profile still gets a private runtime directory, quietly."""
+    import platformdirs
+
+    def unsafe(*_a: object, **_k: object) -> str:
+        raise PermissionError("/tmp/runtime-1000 is owned by uid 1001, not 1000")
+
+    monkeypatch.delenv("AGGREGATOR_HOME", raising=False)
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setattr(platformdirs, "user_runtime_dir", unsafe)
+    paths = ProfilePaths.resolve()
+    assert paths.runtime_dir.is_relative_to(tmp_path / "state")
+    assert paths.runtime_dir.is_dir() and (paths.runtime_dir.stat().st_mode & 0o777) == 0o700
+    assert paths.lock_file.parent == paths.runtime_dir
+    out, err = capfd.readouterr()
+    assert out == err == ""

@@ -22,6 +22,12 @@ from tests.fake_profile import fake_profile
 T = TypeVar("T")
 
 
+@pytest.fixture(autouse=True)
+def development_protocols(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Window tests add fake accounts through the dialog: offer the development protocols there."""
+    monkeypatch.setenv("AGGREGATOR_DEV", "1")
+
+
 @dataclass
 class GuiWorld:
     server: FakeServer

@@ -164,7 +164,7 @@ def test_person_tab_names_their_messages_with_the_persons_name_and_ours_with_our
     messages = [
         msg(1, local(TODAY, 9), "hi"),
         msg(2, local(TODAY, 9, 1), "hello", out=True),
-        msg(3, local(TODAY, 9, 2), "from home", out=True, account=OTHER),  # no name known there: "me"
+        msg(3, local(TODAY, 9, 2), "from home", out=True, account=OTHER),  # no name known there: still us
         msg(4, local(TODAY, 9, 3), "waves", kind=MessageKind.ACTION),
         msg(5, local(TODAY, 9, 4), "nods", out=True, kind=MessageKind.ACTION, account=OTHER),
     ]
@@ -173,9 +173,9 @@ def test_person_tab_names_their_messages_with_the_persons_name_and_ours_with_our
         "— Today —",
         "09:00 Bob Builder: hi",
         "09:01 Alice: hello ✓",
-        "[on Home] 09:02 me: from home ✓",
-        "[on Work] 09:03 * Bob Builder waves",
-        "[on Home] 09:04 * alice@fake.test nods ✓",  # never "* me nods"
+        "09:02 [on Home] Alice: from home ✓",  # one name for us (not "me" here and "Alice" there)
+        "09:03 [on Work] * Bob Builder waves",  # the time first: the column holds
+        "09:04 [on Home] * Alice nods ✓",  # never "* me nods"
     ]
     assert "bob@fake.test" not in view.toPlainText()
 
@@ -242,3 +242,33 @@ def test_markup_in_a_sender_name_and_a_body_stays_text(qtbot: QtBot) -> None:
         assert "&amp;amp;" in html  # the body's own "&amp;" is shown as typed
         assert re.findall(r'href="([^"]*)"', html) == ["https://example.org/?a=1&amp;b="]  # only our link
     assert tooltip(in_room, room.names).splitlines()[1] == f"From {evil_name} (bob@fake.test)"
+
+
+def test_our_messages_are_me_when_no_account_gives_a_name(qtbot: QtBot) -> None:
+    names = SenderNames(person="Bob Builder", accounts={ACCOUNT: "Work", OTHER: "Home"})
+    messages = [
+        msg(1, local(TODAY, 9), "hello", out=True),
+        msg(2, local(TODAY, 9, 1), "again", out=True, account=OTHER),
+    ]
+    view, _model = make_view(qtbot, messages, names)
+    assert lines(view)[1:] == ["09:00 me: hello ✓", "09:01 [on Home] me: again ✓"]
+
+
+def test_a_wrapped_message_continues_under_its_text_not_under_the_time(qtbot: QtBot) -> None:
+    long_body = " ".join(["word"] * 120)
+    view, _model = make_view(qtbot, [msg(1, local(TODAY, 9), long_body)], SenderNames(person="Bob"))
+    view.resize(300, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: view.document().findBlockByNumber(1).layout().lineCount() > 2, timeout=5000)
+    block = view.document().findBlockByNumber(1)
+    assert block.text().startswith("09:00 Bob: word")
+    layout = block.layout()
+    start = view.cursorRect(QTextCursor(block)).left()  # where the time is written
+    cursor = QTextCursor(block)
+    cursor.setPosition(block.position() + len("09:00 "))
+    text_column = view.cursorRect(cursor).left()  # where the text after the time starts
+    cursor.setPosition(block.position() + layout.lineAt(1).textStart())
+    second_line = view.cursorRect(cursor).left()
+    assert text_column > start + 10
+    assert abs(second_line - text_column) <= 2, (start, text_column, second_line)
