@@ -48,6 +48,7 @@ class RoomStub:
     display_name: str
     topic: str | None
     users: dict[str, object]
+    encrypted: bool = False
 
 
 def raw(name: str) -> dict[str, Any]:
