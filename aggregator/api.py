@@ -278,6 +278,9 @@ class FileOffer:
     mime_type: str | None = None
     encrypted: bool = False
     thumbnail_url: str | None = None
+    #: Fetched only when the user asks: a link anyone may post, a DCC offer from a stranger (connecting to
+    #: an address a peer sent is never automatic).
+    fetch_on_request: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,7 +107,7 @@ class FileService:
             stored = self._publish(message.conversation, self._table.add(message.id, attachment))
             recorded.append(stored)
             small = offer.size is None or offer.size <= self.auto_fetch_bytes
-            if attachment.state is AttachmentState.OFFERED and small:
+            if attachment.state is AttachmentState.OFFERED and small and not offer.fetch_on_request:
                 self._spawn_fetch(stored.id, message.conversation)
         return recorded
 

@@ -27,7 +27,7 @@ import itertools
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +44,7 @@ from aggregator.api import (
     ConversationKind,
     Credentials,
     EventSink,
+    FileOffer,
     InvitedToRoom,
     MessageKind,
     MessageReceived,
@@ -69,6 +70,7 @@ from aggregator.api import (
     TimestampPrecision,
     UnsupportedError,
 )
+from protocols import http_files
 from protocols.irc import events as ev
 from protocols.irc.addresses import normalize_address, normalize_handle, parse_server
 from protocols.irc.client import IrcClient, parse_time
@@ -79,6 +81,7 @@ from protocols.irc.members import ChannelMembers
 from protocols.irc.message import IrcMessage
 from protocols.irc.params import InvalidTarget
 from protocols.irc.sts import STS_FILE, StsStore
+from protocols.irc.transfers import Transfers, file_links
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +220,14 @@ class IrcAdapter:
         self._ison_task: asyncio.Task[None] | None = None
         self._ison_asked: list[set[str]] = []  # the nicks of each ISON line still unanswered, in order
         self._invites: dict[str, str] = {}  # folded channel -> who invited us, while unanswered
+        self._transfers = Transfers(
+            settings.account_id,
+            self._emit,
+            self._send_ctcp,
+            lambda: self._connection.local_address if self._connection is not None else None,
+            self._handle,
+        )
+        self._dcc_passive = options.get("dcc_passive", "").strip().lower() in ("1", "true", "yes")
 
     @property
     def _where(self) -> str:
@@ -445,6 +456,9 @@ class IrcAdapter:
         account = self._account_id
         if isinstance(event, ev.Message):
             self._on_message(event)
+        elif isinstance(event, ev.DccRequest):
+            if self._handle(event.source) not in self._contacts.ignored:
+                self._transfers.on_request(event)
         elif isinstance(event, ev.Joined):
             room = ConversationKey.room(account, self._handle(event.channel))
             if not event.is_self:
@@ -549,6 +563,7 @@ class IrcAdapter:
                 idempotency_key=key,
                 sender_name=event.source,
                 position=position,
+                files=file_links(event.text),
             )
         )
 
@@ -589,6 +604,18 @@ class IrcAdapter:
         if self._connection is not None:
             self._connection.send(lines)
 
+    def _send_ctcp(self, nick: str, body: str) -> None:
+        client, connection = self._require()
+        connection.send(client.ctcp(nick, body))
+
+    # Files (SupportsFiles): DCC SEND both ways, links to files fetched over HTTPS; no server storage.
+
+    def download(self, offer: FileOffer) -> AsyncIterator[bytes]:
+        return self._transfers.download(offer, http_files.tls_for(self._settings.ca_file, None))
+
+    def max_upload_bytes(self) -> int | None:
+        return None
+
     async def set_presence(self, presence: Presence) -> None:
         client, connection = self._require()
         if presence.kind in (PresenceKind.AWAY, PresenceKind.EXTENDED_AWAY, PresenceKind.BUSY):
@@ -612,6 +639,12 @@ class IrcAdapter:
         with ``ProtocolError`` (a permanent failure: nothing was sent, nothing is retried)."""
         client, connection = self._require()
         target = conversation.handle
+        if message.file is not None:
+            if message.body.strip():  # the caption first, as an ordinary message
+                caption = OutgoingMessage(body=message.body, idempotency_key=f"{message.idempotency_key}.caption")
+                await self.send_message(conversation, caption)
+            await self._transfers.send(conversation, message.file, message.idempotency_key, passive=self._dcc_passive)
+            return SendReceipt(remote_id=None, timestamp=datetime.now(UTC))
         if conversation.kind is ConversationKind.ROOM and not client.is_channel(target):
             raise ProtocolError(f"{target!r} is not a channel name on {self._where}")
         base = label_for(message.idempotency_key)

@@ -22,7 +22,7 @@ from protocols.irc import events as ev
 from protocols.irc.casemap import DEFAULT_CASEMAPPING, casefold
 from protocols.irc.decoding import DEFAULT_FALLBACK, decode
 from protocols.irc.message import IrcMessage, IrcParseError, parse
-from protocols.irc.params import InvalidTarget, check_nick, check_target, clean_text
+from protocols.irc.params import InvalidTarget, check_nick, check_target, clean_body_line, clean_text
 from protocols.irc.scram import MECHANISM as SCRAM
 from protocols.irc.scram import ScramClient, ScramError
 from protocols.irc.split import body_budget, split_message
@@ -214,6 +214,12 @@ class IrcClient:
                 tags["label"] = label if index == 0 else f"{label}.{index}"
             lines.append(IrcMessage(command, (target, body), tags=tags))
         return lines
+
+    def ctcp(self, target: str, body: str) -> list[IrcMessage]:
+        """A CTCP request (``\x01body\x01``) to ``target``; ``body`` loses what could end or split it."""
+        check_target(target)
+        clean = clean_body_line(body)
+        return [IrcMessage("PRIVMSG", (target, f"\x01{clean}\x01"))]
 
     def join(self, channel: str, key: str | None = None) -> list[IrcMessage]:
         check_target(channel)
@@ -611,8 +617,10 @@ class IrcClient:
         if text.startswith("\x01"):
             ctcp = text.strip("\x01")
             verb, _, rest = ctcp.partition(" ")
+            if verb.upper() == "DCC" and msg.command == "PRIVMSG" and self.is_me(msg.params[0]):
+                return [ev.DccRequest(source=msg.nick or msg.source, target=msg.params[0], text=ctcp)]
             if verb.upper() != "ACTION":
-                return []  # other CTCP (VERSION, PING, DCC...) is not shown
+                return []  # other CTCP (VERSION, PING...) is not shown
             text, action = rest, True
         batch_type, label = self._batch_info(msg)
         batch = self._batches.get(msg.tags.get("batch", ""))

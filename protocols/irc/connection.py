@@ -195,6 +195,14 @@ class IrcConnection:
             self._wake.set()
 
     @property
+    def local_address(self) -> str | None:
+        """Our end's IP address on this connection (what a DCC offer gives the peer to connect to)."""
+        if self._writer is None:
+            return None
+        name = self._writer.get_extra_info("sockname")
+        return str(name[0]) if name else None
+
+    @property
     def is_open(self) -> bool:
         return self._writer is not None and not self._writer.is_closing() and not self._closing
 

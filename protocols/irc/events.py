@@ -51,6 +51,15 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class DccRequest:
+    """A CTCP ``DCC ...`` request in a PRIVMSG to us (``text``: the CTCP body, e.g. ``DCC SEND f 1 2 3``)."""
+
+    source: str
+    target: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Joined:
     channel: str
     nick: str
@@ -227,5 +236,5 @@ class Malformed:
 Event = (
     Send | Registered | SaslFailed | RegistrationFailed | Message | Joined | Parted | Kicked | Quit | NickChanged
     | Topic | Names | Away | WhoReply | Mode | Pong | ErrorReply | Acknowledged | ServerError | LoggedIn
-    | HistoryEnd | StsUpgrade | StsPolicy | Online | Offline | MonitorListFull | Invited | Malformed
+    | HistoryEnd | StsUpgrade | StsPolicy | Online | Offline | MonitorListFull | Invited | DccRequest | Malformed
 )  # fmt: skip
