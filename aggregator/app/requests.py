@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 from aggregator.api import ConfigurationError
+from aggregator.app import contacts as contact_commands
 from aggregator.app import persons as roster_commands
 from aggregator.app import rooms as room_commands
 from aggregator.app import settings as prefs_commands
@@ -24,6 +25,7 @@ class Requests:
 
     def __init__(self, core: Core) -> None:
         self._core = core
+        self._contacts = contact_commands.ContactCommands(core)
 
     async def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request.get("op")
@@ -50,6 +52,8 @@ class Requests:
             return prefs_commands.run(self._core.prefs, request)
         if op in room_commands.OPS:
             return await room_commands.run(self._core.rooms, request)
+        if op in contact_commands.OPS:
+            return await contact_commands.run(self._contacts, request)
         if op in trust_commands.OPS:
             return await trust_commands.run(self._core, request)
         raise ValueError(f"unknown op {op!r}")

@@ -237,6 +237,12 @@ class Client:
         iq.xml.append(payload)
         return xml_of(await iq.send(timeout=timeout))
 
+    async def query_iq(self, payload: ET.Element, *, timeout: float) -> ET.Element:
+        """An ``<iq type='get'/>`` to our own account with ``payload``; its result's XML."""
+        iq = self._xmpp.make_iq_get()
+        iq.xml.append(payload)
+        return xml_of(await iq.send(timeout=timeout))
+
     @property
     def stream_management(self) -> bool:
         """Stream management (XEP-0198) is on: the server acks each stanza we send."""
