@@ -38,6 +38,8 @@ from aggregator.roster.naming import display_name
 
 log = logging.getLogger(__name__)
 
+__all__ = ["Answered", "ContactCommands", "PendingRequest", "RequestOutcome", "request_json", "run"]
+
 OPS = frozenset(
     {
         "contacts.add",
