@@ -34,11 +34,12 @@ from aggregator.api import (
 from aggregator.contacts.book import ContactBook
 from aggregator.contacts.records import PendingRequest, RequestOutcome
 from aggregator.core import Core
+from aggregator.events import ConnectionState
 from aggregator.roster.naming import display_name
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Answered", "ContactCommands", "PendingRequest", "RequestOutcome", "request_json", "run"]
+__all__ = ["AccountChoice", "Answered", "ContactCommands", "PendingRequest", "RequestOutcome", "request_json", "run"]
 
 OPS = frozenset(
     {
@@ -62,6 +63,18 @@ class Answered:
     request: PendingRequest
     outcome: RequestOutcome
     conversation: ConversationKey | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChoice:
+    """An account a contact can be added on (the add-contact dialog): its name, its protocol's name and
+    the example address of that protocol; ``connected`` accounts can add at once."""
+
+    id: AccountId
+    name: str
+    protocol: str
+    address_example: str
+    connected: bool
 
 
 class ContactCommands:
@@ -120,6 +133,29 @@ class ContactCommands:
         return ref.handle if person is None else display_name(person)
 
     # -- contacts -------------------------------------------------------------------------------
+
+    def account_choices(self, address: str | None = None) -> list[AccountChoice]:
+        """The enabled accounts, in order; with ``address``, only those whose protocol takes it."""
+        found: list[AccountChoice] = []
+        for config in self._core.accounts.configs():
+            if not config.enabled:
+                continue
+            try:
+                info = self._core.registry.get(config.protocol)
+                if address is not None:
+                    info.normalize_handle(address.strip())
+            except (ConfigurationError, ValueError):
+                continue
+            connected = self._core.accounts.state(config.id) is ConnectionState.CONNECTED
+            found.append(AccountChoice(config.id, config.display_name, info.name, info.address_example, connected))
+        return found
+
+    def start_conversation(self, account_id: AccountId, address: str) -> int:
+        """The person to write to at ``address`` on the account (a new one for an address never seen);
+        its id, for the window to open the conversation."""
+        ref = self.ref(account_id, address)
+        contact = self._core.roster.directory.ensure_contact(ref)
+        return int(contact.person_id)
 
     async def add(
         self, account_id: AccountId, address: str, name: str | None = None, group: str | None = None

@@ -105,7 +105,7 @@ async def test_adding_by_address_then_writing_and_blocking_stops_their_messages(
         await headless.wait_line(rf"{re.escape(alice.account_id)}: blocked {re.escape(carol.address)}")
         listing = json.loads((await profile.run("contacts", "blocked", "--json")).ok().stdout)
         assert listing == [{"account": alice.account_id, "address": carol.address}]
-        errors: list[str] = []
+        errors: list[object] = []
         peer.client.register_handler(
             Callback("errors", MatchXPath("{jabber:client}message/{jabber:client}error"), lambda s: errors.append(s))
         )
