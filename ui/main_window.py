@@ -22,6 +22,7 @@ from aggregator.api import ContactRef
 from aggregator.app.rows import PersonRow
 from aggregator.app.types import PersonId
 from ui.accounts_strip import AccountsStrip
+from ui.contact_dialog import ContactActions
 from ui.context import UiContext
 from ui.conversation import ConversationPane, ConversationTab
 from ui.models.roster_filter import RosterFilter
@@ -125,6 +126,7 @@ class MainWindow(QMainWindow):
         self.feed.loaded.connect(self.tab_memory.restore)
         self._build_menu()
         self.rooms = RoomActions(ctx, self, self)  # rooms in the buddy list, room tabs, the Rooms menu
+        self.contacts = ContactActions(ctx, self)  # add contact, requests banner, contact menu entries
         self._restore()
 
     # -- menus ------------------------------------------------------------------------------------
@@ -156,6 +158,7 @@ class MainWindow(QMainWindow):
         """Ctrl+K: jump to a person (open conversations first)."""
         dialog = QuickSwitcher(self.model.persons(), [t.person.id for t in self.conversations.tabs()], self)
         dialog.chosen.connect(self.open_person)
+        dialog.address_chosen.connect(self.contacts.message_address)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
