@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QMenu,
     QMessageBox,
     QPushButton,
@@ -32,17 +32,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aggregator.api import ContactRef
+from aggregator.api import ContactRef, ConversationKey
 from aggregator.app.contacts import AccountChoice, Answered
 from aggregator.app.rows import ContactRow, PersonRow
 from aggregator.events import ContactBlockChanged
 from ui.addresses import looks_like_address
 from ui.context import UiContext
+from ui.models.roster_filter import RosterFilter
+from ui.models.roster_model import RosterModel
+from ui.person_actions import PersonActions
 from ui.refusal import show_refusal
 from ui.request_banner import RequestBanner
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -172,10 +172,28 @@ class AddContactDialog(QDialog):
 class ContactActions(QObject):
     """The window's contact features (see the module's docstring)."""
 
-    def __init__(self, ctx: UiContext, window: MainWindow) -> None:
+    def __init__(
+        self,
+        ctx: UiContext,
+        window: QMainWindow,
+        *,
+        filter_edit: QLineEdit,
+        filter_timer: QTimer,
+        proxy: RosterFilter,
+        model: RosterModel,
+        person_actions: PersonActions,
+        menu_before: QAction,
+        open_person: Callable[[int], object | None],
+        open_room: Callable[[ConversationKey], object],
+    ) -> None:
         super().__init__(window)
         self._ctx = ctx
         self._window = window
+        self._filter = filter_edit
+        self._proxy = proxy
+        self._model = model
+        self._open_person = open_person
+        self._open_room = open_room
         self.dialog: QWidget | None = None  # the dialog or confirmation opened last (tests, focus)
         self.blocked: set[ContactRef] = set()
 
@@ -184,7 +202,7 @@ class ContactActions(QObject):
         self.add_action.triggered.connect(lambda: self.add_contact())
         menu = window.menuBar().actions()[0].menu()
         if isinstance(menu, QMenu):
-            menu.insertAction(window.switcher_action, self.add_action)
+            menu.insertAction(menu_before, self.add_action)
 
         self.banner = RequestBanner(ctx, window)
         self.banner.answered.connect(self._answered)
@@ -196,15 +214,15 @@ class ContactActions(QObject):
         self.message_button.setFlat(True)
         self.message_button.setStyleSheet("text-align: left;")
         self.message_button.hide()
-        self.message_button.clicked.connect(lambda: self.message_address(window.filter.text()))
-        left = _column(window.filter.parentWidget())
+        self.message_button.clicked.connect(lambda: self.message_address(filter_edit.text()))
+        left = _column(filter_edit.parentWidget())
         if left is not None:
             left.insertWidget(1, self.message_button)  # right under the filter
-        window._filter_timer.timeout.connect(self._filter_applied)
-        window.filter.textChanged.connect(lambda _t: self.message_button.hide())
-        window.filter.returnPressed.connect(self._filter_entered)
+        filter_timer.timeout.connect(self._filter_applied)
+        filter_edit.textChanged.connect(lambda _t: self.message_button.hide())
+        filter_edit.returnPressed.connect(self._filter_entered)
 
-        window.person_actions.extend_menu = self.extend_menu
+        person_actions.extend_menu = self.extend_menu
         ctx.bridge.contact_blocked.connect(self._on_blocked)
         ctx.bridge.run(ctx.app.contacts.blocked, self._blocked_loaded)
 
@@ -229,14 +247,14 @@ class ContactActions(QObject):
 
     def open_person(self, person_id: int) -> None:
         """Open the person's conversation; a person just made appears in the buddy list a moment later."""
-        if self._window.open_person(person_id) is not None:
+        if self._open_person(person_id) is not None:
             return
-        model = self._window.model
+        model = self._model
 
         def appeared(*_args: object) -> None:
             if model.person(person_id) is not None:
                 model.rowsInserted.disconnect(appeared)
-                self._window.open_person(person_id)
+                self._open_person(person_id)
 
         model.rowsInserted.connect(appeared)
 
@@ -245,7 +263,7 @@ class ContactActions(QObject):
             return
         key = answered.conversation
         if key.kind.name == "ROOM":
-            self._window.rooms.open(key)
+            self._open_room(key)
             return
         self._ctx.bridge.run(
             lambda: self._ctx.app.contacts.start_conversation(key.account_id, key.handle),
@@ -255,8 +273,8 @@ class ContactActions(QObject):
     # -- the filter -----------------------------------------------------------------------------
 
     def _no_match(self) -> str | None:
-        text = self._window.filter.text().strip()
-        if not looks_like_address(text) or self._window.proxy.first_person().isValid():
+        text = self._filter.text().strip()
+        if not looks_like_address(text) or self._proxy.first_person().isValid():
             return None
         return text
 

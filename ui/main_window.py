@@ -126,7 +126,19 @@ class MainWindow(QMainWindow):
         self.feed.loaded.connect(self.tab_memory.restore)
         self._build_menu()
         self.rooms = RoomActions(ctx, self, self)  # rooms in the buddy list, room tabs, the Rooms menu
-        self.contacts = ContactActions(ctx, self)  # add contact, requests banner, contact menu entries
+        # Add contact, the requests banner, the contact's menu entries, "Message ADDRESS…":
+        self.contacts = ContactActions(
+            ctx,
+            self,
+            filter_edit=self.filter,
+            filter_timer=self._filter_timer,
+            proxy=self.proxy,
+            model=self.model,
+            person_actions=self.person_actions,
+            menu_before=self.switcher_action,
+            open_person=self.open_person,
+            open_room=self.rooms.open,
+        )
         self._restore()
 
     # -- menus ------------------------------------------------------------------------------------
