@@ -73,6 +73,7 @@ class AddContactDialog(QDialog):
         title = f"Message {address.strip()}" if message else "Add contact"
         self.setWindowTitle(title)
         self.setAccessibleName(title)
+        self.setMinimumWidth(460)
         self.account = QComboBox()
         self.account.setAccessibleName("Account")
         self.address = QLineEdit(address.strip())
