@@ -102,7 +102,9 @@ def _show(args: argparse.Namespace, reply: dict[str, Any]) -> None:
         r = reply["request"]
         done = "Accepted" if reply["outcome"] == RequestOutcome.ACCEPTED.value else "Declined"
         line = f"{done} request {r['id']}: {r['text']}"
-        if reply.get("conversation"):
+        if reply.get("conversation") and r.get("room"):
+            line += f"; joined {reply['conversation']}"
+        elif reply.get("conversation"):
             line += f"; write to them with: aggregator send {r['account']} {reply['conversation']} TEXT"
         out(line)
         return

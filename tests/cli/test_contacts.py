@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 from slixmpp.xmlstream.handler import Callback
@@ -55,10 +56,9 @@ async def test_a_request_shows_and_accepting_it_lets_presence_and_messages_flow_
         await wait_until(lambda: peer.client.client_roster[alice.address]["subscription"] == "both", "mutual")
         peer.client.send_presence(pshow="dnd", pstatus="in a meeting")
         await server_round_trip(peer.client)
-        for _ in range(50):
-            if contact_presence(await persons(profile), bob.address) == "busy":
-                break
-        assert contact_presence(await persons(profile), bob.address) == "busy"
+        deadline = time.monotonic() + 20
+        while (shown := contact_presence(await persons(profile), bob.address)) != "busy":
+            assert time.monotonic() < deadline, f"bob's presence is still {shown}"
         await peer.send(alice.address, "thanks for accepting")
         await profile.wait_history(bob.address, with_bodies("thanks for accepting"), timeout=20)
         (await profile.run("send", alice.address, bob.address, "welcome, Bob")).ok()
@@ -119,6 +119,27 @@ async def test_adding_by_address_then_writing_and_blocking_stops_their_messages(
         removed = (await profile.run("contacts", "remove", alice.address, carol.address)).ok().stdout
         assert removed.startswith(f"Removed {carol.address}"), removed
         await wait_until(lambda: peer.client.client_roster[alice.address]["subscription"] == "none", "removed")
+    assert await headless.stop() == 0
+
+
+async def test_a_room_invitation_shows_and_accepting_joins_the_room(
+    profile: Profile, running_prosody: ProsodyServer
+) -> None:
+    alice, bob = await new_account(running_prosody, "alice"), await new_account(running_prosody, "bob")
+    await add_account(profile, running_prosody, alice)
+    headless = await start_headless(profile, alice)
+    room = f"plans-{alice.address.partition('@')[0]}@{running_prosody.muc_domain}"
+    async with online(running_prosody, bob) as peer:
+        peer.send_raw(
+            f"<message to='{alice.address}'><x xmlns='jabber:x:conference' jid='{room}' reason='the plans'/></message>"
+        )
+        await headless.wait_line(rf"request (\d+): {re.escape(bob.address)} invites you to the room {re.escape(room)}")
+    (request,) = json.loads((await profile.run("contacts", "requests", "--json")).ok().stdout)
+    assert (request["kind"], request["room"], request["message"]) == ("room-invite", room, "the plans")
+    accepted = (await profile.run("contacts", "accept", str(request["id"]))).ok().stdout
+    assert accepted.strip().endswith(f"; joined {room}"), accepted
+    rooms = json.loads((await profile.run("rooms", "--json")).ok().stdout)
+    assert [(r["room"], r["joined"]) for r in rooms] == [(room, True)]
     assert await headless.stop() == 0
 
 
