@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from aggregator.api import ProtocolError, UnsupportedError
+from aggregator.api import NetworkError, ProtocolError, UnsupportedError
 from protocols.xmpp import lib, mapping
 from protocols.xmpp.addresses import normalize_handle
 from protocols.xmpp.session import Session
@@ -33,12 +33,12 @@ class Blocking:
         try:
             await client.send_iq(_request(verb, normalize_handle(handle)), to=None, timeout=TIMEOUT)
         except Exception as exc:
+            if not lib.is_iq_error(exc):
+                raise NetworkError(f"the server did not answer the request to {verb} {handle}") from exc
             condition = lib.iq_error_condition(exc)
             if condition in ("feature-not-implemented", "service-unavailable"):
                 raise UnsupportedError(f"the server {self._s.own.domain} does not support blocking") from None
-            if condition is not None:
-                raise ProtocolError(f"the server refused to {verb} {handle}: {condition}") from None
-            raise
+            raise ProtocolError(f"the server refused to {verb} {handle}: {condition or 'an error'}") from None
 
     async def block(self, handle: str) -> None:
         await self._set("block", handle)

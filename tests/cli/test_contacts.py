@@ -97,6 +97,8 @@ async def test_adding_by_address_then_writing_and_blocking_stops_their_messages(
         await wait_until(lambda: peer.client.client_roster[alice.address]["subscription"] == "both", "mutual")
         names = {p["name"] for p in await persons(profile)}
         assert "Carol C" in names
+        renamed = (await profile.run("contacts", "rename", alice.address, carol.address, "Caz")).ok().stdout
+        assert renamed.strip() == f"Renamed {carol.address} on {alice.account_id}: now shown as Caz.", renamed
         (await profile.run("send", alice.address, carol.address, "hello Carol")).ok()
         assert await peer.next_message(timeout=15) == (alice.address, "hello Carol")
 
