@@ -232,8 +232,7 @@ class ContactCommands:
             room: ConversationKey | None = None
             if isinstance(adapter, SupportsInvitations):
                 room = await adapter.answer_invitation(request.handle, accept)
-            elif not accept:
-                raise UnsupportedError(f"{self._protocol_name(account_id)} accounts cannot decline invitations")
+            # else: a protocol with no answer to an invitation: accepting joins, declining only forgets it
             if accept:
                 joined = await self._core.rooms.join(account_id, room.handle if room else request.handle)
                 room = joined.key
