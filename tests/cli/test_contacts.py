@@ -159,6 +159,7 @@ async def test_history_of_a_person_across_accounts(profile: Profile, server: Cou
     headless = await profile.headless(connected=alice)
     await headless.wait_state(carol, "connected")
     await server.deliver(bob.address, alice.address, "to alice's account")
+    await profile.wait_history(bob, lambda m: len(m) >= 1)  # two accounts: one after the other
     await server.deliver(bob.address, carol.address, "to the second account")
     await profile.wait_history(bob, lambda m: len(m) >= 2)
     ids = sorted(p["id"] for p in await persons(profile) if any(c["handle"] == bob.address for c in p["contacts"]))
