@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from aggregator.accounts.config import AccountConfig, AccountStore, make_account_id
 from aggregator.accounts.secrets import SecretStore
-from aggregator.api import PresenceKind
+from aggregator.api import ContactRef, PresenceKind
 from aggregator.profile import profile_id
 from tests.contract.xmpp_harness import XmppPeer, login_client, server_round_trip
 from tests.servers.prosody import ProsodyServer
@@ -230,3 +230,27 @@ def test_the_quick_switcher_offers_to_message_an_address_nobody_has(gui_world: G
         QTest.keyClicks(window.filter, "erin@fake.test")
         qtbot.waitUntil(lambda: window.contacts.message_button.isVisible())
         assert window.contacts.message_button.text() == "Message erin@fake.test…"
+
+
+def test_block_in_the_banner_declines_and_blocks_them(
+    xmpp: XmppWorld, session: tuple[Session, Capture], qtbot: QtBot
+) -> None:
+    s, _capture = session
+    window = s.window
+    banner = window.contacts.banner
+    mallory = xmpp.peer("mallory")
+    xmpp.run(mallory, lambda: mallory.client.send_presence_subscription(pto=xmpp.alice))
+    qtbot.waitUntil(lambda: bool(banner.rows), timeout=15_000)
+    (row,) = banner.rows.values()
+    assert row.block.accessibleName() == f"Block {mallory.handle}"
+    QTest.mouseClick(row.block, Qt.MouseButton.LeftButton)
+    ref = ContactRef(xmpp.account_id, mallory.handle)
+    qtbot.waitUntil(lambda: ref in window.contacts.blocked and not banner.isVisible(), timeout=15_000)
+    assert mallory.client.client_roster[xmpp.alice]["subscription"] == "none"
+    xmpp.on_loop(mallory.send(xmpp.alice, "let me in"))
+    window.contacts.run_command("Unblocking", "unblock", ref)
+    qtbot.waitUntil(lambda: ref not in window.contacts.blocked, timeout=15_000)
+    xmpp.on_loop(mallory.send(xmpp.alice, "after unblocking"))
+    qtbot.waitUntil(lambda: "after unblocking" in stored_bodies(s, mallory.handle), timeout=15_000)
+    assert stored_bodies(s, mallory.handle) == ["after unblocking"]
+    xmpp.on_loop(mallory.close())
