@@ -12,10 +12,11 @@ from aggregator.accounts.backoff import Backoff
 from aggregator.accounts.config import AccountStore
 from aggregator.accounts.manager import AccountManager
 from aggregator.accounts.secrets import SecretStore
-from aggregator.api import AdapterEvent
+from aggregator.api import AccountId, AdapterEvent
 from aggregator.archive import Archive
 from aggregator.archive.storage import StorageState
 from aggregator.bus import EventBus
+from aggregator.contacts.book import ContactBook, roster_names
 from aggregator.conversations.inbound import InboundPipeline
 from aggregator.conversations.outbound import OutboundService
 from aggregator.conversations.positions import CatchupPositions
@@ -133,6 +134,9 @@ def build_core(
         outbound=outbound,
         policy=policy,
         adapter_of=accounts.connected_adapter,
+        contacts=ContactBook(
+            archive, bus, label_of=lambda a: _account_label(accounts, a), name_of=roster_names(roster)
+        ),
     )
     router_ref.append(router)
     rooms = RoomService(
@@ -176,3 +180,10 @@ def build_core(
         prefs=prefs,
         files=files,
     )
+
+
+def _account_label(accounts: AccountManager, account_id: AccountId) -> str:
+    try:
+        return accounts.config(account_id).display_name
+    except KeyError:
+        return account_id

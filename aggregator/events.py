@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aggregator.api import AccountId, CertificateDetails, ContactRef, ConversationKey, Presence
 from aggregator.archive.attachments import StoredAttachment
 from aggregator.archive.records import StoredMessage
+from aggregator.contacts.records import PendingRequest, RequestOutcome
 
 
 class ConnectionState(enum.StrEnum):
@@ -90,9 +91,30 @@ class AccountWarning(CoreEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SubscriptionRequest(CoreEvent):
+class ContactRequestReceived(CoreEvent):
+    """Someone asks to become a contact or invites us (to a direct chat or a room); kept until answered
+    (``aggregator.app.contacts``). ``request`` carries the names the views show."""
+
+    request: PendingRequest
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactRequestClosed(CoreEvent):
+    """A request was answered (by the user, or at once by the policy: ``DECLINED_BY_POLICY`` with the
+    policy's ``reason``; such a request was never pending and has ``id`` 0)."""
+
+    request: PendingRequest
+    outcome: RequestOutcome
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactBlockChanged(CoreEvent):
+    """A peer was blocked or unblocked (``name``: their buddy-list name, if any)."""
+
     contact: ContactRef
-    message: str = ""
+    blocked: bool
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

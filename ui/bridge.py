@@ -21,7 +21,10 @@ from aggregator.events import (
     AccountStateChanged,
     AccountWarning,
     ArchiveStorageChanged,
+    ContactBlockChanged,
     ContactPresenceChanged,
+    ContactRequestClosed,
+    ContactRequestReceived,
     MessageStored,
     MessageUpdated,
     TypingNotice,
@@ -57,6 +60,9 @@ class Bridge(QObject):
     own_status = Signal(object)  # OwnStatusChanged
     room_changed = Signal(object)  # RoomChanged
     room_removed = Signal(object)  # RoomRemoved
+    contact_request = Signal(object)  # ContactRequestReceived
+    contact_request_closed = Signal(object)  # ContactRequestClosed
+    contact_blocked = Signal(object)  # ContactBlockChanged
 
     # Emitted on the engine thread, received on the GUI thread (queued).
     _incoming = Signal(object)
@@ -88,6 +94,9 @@ class Bridge(QObject):
             OwnStatusChanged: self.own_status,
             RoomChanged: self.room_changed,
             RoomRemoved: self.room_removed,
+            ContactRequestReceived: self.contact_request,
+            ContactRequestClosed: self.contact_request_closed,
+            ContactBlockChanged: self.contact_blocked,
         }
         self._incoming.connect(self._deliver_event, Qt.ConnectionType.QueuedConnection)
         self._result.connect(self._deliver_result, Qt.ConnectionType.QueuedConnection)

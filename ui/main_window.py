@@ -22,6 +22,7 @@ from aggregator.api import ContactRef
 from aggregator.app.rows import PersonRow
 from aggregator.app.types import PersonId
 from ui.accounts_strip import AccountsStrip
+from ui.contact_dialog import ContactActions
 from ui.context import UiContext
 from ui.conversation import ConversationPane, ConversationTab
 from ui.models.roster_filter import RosterFilter
@@ -128,6 +129,19 @@ class MainWindow(QMainWindow):
         self.slim_layout.follow(self.tree, self.conversations, self.feed.loaded)  # (after the restore)
         self._build_menu()
         self.rooms = RoomActions(ctx, self, self)  # rooms in the buddy list, room tabs, the Rooms menu
+        # Add contact, the requests banner, the contact's menu entries, "Message ADDRESS…":
+        self.contacts = ContactActions(
+            ctx,
+            self,
+            filter_edit=self.filter,
+            filter_timer=self._filter_timer,
+            proxy=self.proxy,
+            model=self.model,
+            person_actions=self.person_actions,
+            menu_before=self.switcher_action,
+            open_person=self.open_person,
+            open_room=self.rooms.open,
+        )
         self._restore()
 
     # -- menus ------------------------------------------------------------------------------------
@@ -159,6 +173,7 @@ class MainWindow(QMainWindow):
         """Ctrl+K: jump to a person (open conversations first)."""
         dialog = QuickSwitcher(self.model.persons(), [t.person.id for t in self.conversations.tabs()], self)
         dialog.chosen.connect(self.open_person)
+        dialog.address_chosen.connect(self.contacts.message_address)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog

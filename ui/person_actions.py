@@ -57,6 +57,8 @@ class PersonActions(QObject):
         self.dialog: QWidget | None = None
         #: The last refusal shown.
         self.refusal: QMessageBox | None = None
+        #: More entries for the menu (the contact's own: rename, remove, block; ``ui.contact_dialog``).
+        self.extend_menu: Callable[[QMenu, PersonRow, ContactRow | None], None] | None = None
 
         tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         tree.customContextMenuRequested.connect(self._on_context_menu)
@@ -132,6 +134,8 @@ class PersonActions(QObject):
             split = menu.addAction("&Split into its own person")
             split.setEnabled(len(person.contacts) > 1)
             split.triggered.connect(lambda: self.split(contact.ref))
+            if self.extend_menu is not None:
+                self.extend_menu(menu, person, contact)
             return menu
         menu.addSeparator()
         rename = menu.addAction("&Rename…")
@@ -150,6 +154,8 @@ class PersonActions(QObject):
         merge = menu.addAction("&Merge into…")
         merge.setEnabled(len(self._model.persons()) > 1)
         merge.triggered.connect(lambda: self.ask_merge(person.id))
+        if self.extend_menu is not None:
+            self.extend_menu(menu, person, None)
         return menu
 
     def _open_kept(self, kept: QPersistentModelIndex) -> None:

@@ -1,5 +1,6 @@
 """Ctrl+K: a small popup to jump to a person. Type part of a name or address, Up/Down to choose,
-Enter opens the conversation, Escape closes. Open conversations are listed first."""
+Enter opens the conversation, Escape closes. Open conversations are listed first. An address that
+matches nobody offers "Message alice@example.org…" (Enter too): ``address_chosen``."""
 
 from __future__ import annotations
 
@@ -7,9 +8,19 @@ from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QAbstractItemView, QDialog, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from aggregator.app.rows import PersonRow
+from ui.addresses import looks_like_address
 from ui.models.switcher_model import SwitcherModel
 
 _MOVES = {
@@ -22,6 +33,7 @@ _MOVES = {
 
 class QuickSwitcher(QDialog):
     chosen = Signal(int)  # the person to open
+    address_chosen = Signal(str)  # an address nobody has: write to it
 
     def __init__(self, persons: Iterable[PersonRow], open_ids: Sequence[int], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,12 +60,17 @@ class QuickSwitcher(QDialog):
         self.empty = QLabel("Nobody matches.")
         self.empty.setAccessibleName("Nobody matches")
         self.empty.hide()
+        self.message = QPushButton()
+        self.message.setAutoDefault(False)
+        self.message.hide()
+        self.message.clicked.connect(self._message)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.filter)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.empty)
+        layout.addWidget(self.message)
         self.resize(420, 360)
         self._select_first()
 
@@ -63,7 +80,12 @@ class QuickSwitcher(QDialog):
 
     def _select_first(self) -> None:
         has_rows = self.model.rowCount() > 0
-        self.empty.setVisible(not has_rows)
+        address = self.new_address()
+        self.empty.setVisible(not has_rows and address is None)
+        self.message.setVisible(address is not None)
+        if address is not None:
+            self.message.setText(f"Message {address}…")
+            self.message.setAccessibleName(f"Message {address}")
         if has_rows:
             self.list.setCurrentIndex(self.model.index(0, 0))
 
@@ -74,7 +96,10 @@ class QuickSwitcher(QDialog):
                 self._move(step)
                 return True
             if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                self._activated(self.list.currentIndex())
+                if self.new_address() is not None:
+                    self._message()
+                else:
+                    self._activated(self.list.currentIndex())
                 return True
         return super().eventFilter(watched, event)
 
@@ -92,3 +117,17 @@ class QuickSwitcher(QDialog):
             return
         self.accept()
         self.chosen.emit(person_id)
+
+    def new_address(self) -> str | None:
+        """The typed text, when it is an address and matches nobody."""
+        text = self.filter.text().strip()
+        if self.model.rowCount() > 0 or not looks_like_address(text):
+            return None
+        return text
+
+    def _message(self) -> None:
+        address = self.new_address()
+        if address is None:
+            return
+        self.accept()
+        self.address_chosen.emit(address)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from aggregator.api import ConversationKey
+from aggregator.api import ConversationKey, RequestKind
+from aggregator.app.contacts import PendingRequest
 from aggregator.app.rows import AccountRow
 from aggregator.app.types import SetupNeed
 from ui.account_dialog import AccountsDialog
@@ -13,8 +14,10 @@ from ui.import_dialog import ImportDialog
 from ui.log_viewer import LogViewer
 from ui.main_window import MainWindow
 from ui.message_alerts import desktop_alerts
+from ui.notifications import Notification
 from ui.preferences import PreferencesDialog
 from ui.preseed_dialog import PreseedDialog
+from ui.request_banner import request_text
 from ui.tray import Tray
 
 
@@ -47,6 +50,7 @@ class Windows(QObject):
         self.alerts = desktop_alerts(ctx, main, main.conversations, tray_icon, self)
         self.alerts.opened.connect(self._open_person)
         self.alerts.room_opened.connect(self._open_room)
+        main.contacts.banner.arrived.connect(self._request_arrived)
 
     def show_log_viewer(self) -> LogViewer:
         if self.log_viewer is None:
@@ -64,6 +68,12 @@ class Windows(QObject):
         if tab is not None:
             tab.show_message(message_id)
         self._raise_main()
+
+    def _request_arrived(self, request: object) -> None:
+        """A desktop notification for a new contact request or invitation (the banner has the buttons)."""
+        if isinstance(request, PendingRequest):
+            title = "Room invitation" if request.kind is RequestKind.ROOM_INVITE else "Contact request"
+            self.alerts.notifier.show(Notification(title=title, body=request_text(request)))
 
     def _open_person(self, person_id: int) -> None:
         self.main.open_person(person_id)

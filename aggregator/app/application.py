@@ -28,6 +28,7 @@ from aggregator.api import (
 from aggregator.app import files, links, oneshot, person_commands, room_rows, rows, search_rows
 from aggregator.app.account_selves import AccountSelf, account_selves
 from aggregator.app.accounts import AccountCommands
+from aggregator.app.contacts import ContactCommands
 from aggregator.app.enrich import Enricher
 from aggregator.app.preferences import BookChange, PrefsSnapshot, apply_changes, load_snapshot
 from aggregator.app.reply_info import ReplyInfo, reply_info
@@ -74,6 +75,7 @@ class App:
     def __init__(self, core: Core) -> None:
         self._core = core
         self.accounts = AccountCommands.live_on(core)
+        self.contacts = ContactCommands(core)
         self.events = Enricher(core)
         self.requests = Requests(core)
 

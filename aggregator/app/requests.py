@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from aggregator.api import ConfigurationError
+from aggregator.app import contacts as contact_commands
 from aggregator.app import files as file_commands
 from aggregator.app import persons as roster_commands
 from aggregator.app import rooms as room_commands
@@ -26,6 +27,7 @@ class Requests:
 
     def __init__(self, core: Core) -> None:
         self._core = core
+        self._contacts = contact_commands.ContactCommands(core)
 
     async def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request.get("op")
@@ -59,6 +61,8 @@ class Requests:
             return await room_commands.run(self._core.rooms, request)
         if op in file_commands.OPS:
             return await file_commands.run(self._core, request)
+        if op in contact_commands.OPS:
+            return await contact_commands.run(self._contacts, request)
         if op in trust_commands.OPS:
             return await trust_commands.run(self._core, request)
         raise ValueError(f"unknown op {op!r}")

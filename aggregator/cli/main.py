@@ -11,6 +11,7 @@ from aggregator.api import AggregatorError, PolicyError
 from aggregator.app.runtime import HOME_ENV, ProfilePaths, ProtocolRegistry
 from aggregator.cli import (
     account_cmd,
+    contacts_cmd,
     desktop_cmd,
     export_cmd,
     files_cmd,
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     send_cmd.add_parser(sub)
     files_cmd.add_parser(sub)
     history_cmd.add_parser(sub)
+    contacts_cmd.add_parser(sub)
     persons_cmd.add_parser(sub)
     rooms_cmd.add_parser(sub)
     status_cmd.add_parser(sub)

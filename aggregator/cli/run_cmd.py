@@ -12,6 +12,7 @@ from types import FrameType
 from aggregator.app.accounts import AccountCommands
 from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.app.types import pinned_warning
+from aggregator.cli.contacts_cmd import watch_requests
 from aggregator.cli.database import database_url
 from aggregator.cli.output import out, warn
 from aggregator.cli.session import running_app
@@ -97,6 +98,7 @@ def cmd_run(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolReg
             app.subscribe(PolicyNotice, _policy_notice)
             app.subscribe(PolicyDenied, lambda e: out(denied_line(e)))
             app.subscribe(ArchiveStorageChanged, lambda e: out(storage_line(e)))
+            show_pending_requests = watch_requests(app, out, _stamp)
             if args.print_messages:
                 app.subscribe(
                     MessageStored,
@@ -108,6 +110,7 @@ def cmd_run(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolReg
             control = app.control_server(paths.control_socket)
             engine.call(control.start())
             engine.call(app.start())
+            engine.call_soon(show_pending_requests)
             enabled = sum(a.enabled for a in app.configured_accounts())
             out(f"{_stamp()} running headless with {enabled} account(s); Ctrl+C stops")
             for account in app.configured_accounts():

@@ -34,6 +34,7 @@ from aggregator.api import (
     Credentials,
     EventSink,
     FileOffer,
+    InvitedToRoom,
     OutgoingMessage,
     Presence,
     SendReceipt,
@@ -41,6 +42,8 @@ from aggregator.api import (
 )
 from protocols import http_files
 from protocols.xmpp import catchup, mapping
+from protocols.xmpp.addresses import normalize_handle
+from protocols.xmpp.blocking import Blocking
 from protocols.xmpp.catchup import Archives
 from protocols.xmpp.chatstates import ChatStates
 from protocols.xmpp.connection import CONNECT_TIMEOUT, Connection, Hooks
@@ -79,6 +82,7 @@ class XmppAdapter:
         self._sender = Sender(session, self._rooms)
         self._receipts = Receipts(session)
         self._chat_states = ChatStates(session)
+        self._blocking = Blocking(session)
 
     @property
     def _account_id(self) -> AccountId:
@@ -93,7 +97,7 @@ class XmppAdapter:
     def _register(self, client: Client, guard: Guard) -> None:
         handlers: dict[str, Callable[[ET.Element], None]] = {
             "stanza_acked": self._sender.on_stanza_acked,
-            "message": self._inbound.on_message,
+            "message": self._on_message,
             "carbon_received": self._inbound.on_carbon,
             "carbon_sent": self._inbound.on_carbon,
             "chatstate": self._chat_states.on_chat_state,
@@ -110,6 +114,12 @@ class XmppAdapter:
         for name, path, stanza_handler in (
             ("aggregator archive results", f"{message}/{{{mapping.NS_MAM}}}result", self._archives.on_result),
             ("aggregator room subjects", f"{message}/{{{mapping.NS_CLIENT}}}subject", self._rooms.on_subject_message),
+            ("aggregator direct invitations", f"{message}/{{{mapping.NS_CONFERENCE}}}x", self._on_invitation),
+            (
+                "aggregator mediated invitations",
+                f"{message}/{{{mapping.NS_MUC_USER}}}x/{{{mapping.NS_MUC_USER}}}invite",
+                self._on_invitation,
+            ),
         ):
             client.on_xpath(name, path, guard(name, stanza_handler))
 
@@ -144,6 +154,27 @@ class XmppAdapter:
         self._rooms.reset(error)
         self._archives.caught_up.clear()
         self._inbound.drop_held()
+
+    def _on_message(self, stanza: ET.Element) -> None:
+        if mapping.invitation_of(stanza) is None:  # an invitation's body is not a message (_on_invitation)
+            self._inbound.on_message(stanza)
+
+    def _on_invitation(self, stanza: ET.Element) -> None:
+        """A room invitation (XEP-0249 direct, XEP-0045 mediated) is an ``InvitedToRoom``, not a message."""
+        invitation = mapping.invitation_of(stanza)
+        if invitation is None:
+            return
+        room, inviter, reason = invitation
+        if self._rooms.get(room) is not None:
+            return  # already there
+        self._session.emit(
+            InvitedToRoom(
+                account_id=self._account_id,
+                room=room,
+                inviter=inviter or mapping.sender_of(stanza).bare,
+                reason=reason,
+            )
+        )
 
     def _on_presence(self, stanza: ET.Element) -> None:
         sender = mapping.sender_of(stanza)
@@ -220,3 +251,22 @@ class XmppAdapter:
 
     async def answer_subscription(self, handle: str, accept: bool) -> None:
         await self._roster.answer_subscription(handle, accept)
+
+    # SupportsBlocking: XEP-0191 (blocking.py)
+
+    async def block(self, handle: str) -> None:
+        await self._blocking.block(handle)
+
+    async def unblock(self, handle: str) -> None:
+        await self._blocking.unblock(handle)
+
+    async def blocked(self) -> tuple[str, ...]:
+        return await self._blocking.blocked()
+
+    async def answer_invitation(self, room: str, accept: bool) -> ConversationKey | None:
+        """``SupportsInvitations``: XEP-0249 has no answer to send; accepting names the room, which the core
+        joins (``join_room``), declining sends nothing."""
+        self._session.ready_client()
+        if not accept:
+            return None
+        return ConversationKey.room(self._account_id, normalize_handle(room))

@@ -237,7 +237,7 @@ class Client:
         iq.xml.append(payload)
         return xml_of(await iq.send(timeout=timeout))
 
-    async def query_iq(self, payload: ET.Element, *, to: str | None, timeout: float) -> ET.Element:
+    async def query_iq(self, payload: ET.Element, *, to: str | None = None, timeout: float) -> ET.Element:
         """An ``<iq type='get'/>`` with ``payload`` (disco, an upload slot); its result's XML."""
         iq = self._xmpp.make_iq_get(ito=to) if to is not None else self._xmpp.make_iq_get()
         iq.xml.append(payload)

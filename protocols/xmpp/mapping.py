@@ -39,6 +39,9 @@ NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 NS_MUC = "http://jabber.org/protocol/muc"
 NS_MUC_USER = "http://jabber.org/protocol/muc#user"
 NS_MUC_OWNER = "http://jabber.org/protocol/muc#owner"
+NS_NICK = "http://jabber.org/protocol/nick"
+NS_CONFERENCE = "jabber:x:conference"
+NS_BLOCKING = "urn:xmpp:blocking"
 
 #: XMPP ``<show/>`` values and our presence kinds, both ways.
 _SHOW_TO_KIND = {
@@ -433,6 +436,33 @@ def priority_of(stanza: ET.Element) -> int:
         return max(-128, min(127, int((element.text or "0").strip()))) if element is not None else 0
     except ValueError:
         return 0
+
+
+def nick_of(stanza: ET.Element) -> str | None:
+    """The XEP-0172 nickname a subscription request (or a message) carries, if any."""
+    element = _child(_xml(stanza), NS_NICK, "nick")
+    nick = "".join(element.itertext()).strip() if element is not None else ""
+    return nick or None
+
+
+def invitation_of(stanza: ET.Element) -> tuple[str, str | None, str] | None:
+    """(room, inviter, reason) of a room invitation: XEP-0249 direct (``jabber:x:conference``; the
+    inviter is the sender) or XEP-0045 mediated (from the room, ``<invite from=.../>``). None otherwise."""
+    xml = _xml(stanza)
+    direct = _child(xml, NS_CONFERENCE, "x")
+    if direct is not None and direct.get("jid"):
+        return _jid(str(direct.get("jid")), "room").bare, None, direct.get("reason") or ""
+    user = _child(xml, NS_MUC_USER, "x")
+    invite = _child(user, NS_MUC_USER, "invite") if user is not None else None
+    if invite is not None and xml.get("from"):
+        reason = _child(invite, NS_MUC_USER, "reason")
+        inviter = invite.get("from")
+        return (
+            _jid(str(xml.get("from")), "room").bare,
+            _jid(inviter, "inviter").bare if inviter else None,
+            "".join(reason.itertext()).strip() if reason is not None else "",
+        )
+    return None
 
 
 def subscription_message(stanza: ET.Element) -> str:

@@ -37,7 +37,10 @@ class Roster:
         sender = mapping.sender_of(stanza)
         self._s.emit(
             SubscriptionRequested(
-                account_id=self._s.account_id, handle=sender.bare, message=mapping.subscription_message(stanza)
+                account_id=self._s.account_id,
+                handle=sender.bare,
+                message=mapping.subscription_message(stanza),
+                display_name=mapping.nick_of(stanza),
             )
         )
 
@@ -45,7 +48,10 @@ class Roster:
         client = self._s.ready_client()
         jid = normalize_handle(handle)
         await client.update_roster(jid, name=name or "", groups=list(groups), timeout=SEND_TIMEOUT)
+        # Ask to see their presence, and let them see ours when they ask (RFC 6121 pre-approval):
+        # adding someone is the user's yes to them too.
         client.send_subscription(jid)
+        client.send_presence(to=jid, ptype="subscribed")
 
     async def remove(self, handle: str) -> None:
         client = self._s.ready_client()

@@ -138,6 +138,11 @@ def test_the_menu_opens_by_right_click_and_by_keyboard(gui_world: GuiWorld, sess
         "Move to &Personal",
         "Move to &group…",
         "&Merge into…",
+        # bob has one contact: its own entries (ui.contact_dialog)
+        "Rename &contact…",
+        "Remove from contacts…",
+        "&Block…",
+        "Add &contact…",
     ]
     assert window.tree.currentIndex().data(PERSON_ID_ROLE) == bob.id
     menu.close()
@@ -231,7 +236,7 @@ def test_merge_into_a_chosen_person_then_split_a_contact_off(
         window.proxy.index(r, 0, carol_index) for r in range(2) if window.proxy.index(r, 0, carol_index).data() == w.bob
     )
     menu = right_click(window, bob_row)
-    assert menu_texts(menu) == ["&Open conversation", "&Split into its own person"]
+    assert menu_texts(menu)[:2] == ["&Open conversation", "&Split into its own person"]
     trigger(menu, "&Split into its own person")
     qtbot.waitUntil(lambda: window.proxy.rowCount(tree_index(window, carol.id)) == 1)
     assert any(p.best.handle == w.bob and len(p.contacts) == 1 for p in window.model.persons())

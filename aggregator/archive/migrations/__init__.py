@@ -23,6 +23,7 @@ from aggregator.archive.migrations import (
     v006_pg_fulltext,
     v007_catchup_positions,
     v008_attachments,
+    v009_contact_requests,
 )
 from aggregator.archive.migrations.base import Migration
 
@@ -36,6 +37,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     v006_pg_fulltext.MIGRATION,
     v007_catchup_positions.MIGRATION,
     v008_attachments.MIGRATION,
+    v009_contact_requests.MIGRATION,
 )
 
 LATEST_VERSION = 1 + len(MIGRATIONS)
