@@ -21,6 +21,8 @@ from aggregator.events import (
     AccountStateChanged,
     AccountWarning,
     ArchiveStorageChanged,
+    AttachmentChanged,
+    AttachmentProgress,
     ContactBlockChanged,
     ContactPresenceChanged,
     ContactRequestClosed,
@@ -63,6 +65,8 @@ class Bridge(QObject):
     contact_request = Signal(object)  # ContactRequestReceived
     contact_request_closed = Signal(object)  # ContactRequestClosed
     contact_blocked = Signal(object)  # ContactBlockChanged
+    attachment_changed = Signal(object)  # AttachmentChanged
+    attachment_progress = Signal(object)  # AttachmentProgress
 
     # Emitted on the engine thread, received on the GUI thread (queued).
     _incoming = Signal(object)
@@ -97,6 +101,8 @@ class Bridge(QObject):
             ContactRequestReceived: self.contact_request,
             ContactRequestClosed: self.contact_request_closed,
             ContactBlockChanged: self.contact_blocked,
+            AttachmentChanged: self.attachment_changed,
+            AttachmentProgress: self.attachment_progress,
         }
         self._incoming.connect(self._deliver_event, Qt.ConnectionType.QueuedConnection)
         self._result.connect(self._deliver_result, Qt.ConnectionType.QueuedConnection)

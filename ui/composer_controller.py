@@ -14,13 +14,15 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QToolButton, QWidget
 
 from aggregator.api import ConversationKey, MessageState, PolicyError
 from aggregator.app.reply_info import ReplyInfo
 from aggregator.app.types import ConfirmationRequiredError, Direction, StoredMessage, Template
+from ui.attachment_shelf import AttachmentShelf
 from ui.composer import Composer
 from ui.context import UiContext
+from ui.file_actions import FileActions
 from ui.input_commands import BadCommand, InsertTemplate, SendText, ShowHelp, help_text, parse
 from ui.message_view import MessageView
 from ui.models.conversation_model import ConversationModel
@@ -34,6 +36,14 @@ BANNER_STYLE = "background: #fff4c2; color: #5c4400; border: 1px solid #e0c860; 
 
 #: Where the text goes now (None: nowhere yet, e.g. a person without contacts).
 Target = Callable[[], ConversationKey | None]
+
+
+def attach_button(parent: QWidget) -> QToolButton:
+    button = QToolButton(parent)
+    button.setText("📎")
+    button.setToolTip("Send a file (or drop one here, or paste a picture)")
+    button.setAccessibleName("Send a file")
+    return button
 
 
 def policy_banner() -> QLabel:
@@ -70,10 +80,24 @@ class ComposerController(QObject):
         self.banner = policy_banner()
         self.templates = TemplatesButton(ctx, composer, host)
         composer.add_button(self.templates)
+        # Files: the timeline's cards (open, save, view, download, cancel) and the attach button.
+        self.shelf = AttachmentShelf(ctx, view, model)
+        self.files = FileActions(ctx, host, self.shelf, target)
+        self.files.notice.connect(self._file_notice)
+        view.file_action.connect(self.files.act)
+        self.attach = attach_button(host)
+        self.attach.clicked.connect(self.files.choose_and_send)
+        composer.add_button(self.attach)
         composer.submitted.connect(self.send)
         view.retry_requested.connect(self.retry)
         retry_last = QShortcut(QKeySequence(RETRY_KEYS), host, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         retry_last.activated.connect(self.retry_last_failed)
+
+    def _file_notice(self, text: str) -> None:
+        if text:
+            self._composer.show_error(text)
+        else:
+            self._composer.clear_error()
 
     # -- the account's limit and notice -----------------------------------------------------------
 

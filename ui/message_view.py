@@ -38,7 +38,9 @@ from PySide6.QtWidgets import QMenu, QTextBrowser, QToolTip, QWidget
 from aggregator.api import MessageState
 from aggregator.app.names import SenderNames
 from aggregator.app.types import Direction, StoredMessage
+from ui.file_cards import FILE_SCHEME, FileView, files_html
 from ui.models.conversation_model import MESSAGE_ROLE, ConversationModel
+from ui.thumbnails import Thumbnails
 from ui.timeline_text import RETRY_SCHEME, STATE_MARKS, day_label, local_day, message_html, stamp_text, tooltip
 
 __all__ = ["HIGHLIGHT_STYLE", "RETRY_SCHEME", "STATE_MARKS", "MessageView", "message_html"]
@@ -56,6 +58,7 @@ class MessageView(QTextBrowser):
     retry_requested = Signal(object)  # the id (an int, 64 bits) of a failed message of ours to send again
     row_rewritten = Signal(int)  # the model row whose block alone was written again (one message changed)
     rendered = Signal()  # the whole document was written again (a page, names, a highlight, a new day)
+    file_action = Signal(str, int)  # ("open" | "save" | "view" | "fetch" | "cancel", attachment id)
 
     def __init__(self, model: ConversationModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +70,9 @@ class MessageView(QTextBrowser):
         self.today: Callable[[], date] = date.today  # what "Today" is (tests set their own)
         self.highlighted_id: int | None = None  # the message id shown highlighted (a search hit)
         self.newer_paging = True  # False while a window is being placed: only the user's scrolling loads
+        #: The files of a message (set by the tab's attachment shelf; none by default).
+        self.files_of: Callable[[int], list[FileView]] = lambda _message_id: []
+        self._thumbnails = Thumbnails(self.document())
         self.setOpenLinks(False)
         self.setAccessibleName("Messages")
         self.document().setDocumentMargin(8)
@@ -107,6 +113,10 @@ class MessageView(QTextBrowser):
     def _open_link(self, url: QUrl) -> None:
         if url.scheme() == RETRY_SCHEME and url.path().isdigit():
             self.retry_requested.emit(int(url.path()))
+        elif url.scheme() == FILE_SCHEME:
+            action, _, number = url.path().partition("/")
+            if number.isdigit() and action in ("open", "save", "view", "fetch", "cancel"):
+                self.file_action.emit(action, int(number))
         elif url.scheme() in ("http", "https"):
             QDesktopServices.openUrl(url)
 
@@ -187,6 +197,9 @@ class MessageView(QTextBrowser):
             fmt.setBackground(QBrush(QColor(background)))
         show_account = row > 0 and messages[row - 1].account_id != m.account_id
         text = message_html(m, show_account=show_account, names=self._names)
+        files = self.files_of(m.id)
+        if files:
+            text += files_html(files, thumbnails=self._thumbnails.ensure(files))
         if background is not None:
             text = f'<span style="color:#000000">{text}</span>'  # readable on the light background
         return fmt, text
@@ -300,6 +313,12 @@ class MessageView(QTextBrowser):
         bar.setValue(bar.maximum() if stick else value)
         self.row_rewritten.emit(row)
         return True
+
+    def rewrite_message(self, message_id: int) -> None:
+        """Write the row of ``message_id`` again (its files changed); nothing if it is not shown."""
+        row = self._model.row_of(message_id)
+        if row is not None and not self._rewrite_row(row):
+            self._rerender_keep()
 
     def _rerender_keep(self, *_args: object) -> None:
         bar = self.verticalScrollBar()

@@ -278,6 +278,16 @@ class App:
     async def retry(self, message_id: int) -> StoredMessage:
         return await self._core.outbound.retry(message_id)
 
+    async def send_file(self, to: ConversationKey, path: Path, caption: str = "") -> StoredMessage:
+        """Send a local file (checked against the policy's file rules first) with an optional caption."""
+        return await self._core.outbound.send(to.account_id, to.handle, caption, file=path)
+
+    def attachments_for(self, message_ids: list[int]) -> dict[int, list[files.StoredAttachment]]:
+        return files.service(self._core).for_messages(message_ids)
+
+    def cancel_file(self, attachment_id: int) -> bool:
+        return files.service(self._core).cancel(attachment_id)
+
     async def set_typing(self, account_id: AccountId, handle: str, typing: bool) -> bool:
         return await self._core.outbound.set_typing(account_id, handle, typing)
 

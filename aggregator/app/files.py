@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aggregator.api import ConfigurationError, ConversationKey, UnsupportedError
 from aggregator.archive.attachments import StoredAttachment as StoredAttachment
 from aggregator.archive.records import Direction as Direction
+from aggregator.files.model import AttachmentState as AttachmentState
 
 if TYPE_CHECKING:
     from aggregator.core import Core
