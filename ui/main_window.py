@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QLabel,
     QLineEdit,
     QMainWindow,
     QSplitter,
     QStackedWidget,
+    QSystemTrayIcon,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -39,13 +41,26 @@ from ui.tab_memory import TabMemory
 
 FILTER_DEBOUNCE_MS = 60
 
+#: Set once the user has been told that closing the window leaves the app running in the tray.
+TRAY_NOTED_KEY = "main/closed_to_tray_noted"
+TRAY_NOTE_TITLE = "Aggregator is still running"
+TRAY_NOTE = (
+    "Closing the window keeps you connected: Aggregator stays in the tray. Click its icon to open the "
+    "window again; Quit in its menu (or Aggregator \u25b8 Quit) ends it."
+)
+
 
 class MainWindow(QMainWindow):
+    #: The window was closed into the tray; the one-time note, or "" once the user has seen it.
+    hidden_to_tray = Signal(str)
+
     def __init__(self, ctx: UiContext, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self._settings = settings
         self.on_close: Callable[[], None] | None = None
+        self._tray: QSystemTrayIcon | None = None
+        self._quitting = False
         self.setWindowTitle("Aggregator")
         self.setAccessibleName("Aggregator")
 
@@ -146,6 +161,7 @@ class MainWindow(QMainWindow):
         app_menu.addSeparator()
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.triggered.connect(self.prepare_quit)  # first: the window then lets the quit through
         app_menu.addAction(self.quit_action)
         self.switcher_action = QAction("&Go to person…", self)
         self.switcher_action.setShortcut(QKeySequence("Ctrl+K"))
@@ -225,8 +241,37 @@ class MainWindow(QMainWindow):
         self.tab_memory.save()
         self._settings.sync()
 
+    # -- closing: into the tray, or quitting ----------------------------------------------------
+
+    def set_tray(self, icon: QSystemTrayIcon | None) -> None:
+        """The tray icon the window closes into (None: closing the window quits)."""
+        self._tray = icon
+
+    def prepare_quit(self) -> None:
+        """Quit was chosen (the menu, the tray): the window closes for real when the application asks."""
+        self._quitting = True
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
+        tray = self._tray
+        if not self._quitting and tray is not None and tray.isVisible():
+            event.ignore()
+            self.hide()
+            # A dialog closed later must not end the app while it lives in the tray.
+            app = QApplication.instance()
+            if isinstance(app, QApplication):
+                app.setQuitOnLastWindowClosed(False)
+            self.hidden_to_tray.emit(self._tray_note(tray))
+            return
         super().closeEvent(event)
         if self.on_close is not None:
             self.on_close()
+
+    def _tray_note(self, tray: QSystemTrayIcon) -> str:
+        """Say once (remembered in the window's settings) that the app keeps running in the tray."""
+        if self._settings.value(TRAY_NOTED_KEY, False, type=bool):
+            return ""
+        self._settings.setValue(TRAY_NOTED_KEY, True)
+        self._settings.sync()
+        tray.showMessage(TRAY_NOTE_TITLE, TRAY_NOTE, QSystemTrayIcon.MessageIcon.Information, 10_000)
+        return TRAY_NOTE
