@@ -32,12 +32,13 @@ from ui.person_actions import PersonActions
 from ui.policy_banner import PolicyBanner
 from ui.quick_switcher import QuickSwitcher
 from ui.room_actions import RoomActions
+from ui.room_tab import room_tabs
 from ui.roster_delegate import RosterDelegate
 from ui.roster_feed import RosterFeed
 from ui.status_selector import StatusSelector
 from ui.storage_banner import StorageBanner
 from ui.suggestions import SuggestionsButton
-from ui.tab_memory import TabMemory
+from ui.tab_memory import PERSONS, ROOMS, TabMemory
 
 FILTER_DEBOUNCE_MS = 60
 
@@ -136,10 +137,11 @@ class MainWindow(QMainWindow):
         self.feed.person_changed.connect(self.conversations.update_person)
         self.feed.person_gone.connect(self.conversations.close_person)
         self.feed.loaded.connect(self._expand_containers)
-        self.tab_memory = TabMemory(self.conversations, settings, self.open_person, self)
-        self.feed.loaded.connect(self.tab_memory.restore)
         self._build_menu()
         self.rooms = RoomActions(ctx, self, self)  # rooms in the buddy list, room tabs, the Rooms menu
+        self.tab_memory = TabMemory(self.conversations, settings, self.open_person, self.rooms.open, self)
+        self.feed.loaded.connect(lambda *_a: self.tab_memory.loaded(PERSONS))
+        self.rooms.feed.loaded.connect(lambda: self.tab_memory.loaded(ROOMS))
         self._restore()
 
     # -- menus ------------------------------------------------------------------------------------
@@ -169,9 +171,12 @@ class MainWindow(QMainWindow):
         app_menu.insertAction(self.search_action, self.switcher_action)
 
     def show_switcher(self) -> QuickSwitcher:
-        """Ctrl+K: jump to a person (open conversations first)."""
-        dialog = QuickSwitcher(self.model.persons(), [t.person.id for t in self.conversations.tabs()], self)
+        """Ctrl+K: jump to a person or a room (open conversations first)."""
+        open_rooms = [t.key for t in room_tabs(self.conversations)]
+        open_ids = [t.person.id for t in self.conversations.tabs()]
+        dialog = QuickSwitcher(self.model.persons(), open_ids, self, rooms=self.model.rooms(), open_rooms=open_rooms)
         dialog.chosen.connect(self.open_person)
+        dialog.room_chosen.connect(self.rooms.open)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
