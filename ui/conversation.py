@@ -86,7 +86,10 @@ class ConversationTab(QWidget):
 
     # -- the person -------------------------------------------------------------------------------
 
-    def set_person(self, person: PersonRow) -> None:
+    def set_person(self, person: PersonRow) -> bool:
+        """Show the person's new state; True when it gained contacts (a merge): the timeline is then
+        loaded again, so the merged contact's earlier messages show up in it."""
+        gained = bool({c.ref for c in person.contacts} - {c.ref for c in self.person.contacts})
         chosen = self.reply_target()
         self.person = person
         self._title.setText(person.name)
@@ -104,6 +107,9 @@ class ConversationTab(QWidget):
         self._reply_on.blockSignals(False)
         if chosen is not None and self.reply_target() != chosen:
             self._load_reply_info()  # the reply account changed: its banner and limit
+        if gained:
+            self.reload_timeline()
+        return gained
 
     def choose_reply_target(self, ref: ContactRef) -> None:
         for index in range(self._reply_on.count()):
@@ -156,6 +162,21 @@ class ConversationTab(QWidget):
             return app.person_history(pid, limit=PAGE, before_id=before_id)
 
         self._ctx.bridge.run(load, self._page_loaded)
+
+    def reload_timeline(self) -> None:
+        """Load the newest page again (the person's contacts changed), replacing what is shown."""
+        if self.timeline is not None:
+            self.timeline.jump_to_latest()  # the same, and it also ends a window opened at a search hit
+            return
+        app, pid = self._ctx.app, self.person.id
+        self._ctx.bridge.run(lambda: app.person_history(pid, limit=PAGE), self._reloaded)
+
+    def _reloaded(self, page: list[StoredMessage] | None, error: BaseException | None) -> None:
+        if error is not None or page is None:
+            log.warning("Could not load the history of person %s again: %s", self.person.id, error)
+            return
+        self.model.show_window(page, has_older=len(page) >= PAGE, has_newer=False)
+        self.view.scroll_to_end()
 
     def _page_loaded(self, page: list[StoredMessage] | None, error: BaseException | None) -> None:
         if error is not None or page is None:
@@ -230,7 +251,8 @@ class ConversationPane(QTabWidget):
     def update_person(self, person: PersonRow) -> None:
         tab = self.tab_of(person.id)
         if tab is not None:
-            tab.set_person(person)
+            if tab.set_person(person) and tab is self.currentWidget():
+                self._mark_read(person.id)  # the merged contact's unread messages are in front of the user
             index = self.indexOf(tab)
             self.setTabText(index, person.name)
             self.setTabIcon(index, presence_icon(person.presence))

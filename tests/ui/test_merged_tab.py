@@ -1,0 +1,51 @@
+"""Merging persons while one of them has its tab open: the tab shows the merged contact's earlier
+messages at once, and their unread count clears (the person's badge, the sphere's count, the total)
+without closing and reopening the tab."""
+
+from __future__ import annotations
+
+from pytestqt.qtbot import QtBot
+
+from aggregator.api import Sphere
+from tests.ui.conftest import GuiWorld
+from tests.ui.conversation_world import TIMEOUT, open_tab, running, wait_connected
+from ui.main_window import MainWindow
+
+
+def _person(window: MainWindow, handle: str) -> int:
+    return next(p.id for p in window.model.persons() if any(c.ref.handle == handle for c in p.contacts))
+
+
+def _sphere_title(window: MainWindow) -> str:
+    return str(window.model.sphere_index(Sphere.WORK).data())
+
+
+def test_an_open_tab_shows_the_merged_contacts_history_and_its_unread_clears(gui_world: GuiWorld, qtbot: QtBot) -> None:
+    w = gui_world
+    with running(w, qtbot) as session:
+        window = session.window
+        wait_connected(window, w, qtbot, w.bob, w.carol)
+        totals: list[int] = []
+        window.feed.total_unread.connect(totals.append)
+        w.on_server(w.server.deliver(w.carol, w.alice, "carol here"))
+        tab = open_tab(window, qtbot, w.carol)
+        qtbot.waitUntil(lambda: "carol here" in tab.view.toPlainText(), timeout=TIMEOUT)
+        bob, carol = _person(window, w.bob), _person(window, w.carol)
+
+        w.on_server(w.server.deliver(w.bob, w.alice, "bob on his other address"))
+        qtbot.waitUntil(lambda: (window.model.person(bob) or tab.person).unread == 1, timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: "1 unread" in _sphere_title(window), timeout=TIMEOUT)
+        assert "bob on his other address" not in tab.view.toPlainText()
+
+        merged: list[object] = []
+        app = session.ctx.app
+        session.ctx.bridge.run(lambda: app.merge_persons(carol, bob), lambda r, e: merged.append(e or r))
+        qtbot.waitUntil(lambda: merged == [carol], timeout=TIMEOUT)
+
+        # The open tab, as it is: the merged contact's message is in it, and nothing is unread.
+        qtbot.waitUntil(lambda: "bob on his other address" in tab.view.toPlainText(), timeout=TIMEOUT)
+        assert "carol here" in tab.view.toPlainText()
+        assert window.conversations.tab_of(carol) is tab
+        qtbot.waitUntil(lambda: (window.model.person(carol) or tab.person).unread == 0, timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: "unread" not in _sphere_title(window), timeout=TIMEOUT)
+        assert totals[-1] == 0
