@@ -24,6 +24,7 @@ from aggregator.api import ContactRef
 from aggregator.app.rows import PersonRow
 from aggregator.app.types import PersonId
 from ui.accounts_strip import AccountsStrip
+from ui.activity import ActivityWatch
 from ui.context import UiContext
 from ui.conversation import ConversationPane, ConversationTab
 from ui.models.roster_filter import RosterFilter
@@ -137,6 +138,11 @@ class MainWindow(QMainWindow):
         self.feed.person_changed.connect(self.conversations.update_person)
         self.feed.person_gone.connect(self.conversations.close_person)
         self.feed.loaded.connect(self._expand_containers)
+        # Typing and clicking in any of our windows is activity for auto-away (ui.activity).
+        app = QApplication.instance()
+        self.activity = ActivityWatch(lambda: ctx.bridge.post(ctx.app.user_active), self)
+        if app is not None:
+            app.installEventFilter(self.activity)
         self._build_menu()
         self.rooms = RoomActions(ctx, self, self)  # rooms in the buddy list, room tabs, the Rooms menu
         self.tab_memory = TabMemory(self.conversations, settings, self.open_person, self.rooms.open, self)
