@@ -49,3 +49,24 @@ def test_an_open_tab_shows_the_merged_contacts_history_and_its_unread_clears(gui
         qtbot.waitUntil(lambda: (window.model.person(carol) or tab.person).unread == 0, timeout=TIMEOUT)
         qtbot.waitUntil(lambda: "unread" not in _sphere_title(window), timeout=TIMEOUT)
         assert totals[-1] == 0
+
+
+def test_merging_across_spheres_moves_the_unread_count_to_the_other_sphere(gui_world: GuiWorld, qtbot: QtBot) -> None:
+    w = gui_world
+    with running(w, qtbot) as session:
+        window = session.window
+        wait_connected(window, w, qtbot, w.bob, w.carol)
+        bob, carol = _person(window, w.bob), _person(window, w.carol)
+        app, bridge = session.ctx.app, session.ctx.bridge
+        done: list[object] = []
+        bridge.run(lambda: app.move_person_to_sphere(bob, Sphere.PERSONAL), lambda r, e: done.append(e or r))
+        qtbot.waitUntil(lambda: done == [bob], timeout=TIMEOUT)
+        w.on_server(w.server.deliver(w.bob, w.alice, "personal hello"))
+        qtbot.waitUntil(lambda: "1 unread" in str(window.model.sphere_index(Sphere.PERSONAL).data()), timeout=TIMEOUT)
+        assert "unread" not in _sphere_title(window)
+
+        # Bob's contact joins carol's person (Work) while no tab is open: its unread count goes along.
+        bridge.run(lambda: app.merge_persons(carol, bob), lambda r, e: done.append(e or r))
+        qtbot.waitUntil(lambda: "1 unread" in _sphere_title(window), timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: "unread" not in str(window.model.sphere_index(Sphere.PERSONAL).data()), timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: (window.model.person(carol) or window.model.persons()[0]).unread == 1, timeout=TIMEOUT)
