@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from aggregator.api import ContactRef
 from aggregator.app.rows import PersonRow
 from aggregator.app.types import PersonId
+from aggregator.roster.events import PersonRemoved
 from ui.accounts_strip import AccountsStrip
 from ui.activity import ActivityWatch
 from ui.context import UiContext
@@ -68,6 +69,9 @@ class MainWindow(QMainWindow):
 
         self.model = RosterModel(self)
         self.proxy = RosterFilter(self.model, self)
+        # Before the feed's own handler: which person a removed one was merged into (see _person_gone).
+        self._merged_into: dict[PersonId, PersonId] = {}
+        ctx.bridge.person_removed.connect(self._note_merge)
         self.feed = RosterFeed(ctx, self.model, self)
         # Queued first on the engine thread, ahead of the merge suggestions and the rooms (0.1 s with
         # 10,000 persons); its result arrives after __init__ has connected ``loaded``.
@@ -136,7 +140,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.accounts_strip, 1)
 
         self.feed.person_changed.connect(self.conversations.update_person)
-        self.feed.person_gone.connect(self.conversations.close_person)
+        self.feed.person_gone.connect(self._person_gone)
         self.feed.loaded.connect(self._expand_containers)
         # Typing and clicking in any of our windows is activity for auto-away (ui.activity).
         app = QApplication.instance()
@@ -230,6 +234,28 @@ class MainWindow(QMainWindow):
         tab = self.conversations.open_person(row)
         self._update_right()
         return tab
+
+    def _note_merge(self, event: PersonRemoved) -> None:
+        if event.merged_into is not None:
+            self._merged_into[event.person_id] = event.merged_into
+
+    def _person_gone(self, person_id: PersonId) -> None:
+        """Close the person's tab; merged into another person, that person's tab takes its place."""
+        into = self._merged_into.pop(person_id, None)
+        pane = self.conversations
+        tab = pane.tab_of(person_id)
+        if tab is None or into is None or self.model.person(into) is None:
+            pane.close_person(person_id)
+            return
+        index, current = pane.indexOf(tab), pane.currentWidget()
+        pane.close_person(person_id)
+        merged = pane.tab_of(into)
+        if merged is None:
+            row = self.model.person(into)
+            assert row is not None
+            merged = pane.open_person(row)
+            pane.tabBar().moveTab(pane.indexOf(merged), min(index, pane.count() - 1))
+        pane.setCurrentWidget(merged if current is tab else current)
 
     def _update_right(self, *_args: object) -> None:
         self.right.setCurrentWidget(self.conversations if self.conversations.count() else self.placeholder)

@@ -70,3 +70,25 @@ def test_merging_across_spheres_moves_the_unread_count_to_the_other_sphere(gui_w
         qtbot.waitUntil(lambda: "1 unread" in _sphere_title(window), timeout=TIMEOUT)
         qtbot.waitUntil(lambda: "unread" not in str(window.model.sphere_index(Sphere.PERSONAL).data()), timeout=TIMEOUT)
         qtbot.waitUntil(lambda: (window.model.person(carol) or window.model.persons()[0]).unread == 1, timeout=TIMEOUT)
+
+
+def test_the_tab_of_a_person_merged_away_becomes_the_merged_persons_tab(gui_world: GuiWorld, qtbot: QtBot) -> None:
+    w = gui_world
+    with running(w, qtbot) as session:
+        window = session.window
+        wait_connected(window, w, qtbot, w.bob, w.carol)
+        w.on_server(w.server.deliver(w.carol, w.alice, "carol here"))
+        w.on_server(w.server.deliver(w.bob, w.alice, "bob here"))
+        tab = open_tab(window, qtbot, w.bob)
+        qtbot.waitUntil(lambda: "bob here" in tab.view.toPlainText(), timeout=TIMEOUT)
+        bob, carol = _person(window, w.bob), _person(window, w.carol)
+
+        done: list[object] = []
+        app = session.ctx.app
+        session.ctx.bridge.run(lambda: app.merge_persons(carol, bob), lambda r, e: done.append(e or r))
+        qtbot.waitUntil(lambda: window.conversations.tab_of(carol) is not None, timeout=TIMEOUT)
+        merged = window.conversations.tab_of(carol)
+        assert merged is not None and window.conversations.currentWidget() is merged
+        assert window.conversations.tab_of(bob) is None and len(window.conversations.tabs()) == 1
+        qtbot.waitUntil(lambda: "bob here" in merged.view.toPlainText(), timeout=TIMEOUT)
+        assert "carol here" in merged.view.toPlainText()
