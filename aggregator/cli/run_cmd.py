@@ -52,7 +52,8 @@ def state_line(event: AccountStateChanged, pinned: str | None = None) -> str:
 
 def _policy_notice(event: PolicyNotice) -> None:
     if event.warning:
-        out(f"{_stamp()} policy: WARNING: {event.message}")  # once: not again on stderr
+        out(f"{_stamp()} policy: WARNING: {event.message}")
+        warn(f"policy: {event.message}")
     else:
         out(f"{_stamp()} policy: {event.message}")
 

@@ -67,7 +67,7 @@ def start_policy(
             + (f"; logging stays required for {', '.join(kept)} (last valid policy)" if kept else "")
         )
         for line in report.warnings:
-            log.info("Policy: %s", line)  # shown by the caller (CLI warning, window banner, headless line)
+            log.error("Policy: %s", line)
         return PolicyEngine(None, fail_safe=fail), report
     policy = load.policy
     if policy is None:

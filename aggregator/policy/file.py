@@ -414,9 +414,7 @@ def load_policy(path: Path | None = None, *, setting_names: frozenset[str] | Non
     except tomllib.TOMLDecodeError as exc:
         return PolicyLoad(path, None, error=f"{path} is not valid TOML: {exc}")
     for problem in problems:
-        # Every caller shows ``problems`` to the user (CLI warning, window banner); a warning here too
-        # printed each one twice on the terminal.
-        log.info("Policy %s: %s (skipped)", path, problem)
+        log.warning("Policy %s: %s (skipped)", path, problem)
     return PolicyLoad(path, policy, tuple(problems))
 
 
