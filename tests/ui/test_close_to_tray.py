@@ -3,14 +3,24 @@ menu and in the tray's menu really quits. Without a tray, closing the window qui
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, QTimer
+from collections.abc import Callable
+
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.ui.conftest import GuiWorld
 from tests.ui.sessions import on_engine, running_session
-from ui.main_window import TRAY_NOTED_KEY
+from ui.main_window import TRAY_NOTED_KEY, MainWindow
 from ui.tray import Tray
+
+
+def _quits(app_quit: list[bool], quit_by: Callable[[], None], window: MainWindow) -> bool:
+    """Choose Quit, then do what Qt's quit does (``QGuiApplication`` closes every window first and
+    stays running when one refuses): True when the window let the quit through."""
+    quit_by()
+    assert app_quit, "Quit did not reach the application"
+    return window.close()
 
 
 def test_closing_the_window_hides_it_into_the_tray_and_quit_quits(gui_world: GuiWorld, qtbot: QtBot) -> None:
@@ -44,29 +54,25 @@ def test_closing_the_window_hides_it_into_the_tray_and_quit_quits(gui_world: Gui
         assert not window.isVisible() and not quits
         tray.toggle_action.trigger()
 
-        # Quit in the tray's menu quits the running application (the window does not hold it back).
-        s.windows.quit_requested.connect(app.quit)  # as ui.app.launch does
-        tray.quit_requested.connect(s.windows.quit_requested)
-        QTimer.singleShot(0, tray.quit_action.trigger)
-        QTimer.singleShot(5000, lambda: app.exit(3))  # a quit held back by the window
-        assert app.exec() == 0
+        # Quit in the tray's menu quits: the window no longer holds the application back.
+        app_quit: list[bool] = []
+        s.windows.quit_requested.connect(lambda: app_quit.append(True))  # ui.app.launch: app.quit
+        tray.quit_requested.connect(s.windows.quit_requested)  # as ui.windows wires its tray
+        assert _quits(app_quit, tray.quit_action.trigger, window)
         assert not window.isVisible() and quits
     app.setQuitOnLastWindowClosed(True)  # closed into the tray turned it off for the rest of the process
 
 
 def test_quit_in_the_menu_quits(gui_world: GuiWorld, qtbot: QtBot) -> None:
     w = gui_world
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
     with running_session(w, qtbot) as s:
         window = s.window
         tray = Tray(window, window.status_selector)
         tray.show()
         window.set_tray(tray.icon)
-        s.windows.quit_requested.connect(app.quit)
-        QTimer.singleShot(0, window.quit_action.trigger)
-        QTimer.singleShot(5000, lambda: app.exit(3))
-        assert app.exec() == 0
+        app_quit: list[bool] = []
+        s.windows.quit_requested.connect(lambda: app_quit.append(True))
+        assert _quits(app_quit, window.quit_action.trigger, window)
         assert not window.isVisible()
 
 
