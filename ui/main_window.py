@@ -175,7 +175,7 @@ class MainWindow(QMainWindow):
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.triggered.connect(self.prepare_quit)  # first: the window then lets the quit through
         app_menu.addAction(self.quit_action)
-        self.switcher_action = QAction("&Go to person…", self)
+        self.switcher_action = QAction("&Go to person or room…", self)
         self.switcher_action.setShortcut(QKeySequence("Ctrl+K"))
         self.switcher_action.triggered.connect(self.show_switcher)
         app_menu.insertAction(self.search_action, self.switcher_action)
