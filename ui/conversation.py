@@ -132,13 +132,14 @@ class ConversationTab(QWidget):
         if isinstance(ref, ContactRef):
             self._choices[self.person.id] = ref
 
-    def note_inbound(self, message: StoredMessage) -> None:
-        """A message from the person (live, or the newest of the history): replies follow it."""
+    def note_inbound(self, message: StoredMessage, *, live: bool = True) -> None:
+        """A message from the person: replies follow it. A live one also ends the user's choice of
+        another contact; the newest of the history (``live=False``) does not, it came before it."""
         conv = message.conversation
         ref = ContactRef(conv.account_id, conv.handle)
         self._last_inbound = ref
         chosen = self._choices.get(self.person.id)
-        if chosen is not None and chosen != ref:
+        if live and chosen is not None and chosen != ref:
             del self._choices[self.person.id]  # they wrote from elsewhere: answer there
         self._follow()
 
@@ -222,7 +223,7 @@ class ConversationTab(QWidget):
         if self._last_inbound is None:
             newest = next((m for m in reversed(page) if m.direction is Direction.IN and self.shows(m)), None)
             if newest is not None:
-                self.note_inbound(newest)
+                self.note_inbound(newest, live=False)
 
     def _page_loaded(self, page: list[StoredMessage] | None, error: BaseException | None) -> None:
         if error is not None or page is None:

@@ -73,6 +73,8 @@ def test_reply_on_follows_presence_and_their_newest_message_and_survives_a_resta
         # ... and for the session, when the tab is closed and opened again ...
         window.conversations.close_person(tab.person.id)
         tab = _tab(window, w.bob)
+        qtbot.waitUntil(lambda: "now on my phone" in tab.view.toPlainText(), timeout=TIMEOUT)  # history in
+        engine_round_trip(session, qtbot)
         assert _handle(tab) == w.bob
         # ... until they write from the other address.
         w.on_server(w.server.deliver(w.carol, w.alice, "still on the phone"))
