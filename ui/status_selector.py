@@ -122,20 +122,24 @@ class StatusSelector(QWidget):
         self.global_changed.emit(self.book.global_status.kind)
 
     def _show_kind(self) -> None:
-        """Select the status the accounts really show; "(auto)" when it is not the one chosen."""
+        """Select the status the accounts really show; "(auto)" when idleness or work hours made it."""
         chosen = self.book.global_status.kind
         kind = shown_overall(chosen, [p.kind for p in self.shown.values()])
+        auto = any(
+            self.book.chosen(a.id, a.sphere).kind is not self.shown[a.id].kind
+            for a in self.accounts
+            if a.id in self.shown
+        )
         for i, (choice, label) in enumerate(CHOICES):
-            self.combo.setItemText(i, label + (AUTO_SUFFIX if choice is kind and kind is not chosen else ""))
+            mark = AUTO_SUFFIX if choice is kind and kind is not chosen and auto else ""
+            self.combo.setItemText(i, label + mark)
         index = self.combo.findData(kind.value)
         if index >= 0:
             self.combo.setCurrentIndex(index)
         tip = COMBO_TIP
         if kind is not chosen:
-            tip = (
-                f"You chose {LABELS[chosen]}; every account shows {LABELS[kind]} now (while you are idle, "
-                f"outside work hours, or set per sphere or account).\n{COMBO_TIP}"
-            )
+            why = "while you are idle or outside work hours" if auto else "as set for the spheres and accounts"
+            tip = f"You chose {LABELS[chosen]}; every account shows {LABELS[kind]} now ({why}).\n{COMBO_TIP}"
         self.combo.setToolTip(tip)
         self.combo.setAccessibleDescription(tip)
 

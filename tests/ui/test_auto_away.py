@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
+from aggregator.api import PresenceKind, Sphere
 from aggregator.core import Core
 from aggregator.presence.idle import AppInputIdle
 from tests.ui.conftest import GuiWorld
@@ -60,6 +61,11 @@ def test_typing_in_the_window_ends_auto_away_without_a_desktop_idle_monitor(gui_
         QTest.keyClick(tab.input, Qt.Key.Key_Period)
         s.engine.call(status.tick(), timeout=10)
         assert on_engine(s, lambda c: c.status.shown(w.account_id)).kind.value == "available"
+
+        # Every account busy by the user's own scope choice: the box says Busy, not "(auto)".
+        selector.set_scope(PresenceKind.BUSY, sphere=Sphere.WORK)
+        qtbot.waitUntil(lambda: selector.combo.currentText() == "Busy", timeout=TIMEOUT)
+        assert "as set for the spheres and accounts" in selector.combo.toolTip()
 
 
 def test_input_is_reported_at_most_every_few_seconds(qtbot: QtBot) -> None:
