@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
@@ -21,6 +21,36 @@ log = logging.getLogger(__name__)
 
 ERROR_STYLE = "color: #c00000"
 NOTE_STYLE = "color: palette(window-text); background: palette(alternate-base); padding: 3px"
+FILES_REFUSED = (
+    "Sending files is not supported yet: nothing was sent, and the file's name and location were not put in "
+    "the message."
+)
+
+
+def carries_files(mime: QMimeData) -> bool:
+    """Whether a drop or a paste brings local files (a file manager's drag or copy), as URLs or as
+    ``file://`` text: their paths must never become message text."""
+    if mime.hasUrls() and any(url.isLocalFile() or url.scheme() == "file" for url in mime.urls()):
+        return True
+    return mime.hasText() and mime.text().lstrip().lower().startswith("file:")
+
+
+class MessageInput(QPlainTextEdit):
+    """The text of a message. Files dropped or pasted on it are refused (``files_refused``), never
+    inserted as their paths."""
+
+    files_refused = Signal()
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        # Accepted so that the drop lands here and is answered, rather than silently ignored.
+        return carries_files(source) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        if carries_files(source):
+            log.info("Refused %d dropped or pasted file(s): sending files is not supported yet", len(source.urls()))
+            self.files_refused.emit()
+            return
+        super().insertFromMimeData(source)
 
 
 class EnterFilter(QObject):
@@ -61,7 +91,8 @@ class Composer(QWidget):
         super().__init__(parent)
         self._info: ReplyInfo | None = None
         self._programmatic = False
-        self.input = QPlainTextEdit()
+        self.input = MessageInput()
+        self.input.files_refused.connect(lambda: self.show_note(FILES_REFUSED))
         self.input.setTabChangesFocus(True)  # Tab moves on (keyboard users); a tab character is rarely wanted
         self.input.setAccessibleName(name)
         self.input.setPlaceholderText(placeholder)

@@ -27,6 +27,7 @@ from ui.conversation_keys import install_tab_keys
 from ui.icons import presence_icon
 from ui.message_view import MessageView
 from ui.models.conversation_model import ConversationModel
+from ui.reply_target import reply_target
 from ui.sender_names import show_person_names
 from ui.timeline_window import TimelineWindow
 from ui.typing_indicator import TypingIndicator
@@ -37,10 +38,20 @@ PAGE = 50
 
 
 class ConversationTab(QWidget):
-    def __init__(self, ctx: UiContext, person: PersonRow, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: UiContext,
+        person: PersonRow,
+        parent: QWidget | None = None,
+        *,
+        choices: dict[PersonId, ContactRef] | None = None,
+    ) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self.person = person
+        #: The user's "Reply on" choices of this session, by person (the pane's, shared by its tabs).
+        self._choices: dict[PersonId, ContactRef] = {} if choices is None else choices
+        self._last_inbound: ContactRef | None = None  # where their newest message came from
         self.model = ConversationModel(self)
         self.model.older_wanted.connect(self._load_older)
 
@@ -72,6 +83,7 @@ class ConversationTab(QWidget):
         self.send_button = self.composer.send_button
         self.error = self.composer.error
         self._reply_on.currentIndexChanged.connect(self._load_reply_info)
+        self._reply_on.activated.connect(self._user_chose)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -86,8 +98,11 @@ class ConversationTab(QWidget):
 
     # -- the person -------------------------------------------------------------------------------
 
-    def set_person(self, person: PersonRow) -> None:
-        chosen = self.reply_target()
+    def set_person(self, person: PersonRow) -> bool:
+        """Show the person's new state; True when it gained contacts (a merge): the timeline is then
+        loaded again, so the merged contact's earlier messages show up in it."""
+        gained = bool({c.ref for c in person.contacts} - {c.ref for c in self.person.contacts})
+        before = self.reply_target()
         self.person = person
         self._title.setText(person.name)
         show_person_names(self._ctx, self.view, person)
@@ -98,18 +113,48 @@ class ConversationTab(QWidget):
         for contact in person.contacts:
             label = f"{contact.ref.handle} ({contact.protocol}: {contact.account})"
             self._reply_on.addItem(presence_icon(contact.presence), label, contact.ref)
-        refs = [c.ref for c in person.contacts]
-        keep = chosen if chosen in refs else person.best
-        self._reply_on.setCurrentIndex(refs.index(keep) if keep in refs else 0)
+        self._reply_on.setCurrentIndex(self._index_of(self._wanted_target()))
         self._reply_on.blockSignals(False)
-        if chosen is not None and self.reply_target() != chosen:
+        if before is not None and self.reply_target() != before:
             self._load_reply_info()  # the reply account changed: its banner and limit
+        if gained:
+            self.reload_timeline()
+        return gained
 
     def choose_reply_target(self, ref: ContactRef) -> None:
-        for index in range(self._reply_on.count()):
-            if self._reply_on.itemData(index) == ref:
-                self._reply_on.setCurrentIndex(index)
-                return
+        """The user's choice (a contact's row in the buddy list): it holds, see ``ui.reply_target``."""
+        if any(c.ref == ref for c in self.person.contacts):
+            self._choices[self.person.id] = ref
+            self._follow()
+
+    def _user_chose(self, index: int) -> None:
+        ref = self._reply_on.itemData(index)
+        if isinstance(ref, ContactRef):
+            self._choices[self.person.id] = ref
+
+    def note_inbound(self, message: StoredMessage, *, live: bool = True) -> None:
+        """A message from the person: replies follow it. A live one also ends the user's choice of
+        another contact; the newest of the history (``live=False``) does not, it came before it."""
+        conv = message.conversation
+        ref = ContactRef(conv.account_id, conv.handle)
+        self._last_inbound = ref
+        chosen = self._choices.get(self.person.id)
+        if live and chosen is not None and chosen != ref:
+            del self._choices[self.person.id]  # they wrote from elsewhere: answer there
+        self._follow()
+
+    def _wanted_target(self) -> ContactRef:
+        return reply_target(self.person, chosen=self._choices.get(self.person.id), last_inbound=self._last_inbound)
+
+    def _index_of(self, ref: ContactRef) -> int:
+        refs = [c.ref for c in self.person.contacts]
+        return refs.index(ref) if ref in refs else 0
+
+    def _follow(self) -> None:
+        """Move "Reply on" to where replies should go now (its banner and limit follow)."""
+        index = self._index_of(self._wanted_target())
+        if index != self._reply_on.currentIndex():
+            self._reply_on.setCurrentIndex(index)
 
     def reply_target(self) -> ContactRef | None:
         ref = self._reply_on.currentData()
@@ -157,12 +202,36 @@ class ConversationTab(QWidget):
 
         self._ctx.bridge.run(load, self._page_loaded)
 
+    def reload_timeline(self) -> None:
+        """Load the newest page again (the person's contacts changed), replacing what is shown."""
+        if self.timeline is not None:
+            self.timeline.jump_to_latest()  # the same, and it also ends a window opened at a search hit
+            return
+        app, pid = self._ctx.app, self.person.id
+        self._ctx.bridge.run(lambda: app.person_history(pid, limit=PAGE), self._reloaded)
+
+    def _reloaded(self, page: list[StoredMessage] | None, error: BaseException | None) -> None:
+        if error is not None or page is None:
+            log.warning("Could not load the history of person %s again: %s", self.person.id, error)
+            return
+        self.model.show_window(page, has_older=len(page) >= PAGE, has_newer=False)
+        self.view.scroll_to_end()
+        self._newest_inbound(page)
+
+    def _newest_inbound(self, page: list[StoredMessage]) -> None:
+        """Where their newest message came from, when the history tells it first (at the start)."""
+        if self._last_inbound is None:
+            newest = next((m for m in reversed(page) if m.direction is Direction.IN and self.shows(m)), None)
+            if newest is not None:
+                self.note_inbound(newest, live=False)
+
     def _page_loaded(self, page: list[StoredMessage] | None, error: BaseException | None) -> None:
         if error is not None or page is None:
             log.warning("Could not load the history of person %s: %s", self.person.id, error)
             self.model.load_failed()
             return
         self.model.prepend(page, has_more=len(page) >= PAGE)
+        self._newest_inbound(page)
 
     # -- opened at a message (a search hit) -------------------------------------------------------
 
@@ -204,6 +273,7 @@ class ConversationPane(QTabWidget):
         self.setMovable(True)
         self.setDocumentMode(True)
         self.setAccessibleName("Conversations")
+        self._reply_choices: dict[PersonId, ContactRef] = {}  # the user's "Reply on" choices this session
         self.tabCloseRequested.connect(self._close_tab)
         self.currentChanged.connect(self._on_current)
         ctx.bridge.message_stored.connect(self._on_stored)
@@ -220,7 +290,7 @@ class ConversationPane(QTabWidget):
     def open_person(self, person: PersonRow) -> ConversationTab:
         tab = self.tab_of(person.id)
         if tab is None:
-            tab = ConversationTab(self._ctx, person, self)
+            tab = ConversationTab(self._ctx, person, self, choices=self._reply_choices)
             self.addTab(tab, presence_icon(person.presence), person.name)
         self.setCurrentWidget(tab)
         tab.input.setFocus()
@@ -230,7 +300,8 @@ class ConversationPane(QTabWidget):
     def update_person(self, person: PersonRow) -> None:
         tab = self.tab_of(person.id)
         if tab is not None:
-            tab.set_person(person)
+            if tab.set_person(person) and tab is self.currentWidget():
+                self._mark_read(person.id)  # the merged contact's unread messages are in front of the user
             index = self.indexOf(tab)
             self.setTabText(index, person.name)
             self.setTabIcon(index, presence_icon(person.presence))
@@ -264,6 +335,8 @@ class ConversationPane(QTabWidget):
         for tab in self.tabs():
             if event.message.direction is Direction.IN and tab.shows(event.message):
                 tab.typing.clear_typing()  # their message ends their typing
+                if not event.message.is_backfill:
+                    tab.note_inbound(event.message)
             shown = tab.shows(event.message) and tab.model.add(event.message)
             if shown and tab is self.currentWidget() and self.window().isActiveWindow():
                 self._mark_read(tab.person.id)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QLabel,
     QLineEdit,
     QMainWindow,
     QSplitter,
     QStackedWidget,
+    QSystemTrayIcon,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -21,7 +23,9 @@ from PySide6.QtWidgets import (
 from aggregator.api import ContactRef
 from aggregator.app.rows import PersonRow
 from aggregator.app.types import PersonId
+from aggregator.roster.events import PersonRemoved
 from ui.accounts_strip import AccountsStrip
+from ui.activity import ActivityWatch
 from ui.contact_dialog import ContactActions
 from ui.context import UiContext
 from ui.conversation import ConversationPane, ConversationTab
@@ -31,28 +35,45 @@ from ui.person_actions import PersonActions
 from ui.policy_banner import PolicyBanner
 from ui.quick_switcher import QuickSwitcher
 from ui.room_actions import RoomActions
+from ui.room_tab import room_tabs
 from ui.roster_delegate import RosterDelegate
 from ui.roster_feed import RosterFeed
 from ui.slim_layout import SlimLayout
 from ui.status_selector import StatusSelector
 from ui.storage_banner import StorageBanner
 from ui.suggestions import SuggestionsButton
-from ui.tab_memory import TabMemory
+from ui.tab_memory import PERSONS, ROOMS, TabMemory
 
 FILTER_DEBOUNCE_MS = 60
 
+#: Set once the user has been told that closing the window leaves the app running in the tray.
+TRAY_NOTED_KEY = "main/closed_to_tray_noted"
+TRAY_NOTE_TITLE = "Aggregator is still running"
+TRAY_NOTE = (
+    "Closing the window keeps you connected: Aggregator stays in the tray. Click its icon to open the "
+    "window again; Quit in its menu (or Aggregator \u25b8 Quit) ends it."
+)
+
 
 class MainWindow(QMainWindow):
+    #: The window was closed into the tray; the one-time note, or "" once the user has seen it.
+    hidden_to_tray = Signal(str)
+
     def __init__(self, ctx: UiContext, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self._settings = settings
         self.on_close: Callable[[], None] | None = None
+        self._tray: QSystemTrayIcon | None = None
+        self._quitting = False
         self.setWindowTitle("Aggregator")
         self.setAccessibleName("Aggregator")
 
         self.model = RosterModel(self)
         self.proxy = RosterFilter(self.model, self)
+        # Before the feed's own handler: which person a removed one was merged into (see _person_gone).
+        self._merged_into: dict[PersonId, PersonId] = {}
+        ctx.bridge.person_removed.connect(self._note_merge)
         self.feed = RosterFeed(ctx, self.model, self)
         # Queued first on the engine thread, ahead of the merge suggestions and the rooms (0.1 s with
         # 10,000 persons); its result arrives after __init__ has connected ``loaded``.
@@ -122,13 +143,19 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.accounts_strip, 1)
 
         self.feed.person_changed.connect(self.conversations.update_person)
-        self.feed.person_gone.connect(self.conversations.close_person)
+        self.feed.person_gone.connect(self._person_gone)
         self.feed.loaded.connect(self._expand_containers)
-        self.tab_memory = TabMemory(self.conversations, settings, self.open_person, self)
-        self.feed.loaded.connect(self.tab_memory.restore)
-        self.slim_layout.follow(self.tree, self.conversations, self.feed.loaded)  # (after the restore)
+        # Typing and clicking in any of our windows is activity for auto-away (ui.activity).
+        app = QApplication.instance()
+        self.activity = ActivityWatch(lambda: ctx.bridge.post(ctx.app.user_active), self)
+        if app is not None:
+            app.installEventFilter(self.activity)
         self._build_menu()
         self.rooms = RoomActions(ctx, self, self)  # rooms in the buddy list, room tabs, the Rooms menu
+        self.tab_memory = TabMemory(self.conversations, settings, self.open_person, self.rooms.open, self)
+        self.feed.loaded.connect(lambda *_a: self.tab_memory.loaded(PERSONS))
+        self.rooms.feed.loaded.connect(lambda: self.tab_memory.loaded(ROOMS))
+        self.slim_layout.follow(self.tree, self.conversations, self.feed.loaded)  # (after the restore)
         # Add contact, the requests banner, the contact's menu entries, "Message ADDRESS…":
         self.contacts = ContactActions(
             ctx,
@@ -163,17 +190,21 @@ class MainWindow(QMainWindow):
         app_menu.addSeparator()
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.triggered.connect(self.prepare_quit)  # first: the window then lets the quit through
         app_menu.addAction(self.quit_action)
-        self.switcher_action = QAction("&Go to person…", self)
+        self.switcher_action = QAction("&Go to person or room…", self)
         self.switcher_action.setShortcut(QKeySequence("Ctrl+K"))
         self.switcher_action.triggered.connect(self.show_switcher)
         app_menu.insertAction(self.search_action, self.switcher_action)
 
     def show_switcher(self) -> QuickSwitcher:
-        """Ctrl+K: jump to a person (open conversations first)."""
-        dialog = QuickSwitcher(self.model.persons(), [t.person.id for t in self.conversations.tabs()], self)
+        """Ctrl+K: jump to a person or a room (open conversations first)."""
+        open_rooms = [t.key for t in room_tabs(self.conversations)]
+        open_ids = [t.person.id for t in self.conversations.tabs()]
+        dialog = QuickSwitcher(self.model.persons(), open_ids, self, rooms=self.model.rooms(), open_rooms=open_rooms)
         dialog.chosen.connect(self.open_person)
         dialog.address_chosen.connect(self.contacts.message_address)
+        dialog.room_chosen.connect(self.rooms.open)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
@@ -222,6 +253,28 @@ class MainWindow(QMainWindow):
         self._update_right()
         return tab
 
+    def _note_merge(self, event: PersonRemoved) -> None:
+        if event.merged_into is not None:
+            self._merged_into[event.person_id] = event.merged_into
+
+    def _person_gone(self, person_id: PersonId) -> None:
+        """Close the person's tab; merged into another person, that person's tab takes its place."""
+        into = self._merged_into.pop(person_id, None)
+        pane = self.conversations
+        tab = pane.tab_of(person_id)
+        if tab is None or into is None or self.model.person(into) is None:
+            pane.close_person(person_id)
+            return
+        index, current = pane.indexOf(tab), pane.currentWidget()
+        pane.close_person(person_id)
+        merged = pane.tab_of(into)
+        if merged is None:
+            row = self.model.person(into)
+            assert row is not None
+            merged = pane.open_person(row)
+            pane.tabBar().moveTab(pane.indexOf(merged), min(index, pane.count() - 1))
+        pane.setCurrentWidget(merged if current is tab else current)
+
     def _update_right(self, *_args: object) -> None:
         self.right.setCurrentWidget(self.conversations if self.conversations.count() else self.placeholder)
 
@@ -243,8 +296,37 @@ class MainWindow(QMainWindow):
         self.tab_memory.save()
         self._settings.sync()
 
+    # -- closing: into the tray, or quitting ----------------------------------------------------
+
+    def set_tray(self, icon: QSystemTrayIcon | None) -> None:
+        """The tray icon the window closes into (None: closing the window quits)."""
+        self._tray = icon
+
+    def prepare_quit(self) -> None:
+        """Quit was chosen (the menu, the tray): the window closes for real when the application asks."""
+        self._quitting = True
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
+        tray = self._tray
+        if not self._quitting and tray is not None and tray.isVisible():
+            event.ignore()
+            self.hide()
+            # A dialog closed later must not end the app while it lives in the tray.
+            app = QApplication.instance()
+            if isinstance(app, QApplication):
+                app.setQuitOnLastWindowClosed(False)
+            self.hidden_to_tray.emit(self._tray_note(tray))
+            return
         super().closeEvent(event)
         if self.on_close is not None:
             self.on_close()
+
+    def _tray_note(self, tray: QSystemTrayIcon) -> str:
+        """Say once (remembered in the window's settings) that the app keeps running in the tray."""
+        if self._settings.value(TRAY_NOTED_KEY, False, type=bool):
+            return ""
+        self._settings.setValue(TRAY_NOTED_KEY, True)
+        self._settings.sync()
+        tray.showMessage(TRAY_NOTE_TITLE, TRAY_NOTE, QSystemTrayIcon.MessageIcon.Information, 10_000)
+        return TRAY_NOTE

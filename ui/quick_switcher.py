@@ -1,4 +1,4 @@
-"""Ctrl+K: a small popup to jump to a person. Type part of a name or address, Up/Down to choose,
+"""Ctrl+K: a small popup to jump to a person or a room. Type part of a name or address, Up/Down to choose,
 Enter opens the conversation, Escape closes. Open conversations are listed first. An address that
 matches nobody offers "Message alice@example.org…" (Enter too): ``address_chosen``."""
 
@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from aggregator.api import ConversationKey
+from aggregator.app.room_rows import RoomRow
 from aggregator.app.rows import PersonRow
 from ui.addresses import looks_like_address
 from ui.models.switcher_model import SwitcherModel
@@ -34,14 +36,23 @@ _MOVES = {
 class QuickSwitcher(QDialog):
     chosen = Signal(int)  # the person to open
     address_chosen = Signal(str)  # an address nobody has: write to it
+    room_chosen = Signal(object)  # ConversationKey: the room to open
 
-    def __init__(self, persons: Iterable[PersonRow], open_ids: Sequence[int], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        persons: Iterable[PersonRow],
+        open_ids: Sequence[int],
+        parent: QWidget | None = None,
+        *,
+        rooms: Iterable[RoomRow] = (),
+        open_rooms: Sequence[ConversationKey] = (),
+    ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Go to a person")
-        self.setAccessibleName("Go to a person")
+        self.setWindowTitle("Go to a person or room")
+        self.setAccessibleName("Go to a person or room")
         self.setModal(True)
         self.model = SwitcherModel(self)
-        self.model.set_persons(persons, open_ids)
+        self.model.set_persons(persons, open_ids, rooms, open_rooms)
 
         self.filter = QLineEdit()
         self.filter.setAccessibleName("Find a person")
@@ -113,10 +124,14 @@ class QuickSwitcher(QDialog):
 
     def _activated(self, index: QModelIndex) -> None:
         person_id = self.model.person_id(index.row()) if index.isValid() else None
-        if person_id is None:
+        room = self.model.room_key(index.row()) if index.isValid() else None
+        if person_id is None and room is None:
             return
         self.accept()
-        self.chosen.emit(person_id)
+        if person_id is not None:
+            self.chosen.emit(person_id)
+        else:
+            self.room_chosen.emit(room)
 
     def new_address(self) -> str | None:
         """The typed text, when it is an address and matches nobody."""

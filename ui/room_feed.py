@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 class RoomFeed(QObject):
     room_changed = Signal(object)  # RoomRow, after the model has it
     room_gone = Signal(object)  # ConversationKey
+    loaded = Signal()  # the first snapshot is in the buddy list (or could not be read)
 
     def __init__(self, ctx: UiContext, model: RosterModel, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -38,12 +39,14 @@ class RoomFeed(QObject):
     def _loaded(self, rows: list[RoomRow] | None, error: BaseException | None) -> None:
         if error is not None or rows is None:
             log.error("Could not load the rooms: %s", error)
+            self.loaded.emit()
             return
         self._model.set_rooms(rows)
         self._ready = True
         early, self._early = self._early, []
         for event in early:
             self._on_changed(event) if isinstance(event, RoomChanged) else self._on_removed(event)
+        self.loaded.emit()
 
     def _on_changed(self, event: RoomChanged) -> None:
         if not self._ready:

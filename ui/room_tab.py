@@ -139,7 +139,8 @@ class RoomTab(QWidget):
 
     def set_room(self, room: RoomRow) -> None:
         self.room = room
-        self._title.setText(room.name)
+        self._title.setText(room.short_name)  # as the buddy list names it; the address in the tooltip
+        self._title.setToolTip(f"{room.name} on {room.account}")
         show_room_names(self._ctx, self.view, room)
         count = f"{len(room.members)} member{'s' if len(room.members) != 1 else ''}"
         if room.joined:
@@ -276,7 +277,7 @@ def open_room(ctx: UiContext, pane: QTabWidget, room: RoomRow) -> RoomTab:
         tab = RoomTab(ctx, room, pane)
         tab.left.connect(lambda key: close_room(pane, key))
         pane.currentChanged.connect(tab.on_current_tab)
-        pane.addTab(tab, _room_icon(room), room.name)
+        pane.addTab(tab, _room_icon(room), room.short_name)
         pane.setTabToolTip(pane.indexOf(tab), f"Room {room.name} on {room.account}")
     pane.setCurrentWidget(tab)
     tab.input.setFocus()
@@ -288,7 +289,9 @@ def update_room(pane: QTabWidget, room: RoomRow) -> None:
     tab = room_tab(pane, room.key)
     if tab is not None:
         tab.set_room(room)
-        pane.setTabIcon(pane.indexOf(tab), _room_icon(room))
+        index = pane.indexOf(tab)
+        pane.setTabIcon(index, _room_icon(room))
+        pane.setTabText(index, room.short_name)
 
 
 def close_room(pane: QTabWidget, key: ConversationKey) -> None:

@@ -34,6 +34,19 @@ LABELS = dict(CHOICES) | {PresenceKind.EXTENDED_AWAY: "Extended away"}
 SPHERE_LABELS = {Sphere.WORK: "Work", Sphere.PERSONAL: "Personal"}
 SAME_AS_GLOBAL = "Same as the global status"
 SAME_AS_SPHERE = "Same as its sphere"
+COMBO_TIP = "Your status on every account (unless a sphere or an account has its own)"
+#: How the combo names a status the accounts show without the user choosing it (idleness, work hours).
+AUTO_SUFFIX = " (auto)"
+
+
+def shown_overall(chosen: PresenceKind, shown: list[PresenceKind]) -> PresenceKind:
+    """What the status box shows: the chosen global status while some account shows it; else (every
+    account quietened by idleness or work hours, or set otherwise per scope) the most reachable status
+    an account shows, extended away read as away."""
+    if not shown or chosen in shown:
+        return chosen
+    best = min(shown, key=lambda kind: kind.rank)
+    return PresenceKind.AWAY if best is PresenceKind.EXTENDED_AWAY else best
 
 
 class StatusSelector(QWidget):
@@ -51,7 +64,7 @@ class StatusSelector(QWidget):
 
         self.combo = QComboBox()
         self.combo.setAccessibleName("My status")
-        self.combo.setToolTip("Your status on every account (unless a sphere or an account has its own)")
+        self.combo.setToolTip(COMBO_TIP)
         for kind, label in CHOICES:
             self.combo.addItem(presence_icon(kind), label, kind.value)
         self.combo.activated.connect(lambda index: self.set_kind(PresenceKind(str(self.combo.itemData(index)))))
@@ -102,13 +115,33 @@ class StatusSelector(QWidget):
         self.shown = dict(event.shown)
         if not initial and set(self.shown) != {a.id for a in self.accounts}:
             self.reload()  # an account came or went: fetch the names again
-        index = self.combo.findData(self.book.global_status.kind.value)
-        if index >= 0:
-            self.combo.setCurrentIndex(index)
+        self._show_kind()
         if not self.message.hasFocus():
             self.message.setText(self.book.global_status.status)
         self._rebuild_menu()
         self.global_changed.emit(self.book.global_status.kind)
+
+    def _show_kind(self) -> None:
+        """Select the status the accounts really show; "(auto)" when idleness or work hours made it."""
+        chosen = self.book.global_status.kind
+        kind = shown_overall(chosen, [p.kind for p in self.shown.values()])
+        auto = any(
+            self.book.chosen(a.id, a.sphere).kind is not self.shown[a.id].kind
+            for a in self.accounts
+            if a.id in self.shown
+        )
+        for i, (choice, label) in enumerate(CHOICES):
+            mark = AUTO_SUFFIX if choice is kind and kind is not chosen and auto else ""
+            self.combo.setItemText(i, label + mark)
+        index = self.combo.findData(kind.value)
+        if index >= 0:
+            self.combo.setCurrentIndex(index)
+        tip = COMBO_TIP
+        if kind is not chosen:
+            why = "while you are idle or outside work hours" if auto else "as set for the spheres and accounts"
+            tip = f"You chose {LABELS[chosen]}; every account shows {LABELS[kind]} now ({why}).\n{COMBO_TIP}"
+        self.combo.setToolTip(tip)
+        self.combo.setAccessibleDescription(tip)
 
     def overrides(self) -> list[str]:
         """The scopes that override the global status, as the user reads them (``Work: Busy``)."""

@@ -39,6 +39,7 @@ class Tray(QObject):
         self.quit_action = QAction("Quit", self)
         self.quit_action.triggered.connect(self.quit_requested)
         self.menu.addAction(self.quit_action)
+        self.menu.aboutToShow.connect(self._sync_toggle)  # the window may have been closed into the tray
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
         status.global_changed.connect(self.set_presence)
@@ -70,6 +71,9 @@ class Tray(QObject):
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
             self.toggle_window()
+
+    def _sync_toggle(self) -> None:
+        self.toggle_action.setText("Hide window" if self._window.isVisible() else "Show window")
 
     def toggle_window(self) -> None:
         if self._window.isVisible():

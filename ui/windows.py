@@ -36,6 +36,7 @@ class Windows(QObject):
         self.tray: Tray | None = None
         #: ``--home DIR`` for entries the window writes (autostart), set by ui.app for a non-default profile.
         self.profile_args: list[str] = []
+        self.quit_requested.connect(main.prepare_quit)  # before the app's quit: the window lets it through
         main.quit_action.triggered.connect(self.quit_requested)
         main.search_action.triggered.connect(self.show_log_viewer)
         main.accounts_action.triggered.connect(self.show_accounts)
@@ -46,6 +47,7 @@ class Windows(QObject):
             self.tray.quit_requested.connect(self.quit_requested)
             main.feed.total_unread.connect(self.tray.set_unread)
             self.tray.show()
+            main.set_tray(self.tray.icon)  # closing the window now hides it into the tray
         tray_icon = self.tray.icon if self.tray is not None else None
         self.alerts = desktop_alerts(ctx, main, main.conversations, tray_icon, self)
         self.alerts.opened.connect(self._open_person)

@@ -156,6 +156,11 @@ class App:
     ) -> None:
         await self._core.status.set_status(presence, sphere=sphere, account=account)
 
+    def user_active(self) -> None:
+        """The user typed or clicked in a window of ours: auto-away counts it where the desktop has no
+        idle monitor, and ends at once."""
+        self._core.status.input_seen()
+
     def ca_file_lock(self, account_id: AccountId) -> str | None:
         """Why the policy refuses trusting a certificate for the account (None: it does not)."""
         return ca_file_lock(self._core.policy, self._core.paths, account_id)

@@ -54,6 +54,7 @@ class OwnStatus:
         self._task: asyncio.Task[None] | None = None
         self._bus: EventBus | None = None
         self._published: OwnStatusChanged | None = None
+        self._ticks: set[asyncio.Task[None]] = set()
 
     def attach(self, bus: EventBus) -> None:
         self._bus = bus
@@ -100,6 +101,17 @@ class OwnStatus:
         """The user did something in the app: back from auto-away at once."""
         self.app_input.activity()
         await self.tick()
+
+    def input_seen(self) -> None:
+        """The user typed or clicked in one of the app's windows (engine thread; the window reports it
+        at most every few seconds). The app's own idle clock restarts, and an account away because of
+        idleness is back at once; otherwise the next tick sees it."""
+        self.app_input.activity()
+        limit = self.book.auto_away_minutes * 60
+        if limit > 0 and self._idle is not None and self._idle >= limit:
+            task = asyncio.get_running_loop().create_task(self.tick())
+            self._ticks.add(task)
+            task.add_done_callback(self._ticks.discard)
 
     async def replace_book(self, book: StatusBook) -> None:
         await self._change(book)

@@ -15,7 +15,7 @@ from aggregator.archive.roster_tables import RosterTables
 from aggregator.bus import PRIORITY_CORE, EventBus
 from aggregator.events import MessageStored
 from aggregator.roster.directory import PersonDirectory
-from aggregator.roster.events import UnreadChanged
+from aggregator.roster.events import PersonUpdated, UnreadChanged
 from aggregator.roster.records import PersonId
 
 
@@ -36,16 +36,19 @@ class UnreadCounter:
         self._sphere_of = sphere_of
         self._counts: dict[int, int] = {}
         self._keys: dict[int, ConversationKey] = {}
+        self._told: dict[Sphere, int] = {}  # each sphere's count as last announced
 
     def load(self) -> None:
         for conv_id, key, count in self._store.unread_counts():
             self._counts[conv_id] = count
             self._keys[conv_id] = key
+        self._told = {sphere: self.sphere(sphere) for sphere in Sphere}
 
     def attach(self, bus: EventBus) -> None:
         self._bus = bus
         # After the directory (PRIORITY_CORE) has given a new handle its person.
         bus.subscribe(MessageStored, self._on_stored, priority=PRIORITY_CORE + 2)
+        bus.subscribe(PersonUpdated, self._on_person_updated, priority=PRIORITY_CORE + 2)
 
     def _on_stored(self, event: MessageStored) -> None:
         m = event.message
@@ -54,6 +57,27 @@ class UnreadCounter:
         self._counts[m.conversation_id] = self._counts.get(m.conversation_id, 0) + 1
         self._keys[m.conversation_id] = m.conversation
         self._announce(m.conversation_id)
+
+    def _on_person_updated(self, event: PersonUpdated) -> None:
+        """A merge, a split or a move to the other sphere takes unread messages along: a sphere whose
+        count changed that way is announced again (nothing else would tell the buddy list)."""
+        if self._bus is None or not self._counts:
+            return
+        for sphere in Sphere:
+            count = self.sphere(sphere)
+            if self._told.get(sphere, 0) != count:
+                self._told[sphere] = count
+                person_id = event.person.id
+                self._bus.publish(
+                    UnreadChanged(
+                        conversation_id=None,
+                        person_id=person_id,
+                        person_unread=self.person(person_id),
+                        sphere=sphere,
+                        sphere_unread=count,
+                        total=self.total(),
+                    )
+                )
 
     # -- reading --------------------------------------------------------------------------------------
 
@@ -111,6 +135,8 @@ class UnreadCounter:
             sphere = self._sphere_of_conversation(conversation_id)
         elif person_id is not None:
             sphere = self._directory.person(person_id).sphere
+        if sphere is not None:
+            self._told[sphere] = self.sphere(sphere)
         self._bus.publish(
             UnreadChanged(
                 conversation_id=conversation_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta, timezone
@@ -227,3 +228,34 @@ def test_work_hours_requests() -> None:
             changed_hours(StatusBook(), bad, MON_0900)
     with pytest.raises(ConfigurationError):
         changed_hours(StatusBook(), {"action": "override"}, MON_0900)  # nothing to override
+
+
+async def test_input_seen_ends_auto_away_at_once_and_otherwise_waits_for_the_tick(tmp_path: Path) -> None:
+    accounts = [AccountConfig(id=WORK, protocol="xmpp", address="me@corp.example", sphere=Sphere.WORK)]
+    adapter = RecordingAdapter()
+    clock = [1000.0]
+    idle = AppInputIdle(clock=lambda: clock[0])
+    status = OwnStatus(
+        StatusFile(tmp_path / "status.json"),
+        accounts=lambda: accounts,
+        adapter_of=cast(Callable[[str], Adapter], lambda _a: adapter),
+        idle=idle,
+        app_input=idle,
+        clock=lambda: MON_20,
+    )
+    await status.tick()
+    # Typing while available: the idle clock restarts, nothing is sent until the next tick.
+    clock[0] += 9 * 60
+    status.input_seen()
+    clock[0] += 9 * 60
+    await status.tick()
+    assert adapter.sent == [Presence(AV)]  # 9 minutes since the last key press: not away
+    clock[0] += 2 * 60
+    await status.tick()
+    assert adapter.sent[-1] == Presence(AW)  # auto-away
+    status.input_seen()  # a key press: back at once, without waiting for the tick
+    for _ in range(50):
+        if adapter.sent[-1] == Presence(AV):
+            break
+        await asyncio.sleep(0.01)
+    assert adapter.sent == [Presence(AV), Presence(AW), Presence(AV)]

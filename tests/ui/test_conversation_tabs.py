@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
@@ -10,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from tests.ui.conftest import GuiWorld
 from tests.ui.conversation_world import TIMEOUT, open_tab, running, wait_connected
 from ui.conversation import ConversationPane, ConversationTab
-from ui.tab_memory import CURRENT_KEY, OPEN_KEY
+from ui.tab_memory import CURRENT_KEY, CURRENT_TAB_KEY, OPEN_KEY, TABS_KEY
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -86,6 +88,16 @@ def test_tab_keys_move_and_close_and_tabs_come_back(gui_world: GuiWorld, qtbot: 
 
     # A remembered person that is gone meanwhile is skipped; the others reopen.
     settings = QSettings(str(w.paths.config_dir / "ui.ini"), QSettings.Format.IniFormat)
+    settings.setValue(TABS_KEY, json.dumps([{"person": 987654321}, {"person": bob_id}]))
+    settings.setValue(CURRENT_TAB_KEY, "0")
+    settings.sync()
+    with running(w, qtbot) as session:
+        pane = session.window.conversations
+        qtbot.waitUntil(lambda: len(pane.tabs()) == 1, timeout=TIMEOUT)
+        assert _names(pane) == [w.bob] and _current(pane) == w.bob
+
+    # The person tabs as earlier versions remembered them still reopen.
+    settings.remove(TABS_KEY)
     settings.setValue(OPEN_KEY, f"987654321,{bob_id}")
     settings.setValue(CURRENT_KEY, "987654321")
     settings.sync()

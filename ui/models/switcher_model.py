@@ -1,9 +1,9 @@
-"""The quick switcher's list: persons matching what was typed, open conversations first.
+"""The quick switcher's list: persons and rooms matching what was typed, open conversations first.
 
 A person matches when the typed text (casefolded, spaces collapsed) is a prefix of its name or of a
 word in it, a substring of its name or of one of its addresses, or (fuzzy) its letters appear in
 the name in order. Open conversations come first (in tab order), then the better matches, then
-persons with unread messages, then by name.
+persons with unread messages, then by name. A room matches by its name and address the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
+from aggregator.api import ConversationKey, PresenceKind
+from aggregator.app.room_rows import RoomRow
 from aggregator.app.rows import PersonRow
 from ui.icons import presence_icon
 
@@ -21,6 +23,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 PERSON_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 OPEN_ROLE = Qt.ItemDataRole.UserRole + 2
+ROOM_KEY_ROLE = Qt.ItemDataRole.UserRole + 3
 
 #: How well a person matches (lower is better); None: no match.
 NAME_PREFIX, WORD_PREFIX, NAME_SUBSTRING, ADDRESS_SUBSTRING, FUZZY = range(5)
@@ -49,10 +52,25 @@ def match_rank(person: PersonRow, needle: str) -> int | None:
     return None
 
 
+def room_rank(room: RoomRow, needle: str) -> int | None:
+    """How ``room`` matches ``needle`` (its short name as a name, its address as an address)."""
+    if not needle:
+        return NAME_PREFIX
+    name = room.short_name.casefold()
+    if name.lstrip("#!").startswith(needle.lstrip("#!")):
+        return NAME_PREFIX
+    if needle in name:
+        return NAME_SUBSTRING
+    if needle in room.name.casefold():
+        return ADDRESS_SUBSTRING
+    return FUZZY if _subsequence(needle.replace(" ", ""), name) else None
+
+
 @dataclass(frozen=True, slots=True)
 class _Row:
-    person: PersonRow
+    person: PersonRow | None
     is_open: bool
+    room: RoomRow | None = None
 
 
 class SwitcherModel(QAbstractListModel):
@@ -60,12 +78,22 @@ class SwitcherModel(QAbstractListModel):
         super().__init__(parent)
         self._persons: list[PersonRow] = []
         self._open: list[int] = []
+        self._rooms: list[RoomRow] = []
+        self._open_rooms: list[ConversationKey] = []
         self._rows: list[_Row] = []
         self._needle = ""
 
-    def set_persons(self, persons: Iterable[PersonRow], open_ids: Sequence[int] = ()) -> None:
+    def set_persons(
+        self,
+        persons: Iterable[PersonRow],
+        open_ids: Sequence[int] = (),
+        rooms: Iterable[RoomRow] = (),
+        open_rooms: Sequence[ConversationKey] = (),
+    ) -> None:
         self._persons = list(persons)
         self._open = list(open_ids)
+        self._rooms = list(rooms)
+        self._open_rooms = list(open_rooms)
         self._refilter()
 
     def set_text(self, text: str) -> None:
@@ -84,13 +112,27 @@ class SwitcherModel(QAbstractListModel):
             tab = self._open.index(person.id) if is_open else len(self._open)
             key = (tab, rank, -person.unread, person.name.casefold(), person.id)
             ranked.append((key, _Row(person, is_open)))
+        opened = len(self._open) + len(self._open_rooms)
+        for room in self._rooms:
+            rank = room_rank(room, self._needle)
+            if rank is None:
+                continue
+            is_open = room.key in self._open_rooms
+            tab = len(self._open) + self._open_rooms.index(room.key) if is_open else opened
+            key = (tab, rank, -room.unread, room.short_name.casefold(), 0)
+            ranked.append((key, _Row(None, is_open, room)))
         ranked.sort(key=lambda pair: pair[0])
         self.beginResetModel()
         self._rows = [row for _key, row in ranked]
         self.endResetModel()
 
     def person_id(self, row: int) -> int | None:
-        return self._rows[row].person.id if 0 <= row < len(self._rows) else None
+        person = self._rows[row].person if 0 <= row < len(self._rows) else None
+        return None if person is None else person.id
+
+    def room_key(self, row: int) -> ConversationKey | None:
+        room = self._rows[row].room if 0 <= row < len(self._rows) else None
+        return None if room is None else room.key
 
     # -- Qt -----------------------------------------------------------------------------------------
 
@@ -102,6 +144,8 @@ class SwitcherModel(QAbstractListModel):
             return None
         row = self._rows[index.row()]
         person = row.person
+        if person is None:
+            return self._room_data(row, role)
         if role == Qt.ItemDataRole.DisplayRole:
             text = person.name
             if person.unread:
@@ -123,6 +167,32 @@ class SwitcherModel(QAbstractListModel):
             return font
         if role == PERSON_ID_ROLE:
             return person.id
+        if role == OPEN_ROLE:
+            return row.is_open
+        return None
+
+    def _room_data(self, row: _Row, role: int) -> object:
+        room = row.room
+        assert room is not None
+        if role == Qt.ItemDataRole.DisplayRole:
+            text = room.short_name
+            if room.unread:
+                text += f" ({room.unread} unread)"
+            if row.is_open:
+                text += ", open"
+            return f"{text}   \u2014 room {room.name} on {room.account}"
+        if role == Qt.ItemDataRole.DecorationRole:
+            return presence_icon(PresenceKind.AVAILABLE if room.joined else PresenceKind.OFFLINE)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"Room {room.name} on {room.account} ({room.protocol})"
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            return f"room, {'joined' if room.joined else 'not joined'}; {room.name}"
+        if role == Qt.ItemDataRole.FontRole and row.is_open:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == ROOM_KEY_ROLE:
+            return room.key
         if role == OPEN_ROLE:
             return row.is_open
         return None
