@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.servers.synapse_fixtures",
     "tests.servers.irc_fixtures",
     "tests.servers.postgres_fixtures",
+    "tests.ui.xmpp_world",
 ]
 
 # Qt must never need a display in tests; set before anything imports PySide6.

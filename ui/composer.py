@@ -9,9 +9,10 @@ Edits by the user (not by the program) drive the typing notice (``throttle``).
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from aggregator.app.reply_info import ReplyInfo, over_limit_text
@@ -21,12 +22,6 @@ log = logging.getLogger(__name__)
 
 ERROR_STYLE = "color: #c00000"
 NOTE_STYLE = "color: palette(window-text); background: palette(alternate-base); padding: 3px"
-FILES_REFUSED = (
-    "Sending files is not supported yet: nothing was sent, and the file's name and location were not put in "
-    "the message."
-)
-
-
 def carries_files(mime: QMimeData) -> bool:
     """Whether a drop or a paste brings local files (a file manager's drag or copy), as URLs or as
     ``file://`` text: their paths must never become message text."""
@@ -35,21 +30,36 @@ def carries_files(mime: QMimeData) -> bool:
     return mime.hasText() and mime.text().lstrip().lower().startswith("file:")
 
 
-class MessageInput(QPlainTextEdit):
-    """The text of a message. Files dropped or pasted on it are refused (``files_refused``), never
-    inserted as their paths."""
+def local_files(mime: QMimeData) -> list[Path]:
+    """The local files a drop or a paste brings (URLs, or ``file://`` lines of text)."""
+    urls = list(mime.urls()) if mime.hasUrls() else []
+    if not urls and mime.hasText():
+        urls = [QUrl(line.strip()) for line in mime.text().splitlines() if line.strip().lower().startswith("file:")]
+    return [Path(url.toLocalFile()) for url in urls if url.isLocalFile()]
 
-    files_refused = Signal()
+
+class MessageInput(QPlainTextEdit):
+    """The text of a message. Files dropped or pasted on it are sent as files (``files_dropped``), a
+    pasted picture as a picture (``image_pasted``): never inserted as their paths."""
+
+    files_dropped = Signal(list)  # list[Path]
+    image_pasted = Signal(QImage)
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
         # Accepted so that the drop lands here and is answered, rather than silently ignored.
-        return carries_files(source) or super().canInsertFromMimeData(source)
+        return carries_files(source) or source.hasImage() or super().canInsertFromMimeData(source)
 
     def insertFromMimeData(self, source: QMimeData) -> None:
         if carries_files(source):
-            log.info("Refused %d dropped or pasted file(s): sending files is not supported yet", len(source.urls()))
-            self.files_refused.emit()
+            files = local_files(source)
+            log.info("%d file(s) dropped or pasted on the message box: sent as files", len(files))
+            self.files_dropped.emit(files)
             return
+        if source.hasImage() and not source.hasText():
+            image = source.imageData()
+            if isinstance(image, QImage) and not image.isNull():
+                self.image_pasted.emit(image)
+                return
         super().insertFromMimeData(source)
 
 
@@ -92,7 +102,6 @@ class Composer(QWidget):
         self._info: ReplyInfo | None = None
         self._programmatic = False
         self.input = MessageInput()
-        self.input.files_refused.connect(lambda: self.show_note(FILES_REFUSED))
         self.input.setTabChangesFocus(True)  # Tab moves on (keyboard users); a tab character is rarely wanted
         self.input.setAccessibleName(name)
         self.input.setPlaceholderText(placeholder)

@@ -22,7 +22,7 @@ from aggregator.app.types import ConfirmationRequiredError, Direction, StoredMes
 from ui.attachment_shelf import AttachmentShelf
 from ui.composer import Composer
 from ui.context import UiContext
-from ui.file_actions import FileActions
+from ui.file_actions import FileActions, FileDrop
 from ui.input_commands import BadCommand, InsertTemplate, SendText, ShowHelp, help_text, parse
 from ui.message_view import MessageView
 from ui.models.conversation_model import ConversationModel
@@ -84,7 +84,11 @@ class ComposerController(QObject):
         self.shelf = AttachmentShelf(ctx, view, model)
         self.files = FileActions(ctx, host, self.shelf, target)
         self.files.notice.connect(self._file_notice)
+        self.files.note.connect(composer.show_note)
         view.file_action.connect(self.files.act)
+        composer.input.files_dropped.connect(self.files.send_all)
+        composer.input.image_pasted.connect(self.files.send_image)
+        self.drop = FileDrop(view.viewport(), self.files)
         self.attach = attach_button(host)
         self.attach.clicked.connect(self.files.choose_and_send)
         composer.add_button(self.attach)

@@ -12,13 +12,14 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QImage
+from PySide6.QtCore import QEvent, QObject, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from aggregator.api import ConversationKey
 from aggregator.app.types import StoredMessage
 from ui.attachment_shelf import AttachmentShelf
+from ui.composer import carries_files, local_files
 from ui.context import UiContext
 from ui.image_viewer import ImageViewer
 
@@ -27,8 +28,29 @@ log = logging.getLogger(__name__)
 Target = Callable[[], ConversationKey | None]
 
 
+class FileDrop(QObject):
+    """Files dragged from a file manager onto the conversation (the timeline) are sent."""
+
+    def __init__(self, target: QWidget, actions: FileActions) -> None:
+        super().__init__(target)
+        self._actions = actions
+        target.setAcceptDrops(True)
+        target.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if isinstance(event, QDragEnterEvent | QDragMoveEvent) and carries_files(event.mimeData()):
+            event.acceptProposedAction()
+            return True
+        if isinstance(event, QDropEvent) and carries_files(event.mimeData()):
+            event.acceptProposedAction()
+            self._actions.send_all(local_files(event.mimeData()))
+            return True
+        return False
+
+
 class FileActions(QObject):
-    notice = Signal(str)  # a sentence for the conversation's notice line ("" clears it)
+    notice = Signal(str)  # a problem, for the conversation's error line ("" clears it)
+    note = Signal(str)  # news that is no problem (a file saved)
 
     def __init__(self, ctx: UiContext, host: QWidget, shelf: AttachmentShelf, target: Target) -> None:
         super().__init__(host)
@@ -61,7 +83,10 @@ class FileActions(QObject):
             self._ctx.bridge.run(lambda: app.cancel_file(attachment_id), lambda _r, _e: None)
 
     def _saved(self, path: Path | None, error: BaseException | None) -> None:
-        self.notice.emit(f"Could not save the file: {error}" if error is not None else f"Saved {path}")
+        if error is not None:
+            self.notice.emit(f"Could not save the file: {error}")
+        else:
+            self.note.emit(f"Saved {path}")
 
     def _fetched(self, _result: object, error: BaseException | None) -> None:
         if error is not None:
@@ -73,6 +98,12 @@ class FileActions(QObject):
         chosen, _ = QFileDialog.getOpenFileName(self._host, "Send a file", str(Path.home()))
         if chosen:
             self.send(Path(chosen))
+
+    def send_all(self, paths: list[Path]) -> None:
+        if not paths:
+            self.notice.emit("Only files on this computer can be sent (not folders or links).")
+        for path in paths:
+            self.send(path)
 
     def send(self, path: Path, caption: str = "") -> None:
         to = self._target()
@@ -88,7 +119,7 @@ class FileActions(QObject):
     def send_image(self, image: QImage) -> None:
         """A picture pasted from the clipboard: saved as a PNG first, then sent like a file."""
         path = self._pasted / f"pasted {datetime.now():%Y-%m-%d %H.%M.%S}.png"
-        if not image.save(str(path), b"PNG"):
+        if not image.save(str(path)):
             self.notice.emit("The pasted picture could not be prepared for sending.")
             return
         self.send(path)

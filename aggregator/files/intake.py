@@ -100,7 +100,7 @@ async def take_in(
             )
         if result.outcome is ScanOutcome.UNAVAILABLE:
             return replace(
-                base, state=AttachmentState.QUARANTINED, reason=f"held: {result.detail}", local_path=received.path
+                base, state=AttachmentState.QUARANTINED, reason=result.detail, local_path=received.path
             )
     stored = store.release(received)
     note = f"declared as {typed.declared}, its content is {typed.mime_type}" if typed.mismatch else ""

@@ -24,6 +24,7 @@ from aggregator.api import (
     Presence,
     ProtocolError,
     SendReceipt,
+    UnsupportedError,
 )
 from protocols.fake import mapping, wire
 from protocols.fake.addresses import normalize_address, parse_server
@@ -194,6 +195,8 @@ class FakeAdapter:
         self._write({"op": "typing", "to": self._recipient(conversation), "typing": typing})
 
     async def send_message(self, conversation: ConversationKey, message: OutgoingMessage) -> SendReceipt:
+        if message.file is not None:
+            raise UnsupportedError("the test server cannot carry files")
         frame = {
             "op": "send",
             "to": self._recipient(conversation),

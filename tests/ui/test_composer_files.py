@@ -1,5 +1,6 @@
-"""Files dropped or pasted on the message box are refused with a note: their local path never becomes
-message text (it would tell the peer the user's file system layout) until sending files lands."""
+"""Files dropped or pasted on the message box are sent as files, never as text: their local path never
+becomes message text (it would tell the peer the user's file system layout). On the fake test server,
+which carries no files, the file's message fails with the reason, named by the file's name only."""
 
 from __future__ import annotations
 
@@ -29,23 +30,27 @@ def _drop(target: QPlainTextEdit, mime: QMimeData) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_dropped_or_pasted_file_is_refused_with_a_note(
+def test_a_dropped_or_pasted_file_is_sent_as_a_file_never_as_its_path(
     gui_world: GuiWorld, qtbot: QtBot, tmp_path: Path, kind: str
 ) -> None:
     w = gui_world
     prepare(w, kind)
     secret = tmp_path / "private" / "salary 2026.pdf"
+    secret.parent.mkdir()
+    secret.write_bytes(b"%PDF-1.4 salaries")
     with running(w, qtbot) as session:
         talk = open_talk(session.window, qtbot, w, kind)
         tab = talk.tab
-        note = tab.composer.note
 
         files = QMimeData()
         files.setUrls([QUrl.fromLocalFile(str(secret))])
         files.setText(str(secret))  # file managers offer the path as text too
         _drop(tab.input, files)
         assert tab.input.toPlainText() == ""
-        assert note.isVisible() and "Sending files is not supported yet" in note.text()
+        qtbot.waitUntil(lambda: any(m.body == "salary 2026.pdf" for m in tab.model.messages), timeout=TIMEOUT)
+        assert not any(str(tmp_path) in m.body for m in tab.model.messages)  # the name, never the path
+        qtbot.waitUntil(lambda: "not sent" in tab.composer.error.text(), timeout=TIMEOUT)
+        assert "cannot carry files" in tab.composer.error.text()
 
         # A file:// URL as plain text, pasted.
         QApplication.clipboard().setText(QUrl.fromLocalFile(str(secret)).toString())
@@ -62,5 +67,5 @@ def test_a_dropped_or_pasted_file_is_refused_with_a_note(
         QTest.keyClick(tab.input, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: bool(talk.sent()), timeout=TIMEOUT)
         engine_round_trip(session, qtbot)
-        assert [m.body for m in talk.sent()] == ["see the report"]
+        assert [m.body for m in talk.sent()] == ["see the report"]  # the server never saw a file or a path
         assert not any(str(tmp_path) in m.body for m in talk.sent())
