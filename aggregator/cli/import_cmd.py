@@ -69,7 +69,7 @@ def cmd_import(args: argparse.Namespace, paths: ProfilePaths, registry: Protocol
     if not directory.is_dir():
         raise UsageError(f"{directory} is not a directory")
     try:
-        job = LogImport(profile(args, paths), registry, args.source, directory)
+        job = LogImport(paths, registry, args.source, directory)
     except ConfigurationError as exc:
         raise UsageError(str(exc)) from None
     verbose = bool(args.per_file or getattr(args, "verbose", 0))
@@ -78,7 +78,7 @@ def cmd_import(args: argparse.Namespace, paths: ProfilePaths, registry: Protocol
         return Progress(f"importing {title} logs", files, "files", items="messages")
 
     read_any = False
-    for outcome in job.run(options, progress, verbose=verbose):
+    for outcome in job.run(profile(args, paths), options, progress, verbose=verbose):
         for line in outcome.lines:
             out(line)
         read_any = read_any or outcome.summary.files > 0

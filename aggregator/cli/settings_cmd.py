@@ -43,7 +43,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def _offline(args: argparse.Namespace, paths: ProfilePaths) -> dict[str, Any]:
     if args.verb == "show":
         return offline_settings.show(paths)
-    return offline_settings.set_value(profile(args, paths), args.key, args.value)
+    return offline_settings.set_value(paths, args.key, args.value, lambda: profile(args, paths))
 
 
 def cmd_settings(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:

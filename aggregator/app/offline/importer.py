@@ -16,6 +16,7 @@ from aggregator.archive.importers import AccountMapper, KnownAccount, ReadOption
 from aggregator.archive.importers.formats import plan
 from aggregator.archive.importers.report import summary_lines
 from aggregator.archive.importers.session import ImportOutcome
+from aggregator.paths import ProfilePaths
 from aggregator.registry import ProtocolRegistry
 
 
@@ -44,20 +45,20 @@ class LogImport:
     """One import: ``formats.NothingToImport`` on creation for a wrong or empty folder, and
     ``ConfigurationError`` when the accounts file cannot be read, before anything is stored."""
 
-    def __init__(self, profile: OfflineProfile, registry: ProtocolRegistry, source: str, directory: Path) -> None:
-        self._profile = profile
+    def __init__(self, paths: ProfilePaths, registry: ProtocolRegistry, source: str, directory: Path) -> None:
         self._registry = registry
         self._directory = directory
         self._plans = plan(source, directory)
         self._configured = [
             KnownAccount(a.id, a.protocol, a.address, a.label, a.sphere)
-            for a in AccountCommands.offline(profile.paths).accounts()
+            for a in AccountCommands.offline(paths).accounts()
         ]
 
-    def run(self, options: ReadOptions, progress: ProgressFactory, *, verbose: bool) -> Iterator[ImportOutcome]:
+    def run(
+        self, profile: OfflineProfile, options: ReadOptions, progress: ProgressFactory, *, verbose: bool
+    ) -> Iterator[ImportOutcome]:
         """Import each format in turn under the profile's lock (one writer: message ids are allocated
         by this process alone); its outcome comes as soon as it is stored."""
-        profile = self._profile
         with held(profile.paths), profile:
             archive = profile.archive
             for step in self._plans:

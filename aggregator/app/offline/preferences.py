@@ -4,6 +4,7 @@ against the policy, its refusals recorded in the archive's policy log."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aggregator.api import AggregatorError, ConfigurationError, Sphere
@@ -54,15 +55,15 @@ def show(paths: ProfilePaths) -> dict[str, Any]:
     return {"ok": True, "settings": [commands.view_json(v) for v in views]}
 
 
-def set_value(profile: OfflineProfile, key: str, value: str) -> dict[str, Any]:
-    """The ``settings.set`` reply; a bad key or value: ``ConfigurationError`` before the archive opens."""
-    paths = profile.paths
+def set_value(paths: ProfilePaths, key: str, value: str, profile: Callable[[], OfflineProfile]) -> dict[str, Any]:
+    """The ``settings.set`` reply; a bad key or value: ``ConfigurationError`` before ``profile()`` is
+    asked for the archive (a typo is a usage error, nothing else)."""
     engine, state, spheres = _engine(paths)
     keys.parse_value(keys.parse_key(key), value)
     paths.ensure()
-    with profile:
-        engine.add_listener(PolicyLog(profile.archive).record)
+    with profile() as offline:
+        engine.add_listener(PolicyLog(offline.archive).record)
         prefs = Preferences(
-            paths, _settings(paths, engine), engine, profile.archive, lambda: spheres, seeded=state.seeded
+            paths, _settings(paths, engine), engine, offline.archive, lambda: spheres, seeded=state.seeded
         )
         return commands.run(prefs, {"op": "settings.set", "key": key, "value": value})
