@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 import resources
 from aggregator.api import AggregatorError
 from aggregator.app.application import App, CoreFactory, build_app, default_core
+from aggregator.app.desktop import profile_args
 from aggregator.app.links import LinkTarget
 from aggregator.app.runtime import (
     ControlServer,
@@ -27,7 +28,6 @@ from aggregator.app.runtime import (
     ProfilePaths,
     ProtocolRegistry,
 )
-from aggregator.desktop.xdg import profile_args
 from ui.bridge import Bridge
 from ui.context import UiContext
 from ui.fonts import add_emoji_font

@@ -8,8 +8,7 @@ from collections.abc import Sequence
 
 from PySide6.QtWidgets import QCheckBox, QGroupBox, QVBoxLayout, QWidget
 
-from aggregator.desktop import autostart
-from aggregator.desktop.xdg import XdgDirs, launcher
+from aggregator.app.desktop import XdgDirs, autostart, launcher
 
 log = logging.getLogger(__name__)
 

@@ -12,5 +12,9 @@ call only this package (plus ``aggregator.api`` and event types); an import-lint
   connect-send-wait commands.
 - Read models (frozen rows): ``rows`` (buddy list, accounts), ``room_rows``, ``search_rows``,
   ``reply_info``, ``account_selves``, ``names`` (sender names), ``preferences``; ``wire`` their JSON.
+- ``offline``: the same commands and read models on a profile no instance runs (the CLI while nothing
+  runs): ``offline.profile.OfflineProfile`` opens the profile's archive once; persons, rooms, settings,
+  policy, retention, search, stats, export, import, templates and status commands use it.
+- ``desktop``: the menu entry, autostart and links (``aggregator.desktop``) for the front ends.
 - ``types`` and ``runtime``: the value types and the runtime pieces (paths, lock, engine) front ends use.
 """

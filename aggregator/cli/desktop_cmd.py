@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from aggregator.app.desktop import Desktop
 from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
 from aggregator.cli import gui_cmd
 from aggregator.cli.output import out
-from aggregator.desktop import autostart
-from aggregator.desktop import install as desktop_install
-from aggregator.desktop.xdg import XdgDirs, launcher, profile_args
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,32 +39,32 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def cmd_install(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
-    dirs = XdgDirs.from_env()
-    written = desktop_install.install(dirs, launcher(), extra=profile_args(paths))
-    out(f"installed {len(written)} files under {dirs.data_home} (menu entry, metainfo, icons)")
+    desktop = Desktop.for_profile(paths)
+    written = desktop.install()
+    out(f"installed {len(written)} files under {desktop.data_home} (menu entry, metainfo, icons)")
     return 0
 
 
 def cmd_uninstall(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
-    dirs = XdgDirs.from_env()
-    if not desktop_install.is_installed(dirs):
-        out(f"nothing to remove: `aggregator desktop install` has not put anything under {dirs.data_home}")
+    desktop = Desktop.for_profile(paths)
+    if not desktop.is_installed():
+        out(f"nothing to remove: `aggregator desktop install` has not put anything under {desktop.data_home}")
         return 0
-    removed = desktop_install.uninstall(dirs)
-    out(f"removed {len(removed)} files from {dirs.data_home}")
+    removed = desktop.uninstall()
+    out(f"removed {len(removed)} files from {desktop.data_home}")
     return 0
 
 
 def cmd_autostart(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
-    dirs = XdgDirs.from_env()
+    desktop = Desktop.for_profile(paths)
     if args.state == "on":
-        path = autostart.enable(dirs, launcher(), extra=profile_args(paths))
+        path = desktop.enable_autostart()
         out(f"Aggregator starts with your session, in the tray ({path})")
     elif args.state == "off":
-        removed = autostart.disable(dirs)
+        removed = desktop.disable_autostart()
         out("Aggregator no longer starts with your session" if removed else "autostart was already off")
     else:
-        out("on" if autostart.is_enabled(dirs) else "off")
+        out("on" if desktop.autostart_enabled() else "off")
     return 0
 
 

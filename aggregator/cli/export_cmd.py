@@ -10,14 +10,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from aggregator.app.offline.archive_reads import ExportFormat, export_archive, parse
 from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
+from aggregator.app.types import SearchError
 from aggregator.app.wire import message_json
-from aggregator.cli.database import has_archive, open_archive
+from aggregator.cli.database import profile
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
 from aggregator.cli.progress import Progress
-from aggregator.search import SearchError, parse
-from aggregator.search.export import ExportFormat, Selection, export, export_title
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,18 +44,14 @@ def cmd_export(args: argparse.Namespace, paths: ProfilePaths, _registry: Protoco
         raise UsageError(f"--output {target} is a directory; give a file name")
     if not target.absolute().parent.is_dir():
         raise UsageError(f"--output: the directory {target.absolute().parent} does not exist")
-    fmt = ExportFormat(args.format)
-    if not has_archive(args, paths):
-        written = export(Selection.empty(), target, fmt, shape=message_json, title=export_title(text))
-    else:
-        archive = open_archive(args, paths)
-        try:
-            selection = Selection(archive, query)
-            with Progress("exporting", selection.count(), "messages") as progress:
-                written = export(
-                    selection, target, fmt, shape=message_json, title=export_title(text), on_message=progress.advance
-                )
-        finally:
-            archive.close()
+    written = export_archive(
+        profile(args, paths),
+        query,
+        text,
+        target,
+        ExportFormat(args.format),
+        shape=message_json,
+        progress=lambda total: Progress("exporting", total, "messages"),
+    )
     out(f"exported {written} messages to {target}")
     return 0

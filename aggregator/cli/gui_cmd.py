@@ -11,10 +11,10 @@ import logging
 from importlib.metadata import entry_points
 
 from aggregator.api import AggregatorError
+from aggregator.app.desktop import BadLinkError, LinkTarget, parse_link
 from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
 from aggregator.cli.errors import UsageError
 from aggregator.control.client import ControlUnavailableError, request
-from aggregator.desktop.uri import BadLinkError, LinkTarget, parse_link
 
 log = logging.getLogger(__name__)
 

@@ -9,25 +9,22 @@ missing. Logs of an account that is not configured go to an archive-only account
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aggregator.api import AggregatorError, ConfigurationError
-from aggregator.app.accounts import AccountCommands
-from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
-from aggregator.archive.importers import AccountMapper, KnownAccount, ReadOptions, import_logs
-from aggregator.archive.importers.formats import NothingToImport, formats, plan
-from aggregator.archive.importers.report import summary_lines
-from aggregator.cli.database import open_archive
+from aggregator.app.offline.importer import LogImport
+from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
+from aggregator.app.types import ReadOptions, import_formats
+from aggregator.cli.database import profile
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out
 from aggregator.cli.progress import Progress
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    known = formats()
+    known = import_formats()
     cmd = sub.add_parser(
         "import",
         help=f"import chat logs of another client ({', '.join(f.title for f in known.values())})",
@@ -57,16 +54,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         p.set_defaults(func=cmd_import)
 
 
-def _normalizer(registry: ProtocolRegistry) -> Callable[[str, str], str]:
-    def normalize(protocol: str, handle: str) -> str:
-        try:
-            return registry.get(protocol).normalize_handle(handle)
-        except (AggregatorError, ValueError):
-            return handle
-
-    return normalize
-
-
 def _zone(name: str | None) -> tzinfo | None:
     if not name:
         return None
@@ -82,45 +69,19 @@ def cmd_import(args: argparse.Namespace, paths: ProfilePaths, registry: Protocol
     if not directory.is_dir():
         raise UsageError(f"{directory} is not a directory")
     try:
-        plans = plan(args.source, directory)
-    except NothingToImport as exc:
-        raise AggregatorError(str(exc)) from None
-    try:
-        configured = [
-            KnownAccount(a.id, a.protocol, a.address, a.label, a.sphere)
-            for a in AccountCommands.offline(paths).accounts()
-        ]
+        job = LogImport(paths, registry, args.source, directory)
     except ConfigurationError as exc:
         raise UsageError(str(exc)) from None
     verbose = bool(args.per_file or getattr(args, "verbose", 0))
-    lock = InstanceLock(paths.lock_file)
-    paths.ensure()
-    lock.acquire()  # one writer: message ids are allocated by this process alone
+
+    def progress(title: str, files: int) -> Progress:
+        return Progress(f"importing {title} logs", files, "files", items="messages")
+
     read_any = False
-    try:
-        archive = open_archive(args, paths)
-        try:
-            for step in plans:
-                title = step.format.title
-                label = f"importing {title} logs"
-                with Progress(label, len(step.files), "files", items="messages") as progress:
-                    summary = import_logs(
-                        archive,
-                        step.format.parse_all(step.root, step.files, options),
-                        source=step.format.source or step.format.name,
-                        accounts=AccountMapper(archive, configured, title),
-                        normalize=_normalizer(registry),
-                        on_file=progress.advance,
-                        on_messages=progress.add_items,
-                        correct_directions=bool(options.me),
-                    )
-                for line in summary_lines(summary, title, directory, verbose=verbose):
-                    out(line)
-                read_any = read_any or summary.files > 0
-        finally:
-            archive.close()
-    finally:
-        lock.release()
+    for outcome in job.run(profile(args, paths), options, progress, verbose=verbose):
+        for line in outcome.lines:
+            out(line)
+        read_any = read_any or outcome.summary.files > 0
     if not read_any:
         raise AggregatorError(f"no file under {directory} could be read as a chat log (see the list above)")
     return 0

@@ -11,16 +11,13 @@ import json
 from typing import Any
 
 from aggregator.api import AggregatorError, ConfigurationError
-from aggregator.app import persons as commands
 from aggregator.app.accounts import AccountCommands
+from aggregator.app.offline import persons as offline_persons
+from aggregator.app.offline.persons import UNGROUPED
 from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
-from aggregator.archive import Archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out, out_exact
 from aggregator.control.client import request
-from aggregator.policy import PolicyEngine
-from aggregator.roster.buddylist import UNGROUPED
-from aggregator.roster.service import Roster
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,34 +74,12 @@ def cmd_persons(args: argparse.Namespace, paths: ProfilePaths, registry: Protoco
     if InstanceLock(paths.lock_file).is_held_elsewhere():
         reply = request(paths.control_socket, req)
     else:
-        reply = _locally(paths, req)
+        reply = offline_persons.run(paths, req)
     if not reply.get("ok"):
         error = str(reply.get("error", "the request was refused"))
         raise UsageError(error) if reply.get("usage") else AggregatorError(error)
     _show(args, reply)
     return 0
-
-
-def _locally(paths: ProfilePaths, req: dict[str, Any]) -> dict[str, Any]:
-    lock = InstanceLock(paths.lock_file)
-    paths.ensure()
-    lock.acquire()
-    try:
-        accounts = AccountCommands.offline(paths).accounts()
-        archive = Archive.open(path=paths.archive_file)
-        try:
-            for a in accounts:
-                archive.upsert_account(a.id, a.protocol, a.address, a.label, a.sphere)
-            roster = Roster(archive, policy=PolicyEngine(), accounts=lambda: accounts)
-            roster.load()
-            try:
-                return commands.run(roster, req)
-            except ConfigurationError as exc:
-                return {"ok": False, "usage": True, "error": str(exc)}
-        finally:
-            archive.close()
-    finally:
-        lock.release()
 
 
 def _show(args: argparse.Namespace, reply: dict[str, Any]) -> None:

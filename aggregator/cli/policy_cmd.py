@@ -8,17 +8,12 @@ import json
 import sys
 from pathlib import Path
 
-from aggregator.accounts.secrets import SecretStore, check_keyring_available
 from aggregator.api import AggregatorError
-from aggregator.app.runtime import InstanceLock, ProfileLockedError, ProfilePaths, ProtocolRegistry, profile_id
-from aggregator.archive import Archive
+from aggregator.app.offline import policy as offline_policy
+from aggregator.app.offline.policy import POLICY_ENV, PolicyLoad
+from aggregator.app.runtime import InstanceLock, ProfileLockedError, ProfilePaths, ProtocolRegistry
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out, out_exact, warn
-from aggregator.policy.apply import start_policy
-from aggregator.policy.file import POLICY_ENV, Policy, PolicyLoad, ScopeRules, expand_username, load_policy
-from aggregator.policy.log import PolicyLog
-from aggregator.policy.state import PolicyState
-from aggregator.settings import Settings
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,67 +41,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     log.set_defaults(func=cmd_log)
 
 
-# -- describing a policy ------------------------------------------------------------------------------
-
-
-def _scope_lines(rules: ScopeRules) -> list[str]:
-    lines: list[str] = []
-    if rules.logging_required is not None:
-        lines.append("logging " + ("required (cannot be turned off)" if rules.logging_required else "optional"))
-    if rules.retention_days is not None:
-        lines.append(f"messages older than {rules.retention_days} days are deleted by the retention job")
-    if rules.file_transfer is not None:
-        lines.append(f"file transfer: {rules.file_transfer}")
-    if rules.allowed_domains is not None:
-        lines.append(f"only to and from {', '.join(rules.allowed_domains)} (others refused, held, declined)")
-    if rules.disclaimer is not None:
-        lines.append(f"disclaimer sent once a day per conversation: {rules.disclaimer!r}")
-    if rules.banner is not None:
-        lines.append(f"banner shown in every conversation: {rules.banner!r}")
-    return lines
-
-
-def describe(policy: Policy, source: str) -> list[str]:
-    """What the policy does, one line per value, each with where it comes from."""
-    lines: list[str] = []
-    for key, value in sorted(policy.locked.items()):
-        lines.append(f"setting {key} = {value:g}: locked (every start)  [{source}: locked.{key}]")
-    for key, value in sorted(policy.defaults.items()):
-        lines.append(f"setting {key} = {value:g}: default, seeded once  [{source}: defaults.{key}]")
-    for i, spec in enumerate(policy.profiles):
-        where = f"[{source}: profiles[{i}]]"
-        if spec.offboard:
-            lines.append(f"profile {spec.name}: offboarded: its account and password are removed  {where}")
-            continue
-        username = expand_username(spec.username)
-        who = username if username is not None else f"{spec.username or '(asked)'} (asked at first start)"
-        extra = [f"server {spec.server}"] if spec.server else []
-        extra += [f"CA {spec.ca_file}"] if spec.ca_file else []
-        extra += [f"autojoin {', '.join(spec.autojoin)}"] if spec.autojoin else []
-        extra += [f"locked {', '.join(sorted(spec.locked))}"] if spec.locked else []
-        lines.append(
-            f"profile {spec.name}: {spec.protocol} account {who}, {spec.sphere.value}"
-            + (f" ({'; '.join(extra)})" if extra else "")
-            + f"  {where}"
-        )
-    for sphere, rules in sorted(policy.spheres.items()):
-        for line in _scope_lines(rules):
-            lines.append(f"{sphere.value} accounts: {line}  [{source}: rules.{sphere.value}]")
-    for account_id, rules in sorted(policy.accounts.items()):
-        for line in _scope_lines(rules):
-            lines.append(f'{account_id}: {line}  [{source}: rules.accounts."{account_id}"]')
-    for i, rule in enumerate(policy.blocked_words):
-        scope = ", ".join(sorted(s.value for s in rule.spheres)) + " accounts" if rule.spheres else "every account"
-        what = "blocked" if rule.action == "block" else "sent only when confirmed"
-        patterns = ", ".join(p.pattern for p in rule.patterns)
-        lines.append(
-            f"rule {rule.name}: messages matching {patterns} are {what} ({scope})  [{source}: rules.blocked_words[{i}]]"
-        )
-    if not policy.merge_across_spheres:
-        lines.append(f"work and personal contacts cannot be merged  [{source}: rules.merge_across_spheres]")
-    for name, text in sorted(policy.templates.items()):
-        lines.append(f"template {name}: {text!r}  [{source}: rules.templates.{name}]")
-    return lines
+# -- commands -----------------------------------------------------------------------------------------
 
 
 def _print_problems(load: PolicyLoad) -> None:
@@ -114,21 +49,17 @@ def _print_problems(load: PolicyLoad) -> None:
         warn(f"policy {load.path}: {problem} (skipped)")
 
 
-# -- commands -----------------------------------------------------------------------------------------
-
-
 def cmd_check(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
     path: Path = args.file
     if not path.exists():
         raise UsageError(f"no such file: {path}")
-    load = load_policy(path, setting_names=Settings.names())
+    checked = offline_policy.check(path, registry)
+    load, lines, unknown = checked.load, checked.lines, checked.unknown_protocols
     if load.error or load.policy is None:
         raise AggregatorError(f"{load.error or 'unusable policy'}; a client would apply nothing from it")
-    unknown = sorted({s.protocol for s in load.policy.profiles} - {info.id for info in registry.all()})
     _print_problems(load)
     for protocol in unknown:
         warn(f"policy {path}: no protocol {protocol!r} is installed; its profiles would be skipped")
-    lines = describe(load.policy, str(path))
     out(f"{path}: {len(lines)} value(s) would apply, {len(load.problems)} key(s) skipped")
     for line in lines:
         out(f"  {line}")
@@ -136,11 +67,11 @@ def cmd_check(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolR
 
 
 def cmd_show(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
-    load = load_policy(setting_names=Settings.names())
-    state = PolicyState.load(paths.config_dir)
+    policy = offline_policy.in_force(paths)
+    load = policy.load
     if load.error:
         warn(f"the policy file is unusable, nothing from it applies: {load.error}")
-        fail = state.fail_safe
+        fail = policy.fail_safe
         for sphere in sorted(s.value for s in fail.logging_spheres):
             out(f"{sphere} accounts: logging required  [the last valid policy; kept while the file is unusable]")
         for account_id in sorted(fail.logging_accounts):
@@ -151,9 +82,9 @@ def cmd_show(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRe
         return 0
     _print_problems(load)
     out(f"Policy {load.path}:")
-    for line in describe(load.policy, str(load.path)):
+    for line in policy.lines:
         out(f"  {line}")
-    for name, account_id in sorted(state.profiles.items()):
+    for name, account_id in policy.profiles:
         out(f"  profile {name} is account {account_id} on this profile")
     return 0
 
@@ -173,13 +104,11 @@ def cmd_apply(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolR
     if lock.is_held_elsewhere():
         raise ProfileLockedError("the profile is in use by a running instance; stop it first")
     usernames = _parse_usernames(args.username)
-    load = load_policy(setting_names=Settings.names())
-    if load.policy is None and not load.error:
+    applied = offline_policy.apply(paths, registry, usernames)
+    load, report = applied.load, applied.report
+    if report is None:
         out(f"No policy file at {load.path}; nothing to apply.")
         return 0
-    paths.ensure()
-    secrets = SecretStore(profile_id(paths))
-    _engine, report = start_policy(paths, registry, secrets, load=load, usernames=usernames)
     for line in report.warnings:
         warn(line)
     for line in report.notes:
@@ -198,8 +127,7 @@ def cmd_apply(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolR
             warn(f"{missing.account_id} needs a password: aggregator policy apply --password-stdin")
             failed = True
             continue
-        check_keyring_available()
-        secrets.set_password(missing.account_id, password)
+        applied.store_password(missing.account_id, password)
         out(f"Stored the password of {missing.account_id} in the keyring.")
     return 1 if failed else 0
 
@@ -214,14 +142,10 @@ def _read_password(args: argparse.Namespace, account_id: str) -> str | None:
 
 
 def cmd_log(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
-    if not paths.archive_file.exists():
+    records = offline_policy.decisions(paths, args.limit, args.account)
+    if records is None:
         out("No policy decisions recorded (no archive yet).")
         return 0
-    archive = Archive.open(path=paths.archive_file)
-    try:
-        records = PolicyLog(archive).records(limit=args.limit, account_id=args.account)
-    finally:
-        archive.close()
     if args.json:
         for r in records:
             out_exact(

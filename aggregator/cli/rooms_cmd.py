@@ -8,23 +8,16 @@ the account next connects.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from typing import Any
 
-from aggregator.api import AccountId, AggregatorError, ConfigurationError, NotConnectedError
-from aggregator.app import rooms as commands
+from aggregator.api import AccountId, AggregatorError, ConfigurationError
 from aggregator.app.accounts import AccountCommands
+from aggregator.app.offline import rooms as offline_rooms
 from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
-from aggregator.archive import Archive
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out, out_exact
 from aggregator.control.client import request
-from aggregator.policy import PolicyEngine
-from aggregator.policy.file import load_policy
-from aggregator.rooms.lock import autojoin_lock
-from aggregator.rooms.service import RoomService
-from aggregator.rooms.store import FILE_NAME, RoomStore
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,47 +60,12 @@ def cmd_rooms(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolR
     args.paths = paths
     req = args.request(args)
     running = InstanceLock(paths.lock_file).is_held_elsewhere()
-    reply = request(paths.control_socket, req) if running else _locally(paths, registry, req)
+    reply = request(paths.control_socket, req) if running else offline_rooms.run(paths, registry, req)
     if not reply.get("ok"):
         error = str(reply.get("error", "the request was refused"))
         raise UsageError(error) if reply.get("usage") else AggregatorError(error)
     _show(args, reply, running)
     return 0
-
-
-def _locally(paths: ProfilePaths, registry: ProtocolRegistry, req: dict[str, Any]) -> dict[str, Any]:
-    """No running instance: the profile's rooms, nothing connected."""
-    lock = InstanceLock(paths.lock_file)
-    paths.ensure()
-    lock.acquire()
-    try:
-        accounts = AccountCommands.offline(paths).accounts()
-        policy = PolicyEngine(load_policy().policy)
-        archive = Archive.open(path=paths.archive_file)
-        try:
-
-            def offline(account_id: AccountId) -> Any:
-                raise NotConnectedError(f"{account_id} is not connected (no running instance)")
-
-            rooms = RoomService(
-                archive,
-                RoomStore(paths.config_dir / FILE_NAME),
-                registry=registry,
-                accounts=lambda: accounts,
-                adapter_of=offline,
-                autojoin_lock=lambda account_id: autojoin_lock(policy, paths, account_id),
-            )
-            rooms.load()
-            try:
-                return asyncio.run(commands.run(rooms, req))
-            except ConfigurationError as exc:
-                return {"ok": False, "usage": True, "error": str(exc)}
-            except NotConnectedError:
-                return {"ok": False, "error": "setting a topic needs the running instance (aggregator run)"}
-        finally:
-            archive.close()
-    finally:
-        lock.release()
 
 
 def _show(args: argparse.Namespace, reply: dict[str, Any], running: bool) -> None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from aggregator.app.accounts import AccountCommands
+from aggregator.app.offline.policy import has_preseeded_accounts
 from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.app.types import pinned_warning
 from aggregator.cli.contacts_cmd import watch_requests
@@ -18,7 +19,6 @@ from aggregator.cli.output import out, warn
 from aggregator.cli.session import running_app
 from aggregator.events import AccountStateChanged, ArchiveStorageChanged, ConnectionState, MessageStored
 from aggregator.policy.events import PolicyDenied, PolicyNotice
-from aggregator.policy.file import load_policy
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +78,7 @@ def cmd_run(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolReg
         return cmd_gui(args, paths, registry)
     paths.ensure()
     accounts = AccountCommands.offline(paths).accounts()
-    preseeded = load_policy().policy
-    if not any(a.enabled for a in accounts) and not (preseeded and any(not p.offboard for p in preseeded.profiles)):
+    if not any(a.enabled for a in accounts) and not has_preseeded_accounts():
         from aggregator.cli.errors import UsageError
 
         raise UsageError("no enabled account to run; add one with: aggregator account add PROTOCOL ADDRESS")

@@ -12,15 +12,14 @@ import json
 import sys
 from collections.abc import Sequence
 
+from aggregator.app.offline.archive_reads import QUERY_HELP, SearchHit, marked_text, parse
+from aggregator.app.offline.archive_reads import search as offline_search
 from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
-from aggregator.app.types import Direction
+from aggregator.app.types import Direction, SearchError, Segment
 from aggregator.app.wire import message_json
-from aggregator.cli.database import has_archive, open_archive
+from aggregator.cli.database import profile
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out_exact, printable
-from aggregator.search import SearchError, SearchHit, SearchService, Segment, parse
-from aggregator.search.query import __doc__ as QUERY_HELP
-from aggregator.search.snippet import marked_text
 
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
 
@@ -46,13 +45,7 @@ def cmd_search(args: argparse.Namespace, paths: ProfilePaths, _registry: Protoco
         query = parse(" ".join(args.query))
     except SearchError as exc:
         raise UsageError(str(exc)) from None
-    if not has_archive(args, paths):
-        return 0
-    archive = open_archive(args, paths)
-    try:
-        hits = SearchService(archive).search(query, limit=args.limit, before_id=args.before_id)
-    finally:
-        archive.close()
+    hits = offline_search(profile(args, paths), query, args.limit, args.before_id)
     emphasis = sys.stdout.isatty()
     for hit in hits:
         # hit_line's text is printable already; it may hold the emphasis (bold) sequences of our own.

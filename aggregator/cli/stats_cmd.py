@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 
+from aggregator.app.offline.archive_reads import ArchiveStats
+from aggregator.app.offline.archive_reads import stats as offline_stats
 from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
-from aggregator.cli.database import has_archive, open_archive
+from aggregator.cli.database import profile
 from aggregator.cli.output import out, out_exact
-from aggregator.search.stats import ArchiveStats, archive_stats
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,14 +19,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def cmd_stats(args: argparse.Namespace, paths: ProfilePaths, _registry: ProtocolRegistry) -> int:
-    if has_archive(args, paths):
-        archive = open_archive(args, paths)
-        try:
-            stats = archive_stats(archive)
-        finally:
-            archive.close()
-    else:
-        stats = ArchiveStats(0, (), (), ())
+    stats = offline_stats(profile(args, paths))
     if args.json:
         out_exact(json.dumps(stats_json(stats), ensure_ascii=False))
         return 0

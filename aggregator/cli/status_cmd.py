@@ -13,12 +13,11 @@ from typing import Any
 
 from aggregator.api import AggregatorError, ConfigurationError
 from aggregator.app.accounts import AccountCommands
+from aggregator.app.offline import status as offline_status
 from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
-from aggregator.app.status import book_json, changed_book, changed_hours, hours_json
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out, out_exact
 from aggregator.control.client import request
-from aggregator.presence.status import StatusFile
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -73,15 +72,10 @@ def cmd_status(args: argparse.Namespace, paths: ProfilePaths, registry: Protocol
             raise UsageError(error) if reply.get("usage") else AggregatorError(error)
         data = reply["status"]
     else:
-        file = StatusFile(paths.config_dir / "status.json")
-        book = file.load()
-        if args.verb == "set":
-            try:
-                book = changed_book(book, req)
-            except ConfigurationError as exc:
-                raise UsageError(str(exc)) from None
-            file.save(book)
-        data = book_json(book)
+        try:
+            data = offline_status.status(paths, req)
+        except ConfigurationError as exc:
+            raise UsageError(str(exc)) from None
     _show(args, data)
     return 0
 
@@ -102,16 +96,10 @@ def cmd_workhours(args: argparse.Namespace, paths: ProfilePaths, registry: Proto
             raise UsageError(error) if reply.get("usage") else AggregatorError(error)
         data = reply["workhours"]
     else:
-        file = StatusFile(paths.config_dir / "status.json")
-        book = file.load()
-        now = datetime.now().astimezone()
         try:
-            changed = changed_hours(book, req, now)
+            data = offline_status.workhours(paths, req, datetime.now().astimezone())
         except ConfigurationError as exc:
             raise UsageError(str(exc)) from None
-        if changed != book:
-            file.save(changed)
-        data = hours_json(changed, now)
     _show_hours(args, data)
     return 0
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from aggregator.app.offline.templates import TemplateStore, templates
 from aggregator.app.runtime import ProfilePaths, ProtocolRegistry
+from aggregator.app.types import TemplateSource
 from aggregator.cli.output import out, out_exact, out_message, warn
-from aggregator.policy.file import load_policy
-from aggregator.settings import Settings
-from aggregator.templates import TemplateSource, TemplateStore
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,11 +30,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _store(paths: ProfilePaths) -> TemplateStore:
-    load = load_policy(setting_names=Settings.names())
-    if load.error:
-        warn(f"the policy file is unusable, its templates are not shown: {load.error}")
-    organisation = load.policy.templates if load.policy is not None else {}
-    return TemplateStore.for_profile(paths, organisation)
+    found = templates(paths)
+    if found.policy_error:
+        warn(f"the policy file is unusable, its templates are not shown: {found.policy_error}")
+    return found.store
 
 
 def cmd_list(args: argparse.Namespace, paths: ProfilePaths, _registry: ProtocolRegistry) -> int:

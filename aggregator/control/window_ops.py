@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from aggregator.api import AggregatorError
-from aggregator.desktop.uri import LinkTarget, parse_link
+from aggregator.app.desktop import LinkTarget, parse_link
 
 OPS = frozenset({"window.raise", "window.open"})
 
