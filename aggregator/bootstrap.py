@@ -24,7 +24,7 @@ from aggregator.conversations.router import EventRouter
 from aggregator.core import Core
 from aggregator.events import ArchiveStorageChanged
 from aggregator.files.service import FileService
-from aggregator.files.store import FileStore
+from aggregator.files.store import FILES_DIR, FileStore
 from aggregator.paths import ProfilePaths
 from aggregator.policy.apply import enforce_locked, start_policy
 from aggregator.policy.events import PolicyDenied
@@ -154,7 +154,7 @@ def build_core(
         archive=archive,
         bus=bus,
         policy=policy,
-        store=FileStore(paths.data_dir / "files"),
+        store=FileStore(paths.data_dir / FILES_DIR),
         adapter_of=accounts.connected_adapter,
     )
     inbound.files = outbound.files = files

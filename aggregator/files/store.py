@@ -25,6 +25,8 @@ from aggregator.files.sniff import SNIFF_BYTES
 log = logging.getLogger(__name__)
 
 DEFAULT_STALL_SECONDS = 60.0
+#: The store's folder in the profile's data directory.
+FILES_DIR = "files"
 
 
 class TransferFailed(Exception):

@@ -8,6 +8,7 @@ from aggregator.app.offline.profile import OfflineProfile, held
 from aggregator.archive import Archive, retention
 from aggregator.archive.queries import ArchiveQueries
 from aggregator.archive.retention import RetentionPlan, RetentionResult, RetentionScope
+from aggregator.files.store import FILES_DIR, FileStore
 
 __all__ = ["RetentionPlan", "RetentionResult", "resolve_account", "run"]
 
@@ -46,4 +47,8 @@ def _run(
         archive = profile.archive
         accounts = None if account is None else (resolve_account(archive, account),)
         scope = RetentionScope(days=days, sphere=sphere, account_ids=accounts)
-        return retention.plan(archive, scope) if dry_run else retention.apply(archive, scope)
+        if dry_run:
+            return retention.plan(archive, scope)
+        # The files of the deleted messages go with them (those no other message refers to).
+        files = FileStore(profile.paths.data_dir / FILES_DIR)
+        return retention.apply(archive, scope, release_files=files.delete_contents)
