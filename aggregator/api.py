@@ -237,6 +237,30 @@ class MessageState(enum.IntEnum):
     RECEIVED = 6  # an inbound message
 
 
+class TextStyle(enum.StrEnum):
+    """Formatting a message can carry (stored code: keep the values)."""
+
+    BOLD = "bold"
+    ITALIC = "italic"
+    STRIKE = "strike"
+    CODE = "code"  # inline code
+    PRE = "pre"  # a code block
+    QUOTE = "quote"  # a quoted block
+    LINK = "link"  # ``url`` says where
+
+
+@dataclass(frozen=True, slots=True)
+class StyleSpan:
+    """``style`` over ``body[start:end]`` of the plain body (offsets in characters). The plain body is what
+    is archived and searched; spans only say how to show it. Adapters read and write their protocol's own
+    form (XEP-0393 styling, Matrix ``formatted_body`` HTML, IRC formatting codes)."""
+
+    start: int
+    end: int
+    style: TextStyle
+    url: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
     """What the core asks an adapter to send.
@@ -252,6 +276,11 @@ class OutgoingMessage:
     #: A file to send with the message (``body`` is its caption, possibly empty). Adapters that cannot
     #: send files raise ``UnsupportedError``.
     file: OutgoingFile | None = None
+    #: Formatting over ``body`` (the adapter writes its protocol's form; without it the plain body goes).
+    styles: tuple[StyleSpan, ...] = ()
+    #: The server id of the message this one replies to (the adapter adds its protocol's reply form and
+    #: fallback quote).
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -638,6 +667,11 @@ class MessageReceived(AdapterEvent):
     timestamp_precision: TimestampPrecision = TimestampPrecision.EXACT
     #: The files this message carries (an XMPP OOB/SIMS link, a Matrix m.file/m.image...).
     files: tuple[FileOffer, ...] = ()
+    #: The server id of the message this one replies to; ``body`` is without the protocol's quoted
+    #: fallback (XEP-0461 fallback, Matrix reply fallback).
+    reply_to: str | None = None
+    #: Formatting over ``body`` read from the protocol's own form (never raw HTML).
+    styles: tuple[StyleSpan, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -754,3 +788,77 @@ class AdapterWarning(AdapterEvent):
     """Something odd arrived (malformed input); the adapter kept running."""
 
     message: str
+
+
+# --------------------------------------------------------------------------------------------------
+# Conversations beyond text (issue 17): reactions, retractions, read markers.
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReactionsChanged(AdapterEvent):
+    """``sender`` reacted to the message with server id ``target``.
+
+    ``replace=True`` (XEP-0444, IRC): ``emojis`` is the sender's whole set now (empty: all removed).
+    ``replace=False`` (Matrix ``m.reaction``): ``emojis`` are added, one event each, ``server_id`` the
+    reaction's own id (a later ``MessageRetracted`` naming it removes it)."""
+
+    conversation: ConversationKey
+    target: str
+    sender: str
+    emojis: tuple[str, ...]
+    replace: bool
+    server_id: str | None = None
+    is_own_echo: bool = False
+    timestamp: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageRetracted(AdapterEvent):
+    """``sender`` retracted (XEP-0424) or redacted (Matrix) the message or reaction with server id ``target``."""
+
+    conversation: ConversationKey
+    target: str
+    sender: str
+    timestamp: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadUpTo(AdapterEvent):
+    """Everything up to the message with server id ``server_id`` was read: by us on another device or
+    session (``by_us``: clear the unread count here), or by the peer (our messages up to it are read)."""
+
+    conversation: ConversationKey
+    server_id: str
+    by_us: bool
+    reader: str | None = None
+
+
+@runtime_checkable
+class SupportsReactions(Protocol):
+    async def react(self, conversation: ConversationKey, target: str, emojis: tuple[str, ...]) -> None:
+        """Make our reactions to ``target`` exactly ``emojis`` (the adapter adds and removes as its protocol
+        needs)."""
+        ...
+
+
+@runtime_checkable
+class SupportsCorrections(Protocol):
+    async def correct(self, conversation: ConversationKey, target: str, message: OutgoingMessage) -> SendReceipt:
+        """Replace our message ``target`` with ``message`` (XEP-0308, Matrix ``m.replace``)."""
+        ...
+
+
+@runtime_checkable
+class SupportsRetraction(Protocol):
+    async def retract(self, conversation: ConversationKey, target: str) -> None:
+        """Retract our message ``target`` (XEP-0424, a Matrix redaction)."""
+        ...
+
+
+@runtime_checkable
+class SupportsReadMarkers(Protocol):
+    async def mark_read(self, conversation: ConversationKey, server_id: str) -> None:
+        """Tell the server (and so our other devices and the peer) that we read up to ``server_id``
+        (XEP-0333 displayed with XEP-0490, Matrix read receipt and ``m.fully_read``)."""
+        ...

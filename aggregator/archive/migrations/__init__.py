@@ -24,6 +24,7 @@ from aggregator.archive.migrations import (
     v007_catchup_positions,
     v008_attachments,
     v009_contact_requests,
+    v010_message_meta,
 )
 from aggregator.archive.migrations.base import Migration
 
@@ -38,6 +39,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     v007_catchup_positions.MIGRATION,
     v008_attachments.MIGRATION,
     v009_contact_requests.MIGRATION,
+    v010_message_meta.MIGRATION,
 )
 
 LATEST_VERSION = 1 + len(MIGRATIONS)
