@@ -1,0 +1,149 @@
+"""Keeps the buddy-list snapshot (``ui.snapshot``) of the live window up to date.
+
+Written at exit (``flush``) and, so that a crash still leaves a recent one, at most every
+``DELAY_MS`` while the list or the tabs change. Nothing is written before the live list has loaded
+(a start whose core failed must not replace a good snapshot with an empty one). The rows are read on
+the GUI thread (a tuple per person: a few ms for 10,000); encoding and the atomic write run on a
+worker thread, so a busy list costs the window no file I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, QObject, QPoint, QTimer
+from PySide6.QtWidgets import QAbstractItemView
+
+from ui.main_window import MainWindow
+from ui.models.roster_model import CONTACT, KIND_ROLE, PERSON, PERSON_ID_ROLE
+from ui.snapshot import Snapshot, SnapshotPerson, SnapshotTab, write_snapshot
+
+log = logging.getLogger(__name__)
+
+DELAY_MS = 10_000
+
+
+def _person_of(index: QModelIndex) -> int | None:
+    """The person an index of the buddy list shows (a contact row: its person)."""
+    if not index.isValid():
+        return None
+    kind = index.data(KIND_ROLE)
+    if kind == CONTACT:
+        index = index.parent()
+        kind = index.data(KIND_ROLE)
+    return int(index.data(PERSON_ID_ROLE)) if kind == PERSON else None
+
+
+def capture(window: MainWindow) -> Snapshot:
+    """What the window shows now, as a snapshot."""
+    persons = tuple(
+        SnapshotPerson(int(r.id), r.name, r.sphere.value, r.shown_groups(), r.presence.value, r.unread)
+        for r in window.model.persons()
+    )
+    pane = window.conversations
+    person_tabs = {id(t): int(t.person.id) for t in pane.tabs()}
+    tabs = tuple(SnapshotTab(pane.tabText(i), person_tabs.get(id(pane.widget(i)))) for i in range(pane.count()))
+    return Snapshot(
+        persons=persons,
+        tabs=tabs,
+        current_tab=pane.currentIndex(),
+        selected=_person_of(window.tree.currentIndex()),
+        top=_person_of(window.tree.indexAt(QPoint(4, 4))),
+        written_at=time.time(),
+    )
+
+
+def restore_view(window: MainWindow, selected: int | None, top: int | None) -> None:
+    """Select ``selected`` and scroll ``top`` to the top of the live list (the preview's state)."""
+    for person_id, select in ((selected, True), (top, False)):  # selecting scrolls: the top last
+        if person_id is None:
+            continue
+        index = window.proxy.mapFromSource(window.model.person_index(person_id))
+        if not index.isValid():
+            continue
+        if select:
+            window.tree.setCurrentIndex(index)
+        else:
+            window.tree.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
+
+
+def view_state(window: MainWindow) -> tuple[int | None, int | None]:
+    """(selected person, person at the top of the visible list) of the live list."""
+    return _person_of(window.tree.currentIndex()), _person_of(window.tree.indexAt(QPoint(4, 4)))
+
+
+class ViewAcrossResets(QObject):
+    """Keeps the list's selection and scroll position across a model reset (the rooms' load resets
+    the whole buddy list a moment after the persons': without this the list would jump to the top
+    and drop the selection just after the live window replaced the snapshot)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self._state: tuple[int | None, int | None] = (None, None)
+        # Connected after MainWindow's own: the containers are expanded again before this runs.
+        window.proxy.modelAboutToBeReset.connect(self._before)
+        window.proxy.modelReset.connect(self._after)
+
+    def _before(self) -> None:
+        self._state = view_state(self._window)
+
+    def _after(self) -> None:
+        selected, top = self._state
+        restore_view(self._window, selected, top)
+
+
+class SnapshotKeeper(QObject):
+    def __init__(self, window: MainWindow, path: Path, delay_ms: int = DELAY_MS) -> None:
+        super().__init__(window)
+        self.window = window
+        self.path = path
+        self.writes = 0
+        self._live = False
+        self._pending: Future[None] | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot")
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(delay_ms)
+        self._timer.timeout.connect(self.write_soon)
+        window.feed.loaded.connect(self._on_loaded)
+        model = window.model
+        for signal in (model.dataChanged, model.rowsInserted, model.rowsRemoved, model.modelReset, model.layoutChanged):
+            signal.connect(self._changed)
+        window.conversations.currentChanged.connect(self._changed)
+        window.conversations.tabBar().tabMoved.connect(self._changed)
+
+    def _on_loaded(self, *_args: object) -> None:
+        self._live = True
+        self._changed()
+
+    def _changed(self, *_args: object) -> None:
+        # A throttle, not a debounce: a list that never stops changing (a busy room's unread
+        # counts) is still written every DELAY_MS.
+        if self._live and not self._timer.isActive():
+            self._timer.start()
+
+    def write_soon(self) -> None:
+        """Take the snapshot now and write it on the worker thread."""
+        if not self._live:
+            return
+        snapshot = capture(self.window)
+        self._pending = self._pool.submit(self._write, snapshot)
+
+    def _write(self, snapshot: Snapshot) -> None:
+        try:
+            write_snapshot(self.path, snapshot)
+            self.writes += 1
+        except OSError as exc:
+            log.warning("Could not write the buddy-list snapshot %s: %s", self.path, exc)
+
+    def flush(self) -> None:
+        """At exit: the last snapshot, written before this returns (once the live list has loaded)."""
+        self._timer.stop()
+        if self._live:
+            self._pool.submit(self._write, capture(self.window))
+        self._pool.shutdown(wait=True)
+        self._live = False
