@@ -103,6 +103,7 @@ class SnapshotKeeper(QObject):
         self.path = path
         self.writes = 0
         self._live = False
+        self._closed = False
         self._pending: Future[None] | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot")
         self._timer = QTimer(self)
@@ -117,7 +118,7 @@ class SnapshotKeeper(QObject):
         window.conversations.tabBar().tabMoved.connect(self._changed)
 
     def _on_loaded(self, *_args: object) -> None:
-        self._live = True
+        self._live = not self._closed
         self._changed()
 
     def _changed(self, *_args: object) -> None:
@@ -128,7 +129,7 @@ class SnapshotKeeper(QObject):
 
     def write_soon(self) -> None:
         """Take the snapshot now and write it on the worker thread."""
-        if not self._live:
+        if not self._live or self._closed:
             return
         snapshot = capture(self.window)
         self._pending = self._pool.submit(self._write, snapshot)
@@ -143,7 +144,8 @@ class SnapshotKeeper(QObject):
     def flush(self) -> None:
         """At exit: the last snapshot, written before this returns (once the live list has loaded)."""
         self._timer.stop()
-        if self._live:
+        if self._live and not self._closed:
             self._pool.submit(self._write, capture(self.window))
-        self._pool.shutdown(wait=True)
+        self._closed = True
         self._live = False
+        self._pool.shutdown(wait=True)
