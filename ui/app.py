@@ -55,6 +55,7 @@ class Session:
     windows: Windows
     requests: WindowRequests
     snapshots: SnapshotKeeper | None = None
+    views: ViewAcrossResets | None = None
     _closed: bool = False
 
     def shutdown(self) -> None:
@@ -116,8 +117,8 @@ def start_session(
     requests = WindowRequests(ctx, window)
     control.window = requests  # a second launch raises this window (window.raise / window.open)
     snapshots = SnapshotKeeper(window, snapshot_file(paths.data_dir))
-    ViewAcrossResets(window)
-    session = Session(paths, lock, engine, ctx, control, window, windows, requests, snapshots)
+    views = ViewAcrossResets(window)
+    session = Session(paths, lock, engine, ctx, control, window, windows, requests, snapshots, views)
     bridge.call(app.start(), lambda _r, err: log.error("The core did not start: %s", err) if err else None)
     return session
 
@@ -144,7 +145,10 @@ def adopt_preview(session: Session, preview: SnapshotWindow) -> None:
         window.restoreGeometry(preview.saveGeometry())
         window.splitter.restoreState(preview.splitter.saveState())
         window.show()
-        restore_view(window, selected, top)
+        if session.views is not None:
+            session.views.restore(selected, top)
+        else:
+            restore_view(window, selected, top)
         window.raise_()
         window.activateWindow()
         # Closed on the next turn, once the live window is mapped above it: no gap in between.

@@ -78,22 +78,37 @@ def view_state(window: MainWindow) -> tuple[int | None, int | None]:
 class ViewAcrossResets(QObject):
     """Keeps the list's selection and scroll position across a model reset (the rooms' load resets
     the whole buddy list a moment after the persons': without this the list would jump to the top
-    and drop the selection just after the live window replaced the snapshot)."""
+    and drop the selection just after the live window replaced the snapshot).
+
+    The state is noted a turn after each scroll or selection change (when the view is laid out: at
+    ``modelAboutToBeReset`` the tree can no longer say which row is at its top)."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self._window = window
-        self._state: tuple[int | None, int | None] = (None, None)
+        self.state: tuple[int | None, int | None] = (None, None)
+        self._note_timer = QTimer(self)
+        self._note_timer.setSingleShot(True)
+        self._note_timer.setInterval(0)
+        self._note_timer.timeout.connect(self.note)
+        window.tree.verticalScrollBar().valueChanged.connect(self._note_timer.start)
+        selection = window.tree.selectionModel()
+        if selection is not None:
+            selection.currentChanged.connect(self._note_timer.start)
         # Connected after MainWindow's own: the containers are expanded again before this runs.
-        window.proxy.modelAboutToBeReset.connect(self._before)
         window.proxy.modelReset.connect(self._after)
 
-    def _before(self) -> None:
-        self._state = view_state(self._window)
+    def note(self) -> None:
+        self.state = view_state(self._window)
+
+    def restore(self, selected: int | None, top: int | None) -> None:
+        """Select ``selected``, scroll ``top`` to the top, and keep them across the next resets."""
+        self.state = (selected, top)
+        restore_view(self._window, selected, top)
+        self._note_timer.stop()  # what it would note now is what was just set
 
     def _after(self) -> None:
-        selected, top = self._state
-        restore_view(self._window, selected, top)
+        self.restore(*self.state)
 
 
 class SnapshotKeeper(QObject):

@@ -29,6 +29,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -37,6 +39,7 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTabWidget,
+    QToolButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -114,9 +117,12 @@ class SnapshotWindow(QMainWindow):
         left_layout.setContentsMargins(6, 6, 0, 6)
         left_layout.addWidget(self.filter)
         left_layout.addWidget(self.tree, 1)
+        left_layout.addWidget(self._status_row())
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self.tabs.setTabsClosable(True)  # as the live tabs: the same tab widths
+        self.tabs.setEnabled(False)
         self.tabs.setAccessibleName("Conversations")
         for tab in snapshot.tabs:
             page = QLabel("Loading…")
@@ -176,6 +182,28 @@ class SnapshotWindow(QMainWindow):
             for item in loose:
                 sphere_item.appendRow(item)
             root.appendRow(sphere_item)
+
+    @staticmethod
+    def _status_row() -> QWidget:
+        """Where the live window has its status box: the same height, inert, so the list keeps its height."""
+        box = QWidget()
+        combo = QComboBox()
+        combo.addItem("Connecting…")
+        scopes = QToolButton()
+        scopes.setText("Scopes")
+        message = QLineEdit()
+        message.setPlaceholderText("Status message (Enter sets it)")
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(combo, 1)
+        row.addWidget(scopes)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(row)
+        layout.addWidget(message)
+        box.setEnabled(False)
+        return box
 
     def _person_item(self, person: SnapshotPerson, icon: QIcon, stale: QBrush, bold: QFont) -> QStandardItem:
         text = f"{person.name}  ({person.unread})" if person.unread else person.name
