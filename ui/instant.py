@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import resources
 from aggregator.app.paths import ProfilePaths
 from ui.snapshot import read_snapshot, snapshot_file
 
@@ -70,7 +71,8 @@ def paint_preview(home: str | None) -> bool:
     if snapshot is None:
         return False
 
-    from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+    from PySide6.QtCore import QEvent, QEventLoop, QObject, QSize, QTimer
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from ui.snapshot_view import SnapshotWindow, offer_preview
@@ -79,6 +81,11 @@ def paint_preview(home: str | None) -> bool:
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
     app.setApplicationName("Aggregator")
+    app.setDesktopFileName(resources.APP_ID)
+    icon = QIcon()  # the files, read when first drawn (ui.app sets the full icon once it loads)
+    for size in (16, 32, 48, 256):
+        icon.addFile(str(resources.app_icon_png(size)), QSize(size, size))
+    app.setWindowIcon(icon)
     window = SnapshotWindow(snapshot, paths.config_dir / "ui.ini")
     loop = QEventLoop()
 
