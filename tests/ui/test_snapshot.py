@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import shiboken6
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractItemView, QApplication
 from pytestqt.qtbot import QtBot
 
 from aggregator.registry import ProtocolRegistry
@@ -38,6 +38,7 @@ from ui.snapshot import (
     snapshot_file,
     write_snapshot,
 )
+from ui.snapshot_keeper import view_state
 from ui.snapshot_view import PERSON_ID_ROLE, SnapshotWindow, take_preview
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -238,3 +239,28 @@ def test_exit_writes_the_snapshot_and_the_next_start_paints_it_then_goes_live(
         "geometry": True,
         "tabs": [carol.name],
     }
+
+
+def test_the_list_keeps_its_selection_and_scroll_when_the_model_is_reset(gui_world: GuiWorld, qtbot: QtBot) -> None:
+    """The rooms' load resets the whole buddy list just after the persons': the user's place stays."""
+    w = gui_world
+    people = [w.server.add_user(f"person{i:02d}.{w.bob}", "pw") for i in range(60)]
+    w.server.set_roster(w.alice, people)
+    with running_session(w, qtbot) as session:
+        window = session.window
+        window.resize(600, 400)
+        qtbot.waitUntil(lambda: len(window.model.persons()) == 60, timeout=10_000)
+        rows = sorted(window.model.persons(), key=lambda r: r.name.casefold())
+        selected, top = int(rows[35].id), int(rows[30].id)
+        window.tree.setCurrentIndex(window.proxy.mapFromSource(window.model.person_index(rows[35].id)))
+        window.tree.scrollTo(
+            window.proxy.mapFromSource(window.model.person_index(rows[30].id)),
+            QAbstractItemView.ScrollHint.PositionAtTop,
+        )
+        assert view_state(window) == (selected, top)
+        views = session.views
+        assert views is not None
+        qtbot.waitUntil(lambda: views.state == (selected, top), timeout=5_000)
+        window.model.set_rooms(window.model.rooms())  # what the rooms' load does
+        assert view_state(window) == (selected, top)
+        assert window.tree.verticalScrollBar().value() > 0
