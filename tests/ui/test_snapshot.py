@@ -25,6 +25,7 @@ from aggregator.registry import ProtocolRegistry
 from tests.ui.conftest import GuiWorld
 from tests.ui.sessions import running_session
 from ui import app as ui_app
+from ui import snapshot_keeper
 from ui.app import Session
 from ui.instant import paint_preview, plain_window_start
 from ui.snapshot import (
@@ -264,3 +265,22 @@ def test_the_list_keeps_its_selection_and_scroll_when_the_model_is_reset(gui_wor
         window.model.set_rooms(window.model.rooms())  # what the rooms' load does
         assert view_state(window) == (selected, top)
         assert window.tree.verticalScrollBar().value() > 0
+
+
+def test_a_running_session_keeps_a_recent_snapshot_for_after_a_crash(
+    gui_world: GuiWorld, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = gui_world
+    monkeypatch.setattr(snapshot_keeper, "DELAY_MS", 50)
+    w.server.set_roster(w.alice, [w.bob])
+    path = snapshot_file(w.paths.data_dir)
+    with running_session(w, qtbot) as session:
+        window = session.window
+        qtbot.waitUntil(lambda: len(window.model.persons()) == 1, timeout=10_000)
+        w.on_server(w.server.deliver(w.bob, w.alice, "are you there?"))
+
+        def written_with_the_unread_message() -> bool:
+            snap = read_snapshot(path)
+            return snap is not None and [p.unread for p in snap.persons] == [1]
+
+        qtbot.waitUntil(written_with_the_unread_message, timeout=10_000)  # no exit needed
