@@ -207,8 +207,9 @@ def launch(
         adopt_preview(session, preview)
     elif preview is not None:
         preview.close()
-    if not minimized and preview is None:
-        session.window.show()
+    if not minimized:
+        if preview is None:  # else the live window appears in the painted one's place (adopt_preview)
+            session.window.show()
     elif session.windows.tray is None:
         session.window.showMinimized()  # no tray to live in: minimised, but reachable from the task bar
     if link is not None:
