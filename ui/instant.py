@@ -50,9 +50,10 @@ def _has_display() -> bool:
 
 def _instance_answers(control_socket: Path) -> bool:
     """Something listens on the profile's control socket: the running instance raises its window."""
-    if not control_socket.exists():
+    family = getattr(socket, "AF_UNIX", None)
+    if family is None or not control_socket.exists():
         return False
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+    with socket.socket(family, socket.SOCK_STREAM) as s:
         s.settimeout(1.0)
         try:
             s.connect(str(control_socket))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ import shiboken6
 from PySide6.QtWidgets import QAbstractItemView, QApplication
 from pytestqt.qtbot import QtBot
 
+from aggregator.paths import ProfilePaths
 from aggregator.registry import ProtocolRegistry
 from tests.ui.conftest import GuiWorld
 from tests.ui.sessions import running_session
@@ -290,3 +292,23 @@ def test_a_running_session_keeps_a_recent_snapshot_for_after_a_crash(
             return snap is not None and [p.unread for p in snap.persons] == [1]
 
         qtbot.waitUntil(written_with_the_unread_message, timeout=10_000)  # no exit needed
+
+
+def test_no_snapshot_is_painted_when_an_instance_already_runs(tmp_path: Path) -> None:
+    """A second launch hands over to the running window (the normal command line does): it must not
+    flash a stale list first."""
+    home = tmp_path / "home"
+    paths = ProfilePaths.resolve(home)
+    paths.ensure()
+    write_snapshot(snapshot_file(paths.data_dir), SAMPLE)
+    paths.control_socket.parent.mkdir(parents=True, exist_ok=True)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(paths.control_socket))
+        listener.listen(1)
+        assert paint_preview(str(home)) is False
+    assert take_preview() is None
+    paths.control_socket.unlink()
+    assert paint_preview(str(home)) is True  # nobody answers any more: painted
+    preview = take_preview()
+    assert preview is not None
+    preview.close()
