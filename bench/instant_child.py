@@ -41,7 +41,10 @@ def main() -> None:
     painted = time.time()
     heavy = sorted(m for m in ("sqlalchemy", "aggregator.core", "slixmpp", "nio") if m in sys.modules)
 
-    # After the first paint: what ``aggregator.cli.main`` and ``ui.app.launch`` load and do.
+    # After the first paint: what ``ui.instant.main``, ``aggregator.cli.main`` and ``ui.app.launch`` do.
+    from ui.instant import warm_up
+
+    warm_up()
     import keyring
     from PySide6.QtWidgets import QApplication
 

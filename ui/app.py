@@ -27,6 +27,7 @@ from aggregator.app.runtime import (
     ProfilePaths,
     ProtocolRegistry,
 )
+from aggregator.app.types import PersonId
 from aggregator.desktop.xdg import profile_args
 from ui.bridge import Bridge
 from ui.context import UiContext
@@ -149,6 +150,8 @@ def adopt_preview(session: Session, preview: SnapshotWindow) -> None:
             session.views.restore(selected, top)
         else:
             restore_view(window, selected, top)
+        if preview.wanted is not None:
+            window.open_person(PersonId(preview.wanted))
         window.raise_()
         window.activateWindow()
         # Closed on the next turn, once the live window is mapped above it: no gap in between.
@@ -193,6 +196,8 @@ def launch(
     app.setDesktopFileName(resources.APP_ID)
     app.setWindowIcon(app_icon())
     preview = take_preview()  # the window ``ui.instant`` painted from the snapshot, if it did
+    if preview is not None and preview.user_closed:
+        return 0  # closed while the program was still loading: the user is done
     try:
         session = start_session(paths, registry)
     except BaseException as exc:

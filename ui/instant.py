@@ -107,12 +107,32 @@ def paint_preview(home: str | None) -> bool:
     return True
 
 
+#: Imported one by one after the paint, with the window's events handled in between, so the painted
+#: window repaints when uncovered and takes a double-click while the rest loads (each step is a large
+#: part of the ~1 s, the core and SQLAlchemy come with ``aggregator.app.application``).
+WARM_UP = ("aggregator.api", "aggregator.app.application", "aggregator.cli.main", "ui.main_window", "ui.app")
+
+
+def warm_up() -> None:
+    import importlib
+
+    from PySide6.QtWidgets import QApplication
+
+    for name in WARM_UP:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            log.debug("Not warmed up: %s", name)
+        QApplication.processEvents()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     plain, home = plain_window_start(args)
     if plain:
         try:
-            paint_preview(home)
+            if paint_preview(home):
+                warm_up()
         except Exception:  # the light start must never cost the user the real one
             log.exception("Could not paint the buddy list from its snapshot")
     from aggregator.cli.main import main as cli_main

@@ -93,6 +93,9 @@ class SnapshotWindow(QMainWindow):
         super().__init__(parent)
         self.snapshot = snapshot
         self.handed_over = False
+        self.user_closed = False
+        #: The person the user double-clicked before the live window was there: opened once it is.
+        self.wanted: int | None = None
         self.setWindowTitle("Aggregator")
         self.setAccessibleName("Aggregator")
         self.menuBar().addMenu("&Aggregator").setEnabled(False)
@@ -107,6 +110,8 @@ class SnapshotWindow(QMainWindow):
         self.tree.setUniformRowHeights(True)
         self.tree.setItemDelegate(_RowHeight(self.tree))
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tree.setExpandsOnDoubleClick(False)
+        self.tree.activated.connect(self._activated)
         self._items: dict[int, QStandardItem] = {}
         self._fill(snapshot)
         self.tree.setModel(self.model)
@@ -243,9 +248,16 @@ class SnapshotWindow(QMainWindow):
 
     # -- handing over -----------------------------------------------------------------------------
 
+    def _activated(self, index: QModelIndex) -> None:
+        person = self.person_at(index)
+        if person is not None:
+            self.wanted = person
+            self.status.setText("Connecting… the conversation opens in a moment")
+
     def closeEvent(self, event: QCloseEvent) -> None:
         super().closeEvent(event)
         if not self.handed_over:
+            self.user_closed = True
             self.closed_by_user.emit()
 
     def person_at(self, index: QModelIndex) -> int | None:

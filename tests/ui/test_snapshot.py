@@ -219,6 +219,13 @@ def test_exit_writes_the_snapshot_and_the_next_start_paints_it_then_goes_live(
     assert preview.view_state()[0] == bob.id  # the selection as it was at exit
     from ui.snapshot_view import offer_preview
 
+    bob_item = next(
+        preview.model.item(s).child(r)
+        for s in range(preview.model.rowCount())
+        for r in range(preview.model.item(s).rowCount())
+        if preview.model.item(s).child(r).data(PERSON_ID_ROLE) == bob.id
+    )
+    preview.tree.activated.emit(bob_item.index())  # a double-click while connecting: opens once live
     offer_preview(preview)
     geometry = preview.geometry()
     sessions = _record_sessions(monkeypatch)
@@ -237,6 +244,7 @@ def test_exit_writes_the_snapshot_and_the_next_start_paints_it_then_goes_live(
         seen["geometry"] = (live.topLeft(), live.size().toTuple()) == (geometry.topLeft(), (wide, geometry.height()))
         seen["minimized"] = window.isMinimized()
         seen["tabs"] = [window.conversations.tabText(i) for i in range(window.conversations.count())]
+        seen["current tab"] = window.conversations.tabText(window.conversations.currentIndex())
         return 0
 
     monkeypatch.setattr(QApplication, "exec", run_loop)
@@ -246,7 +254,8 @@ def test_exit_writes_the_snapshot_and_the_next_start_paints_it_then_goes_live(
         "selected": bob.id,
         "geometry": True,
         "minimized": False,
-        "tabs": [carol.name],
+        "tabs": [carol.name, bob.name],  # carol's from the last session, bob's from the double-click
+        "current tab": bob.name,
     }
 
 
@@ -312,3 +321,19 @@ def test_no_snapshot_is_painted_when_an_instance_already_runs(tmp_path: Path) ->
     preview = take_preview()
     assert preview is not None
     preview.close()
+
+
+def test_closing_the_painted_window_while_loading_ends_the_start(
+    gui_world: GuiWorld, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_snapshot(snapshot_file(gui_world.paths.data_dir), SAMPLE)
+    assert paint_preview(str(gui_world.paths.config_dir.parent)) is True
+    preview = take_preview()
+    assert preview is not None
+    preview.close()  # the user changed their mind before the core had loaded
+    from ui.snapshot_view import offer_preview
+
+    offer_preview(preview)
+    sessions = _record_sessions(monkeypatch)
+    assert ui_app.launch(gui_world.paths, ProtocolRegistry.discover()) == 0
+    assert sessions == []  # no core started, no window shown
