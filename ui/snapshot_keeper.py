@@ -2,16 +2,16 @@
 
 Written at exit (``flush``) and, so that a crash still leaves a recent one, at most every
 ``DELAY_MS`` while the list or the tabs change. Nothing is written before the live list has loaded
-(a start whose core failed must not replace a good snapshot with an empty one). The rows are read on
-the GUI thread (a tuple per person: a few ms for 10,000); encoding and the atomic write run on a
-worker thread, so a busy list costs the window no file I/O.
+(a start whose core failed must not replace a good snapshot with an empty one). The GUI thread only
+copies the model's list of frozen rows and reads the tabs and the list's place; converting, encoding
+and the atomic write run on a worker thread, so a busy list costs the window no file I/O.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -127,10 +127,8 @@ class SnapshotKeeper(QObject):
         super().__init__(window)
         self.window = window
         self.path = path
-        self.writes = 0
         self._live = False
         self._closed = False
-        self._pending: Future[None] | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot")
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -159,12 +157,11 @@ class SnapshotKeeper(QObject):
             return
         # The GUI thread only copies the list of frozen rows (~1 ms for 10,000); the worker converts.
         view, rows = _view(self.window), self.window.model.persons()
-        self._pending = self._pool.submit(lambda: self._write(_with_persons(view, rows)))
+        self._pool.submit(lambda: self._write(_with_persons(view, rows)))
 
     def _write(self, snapshot: Snapshot) -> None:
         try:
             write_snapshot(self.path, snapshot)
-            self.writes += 1
         except OSError as exc:
             log.warning("Could not write the buddy-list snapshot %s: %s", self.path, exc)
 
