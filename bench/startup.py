@@ -16,7 +16,14 @@ Baseline, same process, same server, same accounts:
 Imports are done before timing (a warm process). For the cold-process cost, ``--imports`` also times
 ``python -c "import aggregator.bootstrap, protocols.fake"`` against ``python -c pass``.
 
+``--window``: the desktop app's instant start instead (cold processes, ``bench.ui``'s world of 2,000
+persons on 3 fake accounts): spawn -> the buddy list painted from the snapshot
+(``bench.instant_child``), against spawn -> the first paint of an empty ``QMainWindow`` of the same
+size (``bench.ui_child empty-start``), and the start without a snapshot (``bench.ui_child app-start``,
+bench.ui's cold start) for reference; the three alternate, run by run.
+
     .venv/bin/python -m bench.startup --runs 20
+    .venv/bin/python -m bench.startup --window --runs 10
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -266,6 +274,98 @@ def time_process(code: str) -> float:
     return time.perf_counter() - t0
 
 
+# ---------------------------------------------------------------------------------- the window
+
+
+def spawn(module: str, args: list[str], pycache: Path) -> dict[str, Any]:
+    """Runs ``python -m module args`` (a cold interpreter, bytecode cached in ``pycache`` as an
+    installed client has it); its first ``BENCH`` line."""
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root), PYTHONPYCACHEPREFIX=str(pycache))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    out = subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=root, env=env, stdout=subprocess.PIPE, text=True, timeout=300
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"bench.startup: {module} failed ({out.returncode}): {args}")
+    lines = [json.loads(line[6:]) for line in out.stdout.splitlines() if line.startswith("BENCH ")]
+    if not lines:
+        raise SystemExit(f"bench.startup: {module} reported nothing: {args}")
+    first: dict[str, Any] = lines[0]
+    return first
+
+
+def bench_window(runs: int) -> None:
+    """Instant start (painted from the snapshot) vs an empty QMainWindow vs the start without one."""
+    import bench.ui as bench_ui
+    from bench.ui_world import write_profile
+    from ui.snapshot import read_snapshot, snapshot_file
+
+    persons = bench_ui.START_PERSONS
+    loop = LoopThread("fake-server")
+    server = loop.call(bench_ui.make_server(persons))
+    sides: dict[str, list[float]] = {"instant": [], "empty": [], "normal": []}
+    live: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="bench-instant-") as tmp:
+        pycache = Path(tmp) / "pycache"
+        home = Path(tmp) / "home"
+        write_profile(home, server.address, persons)
+        normal_args = ["app-start", "--home", str(home), "--persons", str(persons)]
+        instant_args = ["--home", str(home), "--persons", str(persons)]
+
+        def instant() -> float:
+            t0 = time.time()
+            line = spawn("bench.instant_child", instant_args, pycache)
+            if line["heavy_at_paint"]:
+                raise SystemExit(f"bench.startup: loaded before the first paint: {line['heavy_at_paint']}")
+            live.append(line["live"] - t0)
+            return float(line["painted"] - t0)
+
+        def normal() -> float:
+            t0 = time.time()
+            return float(spawn("bench.ui_child", normal_args, pycache)["painted"] - t0)
+
+        def empty() -> float:
+            t0 = time.time()
+            return float(spawn("bench.ui_child", ["empty-start"], pycache)["painted"] - t0)
+
+        try:
+            # Untimed: the profile's first open, whose exit writes the snapshot; one of each.
+            normal()
+            loop.call(bench_ui.wait_offline(server))
+            snapshot = read_snapshot(snapshot_file(ProfilePaths.resolve(home).data_dir))
+            if snapshot is None or len(snapshot.persons) != persons:
+                raise SystemExit("bench.startup: the first start did not leave a snapshot of the list")
+            instant()
+            loop.call(bench_ui.wait_offline(server))
+            empty()
+            live.clear()
+            order = ["instant", "empty", "normal"]
+            for i in range(runs):
+                for side in order[i % 3 :] + order[: i % 3]:  # rotate who goes first
+                    sides[side].append({"instant": instant, "empty": empty, "normal": normal}[side]())
+                    if side != "empty":
+                        loop.call(bench_ui.wait_offline(server))
+        finally:
+            loop.call(server.stop())
+            loop.stop()
+    ms = 1000.0
+    e = median(sides["empty"])
+    print(f"window start, {persons} persons on 3 fake accounts, {runs} runs per side, ms from spawn (medians)")
+    print(f"  {'':<44} {'median':>8} {'min':>8} {'max':>8} {'ratio':>8}")
+    for label, values in (
+        ("empty QMainWindow, first paint", sides["empty"]),
+        ("instant: the list painted from the snapshot", sides["instant"]),
+        ("instant: the live window took over", live),
+        ("no snapshot: the list painted (bench.ui 1.)", sides["normal"]),
+    ):
+        m = median(values)
+        print(f"  {label:<44} {m * ms:>8.1f} {min(values) * ms:>8.1f} {max(values) * ms:>8.1f} {ratio(m, e):>8}")
+    print(f"  per-run instant painted: {', '.join(f'{v * ms:.0f}' for v in sides['instant'])}")
+    print(f"  per-run empty:           {', '.join(f'{v * ms:.0f}' for v in sides['empty'])}")
+
+
 # ------------------------------------------------------------------------------------------- main
 
 
@@ -274,8 +374,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20, help="timed runs of each side (default 20)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs of each side first")
     parser.add_argument("--imports", action="store_true", help="also time a cold interpreter importing the core")
+    parser.add_argument("--window", action="store_true", help="the desktop app's instant start instead (see above)")
     args = parser.parse_args()
     print(f"machine: {machine()}")
+    if args.window:
+        bench_window(args.runs)
+        return
 
     keyring.set_keyring(MemoryKeyring())
     server_thread = LoopThread("fake-server")

@@ -12,7 +12,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import resources
@@ -28,11 +28,15 @@ from aggregator.app.runtime import (
     ProfilePaths,
     ProtocolRegistry,
 )
+from aggregator.app.types import PersonId
 from ui.bridge import Bridge
 from ui.context import UiContext
 from ui.fonts import add_emoji_font
 from ui.icons import app_icon
 from ui.main_window import MainWindow
+from ui.snapshot import snapshot_file
+from ui.snapshot_keeper import SnapshotKeeper, ViewAcrossResets, restore_view
+from ui.snapshot_view import SnapshotWindow, take_preview
 from ui.startup_gc import freeze_after
 from ui.window_requests import WindowRequests
 from ui.windows import Windows
@@ -52,6 +56,8 @@ class Session:
     window: MainWindow
     windows: Windows
     requests: WindowRequests
+    snapshots: SnapshotKeeper | None = None
+    views: ViewAcrossResets | None = None
     _closed: bool = False
 
     def shutdown(self) -> None:
@@ -60,6 +66,8 @@ class Session:
         if self._closed:
             return
         self._closed = True
+        if self.snapshots is not None:
+            self.snapshots.flush()  # the list as it was at exit: what the next start paints first
         self.windows.close_all()
         app, control, bridge = self.ctx.app, self.control, self.ctx.bridge
 
@@ -110,9 +118,56 @@ def start_session(
     windows.profile_args = profile_args(paths)
     requests = WindowRequests(ctx, window)
     control.window = requests  # a second launch raises this window (window.raise / window.open)
-    session = Session(paths, lock, engine, ctx, control, window, windows, requests)
+    snapshots = SnapshotKeeper(window, snapshot_file(paths.data_dir))
+    views = ViewAcrossResets(window)
+    session = Session(paths, lock, engine, ctx, control, window, windows, requests, snapshots, views)
     bridge.call(app.start(), lambda _r, err: log.error("The core did not start: %s", err) if err else None)
     return session
+
+
+#: How long the snapshot window waits for the live list before it gives way anyway (a core that
+#: fails to load its persons must not leave the user looking at a stale, inert list).
+PREVIEW_TIMEOUT_MS = 20_000
+
+
+def adopt_preview(session: Session, preview: SnapshotWindow) -> None:
+    """Keep ``preview`` (painted from the snapshot) on screen until the live window has its persons,
+    then show the live window in its place: same geometry and splitter, the preview's selection and
+    scroll position, and close the preview once the live one is up."""
+    window = session.window
+    done: list[bool] = []
+
+    def swap(*_args: object) -> None:
+        if done or not preview.isVisible():
+            done.append(True)
+            return
+        done.append(True)
+        preview.handed_over = True
+        selected, top = preview.view_state()
+        window.restoreGeometry(preview.saveGeometry())
+        window.splitter.restoreState(preview.splitter.saveState())
+        window.show()
+        if session.views is not None:
+            session.views.restore(selected, top)
+        else:
+            restore_view(window, selected, top)
+        if preview.wanted is not None:
+            window.open_person(PersonId(preview.wanted))
+        window.raise_()
+        window.activateWindow()
+        # Closed on the next turn, once the live window is mapped above it: no gap in between.
+        QTimer.singleShot(0, preview.close)
+        QTimer.singleShot(0, preview.deleteLater)
+        log.debug("The live buddy list replaced the snapshot")
+
+    def give_up() -> None:  # the user closed the snapshot window before the live one was there
+        done.append(True)
+        if window.on_close is not None:
+            window.on_close()
+
+    preview.closed_by_user.connect(give_up)
+    window.feed.loaded.connect(swap, Qt.ConnectionType.SingleShotConnection)
+    QTimer.singleShot(PREVIEW_TIMEOUT_MS, window, swap)
 
 
 def _check_display() -> None:
@@ -142,15 +197,26 @@ def launch(
     app.setDesktopFileName(resources.APP_ID)
     app.setWindowIcon(app_icon())
     add_emoji_font()  # emoji in colour, not as boxes
+    preview = take_preview()  # the window ``ui.instant`` painted from the snapshot, if it did
+    if preview is not None and preview.user_closed:
+        return 0  # closed while the program was still loading: the user is done
     try:
         session = start_session(paths, registry)
-    except ProfileLockedError as exc:
-        QMessageBox.critical(None, "Aggregator", f"This profile is already open: {exc}.")
+    except BaseException as exc:
+        if preview is not None:
+            preview.close()
+        if isinstance(exc, ProfileLockedError):
+            QMessageBox.critical(None, "Aggregator", f"This profile is already open: {exc}.")
         raise
     session.window.on_close = app.quit
     session.windows.quit_requested.connect(app.quit)
+    if preview is not None and not minimized:
+        adopt_preview(session, preview)
+    elif preview is not None:
+        preview.close()
     if not minimized:
-        session.window.show()
+        if preview is None:  # else the live window appears in the painted one's place (adopt_preview)
+            session.window.show()
     elif session.windows.tray is None:
         session.window.showMinimized()  # no tray to live in: minimised, but reachable from the task bar
     if link is not None:
