@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QPlainTextEdit
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.ui.conftest import GuiWorld
@@ -18,7 +18,7 @@ from tests.ui.conversation_world import KINDS, TIMEOUT, open_talk, prepare, runn
 from tests.ui.sessions import engine_round_trip
 
 
-def _drop(target: QPlainTextEdit, mime: QMimeData) -> None:
+def _drop(target: QAbstractScrollArea, mime: QMimeData) -> None:
     """A drag from a file manager, entering the message box and dropped in it."""
     viewport = target.viewport()
     at = QPointF(10, 10)
@@ -69,3 +69,33 @@ def test_a_dropped_or_pasted_file_is_sent_as_a_file_never_as_its_path(
         engine_round_trip(session, qtbot)
         assert [m.body for m in talk.sent()] == ["see the report"]  # the server never saw a file or a path
         assert not any(str(tmp_path) in m.body for m in talk.sent())
+
+
+def test_a_pasted_picture_and_a_file_dropped_on_the_timeline_are_sent_as_files(
+    gui_world: GuiWorld, qtbot: QtBot, tmp_path: Path
+) -> None:
+    from PySide6.QtGui import QColor, QImage
+
+    w = gui_world
+    prepare(w, "person")
+    report = tmp_path / "q3 report.pdf"
+    report.write_bytes(b"%PDF-1.4 q3")
+    with running(w, qtbot) as session:
+        talk = open_talk(session.window, qtbot, w, "person")
+        tab = talk.tab
+        picture = QImage(40, 30, QImage.Format.Format_RGB32)
+        picture.fill(QColor("#3a7bd5"))
+        clipboard = QMimeData()
+        clipboard.setImageData(picture)
+        QApplication.clipboard().setMimeData(clipboard)
+        tab.input.setFocus()
+        tab.input.paste()
+        assert tab.input.toPlainText() == ""
+        qtbot.waitUntil(
+            lambda: any(m.body.startswith("pasted ") and m.body.endswith(".png") for m in tab.model.messages),
+            timeout=TIMEOUT,
+        )
+        files = QMimeData()
+        files.setUrls([QUrl.fromLocalFile(str(report))])
+        _drop(tab.view, files)
+        qtbot.waitUntil(lambda: any(m.body == "q3 report.pdf" for m in tab.model.messages), timeout=TIMEOUT)
