@@ -12,7 +12,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from aggregator.app.files import AttachmentState, StoredAttachment
+from aggregator.app.files import AttachmentState, StoredAttachment, size_text
 
 FILE_SCHEME = "aggregator-file"
 THUMB_SCHEME = "aggregator-thumb"
@@ -61,19 +61,6 @@ class FileView:
 def file_view(stored: StoredAttachment, done: int | None = None) -> FileView:
     a = stored.attachment
     return FileView(stored.id, stored.message_id, a.name, a.size, a.mime_type, a.state, a.reason, a.local_path, done)
-
-
-def size_text(size: int | None) -> str:
-    if size is None:
-        return "unknown size"
-    if size < 1024:
-        return f"{size} bytes"
-    value = float(size)
-    for unit in ("KB", "MB", "GB"):
-        value /= 1024
-        if value < 1024 or unit == "GB":
-            break
-    return f"{value:.1f} {unit}"
 
 
 def type_text(mime_type: str) -> str:

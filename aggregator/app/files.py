@@ -34,6 +34,19 @@ class FileRow:
     sent_at: datetime
 
 
+def size_text(size: int | None) -> str:
+    """A file's size as a person reads it ("1.4 KB", "50.0 MB")."""
+    if size is None:
+        return "unknown size"
+    if size < 1024:
+        return f"{size} bytes"
+    value, units = size / 1024, ["KB", "MB", "GB"]
+    while value >= 1024 and len(units) > 1:
+        value /= 1024
+        units.pop(0)
+    return f"{value:.1f} {units[0]}"
+
+
 def service(core: Core) -> FileService:
     if core.files is None:
         raise UnsupportedError("this profile has no file service")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from aggregator.api import AggregatorError
-from aggregator.app.files import row_json
+from aggregator.app.files import row_json, size_text
 from aggregator.app.runtime import InstanceLock, ProfilePaths, ProtocolRegistry
 from aggregator.cli.errors import UsageError
 from aggregator.cli.output import out, printable
@@ -50,19 +50,6 @@ def _ask(paths: ProfilePaths, payload: dict[str, Any], alone: Callable[..., Any]
         lock.release()
 
 
-def _size(size: object) -> str:
-    if not isinstance(size, int):
-        return "?"
-    if size < 1024:
-        return f"{size} B"
-    value = float(size)
-    for unit in ("KB", "MB", "GB"):
-        value /= 1024
-        if value < 1024 or unit == "GB":
-            break
-    return f"{value:.1f} {unit}"
-
-
 def cmd_list(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRegistry) -> int:
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
@@ -87,7 +74,7 @@ def cmd_list(args: argparse.Namespace, paths: ProfilePaths, registry: ProtocolRe
         state = item["state"] + (f" ({item['reason']})" if item.get("reason") else "")
         out(
             f"{item['id']:>6}  {item['sent_at'][:16].replace('T', ' ')}  {arrow} {printable(item['conversation'])}  "
-            f"{printable(item['name'])}  {_size(item.get('size'))}  {printable(state)}"
+            f"{printable(item['name'])}  {size_text(item.get('size'))}  {printable(state)}"
         )
     return 0
 
