@@ -24,6 +24,8 @@ from aggregator.app.types import PersonId
 from ui.accounts_strip import AccountsStrip
 from ui.context import UiContext
 from ui.conversation import ConversationPane, ConversationTab
+from ui.first_run import FirstRunPage
+from ui.first_run_empty import NO_CONVERSATION, EmptyState, NoRoomsHint, buddy_list_text
 from ui.models.roster_filter import RosterFilter
 from ui.models.roster_model import CONTACT, CONTACT_ROLE, GROUP, PERSON, PERSON_ID_ROLE, SPHERE, RosterModel
 from ui.person_actions import PersonActions
@@ -36,6 +38,7 @@ from ui.status_selector import StatusSelector
 from ui.storage_banner import StorageBanner
 from ui.suggestions import SuggestionsButton
 from ui.tab_memory import TabMemory
+from ui.theme import ThemeController
 
 FILTER_DEBOUNCE_MS = 60
 
@@ -48,6 +51,7 @@ class MainWindow(QMainWindow):
         self.on_close: Callable[[], None] | None = None
         self.setWindowTitle("Aggregator")
         self.setAccessibleName("Aggregator")
+        self.theme = ThemeController(settings, self)  # light or dark (ui.theme), before anything is drawn
 
         self.model = RosterModel(self)
         self.proxy = RosterFilter(self.model, self)
@@ -92,12 +96,18 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.status_selector)
 
         self.conversations = ConversationPane(ctx)
-        self.placeholder = QLabel("Double-click a person (or filter and press Enter) to start a conversation.")
+        self.placeholder = QLabel(NO_CONVERSATION)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.right = QStackedWidget()
         self.right.addWidget(self.placeholder)
         self.right.addWidget(self.conversations)
+        self.first_run = FirstRunPage(ctx)  # while the profile has no account
+        self.right.addWidget(self.first_run)
+        self.empty_list = EmptyState(self.tree, lambda: buddy_list_text(self.filter.text(), self.first_run.needed))
+        self.first_run.needed_changed.connect(self._update_right)
+        self.first_run.needed_changed.connect(self.empty_list.update)
+        self.filter.textChanged.connect(self.empty_list.update)
         self.conversations.currentChanged.connect(self._update_right)
 
         self.splitter = QSplitter()
@@ -125,6 +135,7 @@ class MainWindow(QMainWindow):
         self.feed.loaded.connect(self.tab_memory.restore)
         self._build_menu()
         self.rooms = RoomActions(ctx, self, self)  # rooms in the buddy list, room tabs, the Rooms menu
+        self.no_rooms = NoRoomsHint(self.menuBar(), lambda: bool(self.model.rooms()))
         self._restore()
 
     # -- menus ------------------------------------------------------------------------------------
@@ -205,7 +216,10 @@ class MainWindow(QMainWindow):
         return tab
 
     def _update_right(self, *_args: object) -> None:
-        self.right.setCurrentWidget(self.conversations if self.conversations.count() else self.placeholder)
+        if self.conversations.count():
+            self.right.setCurrentWidget(self.conversations)
+        else:
+            self.right.setCurrentWidget(self.first_run if self.first_run.needed else self.placeholder)
 
     # -- geometry ---------------------------------------------------------------------------------
 
