@@ -34,12 +34,16 @@ def buddy_list_text(filter_text: str, no_account: bool | None) -> str:
 
 
 class EmptyState(QObject):
-    """A dimmed, centred text over ``view`` while its model has no rows; ``text()`` says which."""
+    """A dimmed, centred text over ``view`` while it shows nothing to act on (``is_empty``, by default:
+    its model has no rows); ``text()`` says what to do."""
 
-    def __init__(self, view: QAbstractItemView, text: Callable[[], str]) -> None:
+    def __init__(
+        self, view: QAbstractItemView, text: Callable[[], str], is_empty: Callable[[], bool] | None = None
+    ) -> None:
         super().__init__(view)
         self._view = view
         self._text = text
+        self._is_empty = is_empty or (lambda: view.model().rowCount() == 0)
         self.label = QLabel(view.viewport())
         self.label.setAccessibleName("Empty list")
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -54,7 +58,7 @@ class EmptyState(QObject):
         self.update()
 
     def update(self, *_args: object) -> None:
-        empty = self._view.model().rowCount() == 0
+        empty = self._is_empty()
         if empty:
             self.label.setText(self._text())
             self._place()

@@ -104,7 +104,13 @@ class MainWindow(QMainWindow):
         self.right.addWidget(self.conversations)
         self.first_run = FirstRunPage(ctx)  # while the profile has no account
         self.right.addWidget(self.first_run)
-        self.empty_list = EmptyState(self.tree, lambda: buddy_list_text(self.filter.text(), self.first_run.needed))
+        self.empty_list = EmptyState(
+            self.tree,
+            lambda: buddy_list_text(self.filter.text(), self.first_run.needed),
+            lambda: (
+                not self.proxy.first_person().isValid() and (bool(self.filter.text().strip()) or not self.model.rooms())
+            ),
+        )
         self.first_run.needed_changed.connect(self._update_right)
         self.first_run.needed_changed.connect(self.empty_list.update)
         self.filter.textChanged.connect(self.empty_list.update)
