@@ -77,7 +77,7 @@ def test_each_button_asks_for_just_what_its_protocol_needs(empty_session: Sessio
     needed = {f.label for f in irc.info().fields if f.required or f.secret}
     assert shown == needed | {"Label"}
     assert {"Server", "Password"} <= shown
-    more = next(c for c in irc.findChildren(QWidget) if c.accessibleName() == "Show all account options")
+    more = next(c for c in irc.findChildren(QCheckBox) if c.accessibleName() == "Show all account options")
     more.click()
     assert len(visible_field_labels(irc)) > len(shown)
     irc.reject()
