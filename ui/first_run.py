@@ -31,11 +31,18 @@ from ui.context import UiContext
 
 log = logging.getLogger(__name__)
 
-ACCOUNTS_MENU = "Aggregator → Accounts…"
-IMPORT_MENU = "Aggregator → Import history…"
-SWITCHER_MENU = "Aggregator → Go to person…"
-SEARCH_MENU = "Aggregator → Search logs…"
-JOIN_MENU = "Rooms → Join room…"
+ARROW = "\u00a0→\u00a0"  # no-break spaces: a menu path is never split over two lines
+
+
+def menu_path(menu: str, item: str) -> str:
+    return f"{menu}{ARROW}{item}"
+
+
+ACCOUNTS_MENU = menu_path("Aggregator", "Accounts…")
+IMPORT_MENU = menu_path("Aggregator", "Import history…")
+SWITCHER_MENU = menu_path("Aggregator", "Go to person…")
+SEARCH_MENU = menu_path("Aggregator", "Search logs…")
+JOIN_MENU = menu_path("Rooms", "Join room…")
 MENU_PATHS = (ACCOUNTS_MENU, IMPORT_MENU, SWITCHER_MENU, SEARCH_MENU, JOIN_MENU)
 
 #: The protocols the first run offers, in this order, with their button text.

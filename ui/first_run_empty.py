@@ -9,14 +9,14 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QMenu, QMenuBar
 
-from ui.first_run import ACCOUNTS_MENU, JOIN_MENU, SWITCHER_MENU
+from ui.first_run import ACCOUNTS_MENU, ARROW, JOIN_MENU, SWITCHER_MENU
 
 NO_ACCOUNT = f"No contacts yet.\n\nAdd your chat account in {ACCOUNTS_MENU} (or use the buttons on the right)."
 NO_CONTACTS = (
     "Your buddy list is empty.\n\nContacts appear here once your accounts are online. "
     f"To chat in a group, use {JOIN_MENU}"
 )
-NO_ROOMS = f"No rooms yet: join one with {JOIN_MENU.split(' → ')[1]}"
+NO_ROOMS = f"No rooms yet: join one with {JOIN_MENU.split(ARROW)[1]}"
 NO_CONVERSATION = (
     f"No conversation open.\n\nDouble-click a person in the buddy list, or press Ctrl+K ({SWITCHER_MENU}) to find one."
 )
@@ -77,7 +77,7 @@ class EmptyState(QObject):
 def rooms_menu(bar: QMenuBar) -> QMenu | None:
     for action in bar.actions():
         menu = action.menu()
-        if isinstance(menu, QMenu) and action.text().replace("&", "") == JOIN_MENU.split(" → ")[0]:
+        if isinstance(menu, QMenu) and action.text().replace("&", "") == JOIN_MENU.split(ARROW)[0]:
             return menu
     return None
 

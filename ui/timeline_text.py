@@ -14,7 +14,7 @@ from aggregator.api import MessageKind, MessageState
 from aggregator.app.names import SenderNames
 from aggregator.app.types import Direction, StoredMessage
 from ui.richtext import linkify
-from ui.theme_colors import LIGHT
+from ui.theme_colors import LIGHT, nick_color
 from ui.theme_colors import current as theme_colors
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -102,7 +102,10 @@ def message_html(message: StoredMessage, *, show_account: bool = False, names: S
     """One row: the time (HH:MM), the sender, the escaped body, our delivery state."""
     names = names or SenderNames()
     colors = theme_colors()  # ui.theme_colors: readable in the light and the dark theme
-    color = colors.own if message.direction is Direction.OUT else colors.their
+    if message.direction is Direction.OUT:
+        color = colors.own
+    else:  # in a room (no person names the senders) each member's name in a colour of its own
+        color = colors.their if names.person is not None else nick_color(names.name(message), colors)
     grey = colors.dim
     body = linkify(message.body)
     if message.kind is MessageKind.SYSTEM:  # a status line (signed off, away, ...): no sender, dimmed

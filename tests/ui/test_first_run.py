@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QCheckBox, QLineEdit, QMenu, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
 from aggregator.accounts.secrets import SecretStore
@@ -61,6 +61,8 @@ def test_a_profile_without_accounts_opens_on_the_welcome(empty_session: Session,
     assert empty_session.windows.accounts is None  # the welcome, not a dialog in the way
     qtbot.waitUntil(lambda: window.empty_list.label.isVisible(), timeout=5000)
     assert window.empty_list.label.text() == first_run_empty.NO_ACCOUNT
+    status = next(w for w in window.accounts_strip.findChildren(QLabel) if w.accessibleName() == "Accounts")
+    qtbot.waitUntil(lambda: status.text() == f"No account yet: add one in {first_run.ACCOUNTS_MENU}", timeout=5000)
 
 
 def test_each_button_asks_for_just_what_its_protocol_needs(empty_session: Session, qtbot: QtBot) -> None:
@@ -128,7 +130,7 @@ def test_empty_states_with_an_account(gui_world: GuiWorld, qtbot: QtBot) -> None
         assert window.no_rooms.action in window.no_rooms.menu.actions()
 
 
-MENU_PATH = re.compile(r"(\w[\w ]*) → ([^:.,()\n]+…?)")
+MENU_PATH = re.compile(r"(\w[\w ]*)\s→\s([^:.,()\n]+…?)")
 
 
 def menu_items(window: MainWindow) -> set[tuple[str, str]]:
@@ -147,17 +149,19 @@ def test_every_menu_the_texts_name_exists(gui_world: GuiWorld, qtbot: QtBot) -> 
         first_run_empty.NO_ACCOUNT,
         first_run_empty.NO_CONTACTS,
         first_run_empty.NO_CONVERSATION,
-        "No account yet: add one in " + first_run.ACCOUNTS_MENU,
     ]
     with running_session(gui_world, qtbot) as session:
         window = session.window
         page = window.first_run
         texts += [page.intro.text(), page.import_intro.text(), window.placeholder.text()]
         texts += [w.text() for w in page.findChildren(type(page.intro))]
+
         items = menu_items(window)
         named = [m.groups() for t in texts for m in MENU_PATH.finditer(t)]
         assert len(named) >= 5
-        missing = [f"{menu} → {item}" for menu, item in named if (menu.split()[-1], item.strip()) not in items]
+        missing = [
+            f"{menu} {first_run.ARROW} {item}" for menu, item in named if (menu.split()[-1], item.strip()) not in items
+        ]
         assert missing == []
         # the checker fails on a menu that is not there
         assert ("Accounts", "Add account…") not in items

@@ -4,6 +4,7 @@ conversation is drawn again in the new colours (fake adapter, offscreen)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,14 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from aggregator.api import ConversationKey, MessageKind, MessageState
+from aggregator.app.names import SenderNames
+from aggregator.app.types import Direction, StoredMessage
 from tests.ui.conftest import GuiWorld
 from tests.ui.conversation_world import open_tab, running, wait_connected
 from ui import theme
-from ui.theme_colors import DARK, LIGHT, Scheme, ThemeMode, current
+from ui.theme_colors import DARK, LIGHT, Scheme, ThemeMode, current, nick_color, set_current
+from ui.timeline_text import message_html
 
 TIMEOUT = 10000
 
@@ -47,7 +52,7 @@ def test_the_desktop_scheme_is_followed(tmp_path: Path, qapp: QApplication) -> N
     assert controller.scheme is Scheme.DARK and base_color() == DARK.base
     assert qapp.style().name().lower() == "fusion"
     hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)
-    assert controller.scheme is Scheme.LIGHT and base_color() == LIGHT.base
+    assert base_color() == LIGHT.base and current() is LIGHT
 
 
 def test_a_chosen_theme_wins_over_the_desktop_and_is_kept(tmp_path: Path, qapp: QApplication) -> None:
@@ -80,3 +85,36 @@ def test_preferences_switch_the_open_conversation_to_dark(gui_world: GuiWorld, q
         html = tab.view.toHtml()
         assert QColor(DARK.their).name() in html and QColor(LIGHT.their).name() not in html
         assert theme.stored_mode(window.theme._settings) is ThemeMode.DARK
+
+
+def room_line(sender: str) -> StoredMessage:
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    key = ConversationKey.room("fake:alice@fake.test", "team@rooms.fake.test")
+    return StoredMessage(
+        id=1,
+        account_id=key.account_id,
+        conversation_id=1,
+        conversation=key,
+        direction=Direction.IN,
+        kind=MessageKind.CHAT,
+        sender=f"team@rooms.fake.test/{sender}",
+        sender_name=sender,
+        body="hi",
+        sent_at=at,
+        received_at=at,
+        state=MessageState.RECEIVED,
+    )
+
+
+def test_room_members_get_a_nick_colour_of_the_theme() -> None:
+    bob, carol = room_line("Bob"), room_line("Carol")
+    light_bob, light_carol = message_html(bob), message_html(carol)
+    assert f'<b style="color:{nick_color("Bob", LIGHT)}">Bob:</b>' in light_bob
+    assert f'<b style="color:{nick_color("Carol", LIGHT)}">Carol:</b>' in light_carol
+    assert nick_color("Bob", LIGHT) != nick_color("Carol", LIGHT)  # two members, two colours
+    assert message_html(bob) == light_bob  # the same member, the same colour
+    set_current(Scheme.DARK)
+    dark_bob = message_html(bob)
+    assert f'<b style="color:{nick_color("Bob", DARK)}">Bob:</b>' in dark_bob
+    person_tab = message_html(bob, names=SenderNames(person="Bob Builder"))
+    assert f'<b style="color:{DARK.their}">Bob Builder:</b>' in person_tab  # a person's tab: one colour
