@@ -7,9 +7,11 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QPalette
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QMenu, QMenuBar
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QLineEdit, QMenu, QMenuBar
 
 from ui.first_run import ACCOUNTS_MENU, ARROW, JOIN_MENU, SWITCHER_MENU
+from ui.models.roster_filter import RosterFilter
+from ui.models.roster_model import RosterModel
 
 NO_ACCOUNT = f"No contacts yet.\n\nAdd your chat account in {ACCOUNTS_MENU} (or use the buttons on the right)."
 NO_CONTACTS = (
@@ -72,6 +74,24 @@ class EmptyState(QObject):
         if event.type() == QEvent.Type.Resize:
             self._place()
         return False
+
+
+def buddy_list_empty_state(
+    tree: QAbstractItemView,
+    proxy: RosterFilter,
+    model: RosterModel,
+    filter_box: QLineEdit,
+    no_account: Callable[[], bool | None],
+) -> EmptyState:
+    """The buddy list's empty state: shown while no person is listed (and, unfiltered, no room either)."""
+
+    def is_empty() -> bool:
+        filtered = bool(filter_box.text().strip())
+        return not proxy.first_person().isValid() and (filtered or not model.rooms())
+
+    state = EmptyState(tree, lambda: buddy_list_text(filter_box.text(), no_account()), is_empty)
+    filter_box.textChanged.connect(state.update)
+    return state
 
 
 def rooms_menu(bar: QMenuBar) -> QMenu | None:

@@ -25,7 +25,7 @@ from ui.accounts_strip import AccountsStrip
 from ui.context import UiContext
 from ui.conversation import ConversationPane, ConversationTab
 from ui.first_run import FirstRunPage
-from ui.first_run_empty import NO_CONVERSATION, EmptyState, NoRoomsHint, buddy_list_text
+from ui.first_run_empty import NO_CONVERSATION, NoRoomsHint, buddy_list_empty_state
 from ui.models.roster_filter import RosterFilter
 from ui.models.roster_model import CONTACT, CONTACT_ROLE, GROUP, PERSON, PERSON_ID_ROLE, SPHERE, RosterModel
 from ui.person_actions import PersonActions
@@ -104,16 +104,11 @@ class MainWindow(QMainWindow):
         self.right.addWidget(self.conversations)
         self.first_run = FirstRunPage(ctx)  # while the profile has no account
         self.right.addWidget(self.first_run)
-        self.empty_list = EmptyState(
-            self.tree,
-            lambda: buddy_list_text(self.filter.text(), self.first_run.needed),
-            lambda: (
-                not self.proxy.first_person().isValid() and (bool(self.filter.text().strip()) or not self.model.rooms())
-            ),
+        self.empty_list = buddy_list_empty_state(
+            self.tree, self.proxy, self.model, self.filter, lambda: self.first_run.needed
         )
         self.first_run.needed_changed.connect(self._update_right)
         self.first_run.needed_changed.connect(self.empty_list.update)
-        self.filter.textChanged.connect(self.empty_list.update)
         self.conversations.currentChanged.connect(self._update_right)
 
         self.splitter = QSplitter()

@@ -8,7 +8,8 @@ Run under Xvfb with a keyring session, like make_screenshots.py::
         .venv/bin/python docs/screenshots/make_theme_screenshots.py'
 
 Writes theme-light.png, theme-dark.png (a populated buddy list and an open conversation with a search hit),
-first-run.png (a profile without accounts, Pidgin's logs found in ~/.purple/logs), first-run-xmpp.png (the
+first-run.png and first-run-dark.png (a profile without accounts, Pidgin's logs found in
+~/.purple/logs), first-run-xmpp.png (the
 XMPP account editor it opens), empty-states.png (an account without contacts), no-match.png (the filter
 finds no one), no-rooms.png (the Rooms menu) and no-results.png (a search that finds nothing).
 """
@@ -100,6 +101,10 @@ def shoot_first_run(app: QApplication, scratch: Path) -> None:
             wait(app, window.empty_list.label.isVisible, "the empty buddy list")
             settle(app, 0.5)
             shoot(window, "first-run.png")
+            window.theme.set_mode(ThemeMode.DARK)
+            settle(app, 0.5)
+            shoot(window, "first-run-dark.png")
+            window.theme.set_mode(ThemeMode.SYSTEM)
             editor = page.add_account("xmpp")
             wait(app, editor.isVisible, "the XMPP account editor")
             settle(app, 0.3)
