@@ -1,4 +1,4 @@
-""" "Start with my session": the Preferences box that writes or removes the XDG autostart entry
+""""Start with my session": the Preferences box that writes or removes the XDG autostart entry
 (``aggregator gui --minimized``: the app starts in the tray)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-""" "Start with my session": an XDG autostart entry that starts the app minimised to the tray."""
+""""Start with my session": an XDG autostart entry that starts the app minimised to the tray."""
 
 from __future__ import annotations
 

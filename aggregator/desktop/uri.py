@@ -145,11 +145,8 @@ def _xmpp(link: str) -> LinkTarget:
     return LinkTarget("xmpp", kind, handle.lower() if kind is ConversationKind.ROOM else handle, body=body)
 
 
-_MATRIX_SIGILS = {
-    "u": ("@", ConversationKind.DIRECT),
-    "r": ("#", ConversationKind.ROOM),
-    "roomid": ("!", ConversationKind.ROOM),
-}
+_MATRIX_SIGILS = {"u": ("@", ConversationKind.DIRECT), "r": ("#", ConversationKind.ROOM),
+                  "roomid": ("!", ConversationKind.ROOM)}
 
 
 def _matrix(link: str) -> LinkTarget:

@@ -69,18 +69,14 @@ async def _scan(socket_path: Path, path: Path) -> ScanResult:
         await writer.drain()
         reply = await reader.readuntil(b"\0")
     except asyncio.IncompleteReadError as exc:
-        return (
-            parse_reply(exc.partial)
-            if exc.partial
-            else ScanResult(ScanOutcome.UNAVAILABLE, "the virus scanner closed the connection without an answer")
+        return parse_reply(exc.partial) if exc.partial else ScanResult(
+            ScanOutcome.UNAVAILABLE, "the virus scanner closed the connection without an answer"
         )
     except ConnectionResetError:
         # clamd answers "INSTREAM size limit exceeded" and closes while we are still sending.
         partial = await _read_rest(reader)
-        return (
-            parse_reply(partial)
-            if partial
-            else ScanResult(ScanOutcome.UNAVAILABLE, "the virus scanner closed the connection (file too large for it?)")
+        return parse_reply(partial) if partial else ScanResult(
+            ScanOutcome.UNAVAILABLE, "the virus scanner closed the connection (file too large for it?)"
         )
     finally:
         writer.close()

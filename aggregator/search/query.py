@@ -267,7 +267,9 @@ class _Builder:
     excluded: list[Term] = field(default_factory=list)
 
 
-def parse(text: str, *, now: datetime | None = None, tz: tzinfo | None = None, alone: bool = True) -> SearchQuery:
+def parse(
+    text: str, *, now: datetime | None = None, tz: tzinfo | None = None, alone: bool = True
+) -> SearchQuery:
     """Parse ``text``. ``tz`` is the user's time zone for dates (default: the system's local zone).
 
     Raises ``SearchError`` (and nothing else) when the query is empty or a filter value is bad.

@@ -108,7 +108,9 @@ def test_a_link_opens_on_the_accounts_of_its_protocol_and_irc_network() -> None:
     assert candidates(parse_link("xmpp:bob@example.org"), accounts) == [
         ConversationKey.direct("xmpp:me@example.org", "bob@example.org")
     ]
-    assert candidates(parse_link("irc://IRC.example.org/team"), accounts) == [ConversationKey.room("irc:me", "#team")]
+    assert candidates(parse_link("irc://IRC.example.org/team"), accounts) == [
+        ConversationKey.room("irc:me", "#team")
+    ]
     assert candidates(parse_link("irc://irc.nowhere.net/team"), accounts) == []
     assert candidates(parse_link("aggregator:open?account=irc%3Ame2&room=%23x"), accounts) == [
         ConversationKey.room("irc:me2", "#x")

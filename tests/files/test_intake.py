@@ -201,3 +201,4 @@ async def test_a_50_mb_file_streams_through_the_scanner(clamd_server: ClamdServe
     for _ in range(50):
         expected.update(block)
     assert attachment.sha256 == expected.hexdigest() and attachment.size == 50 * len(block)
+

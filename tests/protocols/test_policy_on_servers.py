@@ -280,4 +280,6 @@ async def test_a_work_account_holds_messages_from_outside_the_allowed_domains(
     finally:
         await eve.close()
     listed = policy_log_cli(home)
-    assert [(r["action"], r["rule"], r["conversation"]) for r in listed] == [("receive", "allowed_domains", eve.handle)]
+    assert [(r["action"], r["rule"], r["conversation"]) for r in listed] == [
+        ("receive", "allowed_domains", eve.handle)
+    ]

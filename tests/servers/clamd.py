@@ -20,7 +20,10 @@ from pathlib import Path
 
 #: The EICAR anti-virus test file: harmless, and every scanner reports it. Built from two halves so that
 #: no scanner on a developer's machine quarantines this source file.
-EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR" + b"-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+EICAR = (
+    b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR"
+    + b"-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+)
 SIGNATURE_NAME = "Aggregator.Test.EICAR"
 
 
@@ -68,7 +71,9 @@ class ClamdServer:
             entry = pwd.getpwnam("clamav")
             for path in (self.root, database, *database.iterdir(), config):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
-        self._proc = subprocess.Popen([clamd, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self._proc = subprocess.Popen(
+            [clamd, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + timeout
         while not self.socket.exists():
             if self._proc.poll() is not None:

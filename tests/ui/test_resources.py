@@ -89,9 +89,7 @@ def test_app_icon_pngs_are_the_svg_at_every_size(qapp: object) -> None:
         painter.drawImage(0, 0, png)
         painter.end()
         differing = sum(
-            1
-            for y in range(size)
-            for x in range(size)
+            1 for y in range(size) for x in range(size)
             if abs(QColor(flat.pixel(x, y)).lightness() - QColor(fresh.pixel(x, y)).lightness()) > 24
         )
         assert differing <= size * size * 0.02, f"{size} px PNG differs from the SVG: run scripts/render_icons.py"

@@ -23,7 +23,9 @@ AGGREGATOR = Path(sys.executable).with_name("aggregator")
 
 def launch(world: GuiWorld, *args: str) -> subprocess.CompletedProcess[str]:
     home = str(world.paths.config_dir.parent)
-    return subprocess.run([str(AGGREGATOR), *args], env=cli_env(Path(home)), capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [str(AGGREGATOR), *args], env=cli_env(Path(home)), capture_output=True, text=True, timeout=60
+    )
 
 
 def test_a_second_launch_raises_the_running_window(gui_world: GuiWorld, qtbot: QtBot) -> None:
