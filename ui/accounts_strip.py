@@ -24,6 +24,7 @@ from aggregator.events import AccountStateChanged, ConnectionState
 from aggregator.presence.events import OwnStatusChanged
 from ui.certificate_dialog import CertificateDialog, review_certificate
 from ui.context import UiContext
+from ui.first_run import ACCOUNTS_MENU
 from ui.icons import PRESENCE_COLORS
 
 STATE_COLORS = {
@@ -232,7 +233,7 @@ class AccountsStrip(QWidget):
         self._render_review_buttons()
         self._render_pin_warnings()
         if not self._rows:
-            self._label.setText("No account yet: Accounts → Add account…")
+            self._label.setText(f"No account yet: add one in {ACCOUNTS_MENU}")
             return
         parts = []
         compact = []

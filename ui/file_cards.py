@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aggregator.app.files import AttachmentState, StoredAttachment, size_text
+from ui.theme_colors import current as theme_colors
 
 FILE_SCHEME = "aggregator-file"
 THUMB_SCHEME = "aggregator-thumb"
@@ -31,8 +32,6 @@ _STATE_TEXT = {
 _TROUBLE = frozenset(
     {AttachmentState.QUARANTINED, AttachmentState.INFECTED, AttachmentState.BLOCKED, AttachmentState.FAILED}
 )
-_BAD = "#a82f2f"
-_MUTED = "#6b6b6b"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +85,13 @@ def _link(action: str, file: FileView, label: str) -> str:
 
 def card_html(file: FileView, *, thumbnail: bool) -> str:
     """One file's card (after ``<br>``), with the thumbnail above it when ``thumbnail`` is available."""
+    colors = theme_colors()
+    bad, muted = colors.error, colors.dim
     parts: list[str] = ["<br>"]
     if thumbnail and file.inline:
         parts.append(f'<a href="{FILE_SCHEME}:view/{file.id}"><img src="{THUMB_SCHEME}:{file.id}"></a><br>')
     details = f"{size_text(file.size)} · {type_text(file.mime_type)}"
-    parts.append(f'📎 <b>{html.escape(file.name)}</b> <span style="color:{_MUTED}">{html.escape(details)}</span>')
+    parts.append(f'📎 <b>{html.escape(file.name)}</b> <span style="color:{muted}">{html.escape(details)}</span>')
     actions: list[str] = []
     if file.state is AttachmentState.TRANSFERRING:
         parts.append(f" {html.escape(progress_bar(file.done or 0, file.size))}")
@@ -102,10 +103,10 @@ def card_html(file: FileView, *, thumbnail: bool) -> str:
     state = _STATE_TEXT[file.state]
     if file.state in _TROUBLE:
         why = f"{state}: {file.reason}" if file.reason else state
-        parts.append(f' <span style="color:{_BAD}">{html.escape(why)}</span>')
+        parts.append(f' <span style="color:{bad}">{html.escape(why)}</span>')
     elif file.state is AttachmentState.OFFERED:
         note = f"{state}: {file.reason}" if file.reason else state
-        parts.append(f' <span style="color:{_MUTED}">{html.escape(note)}</span>')
+        parts.append(f' <span style="color:{muted}">{html.escape(note)}</span>')
     if actions:
         parts.append(" " + " · ".join(actions))
     return "".join(parts)

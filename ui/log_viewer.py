@@ -52,6 +52,7 @@ LIMIT = 200
 CONTEXT = 5  # messages before and after the selected hit
 CHOICES_DELAY_MS = 500
 ERROR_STYLE = "color: #c00000"
+NO_RESULTS = "No messages match. Try fewer or other words, or remove a filter."
 
 
 class _DownIntoResults(QObject):
@@ -246,7 +247,7 @@ class LogViewer(QWidget):
         self.model.set_rows(answer.rows)
         n = len(answer.rows)
         if n == 0:
-            self._set_status("No results")
+            self._set_status(NO_RESULTS)
         elif answer.more:
             self._set_status(f"The newest {n} results (there are more: narrow the search)")
         else:

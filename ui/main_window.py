@@ -29,6 +29,8 @@ from ui.activity import ActivityWatch
 from ui.contact_dialog import ContactActions
 from ui.context import UiContext
 from ui.conversation import ConversationPane, ConversationTab
+from ui.first_run import FirstRunPage
+from ui.first_run_empty import NO_CONVERSATION, NoRoomsHint, buddy_list_empty_state
 from ui.models.roster_filter import RosterFilter
 from ui.models.roster_model import CONTACT, CONTACT_ROLE, GROUP, PERSON, PERSON_ID_ROLE, SPHERE, RosterModel
 from ui.person_actions import PersonActions
@@ -43,6 +45,7 @@ from ui.status_selector import StatusSelector
 from ui.storage_banner import StorageBanner
 from ui.suggestions import SuggestionsButton
 from ui.tab_memory import PERSONS, ROOMS, TabMemory
+from ui.theme import ThemeController
 
 FILTER_DEBOUNCE_MS = 60
 
@@ -68,6 +71,7 @@ class MainWindow(QMainWindow):
         self._quitting = False
         self.setWindowTitle("Aggregator")
         self.setAccessibleName("Aggregator")
+        self.theme = ThemeController(settings, self)  # light or dark (ui.theme), before anything is drawn
 
         self.model = RosterModel(self)
         self.proxy = RosterFilter(self.model, self)
@@ -115,12 +119,19 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.status_selector)
 
         self.conversations = ConversationPane(ctx)
-        self.placeholder = QLabel("Double-click a person (or filter and press Enter) to start a conversation.")
+        self.placeholder = QLabel(NO_CONVERSATION)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.right = QStackedWidget()
         self.right.addWidget(self.placeholder)
         self.right.addWidget(self.conversations)
+        self.first_run = FirstRunPage(ctx)  # while the profile has no account
+        self.right.addWidget(self.first_run)
+        self.empty_list = buddy_list_empty_state(
+            self.tree, self.proxy, self.model, self.filter, lambda: self.first_run.needed
+        )
+        self.first_run.needed_changed.connect(self._update_right)
+        self.first_run.needed_changed.connect(self.empty_list.update)
         self.conversations.currentChanged.connect(self._update_right)
 
         self.splitter = QSplitter()
@@ -169,6 +180,7 @@ class MainWindow(QMainWindow):
             open_person=self.open_person,
             open_room=self.rooms.open,
         )
+        self.no_rooms = NoRoomsHint(self.menuBar(), lambda: bool(self.model.rooms()))
         self._restore()
 
     # -- menus ------------------------------------------------------------------------------------
@@ -276,7 +288,10 @@ class MainWindow(QMainWindow):
         pane.setCurrentWidget(merged if current is tab else current)
 
     def _update_right(self, *_args: object) -> None:
-        self.right.setCurrentWidget(self.conversations if self.conversations.count() else self.placeholder)
+        if self.conversations.count():
+            self.right.setCurrentWidget(self.conversations)
+        else:
+            self.right.setCurrentWidget(self.first_run if self.first_run.needed else self.placeholder)
 
     # -- geometry ---------------------------------------------------------------------------------
 

@@ -40,15 +40,18 @@ from aggregator.app.names import SenderNames
 from aggregator.app.types import Direction, StoredMessage
 from ui.file_cards import FILE_SCHEME, FileView, files_html
 from ui.models.conversation_model import MESSAGE_ROLE, ConversationModel
+from ui.theme_colors import current as theme_colors
 from ui.thumbnails import Thumbnails
 from ui.timeline_text import RETRY_SCHEME, STATE_MARKS, day_label, local_day, message_html, stamp_text, tooltip
 
-__all__ = ["HIGHLIGHT_STYLE", "RETRY_SCHEME", "STATE_MARKS", "MessageView", "message_html"]
+__all__ = ["RETRY_SCHEME", "STATE_MARKS", "MessageView", "highlight_style", "message_html"]
 
-HIGHLIGHT_STYLE = "background-color:#fff0a0; color:#000000"
-HIGHLIGHT_BACKGROUND = "#fff0a0"  # a search hit
-MENTION_BACKGROUND = "#ffe1d2"  # a room message that mentions us
-SEPARATOR_COLOR = "#6b6b6b"
+
+def highlight_style() -> str:
+    """A search hit's paragraph style in the theme in force (``ui.theme_colors``)."""
+    colors = theme_colors()
+    return f"background-color:{colors.search_hit}; color:{colors.marked_text}"
+
 
 #: A block of the document: a message row, or a day separator (None).
 Block = int | None
@@ -183,9 +186,9 @@ class MessageView(QTextBrowser):
         m = messages[row]
         background = None
         if m.id == self.highlighted_id:
-            background = HIGHLIGHT_BACKGROUND
+            background = theme_colors().search_hit
         elif self._names.mentions_us(m):
-            background = MENTION_BACKGROUND
+            background = theme_colors().mention
         fmt = QTextBlockFormat()
         fmt.setTopMargin(2)
         fmt.setBottomMargin(2)
@@ -201,7 +204,7 @@ class MessageView(QTextBrowser):
         if files:
             text += files_html(files, thumbnails=self._thumbnails.ensure(files))
         if background is not None:
-            text = f'<span style="color:#000000">{text}</span>'  # readable on the light background
+            text = f'<span style="color:{theme_colors().marked_text}">{text}</span>'  # readable on the marking
         return fmt, text
 
     def _write_row(self, cursor: QTextCursor, row: int, messages: list[StoredMessage], *, first: bool) -> None:
@@ -223,7 +226,7 @@ class MessageView(QTextBrowser):
         fmt.setTopMargin(0 if first else 10)
         fmt.setBottomMargin(4)
         chars = QTextCharFormat()
-        chars.setForeground(QBrush(QColor(SEPARATOR_COLOR)))
+        chars.setForeground(QBrush(QColor(theme_colors().separator)))
         chars.setFontWeight(QFont.Weight.Bold)
         self._new_block(cursor, fmt, chars, first=first)
         cursor.insertText(f"\u2014 {label} \u2014", chars)

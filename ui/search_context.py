@@ -19,13 +19,11 @@ from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
 
 from aggregator.app.names import SenderNames
 from aggregator.app.types import Context, StoredMessage
-from ui.message_view import HIGHLIGHT_STYLE, MENTION_BACKGROUND, SEPARATOR_COLOR
+from ui.message_view import highlight_style
+from ui.theme_colors import current as theme_colors
 from ui.timeline_text import day_label, local_day, message_html, tooltip
 
 log = logging.getLogger(__name__)
-
-MENTION_STYLE = f"background-color:{MENTION_BACKGROUND}; color:#000000"
-SEPARATOR_STYLE = f"color:{SEPARATOR_COLOR}; font-weight:bold; margin-top:10px; margin-bottom:4px"
 
 
 class ContextView(QTextBrowser):
@@ -57,22 +55,25 @@ class ContextView(QTextBrowser):
         messages: list[StoredMessage] = [*context.before, context.message, *context.after]
         parts = []
         hit_block = 0
+        colors = theme_colors()
+        mention_style = f"background-color:{colors.mention}; color:{colors.marked_text}"
+        separator_style = f"color:{colors.separator}; font-weight:bold; margin-top:10px; margin-bottom:4px"
         if title:
-            parts.append(f'<p style="color:#808080">{html.escape(title)}</p>')
+            parts.append(f'<p style="color:{colors.dim}">{html.escape(title)}</p>')
             self._blocks.append(None)
         today = self.today()
         for i, m in enumerate(messages):
             if i == 0 or local_day(messages[i - 1].sent_at) != local_day(m.sent_at):
                 label = html.escape(day_label(local_day(m.sent_at), today))
-                parts.append(f'<p align="center" style="{SEPARATOR_STYLE}">\u2014 {label} \u2014</p>')
+                parts.append(f'<p align="center" style="{separator_style}">\u2014 {label} \u2014</p>')
                 self._blocks.append(None)
             show_account = i > 0 and messages[i - 1].account_id != m.account_id
             body = message_html(m, show_account=show_account, names=self.names)
             if m.id == context.message.id:
                 hit_block = len(parts)
-                parts.append(f'<p style="{HIGHLIGHT_STYLE}">{body}</p>')
+                parts.append(f'<p style="{highlight_style()}">{body}</p>')
             elif self.names.mentions_us(m):
-                parts.append(f'<p style="{MENTION_STYLE}">{body}</p>')
+                parts.append(f'<p style="{mention_style}">{body}</p>')
             else:
                 parts.append(f"<p>{body}</p>")
             self._blocks.append(m)

@@ -14,6 +14,8 @@ from aggregator.api import MessageKind, MessageState
 from aggregator.app.names import SenderNames
 from aggregator.app.types import Direction, StoredMessage
 from ui.richtext import linkify
+from ui.theme_colors import LIGHT, nick_color
+from ui.theme_colors import current as theme_colors
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = (
@@ -38,9 +40,7 @@ STATE_MARKS = {
     MessageState.READ: ("✓✓ read", "read"),
 }
 RETRY_SCHEME = "retry"
-OWN_COLOR = "#1f5fbf"
-THEIR_COLOR = "#a23b00"
-GREY = "#808080"
+GREY = LIGHT.dim  # the dimmed text of the light theme (``theme_colors().dim`` is the one in force)
 
 
 # -- days -------------------------------------------------------------------------------------------
@@ -107,26 +107,31 @@ def message_html(message: StoredMessage, *, show_account: bool = False, names: S
     """One row: the time (HH:MM), the account when it changes, the sender, the escaped body, our
     delivery state."""
     names = names or SenderNames()
-    color = OWN_COLOR if message.direction is Direction.OUT else THEIR_COLOR
+    colors = theme_colors()  # ui.theme_colors: readable in the light and the dark theme
+    if message.direction is Direction.OUT:
+        color = colors.own
+    else:  # in a room (no person names the senders) each member's name in a colour of its own
+        color = colors.their if names.person is not None else nick_color(names.name(message), colors)
+    grey = colors.dim
     body = linkify(message.body)
     if message.kind is MessageKind.SYSTEM:  # a status line (signed off, away, ...): no sender, dimmed
-        line = f'<i style="color:{GREY}">{body}</i>'
+        line = f'<i style="color:{grey}">{body}</i>'
     elif message.kind is MessageKind.ACTION:
         line = f'<span style="color:{color}">* {html.escape(names.actor(message))}</span> {body}'
     else:
         line = f'<b style="color:{color}">{html.escape(names.name(message))}:</b> {body}'
-    stamp = f'<span style="color:{GREY}">{stamp_text(message).strip()}</span> '
+    stamp = f'<span style="color:{grey}">{stamp_text(message).strip()}</span> '
     tail = ""
     if message.direction is Direction.OUT:
         if message.state is MessageState.FAILED:
             reason = f": {html.escape(message.error)}" if message.error else ""
             retry = f'<a href="{RETRY_SCHEME}:{message.id}">Retry</a>'
-            tail = f' <span style="color:#c00000">✗ failed{reason}</span> {retry}'
+            tail = f' <span style="color:{colors.error}">✗ failed{reason}</span> {retry}'
         elif message.state in STATE_MARKS:
             mark, _label = STATE_MARKS[message.state]
-            tail = f' <span style="color:{GREY}">{mark}</span>'
+            tail = f' <span style="color:{grey}">{mark}</span>'
     account = ""
     if show_account:
         label = html.escape(names.account(message.account_id))
-        account = f'<span style="color:{GREY}; font-size:small">[on {label}]</span> '
+        account = f'<span style="color:{grey}; font-size:small">[on {label}]</span> '
     return f"{stamp}{account}{line}{tail}"  # the time first, always: a column down the left

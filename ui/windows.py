@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
 
 from aggregator.api import ConversationKey, RequestKind
 from aggregator.app.contacts import PendingRequest
@@ -18,6 +20,7 @@ from ui.notifications import Notification
 from ui.preferences import PreferencesDialog
 from ui.preseed_dialog import PreseedDialog
 from ui.request_banner import request_text
+from ui.theme_prefs import AppearancePage
 from ui.tray import Tray
 
 
@@ -33,6 +36,7 @@ class Windows(QObject):
         self.preferences: PreferencesDialog | None = None
         self.preseed: PreseedDialog | None = None
         self.importer: ImportDialog | None = None
+        self.appearance: AppearancePage | None = None
         self.tray: Tray | None = None
         #: ``--home DIR`` for entries the window writes (autostart), set by ui.app for a non-default profile.
         self.profile_args: list[str] = []
@@ -42,6 +46,7 @@ class Windows(QObject):
         main.accounts_action.triggered.connect(self.show_accounts)
         main.preferences_action.triggered.connect(self.show_preferences)
         main.import_action.triggered.connect(self.show_import)
+        main.first_run.import_requested.connect(self.import_from)
         if Tray.available():
             self.tray = Tray(main, main.status_selector, self)
             self.tray.quit_requested.connect(self.quit_requested)
@@ -98,6 +103,14 @@ class Windows(QObject):
         self.importer.activateWindow()
         return self.importer
 
+    def import_from(self, format_name: str, folder: Path | None) -> ImportDialog:
+        """The import dialog set to ``format_name`` (``auto``: recognise) and ``folder`` (the first run's offer)."""
+        dialog = self.show_import()
+        dialog.client.setCurrentIndex(max(0, dialog.client.findData(format_name)))
+        if folder is not None:
+            dialog.folder.setText(str(folder))
+        return dialog
+
     def show_accounts(self) -> AccountsDialog:
         if self.accounts is None:
             self.accounts = AccountsDialog(self._ctx, self.main)
@@ -108,19 +121,22 @@ class Windows(QObject):
     def show_preferences(self) -> PreferencesDialog:
         if self.preferences is None:
             self.preferences = PreferencesDialog(self._ctx, self.main, profile_args=self.profile_args)
+            self.appearance = AppearancePage(self.main.theme)
+            self.preferences.tabs.addTab(self.appearance, "&Appearance")
         else:
             self.preferences.reload()
+            if self.appearance is not None:
+                self.appearance.reload()
         self.preferences.show()
         self.preferences.raise_()
         return self.preferences
 
     def first_run_check(self) -> None:
-        """No account yet: open the accounts dialog with its welcome text (the first-run assistant)."""
+        """Accounts the organisation preseeded that still need a password: ask for them. (No account at
+        all: the main window shows its first-run page, ``ui.first_run``.)"""
 
         def done(rows: list[AccountRow] | None, _error: BaseException | None) -> None:
-            if rows is not None and not rows:
-                QTimer.singleShot(0, self.show_accounts)
-            elif rows:
+            if rows:
                 self.ask_preseeded()
 
         self._ctx.bridge.run(self._ctx.app.account_rows, done)

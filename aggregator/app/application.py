@@ -30,6 +30,7 @@ from aggregator.app.account_selves import AccountSelf, account_selves
 from aggregator.app.accounts import AccountCommands
 from aggregator.app.contacts import ContactCommands
 from aggregator.app.enrich import Enricher
+from aggregator.app.log_sources import LogSource, find_log_sources
 from aggregator.app.preferences import BookChange, PrefsSnapshot, apply_changes, load_snapshot
 from aggregator.app.reply_info import ReplyInfo, reply_info
 from aggregator.app.requests import Requests
@@ -333,6 +334,10 @@ class App:
         return await apply_changes(self._core, settings, book)
 
     # -- import ------------------------------------------------------------------------------------
+
+    def old_log_sources(self) -> list[LogSource]:
+        """Other clients' logs in their default folders (the first run offers to import them)."""
+        return find_log_sources()
 
     async def import_history(
         self,

@@ -23,7 +23,7 @@ from tests.ui.sessions import core_of, engine_round_trip
 from ui import log_viewer
 from ui.app import Session, start_session
 from ui.conversation import ConversationTab
-from ui.log_viewer import LogViewer
+from ui.log_viewer import NO_RESULTS, LogViewer
 from ui.models.search_results_model import CONVERSATION, MESSAGE, SNIPPET_HTML_ROLE
 from ui.timeline_text import day_label
 
@@ -129,7 +129,7 @@ def test_filters_combine_with_the_typed_query_and_errors_show_inline(
 
     # The sphere: the fake account is a work account.
     viewer.filter_bar.sphere.setCurrentIndex(viewer.filter_bar.sphere.findText("Personal"))
-    qtbot.waitUntil(lambda: viewer.status.text() == "No results", timeout=5000)
+    qtbot.waitUntil(lambda: viewer.status.text() == NO_RESULTS, timeout=5000)
     viewer.filter_bar.sphere.setCurrentIndex(viewer.filter_bar.sphere.findText("Work"))
     qtbot.waitUntil(lambda: viewer.status.text() == "1 result", timeout=5000)
 
