@@ -16,7 +16,9 @@ import hashlib
 import logging
 import os
 import secrets
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,8 @@ from aggregator.files.sniff import SNIFF_BYTES
 log = logging.getLogger(__name__)
 
 DEFAULT_STALL_SECONDS = 60.0
+#: Chunks handed to the writer thread and not written yet, at most.
+WRITE_AHEAD = 8
 #: The store's folder in the profile's data directory.
 FILES_DIR = "files"
 
@@ -41,6 +45,13 @@ class Received:
     sha256: str
     size: int
     head: bytes  # the first bytes, for sniffing the type
+
+
+async def _settle(pending: deque[asyncio.Future[None]]) -> None:
+    """Wait for the writes already handed to the worker (their errors are the caller's failure)."""
+    while pending:
+        with contextlib.suppress(Exception):
+            await pending.popleft()
 
 
 class FileStore:
@@ -61,15 +72,27 @@ class FileStore:
         stall_seconds: float = DEFAULT_STALL_SECONDS,
         progress: Callable[[int], None] | None = None,
     ) -> Received:
-        """Stream ``chunks`` into quarantine. Raises ``TransferFailed`` (nothing left behind) on failure."""
+        """Stream ``chunks`` into quarantine. Raises ``TransferFailed`` (nothing left behind) on failure.
+
+        Hashing and writing run on a worker thread of their own, a few chunks behind the network (both
+        release the GIL), so the loop keeps reading while the disk and the hash catch up; at most
+        ``WRITE_AHEAD`` chunks wait, so memory stays flat."""
         self._ensure()
         path = self.quarantine / f"incoming-{secrets.token_hex(8)}"
         digest = hashlib.sha256()
         size = 0
         head = b""
+        loop = asyncio.get_running_loop()
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-write")
+        pending: deque[asyncio.Future[None]] = deque()
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:
+
+                def write(chunk: bytes) -> None:
+                    digest.update(chunk)
+                    out.write(chunk)
+
                 iterator = aiter(chunks)
                 while True:
                     try:
@@ -84,20 +107,31 @@ class FileStore:
                         raise TransferFailed(f"the file is larger than the {limit_bytes} bytes expected")
                     if len(head) < SNIFF_BYTES:
                         head += chunk[: SNIFF_BYTES - len(head)]
-                    digest.update(chunk)
-                    out.write(chunk)
+                    pending.append(loop.run_in_executor(writer, write, chunk))
+                    if len(pending) > WRITE_AHEAD:
+                        await pending.popleft()
                     if progress is not None:
                         progress(size)
-                out.flush()
-                os.fsync(out.fileno())
+                while pending:
+                    await pending.popleft()
+
+                def finish() -> None:
+                    out.flush()
+                    os.fsync(out.fileno())
+
+                await loop.run_in_executor(writer, finish)
         except OSError as exc:
+            await _settle(pending)
             self._discard(path)
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise TransferFailed("the disk is full") from exc
             raise TransferFailed(f"the file could not be written ({exc.strerror or exc})") from exc
         except BaseException:
+            await _settle(pending)
             self._discard(path)
             raise
+        finally:
+            writer.shutdown(wait=False)
         return Received(path, digest.hexdigest(), size, head)
 
     def import_file(self, source: Path) -> Received:
