@@ -161,6 +161,7 @@ class AccountEditor(QDialog):
     def _with_browse(self, name: str, line: QLineEdit, label: str) -> QWidget:
         """A file path field with a Browse… button next to it (``browse_buttons[name]``)."""
         row = QWidget()
+        row.setAccessibleName(label)  # the form's row is this widget (what hides or shows the field)
         layout = QHBoxLayout(row)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(line, 1)

@@ -34,6 +34,7 @@ class AttachmentShelf(QObject):
         self._files: dict[int, dict[int, FileView]] = {}  # message id -> attachment id -> file
         self._live: deque[int] = deque(maxlen=LIVE_MEMORY)
         self._asked: set[int] = set()
+        self._by_event: set[int] = set()  # attachments an event described: newer than any page's answer
         view.files_of = self.files_of
         ctx.bridge.attachment_changed.connect(self._changed)
         ctx.bridge.attachment_progress.connect(self._progress)
@@ -60,6 +61,7 @@ class AttachmentShelf(QObject):
         stored = event.attachment
         if self._model.row_of(stored.message_id) is None and stored.message_id not in self._live:
             return  # another conversation's file
+        self._by_event.add(stored.id)
         self._put(stored)
         self._view.rewrite_message(stored.message_id)
 
@@ -107,7 +109,8 @@ class AttachmentShelf(QObject):
                 return
             for stored_list in result.values():
                 for stored in stored_list:
-                    self._put(stored)
+                    if stored.id not in self._by_event:  # an answer older than the events since
+                        self._put(stored)
             for message_id in result:
                 self._view.rewrite_message(message_id)
 

@@ -40,7 +40,7 @@ def menu_path(menu: str, item: str) -> str:
 
 ACCOUNTS_MENU = menu_path("Aggregator", "Accounts…")
 IMPORT_MENU = menu_path("Aggregator", "Import history…")
-SWITCHER_MENU = menu_path("Aggregator", "Go to person…")
+SWITCHER_MENU = menu_path("Aggregator", "Go to person or room…")
 SEARCH_MENU = menu_path("Aggregator", "Search logs…")
 JOIN_MENU = menu_path("Rooms", "Join room…")
 MENU_PATHS = (ACCOUNTS_MENU, IMPORT_MENU, SWITCHER_MENU, SEARCH_MENU, JOIN_MENU)

@@ -108,12 +108,21 @@ class TabMemory(QObject):
         if self._restored:
             return
         self._restored = True
+        # Tabs the user opened before everything loaded (a double-click on the painted list, a
+        # notification) come after the remembered ones, and the one they looked at stays in front.
+        opened_first = [w for i in range(self._pane.count()) if (w := self._pane.widget(i)) is not None]
+        looking_at = self._pane.currentWidget()
         entries, current = self._remembered()
         for entry in entries:
             if self._open(entry) is None:
                 log.info("The %s of a remembered tab is gone", entry[0])
         if current is not None:
             self._open(entries[current])
+        bar = self._pane.tabBar()
+        for widget in opened_first:
+            bar.moveTab(self._pane.indexOf(widget), self._pane.count() - 1)
+        if looking_at is not None:
+            self._pane.setCurrentWidget(looking_at)
 
     def _open(self, entry: Entry) -> object:
         kind, value = entry
