@@ -42,7 +42,6 @@ def test_the_window_narrows_to_a_buddy_list_and_widens_for_a_conversation(
         label = strip._label
         assert strip.width() <= 260 and label.sizeHint().width() <= label.width()  # nothing cut off
         assert "nobody@fake.test: failed" in label.text() and "Why?" in label.text()  # who is down, still
-        qtbot.wait(50)  # a frame for the screenshot
         window.grab().save(str(screenshot_path("slim-window.png", tmp_path)))
 
         index = window.proxy.index(0, 0)
