@@ -67,6 +67,17 @@ class RosterFilter(QSortFilterProxyModel):
             return True  # its person matched (a person's key covers its contacts)
         return _any_match(node, needle)  # a sphere or group: shown when a person under it matches
 
+    def hasChildren(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        # The tree asks this of every row it lays out. Qt's own answer builds the row's child mapping
+        # (rowCount, columnCount, filterAcceptsRow per contact: ~6 Python calls per person, 60,000 when
+        # a cleared filter shows 10,000 persons again); a person's contacts always show with it, so
+        # its node answers in one.
+        if parent.isValid() and parent.column() == 0:
+            node = self._model.node(self.mapToSource(parent))
+            if node.kind in (PERSON, CONTACT, ROOM):
+                return bool(node.children)
+        return super().hasChildren(parent)
+
     def containers(self) -> Iterator[QModelIndex]:
         """The proxy indexes of the spheres and groups shown (to expand them), without visiting persons."""
         for sphere in range(self._model.rowCount()):
