@@ -106,3 +106,7 @@ def test_clearing_the_filter_shows_everyone_again_without_mapping_every_persons_
     assert _shown(proxy, first) == ["p1@a.test", "p1@b.test", "p1@c.test"]
     contact = proxy.index(0, 0, first)
     assert not proxy.hasChildren(contact)
+    for shown in (personal, first, contact, proxy.index(1, 0, personal)):  # what dragging and dropping see
+        assert proxy.flags(shown) == model.flags(proxy.mapToSource(shown))
+    assert proxy.flags(first) & Qt.ItemFlag.ItemIsDragEnabled
+    assert not proxy.flags(personal) & Qt.ItemFlag.ItemIsDragEnabled

@@ -126,6 +126,11 @@ class Node:
 _by_sort_key = attrgetter("sort_key")
 
 
+def node_flags(node: Node) -> Qt.ItemFlag:
+    """``RosterModel.flags`` of the row of ``node`` (for the filter proxy)."""
+    return _FLAGS[node.kind]
+
+
 def _person_key(row: PersonRow) -> str:
     parts = [row.name]
     for c in row.contacts:
@@ -180,7 +185,8 @@ class RosterModel(QAbstractItemModel):
     def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
         if column != 0 or row < 0:
             return QModelIndex()
-        children = (self._nodes[parent.internalId()] if parent.isValid() else self._root).children
+        pid = parent.internalId()  # 0: the root (an invalid index); a node's id is never 0
+        children = (self._nodes[pid] if pid else self._root).children
         if row >= len(children):
             return QModelIndex()
         return self.createIndex(row, 0, children[row].id)
