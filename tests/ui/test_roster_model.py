@@ -294,3 +294,31 @@ def test_a_person_in_two_groups_is_shown_under_each(qtbot: QtBot) -> None:
     model.remove(1)
     assert model.person_indexes(1) == []
     assert _names(model) == ["Work  (0/0)", "Personal  (0/1)", "  Ann", "    ann2@fake.test"]
+
+
+def test_a_spheres_title_counts_its_persons_as_they_come_change_and_go(qtbot: QtBot) -> None:
+    model = RosterModel()
+    QAbstractItemModelTester(model, FAIL)
+    online = PresenceKind.AVAILABLE
+
+    def titles() -> list[str]:
+        return [str(model.index(row, 0).data()) for row in range(model.rowCount())]
+
+    model.set_persons(
+        [
+            person(1, "Anna", sphere=Sphere.WORK, presence=online),
+            person(2, "Bob", groups=("Friends", "Climbing"), presence=online),  # two nodes, one person
+            person(3, "Carol"),
+        ]
+    )
+    assert titles() == ["Work  (1/1)", "Personal  (1/2)"]
+    model.upsert(person(3, "Carol", presence=online))  # comes online, in place
+    assert titles() == ["Work  (1/1)", "Personal  (2/2)"]
+    model.upsert(person(2, "Bob", sphere=Sphere.WORK, presence=PresenceKind.AWAY))  # moves, still online
+    assert titles() == ["Work  (2/2)", "Personal  (1/1)"]
+    model.set_unread(1, 4)  # unread changes nothing in the count
+    model.upsert(person(4, "Dan", sphere=Sphere.WORK))
+    model.remove(1)
+    assert titles() == ["Work  (1/2)", "Personal  (1/1)"]
+    model.set_persons([person(5, "Eve", presence=online)])
+    assert titles() == ["Work  (0/0)", "Personal  (1/1)"]

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
-from ui.models.roster_model import CONTACT, GROUP, PERSON, ROOM, SPHERE, Node, RosterModel
+from ui.models.roster_model import CONTACT, GROUP, PERSON, ROOM, SPHERE, Node, RosterModel, node_flags
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -36,6 +36,9 @@ class RosterFilter(QSortFilterProxyModel):
         super().__init__(parent)
         self._model = model
         self._needle = ""
+        # The node behind the proxy index asked last, as (row, internal id, node): a relayout asks each
+        # row's flags twice, then whether it has children. Forgotten on every change of the rows.
+        self._last: tuple[int, int, Node] | None = None
         self.setRecursiveFilteringEnabled(False)
         self.setAutoAcceptChildRows(False)  # a sphere that shows does not show all its persons
         self.setSourceModel(model)
@@ -44,6 +47,15 @@ class RosterFilter(QSortFilterProxyModel):
         model.rowsInserted.connect(lambda parent, _first, _last: self._recheck(parent))
         model.dataChanged.connect(lambda top_left, _bottom_right, _roles=(): self._recheck(top_left.parent()))
         model.rowsRemoved.connect(lambda _parent, _first, _last: self._refilter_if_filtering())
+        for source in (self, model):  # (rows the proxy hides change without a signal of its own)
+            for changing in (
+                source.layoutAboutToBeChanged,
+                source.modelAboutToBeReset,
+                source.rowsAboutToBeInserted,
+                source.rowsAboutToBeRemoved,
+                source.rowsAboutToBeMoved,
+            ):
+                changing.connect(self._forget_last)
 
     @property
     def needle(self) -> str:
@@ -66,6 +78,36 @@ class RosterFilter(QSortFilterProxyModel):
         if kind == CONTACT:
             return True  # its person matched (a person's key covers its contacts)
         return _any_match(node, needle)  # a sphere or group: shown when a person under it matches
+
+    # -- what the tree asks of every row it lays out (10,000 after a clear) ----------------------------
+    # Each answer here is one call into Python where Qt's own answer makes several (mapToSource calls
+    # the model's ``index``, then its ``flags``; ``hasChildren`` builds the row's child mapping:
+    # rowCount, columnCount, filterAcceptsRow per contact).
+
+    def _forget_last(self, *_args: object) -> None:
+        self._last = None
+
+    def _node_at(self, index: Index) -> Node:
+        last = self._last
+        row, internal = index.row(), index.internalId()
+        if last is not None and last[0] == row and last[1] == internal:
+            return last[2]
+        node = self._model.node(self.mapToSource(index))
+        self._last = (row, internal, node)
+        return node
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return super().flags(index)
+        return node_flags(self._node_at(index))
+
+    def hasChildren(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        # A person's contacts always show with it (its key covers theirs): its node answers.
+        if parent.isValid() and parent.column() == 0:
+            node = self._node_at(parent)
+            if node.kind in (PERSON, CONTACT, ROOM):
+                return bool(node.children)
+        return super().hasChildren(parent)
 
     def containers(self) -> Iterator[QModelIndex]:
         """The proxy indexes of the spheres and groups shown (to expand them), without visiting persons."""

@@ -114,10 +114,21 @@ class Node:
 
     def row(self) -> int:
         assert self.parent is not None
-        return self.parent.children.index(self)
+        siblings = self.parent.children
+        # Siblings are kept sorted by ``sort_key`` (a sphere holds thousands of persons): a bisection,
+        # not a scan; contacts share one key and fall back to the scan (a person has a few).
+        at = bisect.bisect_left(siblings, self.sort_key, key=_by_sort_key)
+        if at < len(siblings) and siblings[at] is self:
+            return at
+        return siblings.index(self)
 
 
 _by_sort_key = attrgetter("sort_key")
+
+
+def node_flags(node: Node) -> Qt.ItemFlag:
+    """``RosterModel.flags`` of the row of ``node`` (for the filter proxy)."""
+    return _FLAGS[node.kind]
 
 
 def _person_key(row: PersonRow) -> str:
@@ -149,6 +160,9 @@ class RosterModel(QAbstractItemModel):
         self._persons: dict[PersonId, list[Node]] = {}  # every node of the person, one per group
         self._rooms: dict[ConversationKey, Node] = {}
         self._sphere_unread: dict[Sphere, int] = {}
+        # Distinct persons per sphere, [all, online]: kept as persons come, change and go, so a sphere's
+        # title (asked on every unread change, and by the delegate's size hint) never walks its persons.
+        self._tally: dict[Sphere, list[int]] = {}
         for order, sphere in enumerate((Sphere.WORK, Sphere.PERSONAL)):
             node = Node(SPHERE, sphere, self._root, (order,))
             self._root.children.append(node)
@@ -171,7 +185,8 @@ class RosterModel(QAbstractItemModel):
     def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
         if column != 0 or row < 0:
             return QModelIndex()
-        children = (self._nodes[parent.internalId()] if parent.isValid() else self._root).children
+        pid = parent.internalId()  # 0: the root (an invalid index); a node's id is never 0
+        children = (self._nodes[pid] if pid else self._root).children
         if row >= len(children):
             return QModelIndex()
         return self.createIndex(row, 0, children[row].id)
@@ -288,24 +303,17 @@ class RosterModel(QAbstractItemModel):
 
     def _sphere_title(self, node: Node) -> str:
         title = SPHERE_TITLES[node.payload]
-        persons = self._count_persons(node)
-        online = self._count_persons(node, online=True)
+        persons, online = self._tally.get(node.payload, (0, 0))
         text = f"{title}  ({online}/{persons})"
         unread = self._sphere_unread.get(node.payload, 0)
         return f"{text}  · {unread} unread" if unread else text
 
-    def _count_persons(self, node: Node, online: bool = False) -> int:
-        """Distinct persons under ``node`` (one in two groups counts once)."""
-        found: set[PersonId] = set()
-        pending = list(node.children)
-        while pending:
-            child = pending.pop()
-            if child.kind == PERSON:
-                if not online or child.payload.presence.is_online:
-                    found.add(child.payload.id)
-            elif child.kind == GROUP:
-                pending += child.children
-        return len(found)
+    def _count(self, row: PersonRow, delta: int) -> None:
+        """Counts ``row`` in (1) or out (-1) of its sphere's tally (once per person, not per node)."""
+        tally = self._tally.setdefault(row.sphere, [0, 0])
+        tally[0] += delta
+        if row.presence.is_online:
+            tally[1] += delta
 
     @staticmethod
     def _person_data(row: PersonRow, role: int) -> Any:
@@ -427,6 +435,9 @@ class RosterModel(QAbstractItemModel):
                 parent.children.append(self._make_person(row, parent))
         for parent in [*self._root.children, *containers.values()]:
             parent.children.sort(key=_by_sort_key)
+        self._tally.clear()
+        for nodes in self._persons.values():
+            self._count(nodes[0].payload, 1)
         self.endResetModel()
 
     def upsert(self, row: PersonRow) -> None:
@@ -444,6 +455,8 @@ class RosterModel(QAbstractItemModel):
             self.remove(row.id)
             self._insert_person(row)
             return
+        self._count(old, -1)
+        self._count(row, 1)
         for node in nodes:
             self._update_person(node, old, row)
         self._sphere_changed(row.sphere)
@@ -487,6 +500,8 @@ class RosterModel(QAbstractItemModel):
 
     def remove(self, person_id: PersonId) -> None:
         nodes = self._persons.pop(person_id, [])
+        if nodes:
+            self._count(nodes[0].payload, -1)
         for node in nodes:
             self._remove_node(node)
         if nodes:
@@ -662,6 +677,7 @@ class RosterModel(QAbstractItemModel):
 
     def _insert_person(self, row: PersonRow) -> None:
         key = _person_sort(row)
+        self._count(row, 1)
         for parent in self._containers(row):
             position = bisect.bisect(parent.children, key, key=lambda n: n.sort_key)
             parent_index = self.createIndex(parent.row(), 0, parent.id)
